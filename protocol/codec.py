@@ -1,0 +1,131 @@
+"""Bytes <-> models. Decoding never raises anything but :class:`ProtocolError`.
+
+A ``ProtocolError`` carries a short ``reason`` code for dead-letter tables and metrics,
+and a human ``detail``.
+"""
+from __future__ import annotations
+
+import json
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from . import topics
+from .messages import (
+    MAX_PAYLOAD_BYTES,
+    SCHEMA_VERSION,
+    DeviceStatus,
+    DownlinkConfirm,
+    DownlinkMessage,
+    Heartbeat,
+    HubStatus,
+    IncidentReport,
+    PhotoChunk,
+    PositionFix,
+    Receipt,
+    ResidentCheckin,
+    UplinkMessage,
+)
+from .topics import Channel, ParsedTopic, TopicError, UplinkKind
+
+M = TypeVar("M", bound=BaseModel)
+
+UPLINK_MODELS: dict[UplinkKind, type[BaseModel]] = {
+    UplinkKind.REPORT: IncidentReport,
+    UplinkKind.CHECKIN: ResidentCheckin,
+    UplinkKind.POSITION: PositionFix,
+    UplinkKind.PHOTO_CHUNK: PhotoChunk,
+    UplinkKind.HEARTBEAT: Heartbeat,
+    UplinkKind.CONFIRM: DownlinkConfirm,
+}
+RECORD_KINDS = (UplinkKind.REPORT, UplinkKind.CHECKIN, UplinkKind.POSITION)
+
+
+class ProtocolError(ValueError):
+    def __init__(self, reason: str, detail: str = "", device_id: str | None = None):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail[:500]
+        self.device_id = device_id
+
+
+def encode(message: BaseModel) -> bytes:
+    """Compact UTF-8 JSON; the same model always encodes to the same bytes."""
+    return message.model_dump_json(exclude_none=True).encode()
+
+
+def uplink_kind_of(message: BaseModel) -> UplinkKind:
+    for kind, model in UPLINK_MODELS.items():
+        if type(message) is model:
+            return kind
+    raise TypeError(f"{type(message).__name__} is not an uplink message")
+
+
+def uplink_topic_for(message: UplinkMessage) -> str:
+    return topics.uplink(message.device_id, uplink_kind_of(message))
+
+
+def _load(payload: bytes, device_id: str | None) -> dict:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ProtocolError("payload_too_large", f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}", device_id)
+    try:
+        data = json.loads(payload)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ProtocolError("not_json", str(exc), device_id) from None
+    if not isinstance(data, dict):
+        raise ProtocolError("not_object", f"top-level JSON is {type(data).__name__}", device_id)
+    version = data.get("v")
+    if version != SCHEMA_VERSION:
+        raise ProtocolError("unsupported_version", f"v={version!r}, this side speaks v={SCHEMA_VERSION}", device_id)
+    return data
+
+
+def decode(model: type[M], payload: bytes, device_id: str | None = None) -> M:
+    """Validate ``payload`` as ``model``; ``device_id`` (from the topic) must match the payload's."""
+    data = _load(payload, device_id)
+    kind_field = model.model_fields.get("kind")
+    if kind_field is not None and kind_field.default is not None and data.get("kind") != kind_field.default:
+        raise ProtocolError("kind_mismatch", f"kind={data.get('kind')!r} on a {kind_field.default} topic", device_id)
+    try:
+        message = model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(root)"
+        raise ProtocolError("invalid", f"{where}: {first['msg']} ({exc.error_count()} error(s))", device_id) from None
+    if device_id is not None and getattr(message, "device_id", device_id) != device_id:
+        raise ProtocolError("device_mismatch", f"topic says {device_id}, payload says {message.device_id}", device_id)
+    return message
+
+
+def parse_topic(topic: str, channel: Channel | None = None) -> ParsedTopic:
+    try:
+        parsed = topics.parse(topic)
+    except TopicError as exc:
+        raise ProtocolError(exc.reason, topic[:200]) from None
+    if channel is not None and parsed.channel is not channel:
+        raise ProtocolError("wrong_channel", f"{topic} is not a {channel.value} topic", parsed.device_id)
+    return parsed
+
+
+def decode_uplink(topic: str, payload: bytes) -> tuple[ParsedTopic, UplinkMessage]:
+    """What the hub calls for every message under ``gridline/v1/dev/+/up/+``."""
+    parsed = parse_topic(topic, Channel.UPLINK)
+    assert parsed.kind is not None
+    return parsed, decode(UPLINK_MODELS[parsed.kind], payload, parsed.device_id)
+
+
+def decode_status(topic: str, payload: bytes) -> DeviceStatus | HubStatus:
+    parsed = parse_topic(topic, Channel.STATUS)
+    if parsed.device_id is None:
+        return decode(HubStatus, payload)
+    return decode(DeviceStatus, payload, parsed.device_id)
+
+
+def decode_receipt(topic: str, payload: bytes) -> Receipt:
+    parsed = parse_topic(topic, Channel.RECEIPT)
+    return decode(Receipt, payload, parsed.device_id)
+
+
+def decode_downlink(topic: str, payload: bytes) -> DownlinkMessage:
+    parsed = parse_topic(topic, Channel.DOWNLINK)
+    return decode(DownlinkMessage, payload, parsed.device_id)

@@ -1,0 +1,228 @@
+"""Payload models: every message on the wire is one of these, JSON-encoded.
+
+All models forbid unknown fields and carry a schema version ``v``; a new incompatible
+layout gets a new version rather than a silent change. Times are timezone-aware ISO 8601.
+"""
+from __future__ import annotations
+
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+from .ids import is_uuid7
+from .topics import DEVICE_ID_PATTERN
+
+SCHEMA_VERSION = 1
+
+# Limits shared by both sides: the terminal never builds a message the hub would refuse.
+MAX_PAYLOAD_BYTES = 256 * 1024
+MAX_CHUNK_BYTES = 64 * 1024
+MAX_PHOTO_BYTES = 8 * 1024 * 1024
+MAX_PHOTOS_PER_REPORT = 9
+MAX_NOTE_CHARS = 1000
+MAX_RECEIPT_IDS = 1000
+
+
+def _check_uuid7(value: str) -> str:
+    if not is_uuid7(value):
+        raise ValueError("must be a lowercase UUIDv7")
+    return value
+
+
+RecordId = Annotated[str, AfterValidator(_check_uuid7)]
+DeviceId = Annotated[str, Field(pattern=rf"^{DEVICE_ID_PATTERN}$")]
+Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,32}$")]
+Note = Annotated[str, Field(max_length=MAX_NOTE_CHARS)]
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    v: Literal[1] = SCHEMA_VERSION
+
+
+class Position(BaseModel):
+    """A WGS-84 fix; ``accuracy_m`` is the 68% horizontal radius, as Android and gpsd report it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    accuracy_m: float = Field(ge=0, le=100_000)
+
+
+class PhotoRef(BaseModel):
+    """A photo attached to a record, sent separately in chunks and named by its content hash."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    sha256: Sha256Hex
+    size: int = Field(gt=0, le=MAX_PHOTO_BYTES)
+    chunks: int = Field(ge=1, le=MAX_PHOTO_BYTES // 1024)
+    mime: Literal["image/jpeg", "image/png"] = "image/jpeg"
+
+
+class Record(Message):
+    """A durable fact captured on a device: outboxed, receipted, stored once at the hub."""
+
+    id: RecordId
+    device_id: DeviceId
+    seq: int = Field(ge=1, description="per-device sequence number, gap-free on one device")
+    created_at: AwareDatetime = Field(description="device clock when the record was made")
+
+
+class Severity(str, Enum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class IncidentReport(Record):
+    kind: Literal["report"] = "report"
+    category: Code
+    note: Note = ""
+    severity: Severity = Severity.NORMAL
+    position: Position
+    photos: list[PhotoRef] = Field(default_factory=list, max_length=MAX_PHOTOS_PER_REPORT)
+
+
+class CheckinKind(str, Enum):
+    WELLBEING = "wellbeing"  # daily check-in of an empty-nest elderly resident (1+1+N watch)
+    SERVICE_LEGAL = "service_legal"
+    SERVICE_MEDIATION = "service_mediation"
+    SERVICE_REPAIR = "service_repair"
+    SERVICE_OTHER = "service_other"
+
+
+class ResidentCheckin(Record):
+    kind: Literal["checkin"] = "checkin"
+    checkin_kind: CheckinKind
+    resident_key: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] = Field(
+        description="keyed hash (HMAC-SHA256, per-deployment key) of the resident card; never a name or ID number"
+    )
+    note: Note = ""
+    position: Position | None = None
+
+
+class PositionFix(Record):
+    kind: Literal["position"] = "position"
+    position: Position
+    speed_mps: float | None = Field(default=None, ge=0, le=500)
+    heading_deg: float | None = Field(default=None, ge=0, lt=360)
+
+
+class PhotoChunk(Message):
+    """One slice of a photo; the hub acknowledges each chunk so an upload resumes where it stopped."""
+
+    # raw bytes in Python, base64 in JSON
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_bytes="base64", val_json_bytes="base64")
+
+    kind: Literal["photo"] = "photo"
+    device_id: DeviceId
+    sha256: Sha256Hex
+    index: int = Field(ge=0)
+    count: int = Field(ge=1, le=MAX_PHOTO_BYTES // 1024)
+    total_size: int = Field(gt=0, le=MAX_PHOTO_BYTES)
+    data: bytes = Field(min_length=1, max_length=MAX_CHUNK_BYTES)
+
+
+class Heartbeat(Message):
+    kind: Literal["heartbeat"] = "heartbeat"
+    device_id: DeviceId
+    sent_at: AwareDatetime = Field(description="device clock, for skew estimation")
+    outbox_depth: int = Field(ge=0)
+    photos_pending: int = Field(ge=0, default=0)
+    battery_pct: float | None = Field(default=None, ge=0, le=100)
+    app_version: Annotated[str, Field(max_length=40)]
+    uptime_s: float | None = Field(default=None, ge=0)
+
+
+class DeliveryState(str, Enum):
+    DELIVERED = "delivered"  # stored in the device inbox
+    READ = "read"  # shown to a person
+
+
+class DownlinkConfirm(Message):
+    """The device's word that a downlink message is stored in its inbox (or read)."""
+
+    kind: Literal["confirm"] = "confirm"
+    device_id: DeviceId
+    message_id: RecordId
+    state: DeliveryState = DeliveryState.DELIVERED
+    at: AwareDatetime
+
+
+class Rejection(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: RecordId
+    reason: Annotated[str, Field(max_length=64)]
+    detail: Annotated[str, Field(max_length=500)] = ""
+
+
+class ChunkAck(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    sha256: Sha256Hex
+    index: int = Field(ge=0)
+
+
+class PhotoResult(BaseModel):
+    """A whole photo assembled and its SHA-256 verified (``ok``), or refused (re-send it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    sha256: Sha256Hex
+    ok: bool
+    reason: Annotated[str, Field(max_length=64)] = ""
+
+
+class Receipt(Message):
+    """Sent by the hub only after its database commit: the device's sole reason to retire a record."""
+
+    device_id: DeviceId
+    committed: list[RecordId] = Field(default_factory=list, max_length=MAX_RECEIPT_IDS)
+    rejected: list[Rejection] = Field(default_factory=list, max_length=MAX_RECEIPT_IDS)
+    chunks: list[ChunkAck] = Field(default_factory=list, max_length=MAX_RECEIPT_IDS)
+    photos: list[PhotoResult] = Field(default_factory=list, max_length=MAX_RECEIPT_IDS)
+    confirmed: list[RecordId] = Field(
+        default_factory=list, max_length=MAX_RECEIPT_IDS,
+        description="downlink ids whose confirmation the hub has stored",
+    )
+    at: AwareDatetime
+
+
+class DownlinkMessage(Message):
+    """A message the hub keeps for one device until the device confirms it."""
+
+    id: RecordId
+    device_id: DeviceId
+    kind: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")] = Field(
+        description="what the body is: task, notice, config, ..."
+    )
+    body: dict[str, Any] = Field(default_factory=dict)
+    created_at: AwareDatetime
+    expires_at: AwareDatetime | None = None
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
+
+
+class DeviceStatus(Message):
+    """Retained presence; the broker publishes the ``offline`` form as the device's last will."""
+
+    device_id: DeviceId
+    state: Literal["online", "offline"]
+    at: AwareDatetime | None = None
+    app_version: Annotated[str, Field(max_length=40)] | None = None
+
+
+class HubStatus(Message):
+    state: Literal["online", "offline"]
+    at: AwareDatetime | None = None
+
+
+UplinkMessage = IncidentReport | ResidentCheckin | PositionFix | PhotoChunk | Heartbeat | DownlinkConfirm
+RecordMessage = IncidentReport | ResidentCheckin | PositionFix
+
+def is_record(message: Any) -> bool:
+    return isinstance(message, Record)
