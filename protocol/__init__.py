@@ -14,6 +14,7 @@ from .codec import (
     uplink_kind_of,
     uplink_topic_for,
 )
+from .broker_url import BrokerAddress, parse_broker_url
 from .ids import is_uuid7, uuid7, uuid7_unix_ms
 from .messages import *  # noqa: F403 - the models are the package's public surface
 from .topics import Channel, ParsedTopic, TopicError, UplinkKind

@@ -1,0 +1,1 @@
+"""Gridline hub: ingest over MQTT, store, receipts, downlinks, HTTP API."""
