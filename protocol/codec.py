@@ -84,7 +84,7 @@ def decode(model: type[M], payload: bytes, device_id: str | None = None) -> M:
     """Validate ``payload`` as ``model``; ``device_id`` (from the topic) must match the payload's."""
     data = _load(payload, device_id)
     kind_field = model.model_fields.get("kind")
-    if kind_field is not None and kind_field.default is not None and data.get("kind") != kind_field.default:
+    if kind_field is not None and isinstance(kind_field.default, str) and data.get("kind") != kind_field.default:
         raise ProtocolError("kind_mismatch", f"kind={data.get('kind')!r} on a {kind_field.default} topic", device_id)
     try:
         message = model.model_validate(data)

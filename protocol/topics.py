@@ -97,7 +97,7 @@ def all_device_status_filter() -> str:
 def shared(filter_: str, group: str) -> str:
     """An MQTT 5 shared subscription, so several hub workers split the uplink stream."""
     if not re.match(r"^[A-Za-z0-9_-]+$", group):
-        raise TopicError("bad_share_group", group)
+        raise ValueError(f"bad shared-subscription group {group!r}")
     return f"$share/{group}/{filter_}"
 
 
