@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Gridline developer entry point. On a fresh machine:
+#   ./dev.sh demo     # a live demo community: hub + embedded broker + simulated terminals
+#   ./dev.sh test     # the whole test suite against real Mosquitto and PostgreSQL, then against the embedded broker
+# Both create .venv and install Gridline into it the first time (and again when pyproject.toml changes).
+set -euo pipefail
+cd "$(dirname "$0")"
+VENV=${GRIDLINE_VENV:-.venv}
+
+ensure_venv() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    python3 -m venv "$VENV"
+  fi
+  local stamp="$VENV/.gridline-installed"
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    "$VENV/bin/python" -m pip install -q --upgrade pip
+    "$VENV/bin/python" -m pip install -q -e '.[test]'
+    touch "$stamp"
+  fi
+}
+
+ensure_services() {
+  # Tests talk to a real Mosquitto on 127.0.0.1:1883 and a real PostgreSQL on 127.0.0.1:5432 (trust auth).
+  if ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
+    echo "starting mosquitto"
+    mosquitto -d -c /etc/mosquitto/mosquitto.conf
+  fi
+  if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+    echo "starting postgresql"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
+  fi
+  for _ in $(seq 50); do
+    (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null && return 0
+    sleep 0.2
+  done
+  echo "mosquitto or postgresql did not come up" >&2
+  return 1
+}
+
+cmd=${1:-help}
+shift || true
+case "$cmd" in
+  demo)
+    ensure_venv
+    exec "$VENV/bin/gridline" demo "$@"
+    ;;
+  test)
+    ensure_venv
+    ensure_services
+    # 1) everything, against this machine's Mosquitto and PostgreSQL (and SQLite)
+    "$VENV/bin/python" -m pytest -q "$@"
+    # 2) the end-to-end suite again on the embedded broker (what `gridline demo` uses without mosquitto)
+    GRIDLINE_TEST_BROKER=embedded "$VENV/bin/python" -m pytest -q tests/e2e -m "not slow" "$@"
+    ;;
+  *)
+    sed -n '2,5p' "$0"
+    exit 2
+    ;;
+esac
