@@ -1,0 +1,275 @@
+"""The body of one ``store_batch`` transaction: bulk statements per message kind, never one per message.
+
+Every function here runs inside the caller's transaction and records what the device must be
+told in a :class:`BatchResult`; nothing is receipted unless the whole transaction commits.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from protocol import (
+    ChunkAck,
+    DeliveryState,
+    DownlinkConfirm,
+    Heartbeat,
+    PhotoChunk,
+    PhotoResult,
+    Rejection,
+    encode,
+    is_record,
+)
+
+from ..photos import PhotoRejected, StoredChunk, assemble, photo_relpath, sniff_mime, write_atomically
+from .items import BatchItem, BatchResult, DeadLetter, Inbound, PresenceUpdate
+from .tables import dead_letters, devices, downlinks, photo_chunks, photos, records
+
+SQL_IN_CHUNK = 500  # ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
+
+
+def dialect_insert(conn: Connection, table: sa.Table):
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+def _chunks(items: list, size: int = SQL_IN_CHUNK):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def content_sha256(message) -> str:
+    """Hash of the canonical encoding, so key order or whitespace in a resend don't count as a change."""
+    return hashlib.sha256(encode(message)).hexdigest()
+
+
+class BatchWriter:
+    def __init__(self, conn: Connection, data_dir: Path, now: datetime, dead_letter_cap: int):
+        self.conn = conn
+        self.data_dir = data_dir
+        self.now = now
+        self.cap = dead_letter_cap
+        self.result = BatchResult()
+        self._dead: list[DeadLetter] = []
+
+    def write(self, items: list[BatchItem]) -> BatchResult:
+        by_type: dict[type, list[Inbound]] = defaultdict(list)
+        for item in items:
+            if isinstance(item, Inbound):
+                key = "record" if is_record(item.message) else type(item.message)
+                by_type[key].append(item)
+            elif isinstance(item, DeadLetter):
+                self._dead.append(item)
+        self._store_records(by_type["record"])
+        self._store_chunks(by_type[PhotoChunk])
+        self._apply_confirms(by_type[DownlinkConfirm])
+        self._update_devices(items)
+        self._store_dead_letters()
+        return self.result
+
+    # -- records --------------------------------------------------------------------------------
+    def _store_records(self, items: list[Inbound]) -> None:
+        if not items:
+            return
+        first: dict[str, tuple[str, Inbound]] = {}  # id -> (hash, item) of the first copy in this batch
+        rows = []
+        order: list[tuple[str, str, Inbound]] = []  # (id, hash, item) in arrival order
+        for item in items:
+            m = item.message
+            digest = content_sha256(m)
+            order.append((m.id, digest, item))
+            if m.id in first:
+                continue
+            first[m.id] = (digest, item)
+            rows.append({
+                "id": m.id, "device_id": m.device_id, "seq": m.seq, "kind": m.kind,
+                "payload": encode(m).decode(), "content_sha256": digest,
+                "device_time": m.created_at, "received_at": item.received_at,
+            })
+        stmt = dialect_insert(self.conn, records).on_conflict_do_nothing(index_elements=["id"])
+        inserted: set[str] = set()
+        for part in _chunks(rows):
+            inserted.update(self.conn.execute(stmt.returning(records.c.id), part).scalars())
+        # Ids not inserted were already stored (earlier batch, or another hub worker): compare content.
+        stored_hash: dict[str, str] = {}
+        missing = [r["id"] for r in rows if r["id"] not in inserted]
+        for part in _chunks(missing):
+            query = sa.select(records.c.id, records.c.content_sha256).where(records.c.id.in_(part))
+            stored_hash.update(self.conn.execute(query).tuples())
+        for rid in inserted:
+            stored_hash[rid] = first[rid][0]
+
+        newly_counted: set[str] = set()
+        for rid, digest, item in order:
+            outcome = self.result.device(item.message.device_id)
+            if stored_hash.get(rid) == digest:
+                outcome.committed.append(rid)
+                if rid in inserted and rid not in newly_counted:
+                    newly_counted.add(rid)
+                    self.result.stored_records += 1
+                else:
+                    outcome.duplicates += 1
+                    self.result.duplicate_records += 1
+            else:
+                # Same id, different content: the original stays; the newcomer is kept for a human.
+                outcome.rejected.append(Rejection(id=rid, reason="conflict",
+                                                  detail="a different record with this id is already stored"))
+                self.result.conflicts += 1
+                self._dead.append(DeadLetter(item.topic, item.payload, item.received_at, "conflict",
+                                             f"record {rid} already stored with other content",
+                                             item.message.device_id))
+
+    # -- photos ---------------------------------------------------------------------------------
+    def _store_chunks(self, items: list[Inbound]) -> None:
+        if not items:
+            return
+        shas = sorted({i.message.sha256 for i in items})
+        complete: set[str] = set()
+        for part in _chunks(shas):
+            complete.update(self.conn.execute(sa.select(photos.c.sha256).where(photos.c.sha256.in_(part))).scalars())
+        rows, finisher = [], {}
+        reported: set[tuple[str, str]] = set()
+        for item in items:
+            m: PhotoChunk = item.message
+            outcome = self.result.device(m.device_id)
+            outcome.chunks.append(ChunkAck(sha256=m.sha256, index=m.index))
+            if m.sha256 in complete:
+                if (m.device_id, m.sha256) not in reported:  # late or repeated chunk of a stored photo
+                    reported.add((m.device_id, m.sha256))
+                    outcome.photos.append(PhotoResult(sha256=m.sha256, ok=True))
+                continue
+            finisher[m.sha256] = m.device_id
+            rows.append({"sha256": m.sha256, "idx": m.index, "count": m.count, "total_size": m.total_size,
+                         "device_id": m.device_id, "data": m.data, "received_at": item.received_at})
+        if not rows:
+            return
+        self.conn.execute(dialect_insert(self.conn, photo_chunks).on_conflict_do_nothing(), rows)
+        pending = sorted(finisher)
+        counts: dict[str, tuple[int, int]] = {}
+        for part in _chunks(pending):
+            query = (sa.select(photo_chunks.c.sha256, sa.func.count(), sa.func.max(photo_chunks.c.count))
+                     .where(photo_chunks.c.sha256.in_(part)).group_by(photo_chunks.c.sha256))
+            counts.update({sha: (have, want) for sha, have, want in self.conn.execute(query)})
+        for sha in pending:
+            have, want = counts.get(sha, (0, 1))
+            if have >= want:
+                self._assemble_photo(sha, finisher[sha])
+
+    def _assemble_photo(self, sha: str, device_id: str) -> None:
+        query = (sa.select(photo_chunks.c.idx, photo_chunks.c.count, photo_chunks.c.total_size, photo_chunks.c.data)
+                 .where(photo_chunks.c.sha256 == sha))
+        chunks = [StoredChunk(idx, count, size, bytes(data)) for idx, count, size, data in self.conn.execute(query)]
+        outcome = self.result.device(device_id)
+        try:
+            data = assemble(sha, chunks)
+        except PhotoRejected as exc:
+            # Discard every chunk: the device re-sends the whole photo on ok=False.
+            outcome.photos.append(PhotoResult(sha256=sha, ok=False, reason=exc.reason))
+        else:
+            relpath = photo_relpath(sha)
+            # Written before commit: if the commit fails the retry rewrites the same bytes, nothing is lost.
+            write_atomically(self.data_dir / relpath, data)
+            self.conn.execute(dialect_insert(self.conn, photos).on_conflict_do_nothing(), {
+                "sha256": sha, "size": len(data), "mime": sniff_mime(data), "path": relpath,
+                "device_id": device_id, "completed_at": self.now})
+            outcome.photos.append(PhotoResult(sha256=sha, ok=True))
+        self.conn.execute(sa.delete(photo_chunks).where(photo_chunks.c.sha256 == sha))
+
+    # -- downlink confirmations -----------------------------------------------------------------
+    def _apply_confirms(self, items: list[Inbound]) -> None:
+        if not items:
+            return
+        ids = sorted({i.message.message_id for i in items})
+        owner: dict[str, str] = {}
+        for part in _chunks(ids):
+            owner.update(self.conn.execute(
+                sa.select(downlinks.c.id, downlinks.c.device_id).where(downlinks.c.id.in_(part))).tuples())
+        delivered, read = [], []
+        for item in items:
+            m: DownlinkConfirm = item.message
+            outcome = self.result.device(m.device_id)
+            if owner.get(m.message_id) != m.device_id:
+                # Unknown (or another device's) message: nothing to update, but confirm it so the
+                # device stops re-sending; keep the evidence.
+                self._dead.append(DeadLetter(item.topic, item.payload, item.received_at, "unknown_downlink",
+                                             f"no downlink {m.message_id} for this device", m.device_id))
+            else:
+                params = {"mid": m.message_id, "at": item.received_at}
+                (read if m.state is DeliveryState.READ else delivered).append(params)
+            if m.message_id not in outcome.confirmed:
+                outcome.confirmed.append(m.message_id)
+        at = sa.bindparam("at", type_=downlinks.c.delivered_at.type)
+        where = downlinks.c.id == sa.bindparam("mid")
+        if delivered:
+            self.conn.execute(sa.update(downlinks).where(where).values(
+                # "read" is further along than "delivered": a late delivered-confirm never moves it back.
+                state=sa.case((downlinks.c.state == "read", "read"), else_="delivered"),
+                delivered_at=sa.func.coalesce(downlinks.c.delivered_at, at)), delivered)
+        if read:
+            self.conn.execute(sa.update(downlinks).where(where).values(
+                state="read", delivered_at=sa.func.coalesce(downlinks.c.delivered_at, at),
+                read_at=sa.func.coalesce(downlinks.c.read_at, at)), read)
+
+    # -- presence and device health -------------------------------------------------------------
+    def _update_devices(self, items: list[BatchItem]) -> None:
+        """One upsert per device with its final state after this batch, in arrival order."""
+        changes: dict[str, dict] = {}
+        for item in items:
+            if isinstance(item, PresenceUpdate):
+                change = changes.setdefault(item.device_id, {})
+                change.update(state=item.state, status_at=item.received_at)
+                if item.app_version:
+                    change["app_version"] = item.app_version
+                if item.state == "online" and item.device_id not in self.result.came_online:
+                    self.result.came_online.append(item.device_id)
+            elif isinstance(item, Inbound):
+                m = item.message
+                change = changes.setdefault(m.device_id, {})
+                # A device that publishes is connected, whatever its last retained status said.
+                change.update(state="online", last_seen=item.received_at)
+                if isinstance(m, Heartbeat):
+                    skew = (item.received_at - m.sent_at).total_seconds() * 1000
+                    change.update(outbox_depth=m.outbox_depth, photos_pending=m.photos_pending,
+                                  battery_pct=m.battery_pct, app_version=m.app_version, clock_skew_ms=round(skew))
+        if not changes:
+            return
+        columns = ["last_seen", "status_at", "outbox_depth", "photos_pending", "battery_pct",
+                   "app_version", "clock_skew_ms"]
+        rows = [{"id": device_id, "state": change["state"], "first_seen": self.now,
+                 **{c: change.get(c) for c in columns}} for device_id, change in changes.items()]
+        stmt = dialect_insert(self.conn, devices)
+        stmt = stmt.on_conflict_do_update(index_elements=["id"], set_={
+            "state": stmt.excluded.state,
+            **{c: sa.func.coalesce(getattr(stmt.excluded, c), devices.c[c]) for c in columns},
+        })
+        self.conn.execute(stmt, rows)
+
+    # -- dead letters ---------------------------------------------------------------------------
+    def _store_dead_letters(self) -> None:
+        if not self._dead:
+            return
+        self.conn.execute(sa.insert(dead_letters), [dead_letter_row(d, self.cap) for d in self._dead])
+        self.result.dead_letters += len(self._dead)
+
+
+def _text(value: str | None, limit: int) -> str | None:
+    # PostgreSQL text cannot hold NUL; a dead letter must be storable whatever the sender put in it.
+    return None if value is None else value.replace("\x00", "\\x00")[:limit]
+
+
+def dead_letter_row(d: DeadLetter, cap: int) -> dict:
+    return {"received_at": d.received_at, "topic": _text(d.topic, 1024), "payload": bytes(d.payload[:cap]),
+            "payload_size": len(d.payload), "reason": _text(d.reason, 64), "detail": _text(d.detail, 2000),
+            "device_id": _text(d.device_id, 64)}
+
+
+def body_json(body: dict) -> str:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
