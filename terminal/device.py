@@ -1,0 +1,114 @@
+"""``Device``: one terminal (kiosk, patrol tablet, phone) as apps and the simulator use it.
+
+Capture calls write to the local store and return once the record is durable; sending is
+the engine's business, so they work the same online and offline.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from protocol import (
+    CheckinKind,
+    DownlinkMessage,
+    IncidentReport,
+    Position,
+    PositionFix,
+    ResidentCheckin,
+    Severity,
+)
+
+from .clock import Clock, utc_now
+from .link import Backoff, SyncLink
+from .photos import DEFAULT_CHUNK_BYTES
+from .residents import resident_key
+from .store import InboxEntry, TerminalStore
+from .sync import SyncEngine, SyncStatus
+
+APP_VERSION = "gridline-terminal/0.1.0"
+
+
+class Device:
+    def __init__(self, device_id: str, data_dir: Path | str, broker_url: str, *, app_version: str = APP_VERSION,
+                 deployment_key: str | bytes | None = None, clock: Clock = utc_now,
+                 on_downlink: Callable[[DownlinkMessage], None] | None = None,
+                 chunk_size: int = DEFAULT_CHUNK_BYTES, window: int = 100, chunk_window: int = 8,
+                 ack_timeout: float = 30.0, heartbeat_interval: float = 60.0, keepalive: int = 30,
+                 backoff: Backoff | None = None):
+        self.device_id = device_id
+        self.data_dir = Path(data_dir)
+        self.deployment_key = deployment_key
+        self.store = TerminalStore(self.data_dir / "terminal.db", device_id, clock=clock,
+                                   photos_dir=self.data_dir / "photos", chunk_size=chunk_size)
+        self.link = SyncLink(device_id, broker_url, app_version=app_version, keepalive=keepalive, clock=clock,
+                             backoff=backoff)
+        self.engine = SyncEngine(self.store, self.link, window=window, chunk_window=chunk_window,
+                                 ack_timeout=ack_timeout, heartbeat_interval=heartbeat_interval,
+                                 app_version=app_version, on_downlink=on_downlink)
+        self._started = False
+
+    def start(self) -> "Device":
+        self.engine.start()
+        self._started = True
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._started:
+            self.engine.stop(timeout)
+            self._started = False
+        self.store.close()
+
+    def __enter__(self) -> "Device":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- capture -----------------------------------------------------------------------------
+    def report(self, category: str, lat: float, lon: float, *, accuracy_m: float = 10.0, note: str = "",
+               severity: Severity | str = Severity.NORMAL, photos: Sequence[bytes] = ()) -> IncidentReport:
+        record = self.store.record_report(category, Position(lat=lat, lon=lon, accuracy_m=accuracy_m), note=note,
+                                          severity=severity, photos=photos)
+        self.engine.kick()
+        return record
+
+    def checkin(self, checkin_kind: CheckinKind | str, *, card_number: str | None = None,
+                resident_key_hex: str | None = None, note: str = "", lat: float | None = None,
+                lon: float | None = None, accuracy_m: float = 10.0) -> ResidentCheckin:
+        """Pass the card number (hashed here with the deployment key, never stored) or a ready key."""
+        if card_number is not None:
+            if self.deployment_key is None:
+                raise ValueError("this device has no deployment key to hash resident cards with")
+            resident_key_hex = resident_key(card_number, self.deployment_key)
+        if resident_key_hex is None:
+            raise ValueError("a check-in needs card_number or resident_key_hex")
+        position = Position(lat=lat, lon=lon, accuracy_m=accuracy_m) if lat is not None and lon is not None else None
+        record = self.store.record_checkin(checkin_kind, resident_key_hex, note=note, position=position)
+        self.engine.kick()
+        return record
+
+    def position(self, lat: float, lon: float, *, accuracy_m: float = 10.0, speed_mps: float | None = None,
+                 heading_deg: float | None = None) -> PositionFix:
+        record = self.store.record_position(Position(lat=lat, lon=lon, accuracy_m=accuracy_m), speed_mps=speed_mps,
+                                            heading_deg=heading_deg)
+        self.engine.kick()
+        return record
+
+    # --- inbox and status --------------------------------------------------------------------
+    def inbox(self, *, unapplied_only: bool = False) -> list[InboxEntry]:
+        return self.store.inbox(unapplied_only=unapplied_only)
+
+    def mark_read(self, message_id: str) -> None:
+        """The person has seen it; the hub learns via a READ confirmation."""
+        self.store.mark_read(message_id)
+        self.engine.confirm_read(message_id)
+
+    def status(self) -> SyncStatus:
+        return self.engine.status()
+
+    def wait_drained(self, timeout: float) -> bool:
+        """True once every record is receipted and every photo verified by the hub."""
+        return self.engine.wait_drained(timeout)
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self.link.wait_connected(timeout)

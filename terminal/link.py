@@ -1,0 +1,193 @@
+"""The terminal's MQTT connection: the only terminal module that knows about paho.
+
+MQTT 5, QoS 1, a persistent session (``clean_start=False`` + session expiry) so the broker
+queues receipts and downlinks while the device is away. Reconnection is our own loop with
+exponential backoff and full jitter, so a fleet coming back after a broker restart does not
+reconnect in lockstep; it never gives up, except on an authentication refusal, which retrying
+cannot fix and which would only hammer the broker.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from protocol import DeviceStatus, encode, parse_broker_url, topics
+
+from .clock import Clock, utc_now
+
+log = logging.getLogger(__name__)
+
+# CONNACK reason codes that mean "these credentials will never work": stop instead of retrying.
+AUTH_FAILURES = {134: "bad user name or password", 135: "not authorized", 138: "banned",
+                 140: "bad authentication method"}
+
+
+@dataclass
+class LinkCallbacks:
+    on_connected: Callable[[bool], None] = lambda session_present: None
+    on_disconnected: Callable[[str], None] = lambda reason: None
+    on_message: Callable[[str, bytes], None] = lambda topic, payload: None
+    on_published: Callable[[int], None] = lambda mid: None
+    on_auth_failed: Callable[[str], None] = lambda reason: None
+
+
+@dataclass
+class Backoff:
+    """Exponential backoff with full jitter (sleep uniformly in [min, current cap])."""
+
+    minimum: float = 0.5
+    maximum: float = 60.0
+    _cap: float = field(default=0.0, init=False)
+
+    def next_delay(self, rng: random.Random) -> float:
+        self._cap = min(self.maximum, max(self.minimum, self._cap * 2 or self.minimum))
+        return rng.uniform(self.minimum, self._cap)
+
+    def reset(self) -> None:
+        self._cap = 0.0
+
+
+class SyncLink:
+    def __init__(self, device_id: str, broker_url: str, *, app_version: str = "", keepalive: int = 30,
+                 session_expiry_s: int = 7 * 24 * 3600, backoff: Backoff | None = None,
+                 subscriptions: list[str] | None = None, clock: Clock = utc_now, client_id: str | None = None):
+        self.device_id = device_id
+        self.address = parse_broker_url(broker_url)
+        self.app_version = app_version
+        self.keepalive = keepalive
+        self.session_expiry_s = session_expiry_s
+        self.backoff = backoff or Backoff()
+        self.clock = clock
+        self.callbacks = LinkCallbacks()
+        # Replayed on every connect: a broker that lost our session must not leave us deaf.
+        self.subscriptions = list(subscriptions if subscriptions is not None else topics.device_subscriptions(device_id))
+        self.auth_error: str | None = None
+        self._connected = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._rng = random.Random()
+        self._client = self._make_client(client_id or device_id)
+
+    def _make_client(self, client_id: str) -> mqtt.Client:
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        if self.address.username:
+            client.username_pw_set(self.address.username, self.address.password)
+        if self.address.tls:
+            client.tls_set()
+        offline = DeviceStatus(device_id=self.device_id, state="offline", app_version=self.app_version or None)
+        client.will_set(topics.device_status(self.device_id), encode(offline), qos=1, retain=True)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_publish = self._on_publish
+        return client
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError("link already started")
+        self._thread = threading.Thread(target=self._run, name=f"link-{self.device_id}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Clean disconnect; the retained status is set to offline first, since a clean disconnect
+        does not fire the will."""
+        self._stopping.set()
+        if self.connected:
+            offline = DeviceStatus(device_id=self.device_id, state="offline", at=self.clock(),
+                                   app_version=self.app_version or None)
+            info = self._client.publish(topics.device_status(self.device_id), encode(offline), qos=1, retain=True)
+            try:
+                info.wait_for_publish(timeout=2)
+            except (RuntimeError, ValueError):
+                pass
+            self._client.disconnect()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self._connected.wait(timeout)
+
+    def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> int | None:
+        """Queue a publish; the mid whose PUBACK will arrive via ``on_published``. None when offline
+        (the caller keeps the data and tries again after reconnecting)."""
+        if not self.connected:
+            return None
+        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            return None
+        return info.mid
+
+    # --- connection loop (own thread) --------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stopping.is_set() and self.auth_error is None:
+            try:
+                props = Properties(PacketTypes.CONNECT)
+                props.SessionExpiryInterval = self.session_expiry_s
+                self._client.connect(self.address.host, self.address.port, keepalive=self.keepalive,
+                                     clean_start=False, properties=props)
+            except OSError as exc:
+                log.info("%s: cannot reach broker %s (%s)", self.device_id, self.address.url(), exc)
+            else:
+                while not self._stopping.is_set():
+                    if self._client.loop(timeout=0.5) != mqtt.MQTT_ERR_SUCCESS:
+                        break
+                if self._stopping.is_set():  # let the DISCONNECT packet out
+                    self._client.loop(timeout=0.5)
+                    break
+                if self._connected.is_set():  # loop() ended without on_disconnect (e.g. socket error)
+                    self._connected.clear()
+                    self.callbacks.on_disconnected("connection lost")
+            if self.auth_error is not None or self._stopping.is_set():
+                break
+            self._stopping.wait(self.backoff.next_delay(self._rng))
+        self._connected.clear()
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            code = reason_code.value
+            if code in AUTH_FAILURES:
+                self.auth_error = f"{AUTH_FAILURES[code]} (reason code {code})"
+                log.error("%s: broker refused credentials: %s; not retrying", self.device_id, self.auth_error)
+                self.callbacks.on_auth_failed(self.auth_error)
+            else:
+                log.warning("%s: broker refused connection: %s", self.device_id, reason_code)
+            return
+        self.backoff.reset()
+        for topic in self.subscriptions:
+            client.subscribe(topic, qos=1)
+        online = DeviceStatus(device_id=self.device_id, state="online", at=self.clock(),
+                              app_version=self.app_version or None)
+        client.publish(topics.device_status(self.device_id), encode(online), qos=1, retain=True)
+        self._connected.set()
+        log.info("%s: connected to %s (session present: %s)", self.device_id, self.address.url(),
+                 flags.session_present)
+        self.callbacks.on_connected(bool(flags.session_present))
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        was_connected = self._connected.is_set()
+        self._connected.clear()
+        if was_connected:
+            log.info("%s: disconnected (%s)", self.device_id, reason_code)
+            self.callbacks.on_disconnected(str(reason_code))
+
+    def _on_message(self, client, userdata, message) -> None:
+        self.callbacks.on_message(message.topic, message.payload)
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+        if not reason_code.is_failure:
+            self.callbacks.on_published(mid)
+        else:
+            log.warning("%s: broker refused publish %s: %s", self.device_id, mid, reason_code)
