@@ -103,7 +103,7 @@ class BatchWriter:
         missing = [r["id"] for r in rows if r["id"] not in inserted]
         for part in _chunks(missing):
             query = sa.select(records.c.id, records.c.content_sha256).where(records.c.id.in_(part))
-            stored_hash.update(self.conn.execute(query).tuples())
+            stored_hash.update((rid, sha) for rid, sha in self.conn.execute(query))
         for rid in inserted:
             stored_hash[rid] = first[rid][0]
 
@@ -190,8 +190,8 @@ class BatchWriter:
         ids = sorted({i.message.message_id for i in items})
         owner: dict[str, str] = {}
         for part in _chunks(ids):
-            owner.update(self.conn.execute(
-                sa.select(downlinks.c.id, downlinks.c.device_id).where(downlinks.c.id.in_(part))).tuples())
+            query = sa.select(downlinks.c.id, downlinks.c.device_id).where(downlinks.c.id.in_(part))
+            owner.update((mid, dev) for mid, dev in self.conn.execute(query))
         delivered, read = [], []
         for item in items:
             m: DownlinkConfirm = item.message
