@@ -209,19 +209,19 @@ class SyncEngine:
 
     def _periodic(self) -> None:
         now = time.monotonic()
-        # No hub, no receipts: re-sending into the void would only loop. The hub's return triggers a resend.
-        if self.hub_online is not False:
-            expired = [rid for rid, t in self._records_in_flight.items() if now - t > self.ack_timeout]
-            if expired:
-                log.info("%s: no receipt for %d record(s) after %ss, re-sending", self.device_id, len(expired),
-                         self.ack_timeout)
-                for rid in expired:
-                    del self._records_in_flight[rid]
-                self.store.requeue(expired)
-            stale = [key for key, t in self._chunks_in_flight.items() if now - t > self.ack_timeout]
-            for key in stale:
-                del self._chunks_in_flight[key]
-            self.store.requeue_chunks(stale)
+        # With the hub known to be offline, re-sending every ack_timeout would only loop; its return
+        # triggers a resend. A slower timeout remains in case that retained "offline" is stale.
+        timeout = self.ack_timeout * (10 if self.hub_online is False else 1)
+        expired = [rid for rid, t in self._records_in_flight.items() if now - t > timeout]
+        if expired:
+            log.info("%s: no receipt for %d record(s) after %ss, re-sending", self.device_id, len(expired), timeout)
+            for rid in expired:
+                del self._records_in_flight[rid]
+            self.store.requeue(expired)
+        stale = [key for key, t in self._chunks_in_flight.items() if now - t > timeout]
+        for key in stale:
+            del self._chunks_in_flight[key]
+        self.store.requeue_chunks(stale)
         if self.link.connected and now - self._last_heartbeat >= self.heartbeat_interval:
             self._send_heartbeat()
         if now - self._last_thin >= 60.0:
