@@ -22,6 +22,7 @@ from protocol import (
     decode_status,
     decode_uplink,
     parse_topic,
+    topics,
 )
 
 from .store import BatchItem, BatchResult, DeadLetter, HubStore, Inbound, PresenceUpdate
@@ -43,6 +44,14 @@ def _check_semantics(inbound: Inbound) -> None:
     m = inbound.message
     if isinstance(m, PhotoChunk) and m.index >= m.count:
         raise ProtocolError("invalid", f"chunk index {m.index} >= count {m.count}", m.device_id)
+
+
+def _device_in_topic(topic: str) -> str | None:
+    """Best-effort sender of an unparseable topic, so operators can find a misbehaving device."""
+    parts = topic.split("/")
+    if len(parts) > 3 and "/".join(parts[:3]) == f"{topics.ROOT}/dev" and topics.valid_device_id(parts[3]):
+        return parts[3]
+    return None
 
 
 def decode_message(raw: RawMessage) -> BatchItem | None:
@@ -68,7 +77,7 @@ def decode_message(raw: RawMessage) -> BatchItem | None:
         raise ProtocolError("wrong_channel", f"hub does not ingest {parsed.channel.value} topics", device_id)
     except ProtocolError as exc:
         return DeadLetter(raw.topic, raw.payload, raw.received_at, exc.reason, exc.detail,
-                          exc.device_id or device_id)
+                          exc.device_id or device_id or _device_in_topic(raw.topic))
     except Exception as exc:  # noqa: BLE001 - a decoder bug must not stop ingest; keep the evidence
         log.exception("unexpected error decoding %s", raw.topic[:200])
         return DeadLetter(raw.topic, raw.payload, raw.received_at, "decode_error",

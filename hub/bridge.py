@@ -1,0 +1,288 @@
+"""``MqttBridge``: the hub's only MQTT client (and the only hub module that imports paho).
+
+Threads, and why:
+- paho's network thread only enqueues ``(topic, payload, received_at)``; it never touches the DB,
+  so keep-alives and acks keep flowing while a commit is slow.
+- one writer thread takes batches, stores each in one transaction, then publishes one receipt
+  per device for exactly what was committed and only then PUBACKs the messages (manual ack): a hub
+  that dies before its commit leaves them with the broker, which redelivers on reconnect.
+- a maintenance thread expires downlinks and re-sends unconfirmed ones.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from protocol import HubStatus, encode, parse_broker_url, topics
+
+from .ingest import RawMessage, ingest_batch
+from .settings import HubSettings
+from .store import BatchResult, DownlinkRow, HubStore, utc_now
+
+log = logging.getLogger(__name__)
+
+# CONNACK reason codes that retrying cannot fix: bad credentials, not authorised, banned, bad auth method.
+AUTH_FAILURES = {134, 135, 138, 140}
+IDLE_FLUSH_S = 0.002  # flush a batch early once the stream pauses this long
+MAX_DB_BACKOFF_S = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    raw: RawMessage
+    mid: int
+    qos: int
+    generation: int  # which connection delivered it: a mid is only meaningful on its own connection
+
+
+@dataclass
+class BridgeStats:
+    received: int = 0
+    batches: int = 0
+    stored_records: int = 0
+    duplicate_records: int = 0
+    conflicts: int = 0
+    dead_letters: int = 0
+    receipts_sent: int = 0
+    downlinks_sent: int = 0
+    db_failures: int = 0
+    last_db_error: str | None = None
+    connects: int = 0
+    auth_failure: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class MqttBridge:
+    def __init__(self, settings: HubSettings, store: HubStore, clock: Callable[[], datetime] = utc_now):
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.stats = BridgeStats()
+        self.connected = threading.Event()
+        self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
+        self._accepting = True
+        self._stopping = threading.Event()
+        self._abandon = threading.Event()  # stop() timed out: leave unstored messages unacked
+        self._wake_maintenance = threading.Event()
+        self._generation = 0
+        self._threads: list[threading.Thread] = []
+        self._client = self._build_client()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def _build_client(self) -> mqtt.Client:
+        address = parse_broker_url(self.settings.broker_url)
+        self._address = address
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.settings.client_id,
+                             protocol=mqtt.MQTTv5, manual_ack=True)
+        if address.username:
+            client.username_pw_set(address.username, address.password)
+        if address.tls:
+            client.tls_set()
+        client.will_set(topics.hub_status(), encode(HubStatus(state="offline")), qos=1, retain=True)
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.max_inflight_messages_set(200)
+        client.max_queued_messages_set(0)  # unlimited: receipts/downlinks wait for a reconnect
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    def start(self) -> "MqttBridge":
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = self.settings.session_expiry_s
+        self._client.connect_async(self._address.host, self._address.port, keepalive=30,
+                                   clean_start=False, properties=props)
+        self._client.loop_start()
+        for name, target in (("hub-writer", self._writer_loop), ("hub-maintenance", self._maintenance_loop)):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking messages, store what is already queued, say offline, disconnect."""
+        self._accepting = False
+        self._stopping.set()
+        self._wake_maintenance.set()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.1, deadline - time.monotonic()))
+            if thread.is_alive():
+                self._abandon.set()  # DB still down: unstored messages stay unacked at the broker
+                thread.join(2)
+        if self.connected.is_set():
+            info = self._client.publish(topics.hub_status(), encode(HubStatus(state="offline", at=self.clock())),
+                                        qos=1, retain=True)
+            try:
+                info.wait_for_publish(max(0.5, deadline - time.monotonic()))
+            except (RuntimeError, ValueError):
+                pass
+        self._client.disconnect()
+        self._client.loop_stop()
+        self.connected.clear()
+
+    @property
+    def queue_depth(self) -> int:
+        return self._queue.qsize()
+
+    # -- paho callbacks (network thread: enqueue or flag, nothing slow) ------------------------
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            log.error("broker refused connection: %s", reason_code)
+            if reason_code.value in AUTH_FAILURES:
+                self.stats.auth_failure = str(reason_code)
+                client.disconnect()  # retrying with the same credentials only gets us banned
+            return
+        self._generation += 1
+        self.stats.connects += 1
+        uplinks = topics.all_uplinks_filter()
+        if self.settings.share_group:
+            uplinks = topics.shared(uplinks, self.settings.share_group)
+        # Replayed on every connect: a broker that lost our session (restart without persistence)
+        # would otherwise leave us connected and deaf.
+        client.subscribe([(uplinks, SubscribeOptions(qos=1)),
+                          (topics.all_device_status_filter(), SubscribeOptions(qos=1))])
+        client.publish(topics.hub_status(), encode(HubStatus(state="online", at=self.clock())), qos=1, retain=True)
+        self.connected.set()
+        self._wake_maintenance.set()
+        log.info("connected to %s (session present: %s)", self._address.url(), flags.session_present)
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        self.connected.clear()
+        if not self._stopping.is_set():
+            log.warning("disconnected from broker: %s; paho reconnects with backoff", reason_code)
+
+    def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
+        if not self._accepting:
+            return  # not acked: the broker redelivers it to our persistent session next time
+        try:
+            topic = message.topic
+        except UnicodeDecodeError:
+            topic = message._topic.decode("utf-8", "replace")  # broker let a bad topic through; dead-letter it
+        self.stats.received += 1
+        self._queue.put(_Pending(RawMessage(topic, bytes(message.payload), self.clock()),
+                                 message.mid, message.qos, self._generation))
+
+    # -- writer thread ----------------------------------------------------------------------------
+    def _take_batch(self) -> list[_Pending] | None:
+        try:
+            first = self._queue.get(timeout=0.1)
+        except queue.Empty:
+            return None if self._stopping.is_set() else []
+        batch = [first]
+        deadline = time.monotonic() + self.settings.batch_wait_ms / 1000
+        while len(batch) < self.settings.batch_max:
+            try:
+                batch.append(self._queue.get_nowait())
+                continue
+            except queue.Empty:
+                pass
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(self._queue.get(timeout=min(remaining, IDLE_FLUSH_S)))
+            except queue.Empty:
+                break
+        return batch
+
+    def _writer_loop(self) -> None:
+        while True:
+            batch = self._take_batch()
+            if batch is None:
+                return
+            if not batch:
+                continue
+            result = self._store_until_committed(batch)
+            if result is None:
+                return
+            self._record_stats(result)
+            self._publish_receipts(result)
+            self._ack(batch)
+            if result.came_online:
+                self._resend_to(result.came_online)
+
+    def _store_until_committed(self, batch: list[_Pending]) -> BatchResult | None:
+        """Retry with backoff while the database is unavailable; never drop, never receipt early."""
+        delay = 0.1
+        while True:
+            try:
+                return ingest_batch([p.raw for p in batch], self.store)
+            except Exception as exc:  # noqa: BLE001 - anything here means "not committed": retry
+                self.stats.db_failures += 1
+                self.stats.last_db_error = f"{type(exc).__name__}: {exc}"[:500]
+                log.warning("storing a batch of %d failed (%s); retrying in %.1fs", len(batch), exc, delay)
+                if self._abandon.wait(delay):
+                    return None
+                delay = min(delay * 2, MAX_DB_BACKOFF_S)
+
+    def _record_stats(self, result: BatchResult) -> None:
+        s = self.stats
+        s.batches += 1
+        s.stored_records += result.stored_records
+        s.duplicate_records += result.duplicate_records
+        s.conflicts += result.conflicts
+        s.dead_letters += result.dead_letters
+
+    def _publish_receipts(self, result: BatchResult) -> None:
+        at = self.clock()
+        for device_id, outcome in result.devices.items():
+            if not outcome.has_news():
+                continue
+            for receipt in outcome.receipts(device_id, at):
+                self._client.publish(topics.receipt(device_id), encode(receipt), qos=1)
+                self.stats.receipts_sent += 1
+
+    def _ack(self, batch: list[_Pending]) -> None:
+        generation = self._generation
+        for pending in batch:
+            if pending.qos > 0 and pending.generation == generation:
+                self._client.ack(pending.mid, pending.qos)
+
+    # -- downlinks --------------------------------------------------------------------------------
+    def send_downlinks(self, rows: Iterable[DownlinkRow]) -> list[str]:
+        """Publish now (QoS 1) and mark sent; returns the ids handed to the broker connection."""
+        if not self.connected.is_set():
+            return []
+        sent = []
+        for row in rows:
+            info = self._client.publish(topics.downlink(row.device_id), encode(row.to_message()), qos=1)
+            if info.rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
+                sent.append(row.id)
+        self.store.mark_downlinks_sent(sent)
+        self.stats.downlinks_sent += len(sent)
+        return sent
+
+    def _resend_to(self, device_ids: list[str]) -> None:
+        # A device that (re)connects may have lost its session: don't trust the broker to have queued.
+        try:
+            for device_id in device_ids:
+                self.send_downlinks(self.store.pending_downlinks(device_id))
+        except Exception:  # noqa: BLE001 - the periodic sweep will catch up
+            log.exception("re-sending downlinks to %s failed", device_ids)
+
+    def _maintenance_loop(self) -> None:
+        while not self._stopping.is_set():
+            self._wake_maintenance.wait(self.settings.maintenance_interval_s)
+            self._wake_maintenance.clear()
+            if self._stopping.is_set():
+                return
+            try:
+                expired = self.store.expire_downlinks()
+                if expired:
+                    log.info("%d downlink(s) expired unconfirmed", expired)
+                if self.connected.is_set():
+                    self.send_downlinks(self.store.downlinks_due(self.settings.downlink_resend_s))
+            except Exception:  # noqa: BLE001 - DB down: try again next sweep
+                log.exception("downlink maintenance failed")
