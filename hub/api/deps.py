@@ -1,0 +1,22 @@
+"""Typed FastAPI dependencies. Authentication (a later issue) plugs in here as one more dependency
+applied to the API router in ``hub/api/__init__.py``."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from ..bridge import MqttBridge
+from ..store import HubStore
+
+
+def get_store(request: Request) -> HubStore:
+    return request.app.state.store
+
+
+def get_bridge(request: Request) -> MqttBridge | None:
+    return request.app.state.bridge
+
+
+StoreDep = Annotated[HubStore, Depends(get_store)]
+BridgeDep = Annotated[MqttBridge | None, Depends(get_bridge)]

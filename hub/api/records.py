@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import AwareDatetime
+
+from ..store import CursorError
+from .deps import StoreDep
+from .schemas import RecordOut, RecordPage
+
+router = APIRouter(prefix="/records", tags=["records"])
+
+
+@router.get("", response_model=RecordPage)
+def list_records(
+    store: StoreDep,
+    kind: Annotated[str | None, Query(description="report, checkin, position")] = None,
+    device_id: str | None = None,
+    since: Annotated[AwareDatetime | None, Query(description="hub receive time, inclusive")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="hub receive time, exclusive")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: str | None = None,
+) -> RecordPage:
+    """Stored records, oldest received first; follow ``next_cursor`` for more."""
+    try:
+        rows, next_cursor = store.list_records(kind=kind, device_id=device_id, since=since, until=until,
+                                               limit=limit, cursor=cursor)
+    except CursorError:
+        raise HTTPException(400, "invalid cursor") from None
+    return RecordPage(items=[RecordOut.of(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/{record_id}", response_model=RecordOut)
+def get_record(record_id: str, store: StoreDep) -> RecordOut:
+    row = store.get_record(record_id)
+    if row is None:
+        raise HTTPException(404, f"no record {record_id}")
+    return RecordOut.of(row)

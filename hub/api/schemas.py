@@ -1,0 +1,119 @@
+"""HTTP response/request models (separate from wire-protocol models: the API may evolve on its own)."""
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from protocol import MAX_PAYLOAD_BYTES
+
+from ..store import DeadLetterRow, DownlinkRow, RecordRow
+
+DEAD_LETTER_PREVIEW_CHARS = 2000
+
+
+class DeviceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    state: Literal["online", "offline"]
+    last_seen: datetime | None
+    status_at: datetime | None
+    outbox_depth: int | None
+    photos_pending: int | None
+    battery_pct: float | None
+    app_version: str | None
+    clock_skew_ms: int | None
+    first_seen: datetime
+
+
+class RecordOut(BaseModel):
+    id: str
+    device_id: str
+    seq: int
+    kind: str
+    device_time: datetime
+    received_at: datetime
+    content_sha256: str
+    payload: dict[str, Any]
+
+    @classmethod
+    def of(cls, row: RecordRow) -> "RecordOut":
+        return cls(id=row.id, device_id=row.device_id, seq=row.seq, kind=row.kind, device_time=row.device_time,
+                   received_at=row.received_at, content_sha256=row.content_sha256, payload=row.payload_dict())
+
+
+class RecordPage(BaseModel):
+    items: list[RecordOut]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last page")
+
+
+class DeadLetterOut(BaseModel):
+    id: int
+    received_at: datetime
+    topic: str
+    reason: str
+    detail: str
+    device_id: str | None
+    payload_size: int
+    payload_base64: str = Field(description="stored bytes (truncated to the hub's cap)")
+    payload_preview: str
+
+    @classmethod
+    def of(cls, row: DeadLetterRow) -> "DeadLetterOut":
+        return cls(id=row.id, received_at=row.received_at, topic=row.topic, reason=row.reason, detail=row.detail,
+                   device_id=row.device_id, payload_size=row.payload_size,
+                   payload_base64=base64.b64encode(row.payload).decode(),
+                   payload_preview=row.payload[:DEAD_LETTER_PREVIEW_CHARS].decode("utf-8", "replace"))
+
+
+class MessageIn(BaseModel):
+    """A downlink for one device: a task, a notice, ... Give ``ttl_s`` or ``expires_at``, or neither."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$", examples=["task"])
+    body: dict[str, Any] = Field(default_factory=dict, examples=[{"title": "检查3号楼消防通道"}])
+    ttl_s: float | None = Field(default=None, gt=0, le=365 * 24 * 3600)
+    expires_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _one_expiry_and_fits_on_the_wire(self) -> "MessageIn":
+        if self.ttl_s is not None and self.expires_at is not None:
+            raise ValueError("give ttl_s or expires_at, not both")
+        # leave room for the envelope (id, device_id, timestamps)
+        if len(json.dumps(self.body, ensure_ascii=False).encode()) > MAX_PAYLOAD_BYTES - 1024:
+            raise ValueError("body too large for one MQTT message")
+        return self
+
+
+class MessageOut(BaseModel):
+    id: str
+    device_id: str
+    kind: str
+    body: dict[str, Any]
+    created_at: datetime
+    expires_at: datetime | None
+    state: Literal["queued", "sent", "delivered", "read", "expired"]
+    send_count: int
+    last_sent_at: datetime | None
+    delivered_at: datetime | None
+    read_at: datetime | None
+
+    @classmethod
+    def of(cls, row: DownlinkRow) -> "MessageOut":
+        return cls(id=row.id, device_id=row.device_id, kind=row.kind, body=row.body_dict(),
+                   created_at=row.created_at, expires_at=row.expires_at, state=row.state,
+                   send_count=row.send_count, last_sent_at=row.last_sent_at, delivered_at=row.delivered_at,
+                   read_at=row.read_at)
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded"]
+    db_ok: bool
+    broker: Literal["connected", "disconnected", "disabled"]
+    queue_depth: int
+    auth_failure: str | None = None
+    last_db_error: str | None = None
+    counters: dict[str, int] = Field(default_factory=dict)

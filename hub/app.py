@@ -1,0 +1,55 @@
+"""The hub as a FastAPI app: migrations, MQTT bridge and HTTP API under one lifespan."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from .api import api_router
+from .bridge import MqttBridge
+from .embedded_broker import ManagedBroker
+from .settings import HubSettings
+from .store import HubStore, utc_now
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: HubSettings | None = None, store: HubStore | None = None, *,
+               start_bridge: bool = True, clock: Callable[[], datetime] = utc_now) -> FastAPI:
+    """Build the hub. ``store`` may be injected (tests); otherwise one is opened from ``settings``.
+    ``start_bridge=False`` serves the API without MQTT. ``broker_url="embedded"`` starts a loopback
+    broker under ``data_dir/broker`` for the app's lifetime."""
+    settings = settings or HubSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        hub_settings = settings
+        broker = None
+        if start_bridge and hub_settings.broker_url == "embedded":
+            broker = ManagedBroker(hub_settings.data_dir / "broker").start()
+            hub_settings = hub_settings.model_copy(update={"broker_url": broker.url})
+        hub_store = store or HubStore.from_settings(hub_settings, clock)
+        bridge = None
+        try:
+            await run_in_threadpool(hub_store.migrate)
+            if start_bridge:
+                bridge = MqttBridge(hub_settings, hub_store, clock).start()
+            app.state.settings, app.state.store, app.state.bridge = hub_settings, hub_store, bridge
+            app.state.broker_url = hub_settings.broker_url if start_bridge else None
+            yield
+        finally:
+            if bridge is not None:
+                await run_in_threadpool(bridge.stop)
+            if store is None:
+                hub_store.close()
+            if broker is not None:
+                broker.stop()
+
+    app = FastAPI(title="Gridline hub", version="0.1.0", lifespan=lifespan,
+                  description="Records, photos and presence from Gridline terminals; downlink messages to them.")
+    app.include_router(api_router(), prefix="/api")
+    return app

@@ -1,0 +1,70 @@
+"""``gridline hub serve`` and ``gridline hub migrate``."""
+from __future__ import annotations
+
+import argparse
+import logging
+
+log = logging.getLogger(__name__)
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
+    return host or "127.0.0.1", int(port)
+
+
+def register(subparsers) -> None:
+    serve = subparsers.add_parser("serve", help="run the hub: MQTT ingest + HTTP API")
+    serve.add_argument("--broker", help="mqtt://user:pass@host:port, or 'embedded' to start a loopback broker")
+    serve.add_argument("--db", help="sqlite:///path.db or postgresql://user@host/db (default: SQLite in data dir)")
+    serve.add_argument("--http", type=_host_port, help="HOST:PORT for the API (default 127.0.0.1:8080)")
+    serve.add_argument("--data-dir", help="photos, SQLite file, embedded broker state")
+    serve.add_argument("--client-id", help="MQTT client id (one per hub worker)")
+    serve.add_argument("--share-group", help="MQTT 5 shared-subscription group for several hub workers")
+    serve.set_defaults(func=_serve)
+
+    migrate = subparsers.add_parser("migrate", help="apply database migrations and exit")
+    migrate.add_argument("--db", help="database URL (default: from GRIDLINE_DB_URL / data dir)")
+    migrate.add_argument("--data-dir")
+    migrate.set_defaults(func=_migrate)
+
+
+def _settings(args):
+    from .settings import HubSettings
+
+    overrides = {}
+    if getattr(args, "broker", None):
+        overrides["broker_url"] = args.broker
+    if getattr(args, "db", None):
+        overrides["db_url"] = args.db
+    if getattr(args, "data_dir", None):
+        overrides["data_dir"] = args.data_dir
+    if getattr(args, "http", None):
+        overrides["http_host"], overrides["http_port"] = args.http
+    if getattr(args, "client_id", None):
+        overrides["client_id"] = args.client_id
+    if getattr(args, "share_group", None):
+        overrides["share_group"] = args.share_group
+    return HubSettings(**overrides)
+
+
+def _serve(args) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    settings = _settings(args)
+    log.warning("hub: API on http://%s:%s, broker %s, db %s", settings.http_host, settings.http_port,
+                settings.broker_url, settings.db_url.split("@")[-1])
+    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_level="info")
+    return 0
+
+
+def _migrate(args) -> int:
+    from .store import current_revision, upgrade
+
+    settings = _settings(args)
+    upgrade(settings.db_url)
+    print(f"database at revision {current_revision(settings.db_url)}")
+    return 0
