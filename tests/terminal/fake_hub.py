@@ -43,7 +43,7 @@ class FakeHub:
     def __init__(self, broker_url: str, device_prefix: str):
         self.device_prefix = device_prefix
         self.address = parse_broker_url(broker_url)
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.answering = True  # False: receive and store, but send no receipts
         self.chunk_ack_limit: int | None = None  # ack only chunks with index < limit
         self.fail_photo_once: set[str] = set()
