@@ -166,11 +166,16 @@ class SyncEngine:
             name = event[0]
             if name == "published":
                 item = self._by_mid.pop(event[1], None)
-                if item and item[0] == "record":
+                # Only what we still wait for: a receipt or a photo reset may have overtaken this PUBACK.
+                if item and item[0] == "record" and item[1] in self._records_in_flight:
                     acked_records.append(item[1])
-                elif item and item[0] == "chunk":
+                elif item and item[0] == "chunk" and item[1] in self._chunks_in_flight:
                     acked_chunks.append(item[1])
-            elif name == "drain":
+                continue
+            # PUBACKs are batched into one transaction (one fsync), but flushed before anything that
+            # could change the same rows, so events apply in the order they happened.
+            self._flush_pubacks(acked_records, acked_chunks)
+            if name == "drain":
                 self._kicked.clear()
             elif name == "connected":
                 self._on_connected()
@@ -186,12 +191,16 @@ class SyncEngine:
                 self._redeliver_unapplied()
             elif name == "auth_failed":
                 log.error("%s: sync stopped: %s", self.device_id, event[1])
-        # PUBACKs batched into one transaction each: one fsync per batch, not per record.
-        self.store.mark_sent(acked_records)
-        self.store.mark_chunks_sent(acked_chunks)
+        self._flush_pubacks(acked_records, acked_chunks)
         self._periodic()
         if self.link.connected:
             self._drain()
+
+    def _flush_pubacks(self, records: list[str], chunks: list[tuple[str, int]]) -> None:
+        self.store.mark_sent(records)
+        self.store.mark_chunks_sent(chunks)
+        records.clear()
+        chunks.clear()
 
     def _on_connected(self) -> None:
         self._forget_in_flight()
