@@ -46,11 +46,6 @@ def _chunks(items: list, size: int = SQL_IN_CHUNK):
         yield items[i:i + size]
 
 
-def content_sha256(message) -> str:
-    """Hash of the canonical encoding, so key order or whitespace in a resend don't count as a change."""
-    return hashlib.sha256(encode(message)).hexdigest()
-
-
 class BatchWriter:
     def __init__(self, conn: Connection, data_dir: Path, now: datetime, dead_letter_cap: int):
         self.conn = conn
@@ -84,14 +79,15 @@ class BatchWriter:
         order: list[tuple[str, str, Inbound]] = []  # (id, hash, item) in arrival order
         for item in items:
             m = item.message
-            digest = content_sha256(m)
+            canonical = encode(m)  # hashed and stored: key order or whitespace in a resend don't count
+            digest = hashlib.sha256(canonical).hexdigest()
             order.append((m.id, digest, item))
             if m.id in first:
                 continue
             first[m.id] = (digest, item)
             rows.append({
                 "id": m.id, "device_id": m.device_id, "seq": m.seq, "kind": m.kind,
-                "payload": encode(m).decode(), "content_sha256": digest,
+                "payload": canonical.decode(), "content_sha256": digest,
                 "device_time": m.created_at, "received_at": item.received_at,
             })
         stmt = dialect_insert(self.conn, records).on_conflict_do_nothing(index_elements=["id"])
