@@ -59,6 +59,7 @@ class BridgeStats:
     db_failures: int = 0
     last_db_error: str | None = None
     connects: int = 0
+    refused_connects: int = 0
     auth_failure: str | None = None
     extra: dict = field(default_factory=dict)
 
@@ -139,6 +140,7 @@ class MqttBridge:
     # -- paho callbacks (network thread: enqueue or flag, nothing slow) ------------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
+            self.stats.refused_connects += 1
             log.error("broker refused connection: %s", reason_code)
             if reason_code.value in AUTH_FAILURES:
                 self.stats.auth_failure = str(reason_code)
