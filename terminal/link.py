@@ -70,6 +70,8 @@ class SyncLink:
         # Replayed on every connect: a broker that lost our session must not leave us deaf.
         self.subscriptions = list(subscriptions if subscriptions is not None else topics.device_subscriptions(device_id))
         self.auth_error: str | None = None
+        self._subscribe_mid: int | None = None
+        self._session_present = False
         self._connected = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -88,6 +90,7 @@ class SyncLink:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_publish = self._on_publish
+        client.on_subscribe = self._on_subscribe
         return client
 
     @property
@@ -166,15 +169,30 @@ class SyncLink:
                 log.warning("%s: broker refused connection: %s", self.device_id, reason_code)
             return
         self.backoff.reset()
-        for topic in self.subscriptions:
-            client.subscribe(topic, qos=1)
         online = DeviceStatus(device_id=self.device_id, state="online", at=self.clock(),
                               app_version=self.app_version or None)
         client.publish(topics.device_status(self.device_id), encode(online), qos=1, retain=True)
+        self._session_present = bool(flags.session_present)
+        if not self.subscriptions:
+            self._mark_ready()
+            return
+        # "Connected" for the engine means subscribed too: a receipt or downlink sent before our
+        # SUBACK would otherwise miss a fresh session.
+        _, self._subscribe_mid = client.subscribe([(topic, 1) for topic in self.subscriptions])
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        if mid != self._subscribe_mid:
+            return
+        refused = [t for t, rc in zip(self.subscriptions, reason_codes) if rc.is_failure]
+        if refused:
+            log.error("%s: broker refused subscriptions %s (check its ACL)", self.device_id, refused)
+        self._mark_ready()
+
+    def _mark_ready(self) -> None:
         self._connected.set()
         log.info("%s: connected to %s (session present: %s)", self.device_id, self.address.url(),
-                 flags.session_present)
-        self.callbacks.on_connected(bool(flags.session_present))
+                 self._session_present)
+        self.callbacks.on_connected(self._session_present)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         was_connected = self._connected.is_set()

@@ -341,7 +341,7 @@ class SyncEngine:
 
     def _accept_downlink(self, message: DownlinkMessage) -> None:
         if message.expired(self.store.clock()):
-            log.info("%s: dropping expired downlink %s (%s, expired %s)", self.device_id, message.id, message.kind,
+            log.warning("%s: dropping expired downlink %s (%s, expired %s)", self.device_id, message.id, message.kind,
                      message.expires_at)
             return
         if self.store.store_downlink(message):
