@@ -97,6 +97,8 @@ class MqttBridge:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        # A bug in a callback must not kill paho's network thread (and with it keep-alives and acks).
+        client.suppress_exceptions = True
         return client
 
     def start(self) -> "MqttBridge":
@@ -209,8 +211,12 @@ class MqttBridge:
             result = self._store_until_committed(batch)
             if result is None:
                 return
-            self._record_stats(result)
-            self._publish_receipts(result)
+            try:
+                self._record_stats(result)
+                self._publish_receipts(result)
+            except Exception:  # noqa: BLE001 - committed anyway; the device re-sends and is re-receipted
+                log.exception("publishing receipts failed")
+            # Always ack a committed batch: unacked messages would pin the broker's in-flight window.
             self._ack(batch)
             if result.came_online:
                 self._resend_to(result.came_online)
@@ -250,7 +256,10 @@ class MqttBridge:
         generation = self._generation
         for pending in batch:
             if pending.qos > 0 and pending.generation == generation:
-                self._client.ack(pending.mid, pending.qos)
+                try:
+                    self._client.ack(pending.mid, pending.qos)
+                except Exception:  # noqa: BLE001 - connection gone: the broker redelivers, we dedupe
+                    log.warning("could not ack message %s", pending.mid)
 
     # -- downlinks --------------------------------------------------------------------------------
     def send_downlinks(self, rows: Iterable[DownlinkRow]) -> list[str]:
