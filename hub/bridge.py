@@ -15,7 +15,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import paho.mqtt.client as mqtt
@@ -61,7 +61,6 @@ class BridgeStats:
     connects: int = 0
     refused_connects: int = 0
     auth_failure: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 class MqttBridge:
