@@ -52,7 +52,7 @@ class FakeHub:
         self.record_arrivals: list[tuple[str, int]] = []  # (id, seq) in arrival order, duplicates included
         self.chunk_arrivals: list[tuple[str, int]] = []
         self.confirms: list[DownlinkConfirm] = []
-        self.heartbeats = 0
+        self.heartbeats: list = []
         self.receipts_sent = 0
         self._parts: dict[str, dict[int, bytes]] = defaultdict(dict)
         self.verified: set[str] = set()
@@ -108,7 +108,7 @@ class FakeHub:
                 self.confirms.append(payload)
                 receipt["confirmed"] = [payload.message_id]
             else:
-                self.heartbeats += 1
+                self.heartbeats.append(payload)
             answering = self.answering
         if receipt and answering:
             self.send_receipt(parsed.device_id, **receipt)
