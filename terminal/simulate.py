@@ -14,6 +14,7 @@ import heapq
 import logging
 import math
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -166,25 +167,27 @@ class SimulatedPatrol:
 
 
 def device_ids(prefix: str, count: int) -> list[str]:
-    ids = [f"{prefix.lower()}-{i:03d}" for i in range(count)]
-    for device_id in ids:
-        if not topics.valid_device_id(device_id):
-            raise ValueError(f"device id {device_id!r} does not match {topics.DEVICE_ID_PATTERN}")
-    return ids
+    return [f"{prefix.lower()}-{i:03d}" for i in range(count)]
 
 
 def run_simulation(broker_url: str, data_dir: Path | str, *, count: int = 3, rate: float = 1.0,
-                   duration: float = 10.0, device_prefix: str = "sim", seed: int = 0, drain_timeout: float = 60.0,
-                   base: tuple[float, float] = XIANGZHOU, areas: Sequence[Ring] | None = None,
-                   position_source: PositionSource | None = None, device_options: dict | None = None) -> SimulationTotals:
-    """Run ``count`` devices for ``duration`` seconds at ``rate`` records/s each, then wait up to
+                   duration: float | None = 10.0, device_prefix: str = "sim", seed: int = 0,
+                   drain_timeout: float = 60.0, base: tuple[float, float] = XIANGZHOU,
+                   areas: Sequence[Ring] | None = None, position_source: PositionSource | None = None,
+                   device_options: dict | None = None, ids: Sequence[str] | None = None,
+                   stop_event: threading.Event | None = None) -> SimulationTotals:
+    """Run ``count`` devices (or the devices named by ``ids``) for ``duration`` seconds (``None``: until
+    ``stop_event`` is set) at ``rate`` records/s each (0: devices that only receive), then wait up to
     ``drain_timeout`` for the hub's receipts. Returns totals read from the devices' stores."""
-    if count < 1 or rate <= 0 or duration < 0:
-        raise ValueError("need count >= 1, rate > 0 and duration >= 0")
+    ids = list(ids) if ids is not None else device_ids(device_prefix, count)
+    if not ids or rate < 0 or (duration is not None and duration < 0) or (duration is None and stop_event is None):
+        raise ValueError("need at least one device, rate >= 0, and duration >= 0 or a stop_event")
+    for device_id in ids:
+        if not topics.valid_device_id(device_id):
+            raise ValueError(f"device id {device_id!r} does not match {topics.DEVICE_ID_PATTERN}")
     data_dir = Path(data_dir)
     options = {"deployment_key": SIMULATOR_KEY, **(device_options or {})}
-    devices = [Device(device_id, data_dir / device_id, broker_url, **options)
-               for device_id in device_ids(device_prefix, count)]
+    devices = [Device(device_id, data_dir / device_id, broker_url, **options) for device_id in ids]
     totals = SimulationTotals(devices=[d.device_id for d in devices])
     started = time.monotonic()
     patrols = []
@@ -196,7 +199,7 @@ def run_simulation(broker_url: str, data_dir: Path | str, *, count: int = 3, rat
     try:
         for device in devices:
             device.start()
-        totals.created_this_run = _produce(patrols, rate, duration)
+        totals.created_this_run = _produce(patrols, rate, duration, stop_event or threading.Event())
         deadline = time.monotonic() + drain_timeout
         while time.monotonic() < deadline and not all(d.engine.drained() for d in devices):
             time.sleep(0.2)
@@ -207,24 +210,29 @@ def run_simulation(broker_url: str, data_dir: Path | str, *, count: int = 3, rat
     return totals
 
 
-def _produce(patrols: list[SimulatedPatrol], rate: float, duration: float) -> int:
+def _produce(patrols: list[SimulatedPatrol], rate: float, duration: float | None, stop: threading.Event) -> int:
     """Round-robin on a schedule: each device's next record is due 1/rate s (±20%) after its last."""
-    interval = 1.0 / rate
     start = time.monotonic()
-    end = start + duration
+    end = start + duration if duration is not None else math.inf
+    if rate == 0:  # receive-only devices: stay connected until the end
+        stop.wait(None if duration is None else duration)
+        return 0
+    interval = 1.0 / rate
     due = [(start + p.rng.uniform(0, interval), p.index) for p in patrols]
     heapq.heapify(due)
     produced = 0
-    while due:
+    while due and not stop.is_set():
         when, index = heapq.heappop(due)
         if when >= end:
             break
-        time.sleep(max(0.0, when - time.monotonic()))
+        if stop.wait(max(0.0, when - time.monotonic())):
+            break
         patrol = patrols[index]
         patrol.produce_one()
         produced += 1
         heapq.heappush(due, (when + interval * patrol.rng.uniform(0.8, 1.2), index))
-    time.sleep(max(0.0, end - time.monotonic()))
+    if end != math.inf:
+        stop.wait(max(0.0, end - time.monotonic()))
     return produced
 
 

@@ -396,3 +396,16 @@ def _validated_payload(message: BaseModel) -> bytes:
         raise ValueError(f"{type(message).__name__} is {len(payload)} bytes, over the {MAX_PAYLOAD_BYTES} limit")
     decode(type(message), payload, getattr(message, "device_id", None))
     return payload
+
+
+def read_ledger(path: Path | str) -> dict[int, str]:
+    """{seq: outbox state} of a device database, opened read-only (safe while the device runs).
+
+    For audits that compare what a device created with what the hub stored."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, timeout=30)
+    try:
+        return dict(conn.execute("SELECT seq, state FROM outbox"))
+    finally:
+        conn.close()
