@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 
 
 class CuttableLink:
-    def __init__(self, target_host: str, target_port: int):
+    def __init__(self, target_host: str, target_port: int, latency_s: float = 0.0):
         self.target = (target_host, target_port)
+        self.latency_s = latency_s  # added to every forwarded read, to slow an upload down enough to cut it
         self._server = socket.create_server(("127.0.0.1", 0))
         self.port = self._server.getsockname()[1]
         self._up = threading.Event()
@@ -69,6 +71,8 @@ class CuttableLink:
                 data = src.recv(65536)
                 if not data:
                     break
+                if self.latency_s:
+                    time.sleep(self.latency_s)
                 dst.sendall(data)
         except OSError:
             pass
