@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 
 class PhotoRejected(Exception):
@@ -52,23 +49,3 @@ def assemble(sha256: str, chunks: list[StoredChunk]) -> bytes:
 
 def photo_relpath(sha256: str) -> str:
     return f"photos/{sha256[:2]}/{sha256}"
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write-to-temp, fsync, rename, fsync dir: a reader or a crash never sees half a photo."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)

@@ -1,4 +1,4 @@
-"""``gridline terminal ...`` subcommands (also ``python -m terminal ...``)."""
+"""``gridline terminal ...`` subcommands."""
 from __future__ import annotations
 
 import argparse

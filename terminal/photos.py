@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import random
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from gridline.files import write_atomically
 from protocol import MAX_CHUNK_BYTES, MAX_PHOTO_BYTES
 
 DEFAULT_CHUNK_BYTES = 32 * 1024
@@ -70,18 +69,7 @@ class PhotoStore:
         sha = hashlib.sha256(data).hexdigest()
         final = self.path_for(sha)
         if not (final.exists() and _file_sha256(final) == sha):
-            final.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=".incoming-")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, final)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            _fsync_dir(final.parent)  # make the rename itself durable
+            write_atomically(final, data)
         return PhotoFile(sha, len(data), final, self.chunk_size)
 
     def read_verified(self, sha256: str, path: Path | str | None = None) -> bytes:
@@ -112,13 +100,6 @@ def _file_sha256(path: Path) -> str:
             digest.update(block)
     return digest.hexdigest()
 
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def synthetic_photo(seed: int, width: int = 640, height: int = 480, quality: int = 85) -> bytes:

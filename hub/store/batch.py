@@ -26,7 +26,9 @@ from protocol import (
     is_record,
 )
 
-from ..photos import PhotoRejected, StoredChunk, assemble, photo_relpath, sniff_mime, write_atomically
+from gridline.files import write_atomically
+
+from ..photos import PhotoRejected, StoredChunk, assemble, photo_relpath, sniff_mime
 from .items import BatchItem, BatchResult, DeadLetter, Inbound, PresenceUpdate
 from .tables import dead_letters, devices, downlinks, photo_chunks, photos, records
 

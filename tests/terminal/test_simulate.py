@@ -15,7 +15,7 @@ LAST_LINE = r"simulate: created=(\d+) acknowledged=(\d+) pending=(\d+)"
 
 
 def run_cli(*args: str, timeout: float = 90) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "terminal", "simulate", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "gridline", "terminal", "simulate", *args], capture_output=True, text=True,
                           timeout=timeout, cwd=Path(__file__).resolve().parents[2])
 
 
