@@ -295,6 +295,23 @@ class TerminalStore:
                             "WHERE sha256 = ? AND state != 'corrupt'", [reason[:200], sha256])
             self.db.execute("UPDATE photo_chunks SET state = 'pending', acked_at = NULL WHERE sha256 = ?", [sha256])
 
+    def requeue_unverified_photos(self, older_than: timedelta | None = None) -> int:
+        """Photos fully acknowledged chunk by chunk but with no verdict from the hub (the receipt carrying it was
+        lost, or the app died before storing it): send the last chunk again, which makes the hub answer again."""
+        cutoff = iso(self.clock() - older_than) if older_than is not None else None
+        with self._lock:
+            stuck = [row[0] for row in self.db.execute(
+                "SELECT p.sha256 FROM photos p JOIN photo_chunks c ON c.sha256 = p.sha256 WHERE p.state = 'uploaded' "
+                "GROUP BY p.sha256 HAVING ? IS NULL OR max(c.acked_at) < ?", [cutoff, cutoff])]
+        if not stuck:
+            return 0
+        with self._lock, self.db.atomic():
+            for sha in stuck:
+                self.db.execute("UPDATE photos SET state = 'pending' WHERE sha256 = ?", [sha])
+                self.db.execute("UPDATE photo_chunks SET state = 'pending' WHERE sha256 = ? AND idx = "
+                                "(SELECT max(idx) FROM photo_chunks WHERE sha256 = ?)", [sha, sha])
+        return len(stuck)
+
     def mark_photo_corrupt(self, sha256: str, reason: str) -> None:
         """The local file is gone or altered: stop sending it, keep it visible for an operator."""
         with self._lock, self.db.atomic():

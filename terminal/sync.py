@@ -14,7 +14,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from protocol import (
     DeliveryState,
@@ -206,6 +206,7 @@ class SyncEngine:
         self._forget_in_flight()
         self.store.requeue_sent()
         self.store.requeue_sent_chunks()
+        self.store.requeue_unverified_photos()
         for message_id, state in self.store.unconfirmed_downlinks():
             self._publish_confirm(message_id, state)
         self._send_heartbeat()
@@ -231,6 +232,7 @@ class SyncEngine:
         for key in stale:
             del self._chunks_in_flight[key]
         self.store.requeue_chunks(stale)
+        self.store.requeue_unverified_photos(older_than=timedelta(seconds=timeout))
         if self.link.connected and now - self._last_heartbeat >= self.heartbeat_interval:
             self._send_heartbeat()
         if now - self._last_thin >= 60.0:
@@ -379,3 +381,4 @@ class SyncEngine:
             self._forget_in_flight()
             self.store.requeue_sent()
             self.store.requeue_sent_chunks()
+            self.store.requeue_unverified_photos()

@@ -47,6 +47,7 @@ class FakeHub:
         self.answering = True  # False: receive and store, but send no receipts
         self.chunk_ack_limit: int | None = None  # ack only chunks with index < limit
         self.fail_photo_once: set[str] = set()
+        self.lose_verdict_once: set[str] = set()  # ack every chunk but "lose" the photo's verdict
         self.reject: dict[str, str] = {}
         self.records: dict[str, object] = {}
         self.record_arrivals: list[tuple[str, int]] = []  # (id, seq) in arrival order, duplicates included
@@ -131,6 +132,9 @@ class FakeHub:
             else:
                 self.verify_failures.append(chunk.sha256)
                 del self._parts[chunk.sha256]
+            if chunk.sha256 in self.lose_verdict_once:
+                self.lose_verdict_once.discard(chunk.sha256)
+                return receipt
             receipt["photos"] = [PhotoResult(sha256=chunk.sha256, ok=ok, reason="" if ok else "sha256_mismatch")]
         return receipt
 

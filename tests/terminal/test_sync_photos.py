@@ -50,6 +50,19 @@ def test_failed_hash_check_resends_the_whole_photo(hub, make_device):
     assert attempts == 1
 
 
+def test_lost_verdict_is_asked_for_again_with_one_chunk_not_the_whole_photo(hub, make_device):
+    # Every chunk acknowledged, but the receipt with the hub's verdict never arrives (or the app died first).
+    photo = synthetic_photo(13)
+    sha = hashlib.sha256(photo).hexdigest()
+    hub.lose_verdict_once.add(sha)
+    device = make_device(chunk_size=SMALL_CHUNKS, ack_timeout=1.0)
+    count = device.report("litter", 22.25, 113.53, photos=[photo]).photos[0].chunks
+    assert device.wait_drained(30), device.store.photo_states()
+    assert device.store.photo_states() == {"verified": 1}
+    per_chunk = Counter(idx for s, idx in hub.chunk_arrivals if s == sha)
+    assert per_chunk == Counter({**{i: 1 for i in range(count - 1)}, count - 1: 2})
+
+
 def test_corrupt_local_photo_is_reported_and_the_rest_still_syncs(hub, make_device):
     device = make_device(start=False, chunk_size=SMALL_CHUNKS)
     bad, good = synthetic_photo(13), synthetic_photo(14)
