@@ -49,7 +49,8 @@ def mosquitto_config(port: int, data_dir: Path, host: str = "127.0.0.1", extra: 
             # 0 = unlimited: never drop queued QoS 1 messages for a slow or offline session.
             "max_queued_messages 0",
             "max_queued_bytes 0",
-            "max_inflight_messages 100",
+            # the hub acks after its DB commit: a deep window lets one batch carry hundreds of messages
+            "max_inflight_messages 1000",
             "message_size_limit 1048576",
             f"log_dest file {data_dir}/mosquitto.log",
             "log_type error",

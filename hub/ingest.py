@@ -14,13 +14,14 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from protocol import (
+    UPLINK_MODELS,
     Channel,
     DeviceStatus,
     HubStatus,
     PhotoChunk,
     ProtocolError,
+    decode,
     decode_status,
-    decode_uplink,
     parse_topic,
     topics,
 )
@@ -64,7 +65,7 @@ def decode_message(raw: RawMessage) -> BatchItem | None:
         parsed = parse_topic(raw.topic)
         device_id = parsed.device_id
         if parsed.channel is Channel.UPLINK:
-            _, message = decode_uplink(raw.topic, raw.payload)
+            message = decode(UPLINK_MODELS[parsed.kind], raw.payload, device_id)  # topic parsed once, above
             inbound = Inbound(raw.topic, raw.payload, raw.received_at, message)
             _check_semantics(inbound)
             return inbound

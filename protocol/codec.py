@@ -82,19 +82,32 @@ def _load(payload: bytes, device_id: str | None) -> dict:
 
 def decode(model: type[M], payload: bytes, device_id: str | None = None) -> M:
     """Validate ``payload`` as ``model``; ``device_id`` (from the topic) must match the payload's."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ProtocolError("payload_too_large", f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}", device_id)
+    try:
+        # Fast path (one pass in pydantic-core): nearly every message on the wire is good.
+        message = model.model_validate_json(payload)
+    except ValidationError:
+        _diagnose(model, payload, device_id)  # always raises, with the precise reason
+        raise AssertionError("unreachable") from None
+    if device_id is not None and getattr(message, "device_id", device_id) != device_id:
+        raise ProtocolError("device_mismatch", f"topic says {device_id}, payload says {message.device_id}", device_id)
+    return message
+
+
+def _diagnose(model: type[BaseModel], payload: bytes, device_id: str | None) -> None:
+    """Slow path for a payload that failed validation: say which rule it broke."""
     data = _load(payload, device_id)
     kind_field = model.model_fields.get("kind")
     if kind_field is not None and isinstance(kind_field.default, str) and data.get("kind") != kind_field.default:
         raise ProtocolError("kind_mismatch", f"kind={data.get('kind')!r} on a {kind_field.default} topic", device_id)
     try:
-        message = model.model_validate(data)
+        model.model_validate_json(payload)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(root)"
         raise ProtocolError("invalid", f"{where}: {first['msg']} ({exc.error_count()} error(s))", device_id) from None
-    if device_id is not None and getattr(message, "device_id", device_id) != device_id:
-        raise ProtocolError("device_mismatch", f"topic says {device_id}, payload says {message.device_id}", device_id)
-    return message
+    raise ProtocolError("invalid", "payload failed validation", device_id)
 
 
 def parse_topic(topic: str, channel: Channel | None = None) -> ParsedTopic:

@@ -106,30 +106,29 @@ def device_subscriptions(device_id: str) -> list[str]:
     return [receipt(device_id), downlink(device_id), hub_status()]
 
 
+_DEVICE_TOPIC_RE = re.compile(rf"^{re.escape(ROOT)}/dev/([^/]*)/(receipt|down|status|up/([^/]*))$")
+_CHANNELS = {"receipt": Channel.RECEIPT, "down": Channel.DOWNLINK, "status": Channel.STATUS}
+_KINDS = {k.value: k for k in UplinkKind}
+
+
 def parse(topic: str) -> ParsedTopic:
-    """Parse any Gridline topic; raises :class:`TopicError` for anything else."""
-    if topic == hub_status():
-        return ParsedTopic(None, Channel.STATUS)
-    prefix = f"{ROOT}/dev/"
-    if not topic.startswith(prefix):
+    """Parse any Gridline topic; raises :class:`TopicError` for anything else. On the hub's hot path."""
+    match = _DEVICE_TOPIC_RE.match(topic)
+    if match is None:
+        if topic == hub_status():
+            return ParsedTopic(None, Channel.STATUS)
+        prefix = f"{ROOT}/dev/"
+        if topic.startswith(prefix) and not valid_device_id(topic[len(prefix):].split("/")[0]):
+            raise TopicError("bad_device_id", topic)
         raise TopicError("unknown_topic", topic)
-    parts = topic[len(prefix):].split("/")
-    device_id = parts[0]
+    device_id, channel, kind = match.groups()
     if not valid_device_id(device_id):
         raise TopicError("bad_device_id", topic)
-    rest = parts[1:]
-    if rest == ["receipt"]:
-        return ParsedTopic(device_id, Channel.RECEIPT)
-    if rest == ["down"]:
-        return ParsedTopic(device_id, Channel.DOWNLINK)
-    if rest == ["status"]:
-        return ParsedTopic(device_id, Channel.STATUS)
-    if len(rest) == 2 and rest[0] == "up":
-        try:
-            return ParsedTopic(device_id, Channel.UPLINK, UplinkKind(rest[1]))
-        except ValueError:
-            raise TopicError("unknown_kind", topic) from None
-    raise TopicError("unknown_topic", topic)
+    if kind is None:
+        return ParsedTopic(device_id, _CHANNELS[channel])
+    if kind not in _KINDS:
+        raise TopicError("unknown_kind", topic)
+    return ParsedTopic(device_id, Channel.UPLINK, _KINDS[kind])
 
 
 def all_topic_templates() -> list[str]:
