@@ -29,6 +29,8 @@ def register(subparsers) -> None:
     migrate.add_argument("--data-dir")
     migrate.set_defaults(func=_migrate)
 
+    from .org import cli as org_cli; org_cli.register(subparsers)  # noqa: E702 - grids/community commands
+
 
 def _settings(args):
     from .settings import HubSettings

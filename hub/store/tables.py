@@ -114,3 +114,72 @@ dead_letters = sa.Table(
     sa.Index("ix_dead_letters_received", "received_at"),
     sa.Index("ix_dead_letters_reason", "reason"),
 )
+
+# -- organisation and geography (migration 0002) -------------------------------------------------
+# city → district → street (街道) → community (社区) → grid (网格); codes follow the division code
+# (6 digits) + street 3 + community 3 + grid serial 3, see hub/org/codes.py.
+UNIT_LEVELS = ("city", "district", "street", "community", "grid")
+PERSON_ROLES = ("grid_leader", "grid_worker", "patrol_volunteer", "dispatcher", "supervisor", "handler")
+DEVICE_KINDS = ("kiosk", "tablet", "phone")
+CATEGORY_KINDS = ("component", "event")  # 部件 / 事件 (CJ/T 214)
+TIME_LIMIT_UNITS = ("working_hours", "working_days")
+
+
+def _one_of(column: str, values: tuple[str, ...], name: str) -> sa.CheckConstraint:
+    return sa.CheckConstraint(f"{column} IN ({', '.join(repr(v) for v in values)})", name=name)
+
+
+units = sa.Table(
+    "units", metadata,
+    sa.Column("code", sa.String(15), primary_key=True),
+    sa.Column("level", sa.String(12), nullable=False),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("parent_code", sa.String(15), sa.ForeignKey("units.code", name="fk_units_parent"), nullable=True),
+    sa.Column("geometry", sa.Text, comment="GeoJSON geometry (WGS-84 lon/lat), grids only"),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    _one_of("level", UNIT_LEVELS, "ck_units_level"),
+    sa.Index("ix_units_parent", "parent_code"),
+    sa.Index("ix_units_level", "level"),
+)
+
+people = sa.Table(
+    "people", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("unit_code", sa.String(15), sa.ForeignKey("units.code", name="fk_people_unit"), nullable=False),
+    sa.Column("phone_device_id", sa.String(64)),
+    _one_of("role", PERSON_ROLES, "ck_people_role"),
+    sa.Index("ix_people_unit", "unit_code"),
+)
+
+device_bindings = sa.Table(
+    "device_bindings", metadata,
+    sa.Column("device_id", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("unit_code", sa.String(15), sa.ForeignKey("units.code", name="fk_device_bindings_unit"),
+              nullable=False),
+    sa.Column("owner_person_id", sa.String(64), sa.ForeignKey("people.id", name="fk_device_bindings_owner")),
+    _one_of("kind", DEVICE_KINDS, "ck_device_bindings_kind"),
+    sa.Index("ix_device_bindings_unit", "unit_code"),
+)
+
+categories = sa.Table(
+    "categories", metadata,
+    sa.Column("code", sa.String(16), primary_key=True),
+    sa.Column("kind", sa.String(10), nullable=False),
+    sa.Column("major_code", sa.String(4), nullable=False),
+    sa.Column("minor_code", sa.String(4), nullable=False),
+    sa.Column("name_zh", sa.String(64), nullable=False),
+    sa.Column("name_en", sa.String(128), nullable=False),
+    sa.Column("filing_conditions", sa.Text, nullable=False, server_default=""),
+    sa.Column("closing_conditions", sa.Text, nullable=False, server_default=""),
+    sa.Column("time_limit_value", sa.Integer, nullable=False),
+    sa.Column("time_limit_unit", sa.String(16), nullable=False),
+    sa.Column("department", sa.String(64)),
+    sa.Column("urgent", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    _one_of("kind", CATEGORY_KINDS, "ck_categories_kind"),
+    _one_of("time_limit_unit", TIME_LIMIT_UNITS, "ck_categories_time_unit"),
+    sa.CheckConstraint("time_limit_value > 0", name="ck_categories_time_positive"),
+)
