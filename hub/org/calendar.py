@@ -1,0 +1,151 @@
+"""Working-time calendar for case deadlines (办结时限): work days, office hours, holidays, 调休 and
+suspensions (挂起/延期) that stop the clock.
+
+Time limits count only office hours: ``N working days`` = N × the length of a working day on the working
+clock (filed Tue 10:00 + 1 day → Wed 10:00; filed Fri 18:00 + 1 day → Mon 17:30), which keeps days and
+hours one consistent measure. All datetimes are aware; results are in the calendar's zone.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from hub.store.repository import utc_now
+
+DEFAULT_PERIODS = ((time(8, 30), time(12, 0)), (time(14, 0), time(17, 30)))
+# Safety net: a calendar with no work day at all must fail, not loop forever.
+MAX_SCAN_DAYS = 3660
+
+Interval = tuple[datetime, datetime]
+Suspension = tuple[datetime, datetime | None]  # end None: still suspended
+
+
+def _aware(value: datetime, what: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware, got naive {value.isoformat()}")
+    return value
+
+
+class WorkCalendar:
+    def __init__(self, *, tz: str = "Asia/Shanghai", periods: Iterable[tuple[time, time]] = DEFAULT_PERIODS,
+                 weekdays: Iterable[int] = range(5), holidays: Iterable[date] = (),
+                 workdays: Iterable[date] = (), clock: Callable[[], datetime] = utc_now):
+        self.tz = ZoneInfo(tz)
+        self.periods = tuple(sorted(periods))
+        for (s1, e1), (s2, _e2) in zip(self.periods, self.periods[1:] + ((time.max, time.max),)):
+            if not s1 < e1 <= s2:
+                raise ValueError(f"office periods must be ordered and non-overlapping: {self.periods}")
+        self.weekdays = frozenset(weekdays)
+        self.holidays = frozenset(holidays)  # public holidays off, even on a weekday
+        self.workdays = frozenset(workdays)  # 调休: weekend days that are worked
+        self.clock = clock
+
+    @property
+    def day_length(self) -> timedelta:
+        return sum((datetime.combine(date.min, e) - datetime.combine(date.min, s) for s, e in self.periods),
+                   timedelta())
+
+    def is_workday(self, day: date) -> bool:
+        return day in self.workdays or (day.weekday() in self.weekdays and day not in self.holidays)
+
+    def office_hours(self, day: date) -> list[Interval]:
+        if not self.is_workday(day):
+            return []
+        return [(datetime.combine(day, s, self.tz), datetime.combine(day, e, self.tz)) for s, e in self.periods]
+
+    def _intervals_from(self, start: datetime) -> Iterator[Interval]:
+        """Office intervals from ``start`` on, the first one clipped to start."""
+        start = _aware(start, "start").astimezone(self.tz)
+        day = start.date()
+        for _ in range(MAX_SCAN_DAYS):
+            for s, e in self.office_hours(day):
+                if e > start:
+                    yield max(s, start), e
+            day += timedelta(days=1)
+        raise ValueError(f"no working time within {MAX_SCAN_DAYS} days of {start.isoformat()}")
+
+    def _limit(self, hours: float | None, days: float | None) -> timedelta:
+        if (hours is None) == (days is None):
+            raise ValueError("give exactly one of hours= or days=")
+        limit = timedelta(hours=hours) if hours is not None else self.day_length * days
+        if limit <= timedelta(0):
+            raise ValueError("a time limit must be positive")
+        return limit
+
+    def add_working_time(self, start: datetime, *, hours: float | None = None, days: float | None = None) -> datetime:
+        deadline = self.deadline_with_suspensions(start, hours=hours, days=days)
+        assert deadline is not None  # no suspensions, so the clock never stops
+        return deadline
+
+    def deadline_with_suspensions(self, start: datetime, *, hours: float | None = None, days: float | None = None,
+                                  suspensions: Iterable[Suspension] = ()) -> datetime | None:
+        """The deadline with the clock paused during ``suspensions``; None while an open suspension
+        (end None) stops the clock before the limit is used up."""
+        left = self._limit(hours, days)
+        pauses = _merge(suspensions)
+        for s, e in self._intervals_from(start):
+            for piece_start, piece_end, paused_open in _without(s, e, pauses):
+                if paused_open:
+                    return None
+                if piece_end - piece_start >= left:
+                    return piece_start + left
+                left -= piece_end - piece_start
+        raise AssertionError("unreachable: _intervals_from raises when it runs out")
+
+    def working_time_between(self, a: datetime, b: datetime, suspensions: Iterable[Suspension] = ()) -> timedelta:
+        """Office time from a to b less suspended time; negative when b is before a."""
+        a, b = _aware(a, "a"), _aware(b, "b")
+        if b < a:
+            return -self.working_time_between(b, a, suspensions)
+        pauses = _merge(suspensions)
+        total = timedelta()
+        day, last = a.astimezone(self.tz).date(), b.astimezone(self.tz).date()
+        while day <= last:
+            for s, e in self.office_hours(day):
+                s, e = max(s, a), min(e, b)
+                if s < e:
+                    total += sum((pe - ps for ps, pe, _ in _without(s, e, pauses)), timedelta())
+            day += timedelta(days=1)
+        return total
+
+    def remaining(self, deadline: datetime, suspensions: Iterable[Suspension] = ()) -> timedelta:
+        """Working time left until ``deadline`` by the injected clock; negative once overdue."""
+        return self.working_time_between(self.clock(), deadline, suspensions)
+
+    def is_overdue(self, deadline: datetime | None) -> bool:
+        return deadline is not None and self.clock() > deadline
+
+
+def _merge(suspensions: Iterable[Suspension]) -> list[tuple[datetime, datetime | None]]:
+    spans = sorted((_aware(s, "suspension start"), e if e is None else _aware(e, "suspension end"))
+                   for s, e in suspensions)
+    merged: list[tuple[datetime, datetime | None]] = []
+    for s, e in spans:
+        if e is not None and e <= s:
+            raise ValueError(f"suspension ends before it starts: {s.isoformat()} → {e.isoformat()}")
+        if merged and (merged[-1][1] is None or s <= merged[-1][1]):
+            prev_s, prev_e = merged[-1]
+            merged[-1] = (prev_s, None if prev_e is None or e is None else max(prev_e, e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def _without(s: datetime, e: datetime, pauses: list[tuple[datetime, datetime | None]]):
+    """Pieces of [s, e) outside the pauses, as (start, end, False); an open pause inside yields
+    (its start, its start, True) and ends the sequence."""
+    cursor = s
+    for ps, pe in pauses:
+        if (pe is not None and pe <= cursor) or ps >= e:
+            continue
+        if ps > cursor:
+            yield cursor, ps, False
+        if pe is None:
+            yield max(ps, cursor), max(ps, cursor), True
+            return
+        cursor = max(cursor, pe)
+        if cursor >= e:
+            return
+    if cursor < e:
+        yield cursor, e, False
