@@ -1,0 +1,139 @@
+"""The case taxonomy (部件/事件 categories, CJ/T 214 style): the shipped default, its loader, and the
+admin edits (enable/disable, time limit, department) persisted in ``categories``."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.store.tables import CATEGORY_KINDS, TIME_LIMIT_UNITS, categories
+
+from .calendar import WorkCalendar
+from .registry import engine_of, write_tx
+
+CODE_PATTERN = re.compile(r"^(?P<kind>[CE])(?P<major>\d{2})(?P<minor>\d{2})$")
+KIND_LETTER = {"component": "C", "event": "E"}
+
+
+class TaxonomyError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    kind: str  # component 部件 | event 事件
+    major_code: str
+    minor_code: str
+    name_zh: str
+    name_en: str
+    filing_conditions: str  # 立案条件
+    closing_conditions: str  # 结案条件
+    time_limit_value: int
+    time_limit_unit: str  # working_hours | working_days
+    department: str | None = None
+    urgent: bool = False
+    enabled: bool = True
+
+    def deadline(self, calendar: WorkCalendar, filed_at: datetime, suspensions=()) -> datetime | None:
+        unit = "hours" if self.time_limit_unit == "working_hours" else "days"
+        return calendar.deadline_with_suspensions(filed_at, suspensions=suspensions, **{unit: self.time_limit_value})
+
+
+def validate_category(cat: Category) -> Category:
+    match = CODE_PATTERN.match(cat.code)
+    problems = []
+    if not match:
+        problems.append("code must be C or E + major 2 digits + minor 2 digits")
+    elif cat.kind not in CATEGORY_KINDS or KIND_LETTER[cat.kind] != match["kind"]:
+        problems.append(f"kind {cat.kind!r} does not match the code's letter")
+    elif (match["major"], match["minor"]) != (cat.major_code, cat.minor_code):
+        problems.append("major/minor codes do not match the code")
+    if not cat.name_zh or not cat.name_en:
+        problems.append("needs name_zh and name_en")
+    if not isinstance(cat.time_limit_value, int) or cat.time_limit_value <= 0:
+        problems.append("time limit must be a positive whole number")
+    if cat.time_limit_unit not in TIME_LIMIT_UNITS:
+        problems.append(f"time limit unit must be one of {', '.join(TIME_LIMIT_UNITS)}")
+    if problems:
+        raise TaxonomyError(f"category {cat.code}: " + "; ".join(problems))
+    return cat
+
+
+@cache
+def _default_raw() -> dict:
+    return json.loads(files(__package__).joinpath("default_taxonomy.json").read_text(encoding="utf-8"))
+
+
+def default_taxonomy() -> list[Category]:
+    cats = [validate_category(Category(**item)) for item in _default_raw()["categories"]]
+    if len({c.code for c in cats}) != len(cats):
+        raise TaxonomyError("duplicate category codes in the default taxonomy")
+    return cats
+
+
+def install_taxonomy(store_or_engine: Any, cats: list[Category] | None = None, *, overwrite: bool = False) -> int:
+    """Insert categories that are missing; with ``overwrite`` also reset existing ones (losing admin edits).
+    Returns how many rows were written."""
+    cats = default_taxonomy() if cats is None else [validate_category(c) for c in cats]
+    written = 0
+    with write_tx(engine_of(store_or_engine)) as conn:
+        present = set(conn.execute(sa.select(categories.c.code)).scalars())
+        for cat in cats:
+            if cat.code not in present:
+                conn.execute(sa.insert(categories), asdict(cat))
+            elif overwrite:
+                conn.execute(sa.update(categories).where(categories.c.code == cat.code).values(**asdict(cat)))
+            else:
+                continue
+            written += 1
+    return written
+
+
+def list_categories(store_or_engine: Any, *, kind: str | None = None, enabled_only: bool = False) -> list[Category]:
+    query = sa.select(categories).order_by(categories.c.code)
+    if kind:
+        query = query.where(categories.c.kind == kind)
+    if enabled_only:
+        query = query.where(categories.c.enabled.is_(True))
+    with engine_of(store_or_engine).connect() as conn:
+        return [Category(**r._mapping) for r in conn.execute(query)]
+
+
+def get_category(store_or_engine: Any, code: str) -> Category | None:
+    with engine_of(store_or_engine).connect() as conn:
+        row = conn.execute(sa.select(categories).where(categories.c.code == code)).first()
+    return Category(**row._mapping) if row else None
+
+
+def _edit(store_or_engine: Any, code: str, **values) -> Category:
+    with write_tx(engine_of(store_or_engine)) as conn:
+        result = conn.execute(sa.update(categories).where(categories.c.code == code).values(**values))
+    if not result.rowcount:
+        raise TaxonomyError(f"no category {code!r}")
+    return get_category(store_or_engine, code)
+
+
+def set_enabled(store_or_engine: Any, code: str, enabled: bool) -> Category:
+    return _edit(store_or_engine, code, enabled=bool(enabled))
+
+
+def set_time_limit(store_or_engine: Any, code: str, value: int, unit: str) -> Category:
+    if not isinstance(value, int) or value <= 0 or unit not in TIME_LIMIT_UNITS:
+        raise TaxonomyError(f"time limit must be a positive whole number of {' or '.join(TIME_LIMIT_UNITS)}")
+    return _edit(store_or_engine, code, time_limit_value=value, time_limit_unit=unit)
+
+
+def set_department(store_or_engine: Any, code: str, department: str | None) -> Category:
+    return _edit(store_or_engine, code, department=(department or "").strip() or None)
+
+
+def department_map(store_or_engine: Any) -> dict[str, str]:
+    """Category code → handling department, for :class:`GridRouter`'s ``departments``."""
+    return {c.code: c.department for c in list_categories(store_or_engine, enabled_only=True) if c.department}
