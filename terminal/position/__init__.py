@@ -1,0 +1,21 @@
+"""Positions for terminal apps: providers (fixed, simulated, Android, NMEA, gpsd) and patrol tracking."""
+from __future__ import annotations
+
+from .geo import haversine_m
+from .patrol import FilterDecision, FixFilter, PatrolSession, PatrolSummary
+from .providers import (
+    Fix,
+    FixedPositionProvider,
+    PlyerGpsProvider,
+    PositionProvider,
+    PositionUnavailable,
+    SimulatedTrackProvider,
+    position_from_config,
+)
+from .receivers import GpsdProvider, NmeaProvider
+
+__all__ = [
+    "Fix", "FixedPositionProvider", "PlyerGpsProvider", "PositionProvider", "PositionUnavailable",
+    "SimulatedTrackProvider", "position_from_config", "GpsdProvider", "NmeaProvider", "haversine_m",
+    "FilterDecision", "FixFilter", "PatrolSession", "PatrolSummary",
+]
