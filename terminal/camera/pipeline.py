@@ -105,24 +105,32 @@ def cascade(name: str) -> cv2.CascadeClassifier:
 Rect = tuple[int, int, int, int]
 
 
-def detect_faces(grey: np.ndarray, *, detect_long_side: int = 512, profiles: bool = True) -> list[Rect]:
+def detect_faces(grey: np.ndarray, *, detect_long_side: int = 512, profiles: bool = True,
+                 profile_long_side: int = 384) -> list[Rect]:
     """Face boxes (x, y, w, h) in ``grey``'s coordinates.
 
-    Detection runs on a copy scaled to ``detect_long_side`` for speed: faces smaller than ~24 px there
-    (about 75 px in a 1600 px photo) are missed, which keeps bystanders in the far background unblurred.
-    Profile cascade runs on the image and its mirror, since it only knows one facing direction.
+    Detection runs on copies scaled down for speed (Haar cost grows with pixels): frontal faces smaller
+    than ~24 px at ``detect_long_side`` (about 75 px in a 1600 px photo) are missed, and profiles smaller
+    than ~100 px; close-up people are blurred, distant bystanders may not be. The profile cascade runs on
+    the image and its mirror, since it only knows one facing direction.
     """
-    scale = min(1.0, detect_long_side / max(grey.shape))
+    found = scaled_detect(grey, "haarcascade_frontalface_default.xml", detect_long_side, mirrored=False)
+    if profiles:
+        found += scaled_detect(grey, "haarcascade_profileface.xml", profile_long_side, mirrored=True)
+    return merge_boxes(found)
+
+
+def scaled_detect(grey: np.ndarray, cascade_name: str, long_side: int, *, mirrored: bool) -> list[Rect]:
+    scale = min(1.0, long_side / max(grey.shape))
     small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else grey
     small = cv2.equalizeHist(small)
+    classifier = cascade(cascade_name)
     options = dict(scaleFactor=1.2, minNeighbors=5, minSize=(24, 24))
-    found: list[Rect] = [tuple(r) for r in cascade("haarcascade_frontalface_default.xml").detectMultiScale(small, **options)]
-    if profiles:
-        profile = cascade("haarcascade_profileface.xml")
-        found += [tuple(r) for r in profile.detectMultiScale(small, **options)]
+    boxes: list[Rect] = [tuple(r) for r in classifier.detectMultiScale(small, **options)]
+    if mirrored:
         width = small.shape[1]
-        found += [(width - x - w, y, w, h) for x, y, w, h in profile.detectMultiScale(cv2.flip(small, 1), **options)]
-    return merge_boxes([tuple(int(round(v / scale)) for v in box) for box in found])
+        boxes += [(width - x - w, y, w, h) for x, y, w, h in classifier.detectMultiScale(cv2.flip(small, 1), **options)]
+    return [tuple(int(round(v / scale)) for v in box) for box in boxes]
 
 
 def merge_boxes(boxes: list[Rect]) -> list[Rect]:
