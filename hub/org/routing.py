@@ -69,12 +69,12 @@ class GridRouter:
         self.departments = dict(departments or {})
 
     @classmethod
-    def from_units(cls, units: Iterable[Unit], **kwargs) -> "GridRouter":
+    def from_units(cls, units: Iterable[Unit], **kwargs) -> GridRouter:
         return cls([GridArea(u.code, u.parent_code, shape(u.geometry)) for u in units
                     if u.level == "grid" and u.geometry], **kwargs)
 
     @classmethod
-    def from_store(cls, store_or_engine, **kwargs) -> "GridRouter":
+    def from_store(cls, store_or_engine, **kwargs) -> GridRouter:
         from .registry import list_units
 
         return cls.from_units(list_units(store_or_engine, level="grid"), **kwargs)

@@ -76,9 +76,9 @@ def test_load_community_loads_people_and_devices(store):
     assert (summary.grids, summary.people, summary.devices) == (5, 15, 15)
     assert get_unit(store, "440402004005").name == "福石社区"
     assert len(list_units(store, level="grid", under="440402004005")) == 5
-    leader = [p for p in list_people(store, "440402004005001") if p.role == "grid_leader"][0]
+    leader = next(p for p in list_people(store, "440402004005001") if p.role == "grid_leader")
     assert leader.phone_device_id == "phone-fs-lead-01"
-    kiosk = [d for d in list_device_bindings(store, "440402004005003") if d.kind == "kiosk"][0]
+    kiosk = next(d for d in list_device_bindings(store, "440402004005003") if d.kind == "kiosk")
     assert kiosk.device_id == "kiosk-fs-03" and kiosk.owner_person_id is None
     assert load_community(store, load_raw()).units_created == 0  # idempotent
     assert export_grids(store, under="440402004005")["features"] == load_raw()["grids"]["features"]
