@@ -40,6 +40,7 @@ def _post_json(url: str, body: dict) -> dict:
 
 def run(args) -> int:
     from hub import sample
+    from hub.org.geojson_io import load_community
     from hub.runner import HubRunner
     from hub.settings import HubSettings
     from terminal.simulate import run_simulation
@@ -52,11 +53,13 @@ def run(args) -> int:
                            http_port=int(port), client_id="gridline-demo-hub")
     hub = HubRunner(settings).start()
     store = hub.store
+    loaded = load_community(store, sample.load_raw())  # hierarchy, grid polygons, people, device bindings
     grids = {g.code: g for g in sample.grids()}
     devices = sample.devices()
     producers = [d for d in devices if d.kind in ("kiosk", "tablet")]
     phones = [d for d in devices if d.kind == "phone"]
-    print(f"Gridline demo: 福石社区, {len(grids)} grids, {len(devices)} terminals", flush=True)
+    print(f"Gridline demo: 福石社区, {len(grids)} grids, {len(devices)} terminals "
+          f"(hub holds {loaded.grids} grids, {loaded.people} people, {loaded.devices} device bindings)", flush=True)
     print(f"  hub API   {hub.base_url}/docs   (health: {hub.base_url}/api/health)", flush=True)
     print(f"  broker    {hub.broker_url}   data {data_dir}", flush=True)
 
