@@ -83,6 +83,7 @@ class SyncEngine:
         self._started_at = time.monotonic()
         # mid -> what it carries, until PUBACK; then the item waits in the in-flight map for a receipt.
         self._by_mid: dict[int, tuple[str, object]] = {}
+        self._session_ready = False  # set by the worker once it has handled the link's "connected" event
         self._records_in_flight: dict[str, float] = {}  # record id -> monotonic publish time
         self._chunks_in_flight: dict[tuple[str, int], float] = {}
         self._photo_cache: OrderedDict[str, bytes] = OrderedDict()
@@ -179,7 +180,9 @@ class SyncEngine:
                 self._kicked.clear()
             elif name == "connected":
                 self._on_connected()
+                self._session_ready = True
             elif name == "disconnected":
+                self._session_ready = False
                 self._forget_in_flight()
             elif name == "message":
                 self._on_message(event[1], event[2])
@@ -193,7 +196,9 @@ class SyncEngine:
                 log.error("%s: sync stopped: %s", self.device_id, event[1])
         self._flush_pubacks(acked_records, acked_chunks)
         self._periodic()
-        if self.link.connected:
+        # Not link.connected: publishing before this worker has handled the "connected" event would
+        # have _on_connected treat the fresh sends as leftovers of the old session and send them twice.
+        if self._session_ready and self.link.connected:
             self._drain()
 
     def _flush_pubacks(self, records: list[str], chunks: list[tuple[str, int]]) -> None:

@@ -32,11 +32,11 @@ def test_resend_after_reconnect(hub, make_device, own_broker):
     assert hub.wait_for(lambda h: len(h.records) == 5)
     assert wait_until(lambda: device.store.counts()["position"]["sent"] == 5)
     time.sleep(0.5)
-    assert all(arrivals(hub)[i] == 1 for i in ids)
+    assert all(arrivals(hub)[i] == 1 for i in ids), (dict(arrivals(hub)), ids)
     hub.answering = True
     own_broker.restart(down_for=0.5)
     assert device.wait_drained(30)
-    assert all(arrivals(hub)[i] >= 2 for i in ids)
+    assert all(arrivals(hub)[i] >= 2 for i in ids), (dict(arrivals(hub)), ids, device.store.counts()["position"])
 
 
 def test_resend_when_hub_comes_back_online(hub, make_device):
