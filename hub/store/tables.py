@@ -183,3 +183,72 @@ categories = sa.Table(
     _one_of("time_limit_unit", TIME_LIMIT_UNITS, "ck_categories_time_unit"),
     sa.CheckConstraint("time_limit_value > 0", name="ck_categories_time_positive"),
 )
+
+# -- cases: the closed loop 上报 → 立案 → 派遣 → 处置 → 核查 → 结案 (migration 0003) -------------------
+CASE_STATES = ("reported", "filed", "not_filed", "dispatched", "accepted", "arrived", "resolved", "verified",
+               "closed", "suspended")
+CASE_LEVELS = ("blue", "yellow", "red")
+EVENT_ORIGINS = ("api", "device", "system")
+EVENT_OUTCOMES = ("applied", "rejected")
+
+cases = sa.Table(
+    "cases", metadata,
+    sa.Column("id", sa.String(36), primary_key=True, comment="UUIDv7: time-ordered, no shared counter to race on"),
+    sa.Column("state", sa.String(12), nullable=False),
+    sa.Column("suspended_from", sa.String(12), comment="the state to restore on resume"),
+    sa.Column("category_code", sa.String(16), nullable=False, comment="no FK: a report may carry an unknown code"),
+    sa.Column("grid_code", sa.String(15)),
+    sa.Column("community_code", sa.String(15)),
+    sa.Column("level", sa.String(6), nullable=False),
+    sa.Column("title", sa.String(128), nullable=False, server_default=""),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("lat", sa.Float),
+    sa.Column("lon", sa.Float),
+    sa.Column("accuracy_m", sa.Float),
+    sa.Column("flagged_for_review", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("route_reason", sa.String(24)),
+    sa.Column("source_record_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("report_count", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("assignee", sa.String(64)),
+    sa.Column("resolver", sa.String(64), comment="who resolved last; must not verify"),
+    sa.Column("filed_at", UtcDateTime),
+    sa.Column("deadline", UtcDateTime, comment="NULL before filing and while a suspension stops the clock"),
+    sa.Column("suspended_at", UtcDateTime),
+    sa.Column("closed_at", UtcDateTime),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    _one_of("state", CASE_STATES, "ck_cases_state"),
+    _one_of("level", CASE_LEVELS, "ck_cases_level"),
+    sa.Index("ix_cases_state", "state"),
+    sa.Index("ix_cases_category_state", "category_code", "state"),
+    sa.Index("ix_cases_grid", "grid_code"),
+)
+
+case_events = sa.Table(
+    "case_events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("case_id", sa.String(36), sa.ForeignKey("cases.id", name="fk_case_events_case"), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("transition", sa.String(16), nullable=False),
+    sa.Column("outcome", sa.String(8), nullable=False, comment="rejected: a stale device transition, kept for audit"),
+    sa.Column("from_state", sa.String(12)),
+    sa.Column("to_state", sa.String(12)),
+    sa.Column("actor", sa.String(64), nullable=False, comment="person id or 'system'"),
+    sa.Column("actor_device", sa.String(64)),
+    sa.Column("assignee", sa.String(64), comment="new assignee (dispatch, reassign)"),
+    sa.Column("category_code", sa.String(16), comment="category corrected at filing"),
+    sa.Column("at", UtcDateTime, nullable=False, comment="when it happened (device time for device events)"),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Column("lat", sa.Float),
+    sa.Column("lon", sa.Float),
+    sa.Column("accuracy_m", sa.Float),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("evidence", sa.JSON, comment="list of photo sha256"),
+    sa.Column("origin", sa.String(8), nullable=False),
+    sa.Column("client_event_id", sa.String(64), unique=True),
+    sa.UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),
+    _one_of("origin", EVENT_ORIGINS, "ck_case_events_origin"),
+    _one_of("outcome", EVENT_OUTCOMES, "ck_case_events_outcome"),
+)

@@ -44,7 +44,7 @@ def test_cli_migrate(tmp_path, capsys):
     cli.register(parser.add_subparsers(required=True))
     args = parser.parse_args(["migrate", "--db", f"sqlite:///{tmp_path / 'm.db'}"])
     assert args.func(args) == 0
-    assert "0002" in capsys.readouterr().out
+    assert "0003" in capsys.readouterr().out
 
 
 def test_cli_serve_arguments():

@@ -15,7 +15,7 @@ from .conftest import T0, Device, raw
 
 def test_migrations_are_idempotent_and_at_head(store):
     store.migrate()  # second run is a no-op
-    assert current_revision(store.db_url) == "0002"
+    assert current_revision(store.db_url) == "0003"
 
 
 def test_new_records_are_committed_and_stored_once(store, device):

@@ -1,0 +1,65 @@
+"""Read models for cases and their events (plain dataclasses, no ORM)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .states import CaseState
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRow:
+    id: str
+    state: str
+    suspended_from: str | None
+    category_code: str
+    grid_code: str | None
+    community_code: str | None
+    level: str
+    title: str
+    note: str
+    lat: float | None
+    lon: float | None
+    accuracy_m: float | None
+    flagged_for_review: bool
+    route_reason: str | None
+    source_record_id: str
+    report_count: int
+    assignee: str | None
+    resolver: str | None
+    filed_at: datetime | None
+    deadline: datetime | None
+    suspended_at: datetime | None
+    closed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @property
+    def machine_state(self) -> CaseState:
+        return CaseState(self.state, self.assignee, self.resolver, self.suspended_from)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseEvent:
+    id: int
+    case_id: str
+    seq: int
+    transition: str
+    outcome: str  # applied | rejected
+    from_state: str | None
+    to_state: str | None
+    actor: str
+    actor_device: str | None
+    assignee: str | None
+    category_code: str | None
+    at: datetime
+    received_at: datetime
+    lat: float | None
+    lon: float | None
+    accuracy_m: float | None
+    reason: str
+    note: str
+    evidence: list | None
+    origin: str
+    client_event_id: str | None

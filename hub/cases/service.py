@@ -1,0 +1,320 @@
+"""``CaseService``: opens cases from reports and moves them through the closed loop.
+
+Every change writes the case row and its audit event in ONE transaction. The row carries a ``version``
+for optimistic concurrency; the trail (``case_events``) is append-only and :meth:`CaseService.replay`
+rebuilds the state from it. Device transitions (made offline, uploaded later) are idempotent by
+``client_event_id`` and are never refused silently: a stale one is recorded as a rejected event.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from hub.org.calendar import WorkCalendar
+from hub.org.registry import engine_of, write_tx
+from hub.org.routing import M_PER_DEG, RouteResult
+from hub.org.taxonomy import Category, get_category
+from hub.store.repository import utc_now
+from hub.store.rows import RecordRow
+from hub.store.tables import case_events, cases, people
+from protocol import uuid7
+
+from . import states, timing
+from .rows import CaseEvent, CaseRow
+from .states import CaseState, Context, IllegalTransition
+
+LIVE_STATES = tuple(states.OPEN | {"suspended"})
+
+
+class CaseConflict(RuntimeError):
+    """The case changed since the caller read it (version mismatch), or the id is unknown."""
+
+
+@dataclass(frozen=True)
+class OpenResult:
+    case: CaseRow
+    created: bool  # a new case; False when the report joined an open case or was seen before
+    joined: bool  # grouped into an existing case as a duplicate report
+
+
+@dataclass(frozen=True)
+class TransitionOutcome:
+    case: CaseRow
+    event: CaseEvent
+    applied: bool  # False: recorded as rejected (stale device transition)
+    repeated: bool = False  # the client_event_id was seen before; nothing new was written
+
+
+@dataclass(frozen=True)
+class DeviceTransition:
+    case_id: str
+    transition: str
+    actor: str
+    actor_device: str
+    at: datetime
+    client_event_id: str
+    reason: str = ""
+    note: str = ""
+    evidence: tuple[str, ...] = ()
+    position: tuple[float, float, float] | None = None
+    expected_version: int | None = None
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Haversine; plenty for 'within tens of metres'."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * 6_371_008.8 * math.asin(math.sqrt(a))
+
+
+class CaseService:
+    def __init__(self, store_or_engine, *, clock: Callable[[], datetime] = utc_now,
+                 calendar: WorkCalendar | None = None, categories: Mapping[str, Category] | None = None,
+                 duplicate_radius_m: float = 30.0, level_policy: timing.LevelPolicy = timing.LevelPolicy()):
+        self.engine = engine_of(store_or_engine)
+        self.clock = clock
+        self.calendar = calendar or WorkCalendar(clock=clock)
+        self._categories = dict(categories) if categories is not None else None  # None: read the table
+        self.duplicate_radius_m = duplicate_radius_m
+        self.level_policy = level_policy
+
+    def category(self, code: str | None) -> Category | None:
+        if code is None:
+            return None
+        if self._categories is not None:
+            return self._categories.get(code)
+        return get_category(self.engine, code)
+
+    # -- reads ----------------------------------------------------------------------------------
+    def get(self, case_id: str) -> CaseRow | None:
+        with self.engine.connect() as conn:
+            return _case(conn, case_id)
+
+    def events(self, case_id: str) -> list[CaseEvent]:
+        with self.engine.connect() as conn:
+            return _events(conn, case_id)
+
+    def replay(self, case_id: str) -> CaseState:
+        """The state rebuilt from the applied events alone; raises if the trail contradicts itself."""
+        case = CaseState()
+        for event in self.events(case_id):
+            if event.outcome != "applied" or event.transition in ("report", "duplicate"):
+                continue
+            ctx = Context(actor=event.actor, role="replay", assignee=event.assignee)
+            case = states.TRANSITIONS[event.transition].target(case, ctx)
+            if case.state != event.to_state:
+                raise AssertionError(f"trail of {case_id} broken at seq {event.seq}: {case.state} != {event.to_state}")
+        return case
+
+    # -- reports → cases ------------------------------------------------------------------------
+    def open_case_from_report(self, record: RecordRow, route: RouteResult) -> OpenResult:
+        """A new case for a report, or the open case it duplicates (same category within the radius).
+        Idempotent by the report's record id, also under concurrent callers (unique client_event_id)."""
+        for attempt in range(2):
+            try:
+                with write_tx(self.engine) as conn:
+                    return self._open(conn, record, route)
+            except sa.exc.IntegrityError:
+                if attempt:
+                    raise
+
+    def _open(self, conn: sa.Connection, record: RecordRow, route: RouteResult) -> OpenResult:
+        key = f"report:{record.id}"
+        seen = conn.execute(sa.select(case_events.c.case_id).where(case_events.c.client_event_id == key)).scalar()
+        if seen is not None:
+            return OpenResult(_case(conn, seen), created=False, joined=False)
+        body = record.payload_dict()
+        pos = body.get("position") or {}
+        lat, lon, acc = pos.get("lat"), pos.get("lon"), pos.get("accuracy_m")
+        code, now = body["category"], self.clock()
+        base = {"transition": "report", "actor": "system", "actor_device": record.device_id, "at": record.device_time,
+                "received_at": now, "lat": lat, "lon": lon, "accuracy_m": acc, "note": body.get("note", ""),
+                "evidence": [p["sha256"] for p in body.get("photos", []) if "sha256" in p], "origin": "system",
+                "client_event_id": key}
+        twin = self._open_twin(conn, code, lat, lon) if lat is not None and lon is not None else None
+        if twin is not None:
+            conn.execute(sa.update(cases).where(cases.c.id == twin.id).values(
+                report_count=cases.c.report_count + 1, level=timing.bump_level(twin.level),
+                updated_at=now, version=cases.c.version + 1))
+            _insert_event(conn, twin.id, base | {"transition": "duplicate", "from_state": twin.state,
+                                                 "to_state": twin.state})
+            return OpenResult(_case(conn, twin.id), created=False, joined=True)
+        category = self.category(code)
+        case_id = uuid7(int(now.timestamp() * 1000))
+        conn.execute(sa.insert(cases), {
+            "id": case_id, "state": "reported", "category_code": code, "grid_code": route.grid_code,
+            "community_code": route.community_code, "level": "red" if category and category.urgent else "blue",
+            "title": category.name_zh if category else code, "note": body.get("note", ""), "lat": lat, "lon": lon,
+            "accuracy_m": acc, "route_reason": route.reason, "source_record_id": record.id, "report_count": 1,
+            # An unknown or disabled category needs a person to pick the right one before filing.
+            "flagged_for_review": route.flagged_for_review or category is None or not category.enabled,
+            "created_at": now, "updated_at": now, "version": 1})
+        _insert_event(conn, case_id, base | {"from_state": None, "to_state": "reported"})
+        return OpenResult(_case(conn, case_id), created=True, joined=False)
+
+    def _open_twin(self, conn: sa.Connection, code: str, lat: float, lon: float) -> CaseRow | None:
+        r = self.duplicate_radius_m
+        dlat, dlon = r / M_PER_DEG, r / (M_PER_DEG * max(math.cos(math.radians(lat)), 1e-6))
+        rows = conn.execute(sa.select(cases).where(
+            cases.c.category_code == code, cases.c.state.in_(LIVE_STATES),
+            cases.c.lat.between(lat - dlat, lat + dlat), cases.c.lon.between(lon - dlon, lon + dlon)))
+        near = [(distance_m(lat, lon, row.lat, row.lon), row.id, row) for row in rows]
+        near = [n for n in near if n[0] <= r]
+        return CaseRow(**min(near)[2]._mapping) if near else None
+
+    # -- transitions ----------------------------------------------------------------------------
+    def transition(self, case_id: str, transition: str, actor: str, *, assignee: str | None = None,
+                   reason: str = "", note: str = "", evidence: Iterable[str] = (),
+                   position: tuple[float, float, float] | None = None, category_code: str | None = None,
+                   at: datetime | None = None, actor_device: str | None = None, origin: str = "api",
+                   client_event_id: str | None = None, expected_version: int | None = None) -> TransitionOutcome:
+        """Apply one transition. API callers get :class:`IllegalTransition` / :class:`CaseConflict`;
+        device transitions that no longer fit are recorded as rejected events instead."""
+        request = dict(transition=transition, actor=actor, assignee=assignee, reason=reason, note=note,
+                       evidence=tuple(evidence), position=position, category_code=category_code,
+                       at=at, actor_device=actor_device, origin=origin, client_event_id=client_event_id,
+                       expected_version=expected_version)
+        for attempt in range(2):
+            try:
+                with write_tx(self.engine) as conn:
+                    return self._transition(conn, case_id, **request)
+            except sa.exc.IntegrityError:
+                # A concurrent writer took the same client_event_id or seq: the retry sees its row.
+                if attempt or client_event_id is None:
+                    raise
+
+    def apply_device_transitions(self, items: Iterable[DeviceTransition]) -> list[TransitionOutcome]:
+        """An offline device's queue, applied in event-time order (ties by client_event_id)."""
+        return [self.transition(d.case_id, d.transition, d.actor, reason=d.reason, note=d.note,
+                                evidence=d.evidence, position=d.position, at=d.at, actor_device=d.actor_device,
+                                origin="device", client_event_id=d.client_event_id,
+                                expected_version=d.expected_version)
+                for d in sorted(items, key=lambda d: (d.at, d.client_event_id))]
+
+    def _transition(self, conn, case_id, *, transition, actor, assignee, reason, note, evidence, position,
+                    category_code, at, actor_device, origin, client_event_id, expected_version) -> TransitionOutcome:
+        if client_event_id is not None:
+            done = conn.execute(sa.select(case_events).where(case_events.c.client_event_id == client_event_id)).first()
+            if done is not None:
+                event = CaseEvent(**done._mapping)
+                if event.case_id != case_id:
+                    raise CaseConflict(f"client_event_id {client_event_id} was used for case {event.case_id}")
+                return TransitionOutcome(_case(conn, case_id), event, event.outcome == "applied", repeated=True)
+        row = conn.execute(sa.select(cases).where(cases.c.id == case_id).with_for_update()).first()
+        if row is None:
+            raise CaseConflict(f"no case {case_id}")
+        case, now = CaseRow(**row._mapping), self.clock()
+        at = at or now
+        event = {"transition": transition, "from_state": case.state, "actor": actor, "actor_device": actor_device,
+                 "assignee": assignee, "category_code": category_code, "at": at, "received_at": now,
+                 "lat": position[0] if position else None, "lon": position[1] if position else None,
+                 "accuracy_m": position[2] if position else None, "reason": reason, "note": note,
+                 "evidence": list(evidence), "origin": origin, "client_event_id": client_event_id}
+        try:
+            if expected_version is not None and expected_version != case.version:
+                raise CaseConflict(f"case {case_id} is at version {case.version}, not {expected_version}")
+            if origin == "device":
+                self._check_not_stale(conn, case, actor, at)
+            ctx = Context(actor=actor, role=self._role(conn, actor), assignee=assignee, reason=reason, note=note,
+                          evidence=tuple(evidence), position=position)
+            new = states.apply(case.machine_state, transition, ctx)
+            values = self._row_changes(conn, case, transition, new, ctx, category_code, at, now)
+        except (IllegalTransition, CaseConflict) as refused:
+            if origin != "device":
+                raise
+            # The device acted on an old picture of the case; keep its action on record, change nothing.
+            event |= {"outcome": "rejected", "to_state": case.state,
+                      "reason": f"{refused}" + (f" | {reason}" if reason else "")}
+            stored = _insert_event(conn, case_id, event)
+            return TransitionOutcome(case, stored, applied=False)
+        done = conn.execute(sa.update(cases).where(cases.c.id == case_id, cases.c.version == case.version)
+                            .values(**values, updated_at=now, version=case.version + 1))
+        if done.rowcount != 1:
+            raise CaseConflict(f"case {case_id} changed concurrently")
+        stored = _insert_event(conn, case_id, event | {"outcome": "applied", "to_state": new.state})
+        return TransitionOutcome(_case(conn, case_id), stored, applied=True)
+
+    def _check_not_stale(self, conn, case: CaseRow, actor: str, at: datetime) -> None:
+        """Conflict rule: a device transition older than someone else's applied change is stale."""
+        later = conn.execute(sa.select(case_events).where(
+            case_events.c.case_id == case.id, case_events.c.outcome == "applied", case_events.c.actor != actor,
+            case_events.c.transition.not_in(("report", "duplicate")), case_events.c.at > at)
+            .order_by(case_events.c.seq).limit(1)).first()
+        if later is not None:
+            raise IllegalTransition("stale", f"案件已于 {later.at.isoformat()} 被 {later.actor} {later.transition}",
+                                    f"the case moved on at {later.at.isoformat()} ({later.transition} by {later.actor})"
+                                    " after this offline action")
+
+    def _role(self, conn, actor: str) -> str:
+        if actor == "system":
+            return states.SYSTEM_ROLE
+        role = conn.execute(sa.select(people.c.role).where(people.c.id == actor)).scalar()
+        if role is None:
+            raise IllegalTransition("unknown_actor", f"未知人员 {actor}", f"unknown person {actor!r}")
+        return role
+
+    def _row_changes(self, conn, case: CaseRow, transition: str, new: CaseState, ctx: Context,
+                     category_code: str | None, at: datetime, now: datetime) -> dict:
+        values = {"state": new.state, "assignee": new.assignee, "resolver": new.resolver,
+                  "suspended_from": new.suspended_from}
+        if transition in ("dispatch", "reassign") and self._role(conn, ctx.assignee) not in states.FIELD_ROLES:
+            raise IllegalTransition("bad_assignee", f"{ctx.assignee} 不是处置人员",
+                                    f"{ctx.assignee!r} is not field staff and cannot be assigned")
+        code = category_code or case.category_code
+        category = self.category(code)
+        if transition == "file":
+            if category is None or not category.enabled:
+                raise IllegalTransition("unknown_category", f"类别 {code} 不存在或已停用，不能立案",
+                                        f"category {code!r} is unknown or disabled; pick one to file")
+            values |= {"category_code": code, "filed_at": at, "flagged_for_review": False,
+                       "deadline": timing.deadline(category, self.calendar, at, [])}
+            if category.urgent:
+                values["level"] = "red"
+        elif transition in ("suspend", "resume"):
+            spans = timing.suspensions(_events(conn, case.id))
+            spans = spans + [(at, None)] if transition == "suspend" else spans[:-1] + [(spans[-1][0], max(at, spans[-1][0] + timedelta(microseconds=1)))]
+            values |= {"suspended_at": at if transition == "suspend" else None}
+            if case.filed_at is not None and category is not None:
+                values["deadline"] = timing.deadline(category, self.calendar, case.filed_at, spans)
+        elif transition == "close":
+            values["closed_at"] = at
+        return values
+
+    # -- three-colour levels --------------------------------------------------------------------
+    def refresh_level(self, case_id: str) -> CaseRow:
+        """Raise the case's level to what the elapsed share of its time limit calls for (never lowers)."""
+        with write_tx(self.engine) as conn:
+            case = _case(conn, case_id)
+            if case.state in LIVE_STATES:
+                spans = timing.suspensions(_events(conn, case_id))
+                level = timing.level_for(self.category(case.category_code), self.calendar, self.level_policy,
+                                         current=case.level, filed_at=case.filed_at, deadline_at=case.deadline,
+                                         spans=spans, now=self.clock())
+                if level != case.level:
+                    # Not a state change: no version bump, so clients' expected_version stays valid.
+                    conn.execute(sa.update(cases).where(cases.c.id == case_id).values(level=level))
+            return _case(conn, case_id)
+
+
+def _case(conn, case_id: str) -> CaseRow | None:
+    row = conn.execute(sa.select(cases).where(cases.c.id == case_id)).first()
+    return CaseRow(**row._mapping) if row else None
+
+
+def _events(conn, case_id: str) -> list[CaseEvent]:
+    query = sa.select(case_events).where(case_events.c.case_id == case_id).order_by(case_events.c.seq)
+    return [CaseEvent(**r._mapping) for r in conn.execute(query)]
+
+
+def _insert_event(conn, case_id: str, event: dict) -> CaseEvent:
+    seq = conn.execute(sa.select(sa.func.coalesce(sa.func.max(case_events.c.seq), 0))
+                       .where(case_events.c.case_id == case_id)).scalar_one() + 1
+    row = {"outcome": "applied", "assignee": None, "category_code": None, "reason": "", "note": "",
+           "evidence": None, "actor_device": None, "lat": None, "lon": None, "accuracy_m": None,
+           "client_event_id": None} | event | {"case_id": case_id, "seq": seq}
+    new_id = conn.execute(sa.insert(case_events).returning(case_events.c.id), row).scalar_one()
+    return CaseEvent(id=new_id, **row)
