@@ -74,13 +74,13 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 class CaseService:
     def __init__(self, store_or_engine, *, clock: Callable[[], datetime] = utc_now,
                  calendar: WorkCalendar | None = None, categories: Mapping[str, Category] | None = None,
-                 duplicate_radius_m: float = 30.0, level_policy: timing.LevelPolicy = timing.LevelPolicy()):
+                 duplicate_radius_m: float = 30.0, level_policy: timing.LevelPolicy | None = None):
         self.engine = engine_of(store_or_engine)
         self.clock = clock
         self.calendar = calendar or WorkCalendar(clock=clock)
         self._categories = dict(categories) if categories is not None else None  # None: read the table
         self.duplicate_radius_m = duplicate_radius_m
-        self.level_policy = level_policy
+        self.level_policy = level_policy or timing.LevelPolicy()
 
     def category(self, code: str | None) -> Category | None:
         if code is None:
@@ -174,10 +174,10 @@ class CaseService:
                    client_event_id: str | None = None, expected_version: int | None = None) -> TransitionOutcome:
         """Apply one transition. API callers get :class:`IllegalTransition` / :class:`CaseConflict`;
         device transitions that no longer fit are recorded as rejected events instead."""
-        request = dict(transition=transition, actor=actor, assignee=assignee, reason=reason, note=note,
-                       evidence=tuple(evidence), position=position, category_code=category_code,
-                       at=at, actor_device=actor_device, origin=origin, client_event_id=client_event_id,
-                       expected_version=expected_version)
+        request = {"transition": transition, "actor": actor, "assignee": assignee, "reason": reason, "note": note,
+                   "evidence": tuple(evidence), "position": position, "category_code": category_code, "at": at,
+                   "actor_device": actor_device, "origin": origin, "client_event_id": client_event_id,
+                   "expected_version": expected_version}
         for attempt in range(2):
             try:
                 with write_tx(self.engine) as conn:

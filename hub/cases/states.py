@@ -20,7 +20,8 @@ OPEN = frozenset({"reported", "filed", "dispatched", "accepted", "arrived", "res
 ASSIGNED = frozenset({"dispatched", "accepted", "arrived", "resolved", "verified"})
 
 # Who may do what. Field staff handle; the command centre (指挥中心) files, dispatches, verifies, closes.
-DISPATCH_ROLES = frozenset({"dispatcher", "supervisor"})
+# A grid leader (网格长) does both in small communities - hence the verifier ≠ resolver guard.
+DISPATCH_ROLES = frozenset({"dispatcher", "supervisor", "grid_leader"})
 FIELD_ROLES = frozenset({"handler", "grid_worker", "grid_leader"})
 SYSTEM_ROLE = "system"
 
