@@ -63,3 +63,33 @@ class CaseEvent:
     evidence: list | None
     origin: str
     client_event_id: str | None
+
+
+@dataclass(frozen=True)
+class OpenResult:
+    case: CaseRow
+    created: bool  # a new case; False when the report joined an open case or was seen before
+    joined: bool  # grouped into an existing case as a duplicate report
+
+
+@dataclass(frozen=True)
+class TransitionOutcome:
+    case: CaseRow
+    event: CaseEvent
+    applied: bool  # False: recorded as rejected (stale device transition)
+    repeated: bool = False  # the client_event_id was seen before; nothing new was written
+
+
+@dataclass(frozen=True)
+class DeviceTransition:
+    case_id: str
+    transition: str
+    actor: str
+    actor_device: str
+    at: datetime
+    client_event_id: str
+    reason: str = ""
+    note: str = ""
+    evidence: tuple[str, ...] = ()
+    position: tuple[float, float, float] | None = None
+    expected_version: int | None = None

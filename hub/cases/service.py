@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -24,7 +23,7 @@ from hub.store.tables import case_events, cases, people
 from protocol import uuid7
 
 from . import states, timing
-from .rows import CaseEvent, CaseRow
+from .rows import CaseEvent, CaseRow, DeviceTransition, OpenResult, TransitionOutcome
 from .states import CaseState, Context, IllegalTransition
 
 LIVE_STATES = tuple(states.OPEN | {"suspended"})
@@ -32,36 +31,6 @@ LIVE_STATES = tuple(states.OPEN | {"suspended"})
 
 class CaseConflict(RuntimeError):
     """The case changed since the caller read it (version mismatch), or the id is unknown."""
-
-
-@dataclass(frozen=True)
-class OpenResult:
-    case: CaseRow
-    created: bool  # a new case; False when the report joined an open case or was seen before
-    joined: bool  # grouped into an existing case as a duplicate report
-
-
-@dataclass(frozen=True)
-class TransitionOutcome:
-    case: CaseRow
-    event: CaseEvent
-    applied: bool  # False: recorded as rejected (stale device transition)
-    repeated: bool = False  # the client_event_id was seen before; nothing new was written
-
-
-@dataclass(frozen=True)
-class DeviceTransition:
-    case_id: str
-    transition: str
-    actor: str
-    actor_device: str
-    at: datetime
-    client_event_id: str
-    reason: str = ""
-    note: str = ""
-    evidence: tuple[str, ...] = ()
-    position: tuple[float, float, float] | None = None
-    expected_version: int | None = None
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -161,7 +130,8 @@ class CaseService:
         dlat, dlon = r / M_PER_DEG, r / (M_PER_DEG * max(math.cos(math.radians(lat)), 1e-6))
         rows = conn.execute(sa.select(cases).where(
             cases.c.category_code == code, cases.c.state.in_(LIVE_STATES),
-            cases.c.lat.between(lat - dlat, lat + dlat), cases.c.lon.between(lon - dlon, lon + dlon)))
+            cases.c.lat.between(lat - dlat, lat + dlat), cases.c.lon.between(lon - dlon, lon + dlon))
+            .with_for_update())  # concurrent duplicates queue up instead of losing a level bump
         near = [(distance_m(lat, lon, row.lat, row.lon), row.id, row) for row in rows]
         near = [n for n in near if n[0] <= r]
         return CaseRow(**min(near)[2]._mapping) if near else None
@@ -197,16 +167,18 @@ class CaseService:
 
     def _transition(self, conn, case_id, *, transition, actor, assignee, reason, note, evidence, position,
                     category_code, at, actor_device, origin, client_event_id, expected_version) -> TransitionOutcome:
+        # Lock the row first (PostgreSQL; SQLite's write transaction is already exclusive) so a concurrent
+        # copy of the same device event waits here and then finds the first one's event below.
+        row = conn.execute(sa.select(cases).where(cases.c.id == case_id).with_for_update()).first()
+        if row is None:
+            raise CaseConflict(f"no case {case_id}")
         if client_event_id is not None:
             done = conn.execute(sa.select(case_events).where(case_events.c.client_event_id == client_event_id)).first()
             if done is not None:
                 event = CaseEvent(**done._mapping)
                 if event.case_id != case_id:
                     raise CaseConflict(f"client_event_id {client_event_id} was used for case {event.case_id}")
-                return TransitionOutcome(_case(conn, case_id), event, event.outcome == "applied", repeated=True)
-        row = conn.execute(sa.select(cases).where(cases.c.id == case_id).with_for_update()).first()
-        if row is None:
-            raise CaseConflict(f"no case {case_id}")
+                return TransitionOutcome(CaseRow(**row._mapping), event, event.outcome == "applied", repeated=True)
         case, now = CaseRow(**row._mapping), self.clock()
         at = at or now
         event = {"transition": transition, "from_state": case.state, "actor": actor, "actor_device": actor_device,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -291,3 +292,41 @@ _lon = [100.0]
 def next_lon() -> float:
     _lon[0] += 0.01  # every example ~1 km from the others: no duplicate grouping between examples
     return _lon[0]
+
+
+def _race(*calls):
+    """Run the calls at the same moment on their own threads; return results or raised exceptions."""
+    barrier, results = threading.Barrier(len(calls)), [None] * len(calls)
+
+    def run(i, call):
+        barrier.wait()
+        try:
+            results[i] = call()
+        except Exception as exc:  # noqa: BLE001 - the test inspects it
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return results
+
+
+def test_concurrent_writers_one_wins(cases, clock):
+    case = cases.open_case_from_report(report(clock), ROUTE).case
+    results = _race(lambda: cases.transition(case.id, "file", "d1", expected_version=1),
+                    lambda: cases.transition(case.id, "file", "s1", expected_version=1))
+    assert sum(isinstance(r, CaseConflict) for r in results) == 1
+    assert cases.get(case.id).version == 2 and len(cases.events(case.id)) == 2
+
+
+def test_same_device_upload_twice_at_once_applies_once(cases, clock):
+    case_id = cases.open_case_from_report(report(clock), ROUTE).case.id
+    walk_to(cases, case_id, *TO_DISPATCHED)
+    step = device_step(case_id, "accept", 1, "race-accept")
+    outcomes = _race(lambda: cases.apply_device_transitions([step]), lambda: cases.apply_device_transitions([step]))
+    assert sorted(o[0].repeated for o in outcomes) == [False, True]
+    assert all(o[0].applied for o in outcomes)
+    assert [e.client_event_id for e in cases.events(case_id)].count("race-accept") == 1
+    assert cases.get(case_id).state == "accepted"
