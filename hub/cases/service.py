@@ -257,6 +257,13 @@ class CaseService:
         return values
 
     # -- three-colour levels --------------------------------------------------------------------
+    def refresh_levels(self) -> int:
+        """Re-level every live case (for a periodic job); returns how many changed colour."""
+        with self.engine.connect() as conn:
+            live = [(r.id, r.level) for r in conn.execute(sa.select(cases.c.id, cases.c.level)
+                                                          .where(cases.c.state.in_(LIVE_STATES)))]
+        return sum(self.refresh_level(case_id).level != level for case_id, level in live)
+
     def refresh_level(self, case_id: str) -> CaseRow:
         """Raise the case's level to what the elapsed share of its time limit calls for (never lowers)."""
         with write_tx(self.engine) as conn:

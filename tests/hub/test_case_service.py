@@ -179,11 +179,14 @@ def test_suspension_pauses_deadline_and_levels(cases, clock):
     assert cases.replay(case_id) == cases.get(case_id).machine_state
 
 
-def test_overdue_is_red(cases, clock):
+def test_overdue_is_red_and_closed_cases_keep_their_colour(cases, clock):
     case_id = cases.open_case_from_report(report(clock), ROUTE).case.id
+    closed_id = cases.open_case_from_report(report(clock, lat=31.3), ROUTE).case.id
     cases.transition(case_id, "file", "d1")
+    walk_to(cases, closed_id, *TO_RESOLVED, ("verify", "s1", {}), ("close", "s1", {}))
     clock.now = datetime(2024, 6, 4, 9, 0, tzinfo=SH)
-    assert cases.refresh_level(case_id).level == "red"
+    assert cases.refresh_levels() == 1
+    assert cases.get(case_id).level == "red" and cases.get(closed_id).level == "blue"
 
 
 def device_step(case_id, transition, minutes, event_id, actor="h1", **extra):
