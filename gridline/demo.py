@@ -117,6 +117,8 @@ def run(args) -> int:
     totals = audit({d.id: device_root / d.id for d in devices}, store)
     delivered = sum(1 for m in notices if (row := store.get_downlink(m)) and row.state in ("delivered", "read"))
     dead = store.count_dead_letters()
+    hub.app.state.intake.run_once()  # take in the last reports before counting
+    opened = hub.app.state.intake.opened
     hub.stop()
     print("per kind (created / acknowledged / pending):")
     per_kind: dict[str, list[int]] = {}
@@ -134,6 +136,7 @@ def run(args) -> int:
             photos[state] = photos.get(state, 0) + n
     print(f"photos by state on devices: {photos or '{}'}")
     print(f"downlink notices confirmed by devices: {delivered}/{len(notices)}; dead letters at hub: {dead}")
+    print(f"cases opened at the hub from reports (routed to grids, duplicates grouped): {opened}")
     print(totals.line("demo"), flush=True)
     ok = totals.lost == 0 and totals.duplicates == 0 and totals.acked_but_missing == 0
     return 0 if ok else 1

@@ -30,6 +30,9 @@ def check(out: str, counts: list[int]) -> None:
     assert created > 20 and created == stored == acked and lost == 0 and dups == 0, counts
     assert "downlink notices confirmed by devices: 15/15" in out, out
     assert "dead letters at hub: 0" in out
+    reports = int(re.search(r"^  report +(\d+) /", out, flags=re.M)[1])
+    opened = int(re.search(r"cases opened at the hub .*: (\d+)$", out, flags=re.M)[1])
+    assert (opened >= 1) == (reports >= 1) and opened <= reports, out
 
 
 def test_demo_on_the_embedded_default_broker(tmp_path):
