@@ -56,6 +56,7 @@ def run(args) -> int:
     loaded = load_community(store, sample.load_raw())  # hierarchy, grid polygons, people, device bindings
     grids = {g.code: g for g in sample.grids()}
     devices = sample.devices()
+    device_ids = {d.id for d in devices}
     producers = [d for d in devices if d.kind in ("kiosk", "tablet")]
     phones = [d for d in devices if d.kind == "phone"]
     print(f"Gridline demo: 福石社区, {len(grids)} grids, {len(devices)} terminals "
@@ -96,9 +97,9 @@ def run(args) -> int:
         while any(t.is_alive() for t in threads):
             now = time.monotonic()
             if tty or now - last_print >= 5:
-                online = sum(1 for row in store.list_devices() if row.state == "online" and row.id in
-                             {d.id for d in devices})
-                backlog = sum(row.outbox_depth or 0 for row in store.list_devices() if row.id in {d.id for d in devices})
+                rows = [row for row in store.list_devices() if row.id in device_ids]
+                online = sum(1 for row in rows if row.state == "online")
+                backlog = sum(row.outbox_depth or 0 for row in rows)
                 delivered = sum(1 for m in notices if (row := store.get_downlink(m)) and row.state in ("delivered", "read"))
                 line = (f"[{now - started:6.0f}s] devices online {online}/{len(devices)}  "
                         f"records received {store.count_records()}  backlog {backlog}  "

@@ -1,7 +1,6 @@
 """The one shared definition of Gridline's MQTT topics and message schemas. Pure: no I/O."""
 from . import topics
 from .codec import (
-    RECORD_KINDS,
     UPLINK_MODELS,
     ProtocolError,
     decode,

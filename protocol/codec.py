@@ -38,7 +38,6 @@ UPLINK_MODELS: dict[UplinkKind, type[BaseModel]] = {
     UplinkKind.HEARTBEAT: Heartbeat,
     UplinkKind.CONFIRM: DownlinkConfirm,
 }
-RECORD_KINDS = (UplinkKind.REPORT, UplinkKind.CHECKIN, UplinkKind.POSITION)
 
 
 class ProtocolError(ValueError):
@@ -87,27 +86,22 @@ def decode(model: type[M], payload: bytes, device_id: str | None = None) -> M:
     try:
         # Fast path (one pass in pydantic-core): nearly every message on the wire is good.
         message = model.model_validate_json(payload)
-    except ValidationError:
-        _diagnose(model, payload, device_id)  # always raises, with the precise reason
-        raise AssertionError("unreachable") from None
+    except ValidationError as exc:
+        raise _diagnose(model, payload, device_id, exc) from None
     if device_id is not None and getattr(message, "device_id", device_id) != device_id:
         raise ProtocolError("device_mismatch", f"topic says {device_id}, payload says {message.device_id}", device_id)
     return message
 
 
-def _diagnose(model: type[BaseModel], payload: bytes, device_id: str | None) -> None:
-    """Slow path for a payload that failed validation: say which rule it broke."""
-    data = _load(payload, device_id)
+def _diagnose(model: type[BaseModel], payload: bytes, device_id: str | None, exc: ValidationError) -> ProtocolError:
+    """Slow path for a payload that failed validation: name the rule it broke."""
+    data = _load(payload, device_id)  # raises for size, JSON and version problems
     kind_field = model.model_fields.get("kind")
     if kind_field is not None and isinstance(kind_field.default, str) and data.get("kind") != kind_field.default:
-        raise ProtocolError("kind_mismatch", f"kind={data.get('kind')!r} on a {kind_field.default} topic", device_id)
-    try:
-        model.model_validate_json(payload)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(root)"
-        raise ProtocolError("invalid", f"{where}: {first['msg']} ({exc.error_count()} error(s))", device_id) from None
-    raise ProtocolError("invalid", "payload failed validation", device_id)
+        return ProtocolError("kind_mismatch", f"kind={data.get('kind')!r} on a {kind_field.default} topic", device_id)
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(root)"
+    return ProtocolError("invalid", f"{where}: {first['msg']} ({exc.error_count()} error(s))", device_id)
 
 
 def parse_topic(topic: str, channel: Channel | None = None) -> ParsedTopic:

@@ -222,7 +222,6 @@ class HubStatus(Message):
 
 
 UplinkMessage = IncidentReport | ResidentCheckin | PositionFix | PhotoChunk | Heartbeat | DownlinkConfirm
-RecordMessage = IncidentReport | ResidentCheckin | PositionFix
 
 def is_record(message: Any) -> bool:
     return isinstance(message, Record)
