@@ -8,6 +8,7 @@ from .codec import (
     decode_receipt,
     decode_status,
     decode_uplink,
+    downlink_body,
     encode,
     parse_topic,
     uplink_kind_of,

@@ -14,6 +14,8 @@ from . import topics
 from .messages import (
     MAX_PAYLOAD_BYTES,
     SCHEMA_VERSION,
+    DOWNLINK_BODIES,
+    CaseAction,
     DeviceStatus,
     DownlinkConfirm,
     DownlinkMessage,
@@ -37,6 +39,7 @@ UPLINK_MODELS: dict[UplinkKind, type[BaseModel]] = {
     UplinkKind.PHOTO_CHUNK: PhotoChunk,
     UplinkKind.HEARTBEAT: Heartbeat,
     UplinkKind.CONFIRM: DownlinkConfirm,
+    UplinkKind.ACTION: CaseAction,
 }
 
 
@@ -99,9 +102,13 @@ def _diagnose(model: type[BaseModel], payload: bytes, device_id: str | None, exc
     kind_field = model.model_fields.get("kind")
     if kind_field is not None and isinstance(kind_field.default, str) and data.get("kind") != kind_field.default:
         return ProtocolError("kind_mismatch", f"kind={data.get('kind')!r} on a {kind_field.default} topic", device_id)
+    return ProtocolError("invalid", _first_error(exc), device_id)
+
+
+def _first_error(exc: ValidationError) -> str:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "(root)"
-    return ProtocolError("invalid", f"{where}: {first['msg']} ({exc.error_count()} error(s))", device_id)
+    return f"{where}: {first['msg']} ({exc.error_count()} error(s))"
 
 
 def parse_topic(topic: str, channel: Channel | None = None) -> ParsedTopic:
@@ -136,3 +143,14 @@ def decode_receipt(topic: str, payload: bytes) -> Receipt:
 def decode_downlink(topic: str, payload: bytes) -> DownlinkMessage:
     parsed = parse_topic(topic, Channel.DOWNLINK)
     return decode(DownlinkMessage, payload, parsed.device_id)
+
+
+def downlink_body(message: DownlinkMessage) -> BaseModel | dict:
+    """The typed body of a downlink (``TaskBody``, ``NoticeBody``); other kinds give their plain dict."""
+    model = DOWNLINK_BODIES.get(message.kind)
+    if model is None:
+        return dict(message.body)
+    try:
+        return model.model_validate(message.body)
+    except ValidationError as exc:
+        raise ProtocolError("invalid", f"{message.kind} body: {_first_error(exc)}", message.device_id) from None

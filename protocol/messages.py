@@ -113,6 +113,32 @@ class PositionFix(Record):
     heading_deg: float | None = Field(default=None, ge=0, lt=360)
 
 
+class CaseActionKind(str, Enum):
+    """What a field worker can do to a case from a phone (the hub's state machine decides if it still fits)."""
+
+    ACCEPT = "accept"  # 接单
+    ARRIVE = "arrive"  # 到场: records position and accuracy
+    RESOLVE = "resolve"  # 反馈: evidence photo(s) + note
+    RETURN = "return"  # 退回: not mine / cannot handle, with a reason
+    VERIFY = "verify"  # 核查: on-site check by someone other than the resolver
+
+
+class CaseAction(Record):
+    """A field worker's action on a dispatched case, made on the phone (often offline) and outboxed like any
+    record. The hub applies actions in device-time order; one that no longer fits (the case moved on) is
+    kept as a rejected audit event and answered with the current task state, never dropped."""
+
+    kind: Literal["action"] = "action"
+    case_id: RecordId
+    action: CaseActionKind
+    task_id: RecordId | None = Field(default=None, description="the downlink task this answers, if any")
+    case_version: int | None = Field(default=None, ge=1, description="the case version the worker saw")
+    note: Note = ""
+    reason: Note = ""
+    position: Position | None = None
+    photos: list[PhotoRef] = Field(default_factory=list, max_length=MAX_PHOTOS_PER_REPORT)
+
+
 class PhotoChunk(Message):
     """One slice of a photo; the hub acknowledges each chunk so an upload resumes where it stopped."""
 
@@ -207,6 +233,56 @@ class DownlinkMessage(Message):
         return self.expires_at is not None and now >= self.expires_at
 
 
+class TaskRole(str, Enum):
+    HANDLER = "handler"  # must act: accept, arrive, resolve (or return)
+    VERIFIER = "verifier"  # must check the resolved work on site
+    INFORMED = "informed"  # shown for awareness (the grid's kiosk, the next level up after an escalation)
+
+
+CaseLevel = Literal["blue", "yellow", "red"]
+
+
+class TaskBody(BaseModel):
+    """Body of a ``DownlinkMessage`` of kind ``task``: everything a phone needs to handle a case offline.
+
+    A later task message for the same case supersedes the earlier one on the device (highest
+    ``case_version`` wins); ``withdrawn`` removes it from the worker's list (reassigned, returned, closed)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    case_id: RecordId
+    case_version: int = Field(ge=1)
+    case_state: Annotated[str, Field(pattern=r"^[a-z_]{1,16}$")]
+    role: TaskRole
+    withdrawn: bool = False
+    why: Annotated[str, Field(pattern=r"^[a-z_]{1,24}$")] = Field(
+        default="dispatch", description="dispatch, reassign, rework, escalation, welfare, update, ...")
+    category: Code
+    category_name: Annotated[str, Field(max_length=64)] = ""
+    category_name_en: Annotated[str, Field(max_length=128)] = ""
+    title: Annotated[str, Field(max_length=128)] = ""
+    note: Note = ""
+    level: CaseLevel = "blue"
+    deadline: AwareDatetime | None = None
+    position: Position | None = None
+    grid_code: Code | None = None
+    photos: list[Sha256Hex] = Field(default_factory=list, max_length=MAX_PHOTOS_PER_REPORT * 4)
+    actions: list[CaseActionKind] = Field(default_factory=list, description="what this recipient may do now")
+
+
+class NoticeBody(BaseModel):
+    """Body of a ``DownlinkMessage`` of kind ``notice``: a grid notice shown on the kiosk (网格公告)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    title: Annotated[str, Field(min_length=1, max_length=128)]
+    text: Annotated[str, Field(max_length=4000)] = ""
+    grid_code: Code | None = None
+    published_at: AwareDatetime
+
+
+# Typed bodies of the downlink kinds both sides understand; other kinds stay plain dicts.
+DOWNLINK_BODIES: dict[str, type[BaseModel]] = {"task": TaskBody, "notice": NoticeBody}
+
+
 class DeviceStatus(Message):
     """Retained presence; the broker publishes the ``offline`` form as the device's last will."""
 
@@ -221,7 +297,8 @@ class HubStatus(Message):
     at: AwareDatetime | None = None
 
 
-UplinkMessage = IncidentReport | ResidentCheckin | PositionFix | PhotoChunk | Heartbeat | DownlinkConfirm
+UplinkMessage = (IncidentReport | ResidentCheckin | PositionFix | PhotoChunk | Heartbeat | DownlinkConfirm
+                 | CaseAction)
 
 def is_record(message: Any) -> bool:
     return isinstance(message, Record)

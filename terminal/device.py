@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from protocol import (
+    CaseAction,
+    CaseActionKind,
     CheckinKind,
     DownlinkMessage,
     IncidentReport,
@@ -23,6 +25,7 @@ from .link import Backoff, SyncLink
 from .photos import DEFAULT_CHUNK_BYTES
 from .residents import resident_key
 from .store import InboxEntry, TerminalStore
+from .tasks import Task, current_tasks
 from .sync import SyncEngine, SyncStatus
 
 APP_VERSION = "gridline-terminal/0.1.0"
@@ -94,7 +97,21 @@ class Device:
         self.engine.kick()
         return record
 
+    def act(self, task: Task, action: CaseActionKind | str, *, note: str = "", reason: str = "",
+            lat: float | None = None, lon: float | None = None, accuracy_m: float = 10.0,
+            photos: Sequence[bytes] = ()) -> CaseAction:
+        """Accept / arrive / resolve / return / verify a task; durable at once, sent when the link allows."""
+        position = Position(lat=lat, lon=lon, accuracy_m=accuracy_m) if lat is not None and lon is not None else None
+        record = self.store.record_case_action(task.case_id, action, task_id=task.message_id,
+                                               case_version=task.body.case_version, note=note, reason=reason,
+                                               position=position, photos=photos)
+        self.engine.kick()
+        return record
+
     # --- inbox and status --------------------------------------------------------------------
+    def tasks(self) -> list[Task]:
+        return current_tasks(self.store)
+
     def inbox(self, *, unapplied_only: bool = False) -> list[InboxEntry]:
         return self.store.inbox(unapplied_only=unapplied_only)
 

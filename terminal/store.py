@@ -19,6 +19,8 @@ from pydantic import BaseModel
 
 from protocol import (
     MAX_PAYLOAD_BYTES,
+    CaseAction,
+    CaseActionKind,
     CheckinKind,
     DownlinkMessage,
     IncidentReport,
@@ -133,6 +135,25 @@ class TerminalStore:
     def record_position(self, position: Position, *, speed_mps: float | None = None,
                         heading_deg: float | None = None) -> PositionFix:
         return self._record(PositionFix, dict(position=position, speed_mps=speed_mps, heading_deg=heading_deg))
+
+    def record_case_action(self, case_id: str, action: CaseActionKind | str, *, task_id: str | None = None,
+                           case_version: int | None = None, note: str = "", reason: str = "",
+                           position: Position | None = None, photos: Sequence[bytes] = ()) -> CaseAction:
+        """A field worker's accept / arrive / resolve / return / verify, outboxed like any record."""
+        files = [self.photos.save(data) for data in photos]
+        refs = [PhotoRef(sha256=f.sha256, size=f.size, chunks=f.chunk_count) for f in files]
+        return self._record(CaseAction, dict(case_id=case_id, action=action, task_id=task_id,
+                                             case_version=case_version, note=note, reason=reason,
+                                             position=position, photos=refs), files)
+
+    def case_actions(self, case_id: str | None = None) -> list[tuple[CaseAction, str]]:
+        """Actions taken on this device (oldest first) with their outbox state: what the worker did, even
+        before the hub has heard of it."""
+        where, params = ("AND r.payload LIKE ?", [f'%"case_id":"{case_id}"%']) if case_id else ("", [])
+        with self._lock:
+            rows = self.db.execute("SELECT r.payload, o.state FROM records r JOIN outbox o ON o.record_id = r.id "
+                                   f"WHERE r.kind = 'action' {where} ORDER BY r.seq", params).fetchall()
+        return [(CaseAction.model_validate_json(payload), state) for payload, state in rows]
 
     def _record(self, model: type[BaseModel], fields: dict, photo_files: Sequence[PhotoFile] = ()):
         with self._lock:

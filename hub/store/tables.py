@@ -252,3 +252,9 @@ case_events = sa.Table(
     _one_of("origin", EVENT_ORIGINS, "ck_case_events_origin"),
     _one_of("outcome", EVENT_OUTCOMES, "ck_case_events_outcome"),
 )
+
+# -- dispatch: tasks sent to devices, their receipts, escalations (migration 0004) ------------------------------
+# (owned by the dispatch work; keep this section's tables in step with 0004_dispatch.py)
+
+# -- welfare watch 1+1+N: enrolments and daily checks (migration 0005) ------------------------------------------
+# (owned by the welfare work; keep this section's tables in step with 0005_welfare.py)

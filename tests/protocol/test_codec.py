@@ -101,3 +101,22 @@ def test_structured_garbage_is_refused_cleanly(obj):
         p.decode_uplink("gridline/v1/dev/kiosk-01/up/report", json.dumps(obj).encode())
     except p.ProtocolError as err:
         assert err.reason
+
+
+def test_downlink_body_is_typed_for_tasks_and_notices_and_plain_otherwise():
+    from datetime import datetime, timezone
+
+    from protocol import DownlinkMessage, NoticeBody, ProtocolError, downlink_body, uuid7
+
+    now = datetime.now(timezone.utc)
+
+    def message(kind, body):
+        return DownlinkMessage(id=uuid7(), device_id="kiosk-fs-01", kind=kind, body=body, created_at=now)
+
+    notice = downlink_body(message("notice", {"title": "停水通知", "published_at": now.isoformat()}))
+    assert isinstance(notice, NoticeBody) and notice.title == "停水通知"
+    assert downlink_body(message("config", {"x": 1})) == {"x": 1}
+    import pytest
+    with pytest.raises(ProtocolError) as refused:
+        downlink_body(message("task", {"title": "no case id"}))
+    assert refused.value.reason == "invalid" and "task body" in refused.value.detail

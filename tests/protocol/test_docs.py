@@ -10,7 +10,8 @@ DOC = (Path(__file__).parents[2] / "docs" / "protocol.md").read_text(encoding="u
 DOCUMENTED_MODELS = {
     m.__name__: m
     for m in [*protocol.UPLINK_MODELS.values(), protocol.Receipt, protocol.DownlinkMessage,
-              protocol.DeviceStatus, protocol.HubStatus]
+              protocol.DeviceStatus, protocol.HubStatus,
+              *protocol.DOWNLINK_BODIES.values()]
 }
 
 
