@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -12,9 +11,8 @@ from starlette.concurrency import run_in_threadpool
 
 from .api import api_router
 from .bridge import MqttBridge
-from .cases.intake import CaseIntake
-from .cases.service import CaseService
 from .embedded_broker import ManagedBroker
+from .jobs import JobRunner, background_jobs
 from .settings import HubSettings
 from .store import HubStore, utc_now
 
@@ -37,24 +35,20 @@ def create_app(settings: HubSettings | None = None, store: HubStore | None = Non
             hub_settings = hub_settings.model_copy(update={"broker_url": broker.url})
         hub_store = store or HubStore.from_settings(hub_settings, clock)
         bridge = None
-        stop_intake = threading.Event()
-        intake_thread = None
+        jobs = None
         try:
             await run_in_threadpool(hub_store.migrate)
             if start_bridge:
                 bridge = MqttBridge(hub_settings, hub_store, clock).start()
-            intake = CaseIntake(hub_store, CaseService(hub_store, clock=clock))
-            intake_thread = threading.Thread(target=intake.run_forever, args=(stop_intake,), name="hub-case-intake",
-                                             daemon=True)
-            intake_thread.start()
+            jobs = JobRunner(background_jobs(hub_settings, hub_store, bridge, clock)).start()
             app.state.settings, app.state.store, app.state.bridge = hub_settings, hub_store, bridge
-            app.state.intake = intake
+            app.state.jobs = jobs
+            app.state.intake = jobs.handle("intake")
             app.state.broker_url = hub_settings.broker_url if start_bridge else None
             yield
         finally:
-            stop_intake.set()
-            if intake_thread is not None:
-                await run_in_threadpool(intake_thread.join, 10)
+            if jobs is not None:
+                await run_in_threadpool(jobs.stop)
             if bridge is not None:
                 await run_in_threadpool(bridge.stop)
             if store is None:
