@@ -13,6 +13,7 @@ from .api import api_router
 from .bridge import MqttBridge
 from .embedded_broker import ManagedBroker
 from .jobs import JobRunner, background_jobs
+from .org.taxonomy import install_taxonomy
 from .settings import HubSettings
 from .store import HubStore, utc_now
 
@@ -38,6 +39,8 @@ def create_app(settings: HubSettings | None = None, store: HubStore | None = Non
         jobs = None
         try:
             await run_in_threadpool(hub_store.migrate)
+            # Categories new in this release appear; admins retire a category by disabling it, never by deleting.
+            await run_in_threadpool(install_taxonomy, hub_store)
             if start_bridge:
                 bridge = MqttBridge(hub_settings, hub_store, clock).start()
             jobs = JobRunner(background_jobs(hub_settings, hub_store, bridge, clock)).start()

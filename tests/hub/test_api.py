@@ -102,3 +102,23 @@ def test_bad_messages_are_refused(client, device, payload):
 
 def test_message_to_invalid_device_id_is_refused(client):
     assert client.post("/api/devices/BAD ID/messages", json={"kind": "task"}).status_code == 422
+
+
+def test_hub_start_installs_the_default_taxonomy_without_undoing_admin_edits(store, tmp_path):
+    import sqlalchemy as sa
+
+    from hub.org.taxonomy import default_taxonomy, list_categories
+    from hub.store.tables import categories
+
+    settings = HubSettings(data_dir=tmp_path / "data")
+    with TestClient(create_app(settings, store=store, start_bridge=False, clock=store.clock)):
+        pass
+    codes = {c.code for c in list_categories(store)}
+    assert codes == {c.code for c in default_taxonomy()}
+    with store.engine.begin() as conn:  # an admin retires one category and renames another
+        conn.execute(sa.update(categories).where(categories.c.code == "E0101").values(enabled=False))
+        conn.execute(sa.update(categories).where(categories.c.code == "C0101").values(name_zh="井盖（供水）"))
+    with TestClient(create_app(settings, store=store, start_bridge=False, clock=store.clock)):
+        pass
+    after = {c.code: c for c in list_categories(store)}
+    assert not after["E0101"].enabled and after["C0101"].name_zh == "井盖（供水）"
