@@ -9,7 +9,7 @@ from datetime import datetime
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from .api import api_router
+from .api import api_router, open311_router
 from .bridge import MqttBridge
 from .embedded_broker import ManagedBroker
 from .jobs import JobRunner, background_jobs
@@ -62,4 +62,5 @@ def create_app(settings: HubSettings | None = None, store: HubStore | None = Non
     app = FastAPI(title="Gridline hub", version="0.1.0", lifespan=lifespan,
                   description="Records, photos and presence from Gridline terminals; downlink messages to them.")
     app.include_router(api_router(), prefix="/api")
+    app.include_router(open311_router)  # /open311/v2: the GeoReport v2 facade
     return app

@@ -1,4 +1,4 @@
-"""``gridline hub serve`` and ``gridline hub migrate``."""
+"""``gridline hub serve|migrate`` (plus grids, community and operators commands from their packages)."""
 from __future__ import annotations
 
 import argparse
@@ -30,6 +30,7 @@ def register(subparsers) -> None:
     migrate.set_defaults(func=_migrate)
 
     from .org import cli as org_cli; org_cli.register(subparsers)  # noqa: E702 - grids/community commands
+    from .auth import cli as auth_cli; auth_cli.register(subparsers)  # noqa: E702 - operator accounts
 
 
 def _settings(args):

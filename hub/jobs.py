@@ -8,13 +8,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 
 from .bridge import MqttBridge
+from .cases.actions import ActionApplier
+from .cases.dispatch import Dispatcher
+from .cases.escalation import EscalationSweep
 from .cases.intake import CaseIntake
 from .cases.service import CaseService
 from .settings import HubSettings
 from .store import HubStore
+from .welfare.watch import WelfareWatch
 
 
 @dataclass(frozen=True)
@@ -28,8 +33,16 @@ def background_jobs(settings: HubSettings, store: HubStore, bridge: MqttBridge |
                     clock: Callable[[], datetime]) -> list[Job]:
     service = CaseService(store, clock=clock)
     intake = CaseIntake(store, service)
+    dispatcher = Dispatcher(store, service, bridge=bridge, auto_dispatch=settings.auto_dispatch)
+    actions = ActionApplier(store, service, dead_letter_cap=settings.dead_letter_payload_cap)
+    sweep = EscalationSweep(service, dispatcher, accept_window=timedelta(seconds=settings.task_accept_window_s),
+                            overdue_every=timedelta(seconds=settings.overdue_escalation_every_s))
     return [
-        Job("intake", intake.run_forever, intake),
+        Job("intake", partial(intake.run_forever, interval_s=settings.case_poll_interval_s), intake),
+        Job("dispatch", partial(dispatcher.run_forever, interval_s=settings.case_poll_interval_s), dispatcher),
+        Job("actions", actions.run_forever, actions),
+        Job("escalation", partial(sweep.run_forever, interval_s=settings.escalation_sweep_s), sweep),
+        Job("welfare", (welfare := WelfareWatch(store, service, clock=clock)).run_forever, welfare),
     ]
 
 

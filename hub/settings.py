@@ -32,6 +32,16 @@ class HubSettings(BaseSettings):
                                   description="broker keeps the hub's subscriptions and queued uplinks this long")
     dead_letter_payload_cap: int = Field(default=64 * 1024, ge=0)
     secret_key: SecretStr = SecretStr("")
+    # -- dispatch and escalation (hub/cases/dispatch.py, escalation.py) --
+    auto_dispatch: bool = Field(default=True, description="智能派单: file and dispatch confidently routed reports to "
+                                "the grid leader without an operator")
+    case_poll_interval_s: float = Field(default=0.05, gt=0, le=60, description="how often case intake and the "
+                                        "dispatcher look for new reports / case changes (report → task latency)")
+    task_accept_window_s: float = Field(default=1800.0, gt=0, description="a dispatched task not accepted within "
+                                        "this is re-sent once, and after as long again escalated")
+    overdue_escalation_every_s: float = Field(default=4 * 3600.0, gt=0, description="an overdue case escalates "
+                                              "one more level each time this passes without it being closed")
+    escalation_sweep_s: float = Field(default=30.0, gt=0, le=3600, description="unaccepted/overdue sweep period")
 
     @model_validator(mode="after")
     def _defaults_and_safety(self) -> "HubSettings":

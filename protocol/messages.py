@@ -267,6 +267,9 @@ class TaskBody(BaseModel):
     grid_code: Code | None = None
     photos: list[Sha256Hex] = Field(default_factory=list, max_length=MAX_PHOTOS_PER_REPORT * 4)
     actions: list[CaseActionKind] = Field(default_factory=list, description="what this recipient may do now")
+    last_action_seq: int | None = Field(
+        default=None, ge=1, description="highest seq of THIS device's CaseActions on the case that the hub has "
+        "taken into account (applied or rejected): later ones are still on their way and the device shows them")
 
 
 class NoticeBody(BaseModel):

@@ -30,6 +30,73 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="'LAT,LON' base point (default Xiangzhou, Zhuhai 22.25,113.53) or a GeoJSON file of "
                           "grid polygons; devices patrol polygon i %% n")
     sim.set_defaults(func=simulate_command)
+    register_run(subparsers)
+
+
+def register_run(subparsers: argparse._SubParsersAction) -> None:
+    run = subparsers.add_parser(
+        "run", help="start a terminal app (kiosk, patrol tablet, phone)",
+        description="Start the Kivy app for PROFILE with the device, broker, grid and providers named in the config "
+                    "file (TOML or JSON; see terminal/app/config.py). With --screenshot, render (offscreen when "
+                    "there is no display), save a PNG of the home screen (or --screen NAME) after --for seconds "
+                    "and exit.")
+    run.add_argument("--profile", required=True, choices=["kiosk", "tablet", "phone"])
+    run.add_argument("--config", required=True, type=Path, metavar="FILE")
+    run.add_argument("--screenshot", type=Path, metavar="FILE", help="save a PNG of the screen and exit")
+    run.add_argument("--for", dest="duration", type=float, default=None, metavar="SECONDS",
+                     help="with --screenshot: when to take it (default 1); otherwise: quit after SECONDS")
+    run.add_argument("--screen", default="home",
+                     help="start on this screen (kiosk: home, report, checkin, notices; tablet: home, report; "
+                          "phone: home, task); 'all' with --screenshot DIR saves DIR/<profile>_<screen>.png for each")
+    run.add_argument("--language", choices=["zh", "en"], default=None, help="override the config's language")
+    run.add_argument("--offline", action="store_true", help="do not connect to the broker (demo, screenshots)")
+    run.set_defaults(func=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    import dataclasses
+    import os
+
+    from .app.config import ConfigError, load_config
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        raise SystemExit(f"gridline terminal run: {exc}") from None
+    if args.language:
+        config = dataclasses.replace(config, language=args.language)
+    headless = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    fullscreen = (config.fullscreen if config.fullscreen is not None else args.profile == "kiosk") and not args.screenshot
+
+    from .app.ui.boot import FontMissing, prepare_kivy, register_cjk_font
+
+    prepare_kivy(args.profile, offscreen=bool(args.screenshot) and headless, fullscreen=fullscreen)
+    try:
+        register_cjk_font(config.font)
+    except FontMissing as exc:
+        raise SystemExit(f"gridline terminal run: {exc}") from None
+    from .app.context import TerminalContext
+    from .app.ui.app import GridlineApp, screen_names
+
+    if args.screen == "all" and not args.screenshot:
+        raise SystemExit("gridline terminal run: --screen all needs --screenshot DIR")
+    if args.screen != "all" and args.screen not in screen_names(args.profile):
+        raise SystemExit(f"gridline terminal run: profile {args.profile} has screens "
+                         f"{', '.join(screen_names(args.profile))}, not {args.screen!r}")
+    try:
+        context = TerminalContext(config, args.profile)
+    except (ConfigError, ValueError) as exc:
+        raise SystemExit(f"gridline terminal run: {exc}") from None
+    app = GridlineApp(context, start_screen=args.screen, screenshot=args.screenshot, run_for=args.duration,
+                      connect=not args.offline)
+    app.run()
+    if args.screenshot:
+        if not app.shots_saved:
+            print(f"no screenshot was saved to {args.screenshot}")
+            return 1
+        for path in app.shots_saved:
+            print(f"screenshot: {path}")
+    return 0
 
 
 def simulate_command(args: argparse.Namespace) -> int:

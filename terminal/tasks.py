@@ -9,20 +9,25 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from protocol import CaseAction, NoticeBody, ProtocolError, TaskBody
+from protocol import CaseAction, NoticeBody, ProtocolError, TaskBody, TaskRole
 from protocol.messages import CaseActionKind
 
 from .store import InboxEntry, TerminalStore
 
 log = logging.getLogger(__name__)
 
-# What each local action leaves the worker able to do next, before the hub answers.
-_NEXT_AFTER = {
-    CaseActionKind.ACCEPT: [CaseActionKind.ARRIVE, CaseActionKind.RESOLVE, CaseActionKind.RETURN],
-    CaseActionKind.ARRIVE: [CaseActionKind.RESOLVE, CaseActionKind.RETURN],
-    CaseActionKind.RESOLVE: [],
-    CaseActionKind.RETURN: [],
-    CaseActionKind.VERIFY: [],
+# The field part of the hub's state machine, as far as a phone needs it to show the next step while offline:
+# state → {action: state after}. ``return`` ends the worker's part (None).
+_FIELD_STEPS: dict[str, dict[CaseActionKind, str | None]] = {
+    "dispatched": {CaseActionKind.ACCEPT: "accepted", CaseActionKind.RETURN: None},
+    "accepted": {CaseActionKind.ARRIVE: "arrived", CaseActionKind.RETURN: None},
+    "arrived": {CaseActionKind.RESOLVE: "resolved", CaseActionKind.RETURN: None},
+    "resolved": {CaseActionKind.VERIFY: "verified"},
+}
+_ROLE_ACTIONS = {
+    TaskRole.HANDLER: {CaseActionKind.ACCEPT, CaseActionKind.ARRIVE, CaseActionKind.RESOLVE, CaseActionKind.RETURN},
+    TaskRole.VERIFIER: {CaseActionKind.VERIFY},
+    TaskRole.INFORMED: set(),
 }
 
 
@@ -40,11 +45,24 @@ class Task:
 
     @property
     def actions_now(self) -> list[CaseActionKind]:
-        """What the worker may do next: the hub's list, moved on by actions taken here since that message."""
-        newer = [a for a, _ in self.local_actions if a.case_version is None or a.case_version >= self.body.case_version]
-        if not newer:
+        """What the worker may do next: the hub's picture moved on by this device's actions the hub had not
+        taken in when it sent it (``last_action_seq``). One that no longer fits the state is skipped — the hub
+        will judge it and answer with a new picture."""
+        seen = self.body.last_action_seq or 0
+        state: str | None = self.body.case_state
+        moved = False
+        for action, outbox_state in self.local_actions:
+            if action.seq <= seen or outbox_state == "rejected":
+                continue
+            steps = _FIELD_STEPS.get(state or "", {})
+            if action.action in steps:
+                state, moved = steps[action.action], True
+            if state is None:
+                break
+        if not moved:
             return list(self.body.actions)
-        return list(_NEXT_AFTER[newer[-1].action])
+        allowed = _ROLE_ACTIONS[self.body.role]
+        return [a for a in _FIELD_STEPS.get(state or "", {}) if a in allowed]
 
     @property
     def unsent_actions(self) -> int:

@@ -117,3 +117,152 @@ class HealthOut(BaseModel):
     auth_failure: str | None = None
     last_db_error: str | None = None
     counters: dict[str, int] = Field(default_factory=dict)
+
+
+# -- cases (案件) ------------------------------------------------------------------------------------
+class PositionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    accuracy_m: float = Field(ge=0, le=100_000)
+
+
+class TransitionIn(BaseModel):
+    """One step of the closed loop, made from the dashboard. ``actor`` is a person id (until sign-in exists)."""
+
+    model_config = ConfigDict(extra="forbid")
+    transition: str = Field(examples=["dispatch"], description="file, not_file, dispatch, reassign, accept, "
+                            "arrive, return, resolve, verify, rework, close, suspend, resume")
+    actor: str = Field(examples=["d1"], description="the acting person's id; replaced by the signed-in user later")
+    assignee: str | None = Field(default=None, description="dispatch / reassign: the field worker's person id")
+    reason: str = Field(default="", max_length=1000,
+                        description="needed by not_file, return, rework, suspend, reassign")
+    note: str = Field(default="", max_length=1000)
+    category_code: str | None = Field(default=None, description="file: correct the category while filing")
+    evidence: list[str] = Field(default_factory=list, max_length=9, description="resolve: photo sha256s")
+    position: PositionIn | None = Field(default=None, description="resolve: where the work was done")
+    expected_version: int | None = Field(default=None, ge=1, description="the version read; 409 if it moved on")
+
+
+class IllegalTransitionOut(BaseModel):
+    code: str = Field(examples=["wrong_state"])
+    zh: str
+    en: str
+
+
+class PersonRef(BaseModel):
+    id: str
+    name: str | None
+    role: str | None
+
+
+class EscalationOut(BaseModel):
+    level: int | str | None = Field(description="the unit level last notified (community ... city), if recorded")
+    at: datetime | None = Field(default=None, description="when it was last escalated, if recorded")
+    events: list[dict[str, Any]] = Field(description="escalate events from the audit trail, oldest first")
+
+
+class CaseOut(BaseModel):
+    id: str
+    state: str
+    state_zh: str
+    suspended_from: str | None
+    category_code: str
+    title: str
+    note: str
+    level: Literal["blue", "yellow", "red"]
+    grid_code: str | None
+    community_code: str | None
+    lat: float | None
+    lon: float | None
+    accuracy_m: float | None
+    flagged_for_review: bool
+    route_reason: str | None
+    report_count: int
+    source_record_id: str
+    assignee: PersonRef | None
+    resolver: str | None
+    filed_at: datetime | None
+    deadline: datetime | None
+    overdue: bool
+    remaining_s: float | None = Field(description="wall-clock seconds to the deadline; negative once overdue")
+    remaining_working_s: float | None = Field(description="working-calendar seconds to the deadline")
+    suspended_at: datetime | None
+    closed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    escalation: EscalationOut | None = None
+
+
+class CasePage(BaseModel):
+    items: list[CaseOut]
+    total: int
+    offset: int
+    limit: int
+
+
+class CaseEventOut(BaseModel):
+    seq: int
+    transition: str
+    outcome: Literal["applied", "rejected"]
+    from_state: str | None
+    to_state: str | None
+    actor: str
+    actor_device: str | None
+    assignee: str | None
+    category_code: str | None
+    at: datetime
+    received_at: datetime
+    lat: float | None
+    lon: float | None
+    accuracy_m: float | None
+    reason: str
+    note: str
+    evidence: list[str] | None
+    origin: str
+    client_event_id: str | None
+
+
+class AllowedTransition(BaseModel):
+    transition: str
+    zh: str
+    needs: list[str] = Field(description="fields this transition requires besides the actor")
+
+
+class AllowedOut(BaseModel):
+    case_id: str
+    state: str
+    version: int
+    actor: PersonRef
+    transitions: list[AllowedTransition]
+
+
+# -- evaluation KPIs (考核指标) -------------------------------------------------------------------------
+class KpiRowOut(BaseModel):
+    key: str | None = Field(description="unit or category code; null = cases without one")
+    name: str
+    reported: int
+    filed: int
+    closed: int
+    cohort_closed: int = Field(description="cases filed in the period and closed before its end")
+    on_time_closed: int
+    reworked_closed: int
+    accepted: int
+    overdue_now: int
+    closure_rate: float | None
+    on_time_closure_rate: float | None
+    rework_rate: float | None
+    mean_accept_s: float | None
+    mean_resolve_s: float | None
+
+
+class KpiReportOut(BaseModel):
+    group_by: str
+    start: datetime
+    end: datetime
+    now: datetime
+    unit: str | None
+    category: str | None
+    rows: list[KpiRowOut]
+    total: KpiRowOut

@@ -34,6 +34,8 @@ class CaseRow:
     created_at: datetime
     updated_at: datetime
     version: int
+    escalation_level: str | None = None  # unit level last notified by escalation (community ... city)
+    escalated_at: datetime | None = None
 
     @property
     def machine_state(self) -> CaseState:

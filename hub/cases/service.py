@@ -71,7 +71,7 @@ class CaseService:
         """The state rebuilt from the applied events alone; raises if the trail contradicts itself."""
         case = CaseState()
         for event in self.events(case_id):
-            if event.outcome != "applied" or event.transition in ("report", "duplicate"):
+            if event.outcome != "applied" or event.transition in states.NON_STATE_EVENTS:
                 continue
             ctx = Context(actor=event.actor, role="replay", assignee=event.assignee)
             case = states.TRANSITIONS[event.transition].target(case, ctx)
@@ -124,6 +124,53 @@ class CaseService:
             "created_at": now, "updated_at": now, "version": 1})
         _insert_event(conn, case_id, base | {"from_state": None, "to_state": "reported"})
         return OpenResult(_case(conn, case_id), created=True, joined=False)
+
+    def open_case(self, source_id: str, category_code: str, *, grid_code: str | None,
+                  community_code: str | None = None, title: str = "", note: str = "", at: datetime | None = None,
+                  position: tuple[float, float, float] | None = None, route_reason: str | None = None,
+                  dispatch_to: Iterable[str] = ()) -> OpenResult:
+        """A case the hub raises itself, without an incident report (e.g. a missed welfare check-in);
+        ``source_id`` (≤ 36 chars) names what raised it. Idempotent by ``source_id``, also under concurrent
+        callers (unique source_record_id); never joins a duplicate. With ``dispatch_to``, ``system`` files it
+        and dispatches it to the first of those people the rules accept IN THE SAME TRANSACTION, so followers
+        of the trail (the dispatcher's 智能派单) never see it half-way; if none fits it waits for an operator."""
+        for attempt in range(2):
+            try:
+                with write_tx(self.engine) as conn:
+                    seen = conn.execute(sa.select(cases.c.id).where(cases.c.source_record_id == source_id)).scalar()
+                    if seen is not None:
+                        return OpenResult(_case(conn, seen), created=False, joined=False)
+                    category, now = self.category(category_code), self.clock()
+                    lat, lon, acc = position if position else (None, None, None)
+                    case_id = uuid7(int(now.timestamp() * 1000))
+                    conn.execute(sa.insert(cases), {
+                        "id": case_id, "state": "reported", "category_code": category_code, "grid_code": grid_code,
+                        "community_code": community_code, "level": "red" if category and category.urgent else "blue",
+                        "title": (title or (category.name_zh if category else category_code))[:128], "note": note,
+                        "lat": lat, "lon": lon, "accuracy_m": acc, "route_reason": route_reason,
+                        "source_record_id": source_id, "report_count": 1,
+                        "flagged_for_review": grid_code is None or category is None or not category.enabled,
+                        "created_at": now, "updated_at": now, "version": 1})
+                    _insert_event(conn, case_id, {
+                        "transition": "report", "from_state": None, "to_state": "reported", "actor": "system",
+                        "at": at or now, "received_at": now, "lat": lat, "lon": lon, "accuracy_m": acc, "note": note,
+                        "origin": "system", "client_event_id": f"open:{source_id}"})
+                    for transition, assignee in [("file", None), *(("dispatch", person) for person in dispatch_to)]:
+                        try:  # a refusal is raised before anything is written, so the transaction goes on
+                            self._transition(conn, case_id, transition=transition, actor="system", assignee=assignee,
+                                             reason="", note="", evidence=(), position=None, category_code=None,
+                                             at=None, actor_device=None, origin="system",
+                                             client_event_id=f"open:{source_id}:{transition}", expected_version=None)
+                        except IllegalTransition:
+                            if transition == "file":
+                                break  # unknown/disabled category: an operator picks one
+                            continue  # this person cannot take it: try the next
+                        if transition == "dispatch":
+                            break
+                    return OpenResult(_case(conn, case_id), created=True, joined=False)
+            except sa.exc.IntegrityError:
+                if attempt:  # the concurrent opener's row is visible on the retry
+                    raise
 
     def _open_twin(self, conn: sa.Connection, code: str, lat: float, lon: float) -> CaseRow | None:
         r = self.duplicate_radius_m
@@ -214,7 +261,7 @@ class CaseService:
         """Conflict rule: a device transition older than someone else's applied change is stale."""
         later = conn.execute(sa.select(case_events).where(
             case_events.c.case_id == case.id, case_events.c.outcome == "applied", case_events.c.actor != actor,
-            case_events.c.transition.not_in(("report", "duplicate")), case_events.c.at > at)
+            case_events.c.transition.not_in(tuple(sorted(states.NON_STATE_EVENTS))), case_events.c.at > at)
             .order_by(case_events.c.seq).limit(1)).first()
         if later is not None:
             raise IllegalTransition("stale", f"案件已于 {later.at.isoformat()} 被 {later.actor} {later.transition}",

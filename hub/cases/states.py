@@ -7,6 +7,7 @@
     dispatched | accepted | arrived ─return 退回→ filed (assignee cleared, dispatcher re-dispatches)
                                     ─reassign 改派→ dispatched (new assignee)
     any open state ─suspend 挂起→ suspended ─resume 恢复→ the state it was suspended from
+    dispatched ─auto_resolve 系统反馈→ resolved (system only, on its own evidence); note 备注 changes no state
 
 Rework is the only way back from the verification step; closed and not_filed never reopen.
 """
@@ -22,8 +23,14 @@ ASSIGNED = frozenset({"dispatched", "accepted", "arrived", "resolved", "verified
 # Who may do what. Field staff handle; the command centre (指挥中心) files, dispatches, verifies, closes.
 # A grid leader (网格长) does both in small communities - hence the verifier ≠ resolver guard.
 DISPATCH_ROLES = frozenset({"dispatcher", "supervisor", "grid_leader"})
-FIELD_ROLES = frozenset({"handler", "grid_worker", "grid_leader"})
+# A patrol volunteer (红袖标志愿者) can be the paired helper of a welfare watch (1+1+N) and so takes tasks too.
+FIELD_ROLES = frozenset({"handler", "grid_worker", "grid_leader", "patrol_volunteer"})
 SYSTEM_ROLE = "system"
+# The hub files and dispatches by rule (自动立案/自动派遣), e.g. a missed welfare check-in (hub/welfare).
+AUTO_ROLES = DISPATCH_ROLES | {SYSTEM_ROLE}
+# Trail entries that record something without moving the state or being a rule here: replay skips them, and
+# they never make a device's offline action stale (an escalation is not someone else acting on the case).
+NON_STATE_EVENTS = frozenset({"report", "duplicate", "escalate", "note"})
 
 
 class IllegalTransition(ValueError):
@@ -70,9 +77,9 @@ def _assign(state: str) -> Callable[[CaseState, Context], CaseState]:
 
 
 TRANSITIONS: dict[str, Rule] = {
-    "file": Rule(frozenset({"reported"}), DISPATCH_ROLES, _to("filed"), "立案"),
+    "file": Rule(frozenset({"reported"}), AUTO_ROLES, _to("filed"), "立案"),
     "not_file": Rule(frozenset({"reported"}), DISPATCH_ROLES, _to("not_filed"), "不予立案"),
-    "dispatch": Rule(frozenset({"filed"}), DISPATCH_ROLES, _assign("dispatched"), "派遣"),
+    "dispatch": Rule(frozenset({"filed"}), AUTO_ROLES, _assign("dispatched"), "派遣"),
     "reassign": Rule(frozenset({"dispatched", "accepted", "arrived"}), DISPATCH_ROLES, _assign("dispatched"), "改派"),
     "accept": Rule(frozenset({"dispatched"}), FIELD_ROLES, _to("accepted"), "接单"),
     "arrive": Rule(frozenset({"accepted"}), FIELD_ROLES, _to("arrived"), "到场"),
@@ -86,6 +93,12 @@ TRANSITIONS: dict[str, Rule] = {
                     lambda case, ctx: replace(case, state="suspended", suspended_from=case.state), "挂起"),
     "resume": Rule(frozenset({"suspended"}), DISPATCH_ROLES,
                    lambda case, ctx: replace(case, state=case.suspended_from, suspended_from=None), "恢复"),
+    # A remark on the trail that changes nothing else (e.g. the late check-in of a missed welfare check).
+    "note": Rule(OPEN | {"suspended"}, AUTO_ROLES | FIELD_ROLES, lambda case, ctx: case, "备注"),
+    # The hub's own evidence settles a case nobody has taken up yet (the resident checked in after all);
+    # a person still verifies (核查) and closes it: system is the resolver, so it can never verify itself.
+    "auto_resolve": Rule(frozenset({"dispatched"}), frozenset({SYSTEM_ROLE}),
+                         lambda case, ctx: replace(case, state="resolved", resolver=ctx.actor), "系统反馈"),
 }
 REASON_REQUIRED = frozenset({"not_file", "return", "rework", "suspend", "reassign"})
 ASSIGNEE_ONLY = frozenset({"accept", "arrive", "return", "resolve"})  # only the handler the case is with
@@ -112,6 +125,8 @@ def check(case: CaseState, transition: str, ctx: Context) -> Rule:
     if transition in ASSIGNEE_ONLY and ctx.actor != case.assignee:
         _refuse("not_assignee", f"案件未派给 {ctx.actor}，不能{rule.zh}",
                 f"{ctx.actor} is not the case's assignee ({case.assignee}); cannot {transition}")
+    if transition in ("note", "auto_resolve") and not ctx.note.strip():
+        _refuse("note_required", f"{rule.zh}须填写说明", f"{transition} needs a note")
     if transition in REASON_REQUIRED and not ctx.reason.strip():
         _refuse("reason_required", f"{rule.zh}须填写理由", f"{transition} needs a reason")
     if transition in ("dispatch", "reassign"):

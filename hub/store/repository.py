@@ -45,6 +45,15 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise CursorError("invalid cursor") from None
 
 
+def new_downlink_row(device_id: str, kind: str, body: dict[str, Any], now: datetime,
+                     expires_at: datetime | None = None) -> dict[str, Any]:
+    """A ``downlinks`` row ready to insert; for callers that queue messages inside their own transaction
+    (the dispatcher writes a task's downlink and its delivery record together)."""
+    return {"id": uuid7(int(now.timestamp() * 1000)), "device_id": device_id, "kind": kind,
+            "body": body_json(body), "created_at": now, "expires_at": expires_at, "state": "queued",
+            "send_count": 0, "last_sent_at": None, "delivered_at": None, "read_at": None}
+
+
 class HubStore:
     def __init__(self, db_url: str, data_dir: Path | str, *, clock: Callable[[], datetime] = utc_now,
                  dead_letter_cap: int = 64 * 1024):
@@ -185,10 +194,7 @@ class HubStore:
     # -- downlinks ------------------------------------------------------------------------------
     def queue_downlink(self, device_id: str, kind: str, body: dict[str, Any],
                        expires_at: datetime | None = None) -> DownlinkRow:
-        now = self.clock()
-        row = {"id": uuid7(int(now.timestamp() * 1000)), "device_id": device_id, "kind": kind,
-               "body": body_json(body), "created_at": now, "expires_at": expires_at, "state": "queued",
-               "send_count": 0, "last_sent_at": None, "delivered_at": None, "read_at": None}
+        row = new_downlink_row(device_id, kind, body, self.clock(), expires_at)
         with self._write() as conn:
             conn.execute(sa.insert(downlinks), row)
         return DownlinkRow(**row)

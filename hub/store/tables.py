@@ -218,6 +218,9 @@ cases = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    # (migration 0004) how far up grid → community → street → district → city the case has been escalated
+    sa.Column("escalation_level", sa.String(12), comment="unit level last notified by escalation; NULL = none"),
+    sa.Column("escalated_at", UtcDateTime),
     _one_of("state", CASE_STATES, "ck_cases_state"),
     _one_of("level", CASE_LEVELS, "ck_cases_level"),
     sa.Index("ix_cases_state", "state"),
@@ -255,6 +258,153 @@ case_events = sa.Table(
 
 # -- dispatch: tasks sent to devices, their receipts, escalations (migration 0004) ------------------------------
 # (owned by the dispatch work; keep this section's tables in step with 0004_dispatch.py)
+TASK_ROLES = ("handler", "verifier", "informed")
+ACTION_OUTCOMES = ("applied", "rejected", "dead")
+
+task_deliveries = sa.Table(
+    "task_deliveries", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("case_id", sa.String(36), sa.ForeignKey("cases.id", name="fk_task_deliveries_case"), nullable=False),
+    sa.Column("device_id", sa.String(64), nullable=False),
+    sa.Column("person_id", sa.String(64), comment="whose phone; NULL for a grid kiosk"),
+    sa.Column("role", sa.String(10), nullable=False),
+    sa.Column("reason", sa.String(16), nullable=False,
+              comment="assignee | grid_kiosk | department | verifier | escalation"),
+    sa.Column("downlink_id", sa.String(36), nullable=False, comment="the latest task message sent for it"),
+    sa.Column("case_version", sa.Integer, nullable=False),
+    sa.Column("body_sha256", sa.String(64), nullable=False, comment="of the last body sent, minus 'why'"),
+    sa.Column("created_at", UtcDateTime, nullable=False, comment="first queued"),
+    sa.Column("updated_at", UtcDateTime, nullable=False, comment="last message queued"),
+    sa.Column("sent_at", UtcDateTime, comment="first handed to the broker"),
+    sa.Column("delivered_at", UtcDateTime),
+    sa.Column("read_at", UtcDateTime),
+    sa.Column("accepted_at", UtcDateTime, comment="device time of the applied accept"),
+    sa.Column("resend_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("resent_at", UtcDateTime),
+    sa.Column("escalated_at", UtcDateTime),
+    sa.Column("withdrawn_at", UtcDateTime),
+    _one_of("role", TASK_ROLES, "ck_task_deliveries_role"),
+    sa.Index("ix_task_deliveries_case", "case_id"),
+    sa.Index("ix_task_deliveries_open", "withdrawn_at", "role"),
+)
+
+# One row per case event the dispatcher has acted on (written with its effects): exactly-once on restart.
+dispatch_marks = sa.Table(
+    "dispatch_marks", metadata,
+    sa.Column("event_id", sa.Integer, sa.ForeignKey("case_events.id", name="fk_dispatch_marks_event"),
+              primary_key=True, autoincrement=False),
+    sa.Column("processed_at", UtcDateTime, nullable=False),
+    sa.Column("outcome", sa.String(32), nullable=False, server_default="", comment="what it led to, for operators"),
+)
+
+# What became of each stored device action (``records`` of kind action): applied, rejected or dead.
+action_outcomes = sa.Table(
+    "action_outcomes", metadata,
+    sa.Column("record_id", sa.String(36), sa.ForeignKey("records.id", name="fk_action_outcomes_record"),
+              primary_key=True),
+    sa.Column("outcome", sa.String(8), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("case_event_id", sa.Integer, comment="the audit event it produced (applied or rejected)"),
+    sa.Column("processed_at", UtcDateTime, nullable=False),
+    _one_of("outcome", ACTION_OUTCOMES, "ck_action_outcomes_outcome"),
+)
+
+# A department's contact for a unit (消防通道 → the community's property company): gets an informed task.
+department_contacts = sa.Table(
+    "department_contacts", metadata,
+    sa.Column("department", sa.String(64), primary_key=True),
+    sa.Column("unit_code", sa.String(15), sa.ForeignKey("units.code", name="fk_department_contacts_unit"),
+              primary_key=True),
+    sa.Column("person_id", sa.String(64), sa.ForeignKey("people.id", name="fk_department_contacts_person"),
+              primary_key=True),
+)
 
 # -- welfare watch 1+1+N: enrolments and daily checks (migration 0005) ------------------------------------------
 # (owned by the welfare work; keep this section's tables in step with 0005_welfare.py)
+# Residents are known here only by resident_key (HMAC of the card, made on the device) plus a staff-chosen label.
+WELFARE_CHECK_STATUSES = ("checked_in", "missed")
+
+welfare_enrolments = sa.Table(
+    "welfare_enrolments", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("resident_key", sa.String(64), nullable=False, unique=True, comment="HMAC-SHA256 hex, never a name"),
+    sa.Column("label", sa.String(64), nullable=False, server_default="",
+              comment="non-identifying, chosen by staff, e.g. 3栋2单元 独居老人A"),
+    sa.Column("grid_code", sa.String(15), sa.ForeignKey("units.code", name="fk_welfare_enrolments_grid"),
+              nullable=False),
+    sa.Column("window_start", sa.Time, nullable=False, comment="local time in the deployment's zone"),
+    sa.Column("window_end", sa.Time, nullable=False),
+    sa.Column("weekdays", sa.String(7), nullable=False, server_default="1234567", comment="ISO days, 1 = Monday"),
+    sa.Column("primary_helper", sa.String(64), sa.ForeignKey("people.id", name="fk_welfare_enrolments_primary"),
+              nullable=False, comment="the first 1: a neighbour or volunteer, gets the task"),
+    sa.Column("second_helper", sa.String(64), sa.ForeignKey("people.id", name="fk_welfare_enrolments_second"),
+              comment="the second 1: the grid worker, the fallback assignee"),
+    sa.Column("informed", sa.JSON, nullable=False, comment="the N: person ids told about a missed check"),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("active_since", UtcDateTime, nullable=False, comment="days whose window opens earlier are not due"),
+    sa.Column("paused_reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("paused_until", sa.Date, comment="last paused local day; NULL = until resumed"),
+    sa.Column("enrolled_by", sa.String(64), nullable=False),
+    sa.Column("enrolled_at", UtcDateTime, nullable=False),
+    sa.Column("updated_by", sa.String(64), nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint("window_start < window_end", name="ck_welfare_enrolments_window"),
+    sa.Index("ix_welfare_enrolments_grid", "grid_code"),
+)
+
+welfare_checks = sa.Table(
+    "welfare_checks", metadata,
+    sa.Column("id", sa.String(36), primary_key=True, comment="UUIDv7; the source id of a missed check's case"),
+    sa.Column("enrolment_id", sa.String(36), sa.ForeignKey("welfare_enrolments.id", name="fk_welfare_checks_enrolment"),
+              nullable=False),
+    sa.Column("resident_key", sa.String(64), nullable=False),
+    sa.Column("day", sa.Date, nullable=False, comment="local date in the deployment's zone"),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("window_start", UtcDateTime, nullable=False, comment="the window as it was when judged"),
+    sa.Column("window_end", UtcDateTime, nullable=False),
+    sa.Column("checkin_record_id", sa.String(36), comment="the wellbeing check-in that satisfied the window"),
+    sa.Column("checkin_at", UtcDateTime, comment="its device time"),
+    sa.Column("late_record_id", sa.String(36), comment="a check-in seen after the check was judged missed"),
+    sa.Column("late_at", UtcDateTime),
+    sa.Column("case_id", sa.String(36), sa.ForeignKey("cases.id", name="fk_welfare_checks_case")),
+    sa.Column("evaluated_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("resident_key", "day", name="uq_welfare_checks_resident_day"),
+    _one_of("status", WELFARE_CHECK_STATUSES, "ck_welfare_checks_status"),
+    sa.Index("ix_welfare_checks_day", "day"),
+    sa.Index("ix_welfare_checks_status", "status", "case_id"),
+)
+
+# -- control-room operators: sign-in, sessions (migration 0006) -------------------------------------------------
+OPERATOR_ROLES = ("admin", "dispatcher", "supervisor", "viewer")
+
+operators = sa.Table(
+    "operators", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(64), nullable=False, server_default=""),
+    sa.Column("role", sa.String(12), nullable=False),
+    sa.Column("scope_code", sa.String(15), sa.ForeignKey("units.code", name="fk_operators_scope"), nullable=False,
+              comment="sees and acts on this unit's subtree only"),
+    sa.Column("person_id", sa.String(64), sa.ForeignKey("people.id", name="fk_operators_person"),
+              comment="the person whose name goes into case audit trails"),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("failed_attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", UtcDateTime),
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("password_changed_at", UtcDateTime, nullable=False),
+    _one_of("role", OPERATOR_ROLES, "ck_operators_role"),
+)
+
+operator_sessions = sa.Table(
+    "operator_sessions", metadata,
+    sa.Column("token_sha256", sa.String(64), primary_key=True, comment="the token itself is never stored"),
+    sa.Column("operator_id", sa.String(36), sa.ForeignKey("operators.id", name="fk_operator_sessions_operator"),
+              nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("last_seen_at", UtcDateTime, nullable=False),
+    sa.Column("revoked_at", UtcDateTime),
+    sa.Column("user_agent", sa.String(200), nullable=False, server_default=""),
+    sa.Index("ix_operator_sessions_operator", "operator_id"),
+)

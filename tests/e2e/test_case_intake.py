@@ -30,7 +30,8 @@ def test_reports_become_routed_cases_once_and_duplicates_join(hub, tmp_path, uni
     assert len(case_rows(hub.store)) == 1
     case = rows[0]
     assert case["grid_code"] == grid2.code and case["community_code"] == "440402004005"
-    assert case["source_record_id"] == first.id and case["state"] == "reported"
+    # confidently routed, known category: auto-dispatch (hub/cases/dispatch.py) may already have moved it on
+    assert case["source_record_id"] == first.id and case["state"] in ("reported", "filed", "dispatched")
     # another pass over the same reports changes nothing
     hub.app.state.intake.run_once()
     assert len(case_rows(hub.store)) == 1

@@ -27,7 +27,7 @@ def test_task_received_acted_on_offline_and_sent_as_a_receipted_action(hub, make
     action = device.act(task, "accept", lat=30.27, lon=120.15, accuracy_m=5)
     # the list moves on before the hub answers
     [task] = device.tasks()
-    assert task.actions_now == ["arrive", "resolve", "return"]
+    assert task.actions_now == ["arrive", "return"]
     assert wait_until(lambda: any(isinstance(m, CaseAction) for m in hub.records.values()))
     [sent] = [m for m in hub.records.values() if isinstance(m, CaseAction)]
     assert sent.id == action.id and sent.case_id == CASE and sent.case_version == 3 and sent.task_id == task.message_id
@@ -51,3 +51,30 @@ def test_unreadable_task_body_is_skipped_not_fatal(hub, make_device):
     hub.send_downlink(device.device_id, "task", _task(2))
     assert wait_until(lambda: len(device.inbox()) == 2)
     assert [t.body.case_version for t in device.tasks()] == [2]
+
+
+def test_the_hubs_later_picture_does_not_undo_an_action_it_had_not_taken_in(hub, make_device):
+    """Accept and arrive made against version 3; the hub's version 4 (accepted, seen the accept only) arrives
+    afterwards: the worker must still be offered resolve, not arrive again."""
+    device = make_device()
+    hub.send_downlink(device.device_id, "task", _task(3))
+    assert wait_until(lambda: len(device.tasks()) == 1)
+    accept = device.act(device.tasks()[0], "accept")
+    device.act(device.tasks()[0], "arrive", lat=30.27, lon=120.15)
+    assert device.tasks()[0].actions_now == ["resolve", "return"]
+    hub.send_downlink(device.device_id, "task", _task(4, case_state="accepted", actions=["arrive", "return"],
+                                                     last_action_seq=accept.seq))
+    assert wait_until(lambda: device.tasks()[0].body.case_version == 4)
+    assert device.tasks()[0].actions_now == ["resolve", "return"]
+
+
+def test_a_rework_round_starts_from_the_hubs_picture(hub, make_device):
+    device = make_device()
+    hub.send_downlink(device.device_id, "task", _task(3))
+    assert wait_until(lambda: len(device.tasks()) == 1)
+    done = [device.act(device.tasks()[0], a, lat=30.27, lon=120.15) for a in ("accept", "arrive", "resolve")]
+    assert device.tasks()[0].actions_now == []
+    # verification failed: rework sends the case back to dispatched; the hub has taken in all three actions
+    hub.send_downlink(device.device_id, "task", _task(9, why="rework", last_action_seq=done[-1].seq))
+    assert wait_until(lambda: device.tasks()[0].body.case_version == 9)
+    assert device.tasks()[0].actions_now == ["accept", "return"]

@@ -1,0 +1,246 @@
+"""Cases (案件) for the dashboard: list and filter, one case with its deadline and time left, its audit
+trail, what an actor may do next, and the transitions themselves (CaseService does the work; dispatch of
+tasks to devices follows from the case events it writes).
+
+Until sign-in exists (a later issue) the acting person is an explicit ``actor`` id, checked against
+``people`` in :func:`acting_person` - the one place the signed-in user will replace it.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+
+from ..cases import CaseConflict, CaseService, IllegalTransition, states
+from ..cases.kpis import in_unit
+from ..org.calendar import WorkCalendar
+from ..org.registry import Person
+from ..store.tables import CASE_LEVELS, CASE_STATES, cases, people
+from .deps import StoreDep
+from .schemas import (
+    AllowedOut,
+    AllowedTransition,
+    CaseEventOut,
+    CaseOut,
+    CasePage,
+    EscalationOut,
+    IllegalTransitionOut,
+    PersonRef,
+    TransitionIn,
+)
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+
+STATE_ZH = {"reported": "已上报", "filed": "已立案", "not_filed": "不予立案", "dispatched": "已派遣",
+            "accepted": "已接单", "arrived": "已到场", "resolved": "已处置", "verified": "已核查",
+            "closed": "已结案", "suspended": "已挂起"}
+LIVE = tuple(states.OPEN)  # the deadline clock runs (suspended: stopped)
+
+
+def _refusal(status: int, code: str, zh: str, en: str) -> HTTPException:
+    return HTTPException(status, detail={"code": code, "zh": zh, "en": en})
+
+
+def _person(store, person_id: str) -> Person | None:
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(people).where(people.c.id == person_id)).first()
+    return Person(**row._mapping) if row else None
+
+
+def acting_person(store, actor: str) -> Person:
+    """Who is acting. THE place where sign-in (a later issue) replaces the explicit ``actor`` id."""
+    person = _person(store, actor)
+    if person is None:
+        raise _refusal(422, "unknown_actor", f"未知人员 {actor}", f"unknown person {actor!r}")
+    return person
+
+
+def actor_from_query(store: StoreDep, actor: Annotated[str, Query(description="acting person's id")]) -> Person:
+    return acting_person(store, actor)
+
+
+def actor_from_body(store: StoreDep, body: TransitionIn) -> Person:
+    return acting_person(store, body.actor)
+
+
+def get_case_service(request: Request, store: StoreDep) -> CaseService:
+    # A deployment may configure one (calendar, level policy) on app.state; otherwise the defaults.
+    configured = getattr(request.app.state, "case_service", None)
+    return configured if configured is not None else CaseService(store, clock=store.clock)
+
+
+CaseServiceDep = Annotated[CaseService, Depends(get_case_service)]
+QueryActor = Annotated[Person, Depends(actor_from_query)]
+BodyActor = Annotated[Person, Depends(actor_from_body)]
+
+
+# -- reads --------------------------------------------------------------------------------------------
+def _overdue(now: datetime):
+    return sa.and_(cases.c.state.in_(LIVE), cases.c.deadline.is_not(None), cases.c.deadline < now)
+
+
+def find_cases(engine, *, now: datetime, state: list[str] | None = None, level: list[str] | None = None,
+               unit: str | None = None, category: str | None = None, assignee: str | None = None,
+               overdue: bool | None = None, flagged: bool | None = None, order: str = "newest",
+               offset: int = 0, limit: int = 50) -> tuple[list[Mapping[str, Any]], int]:
+    """Case rows (as mappings, so columns added later come along) matching every given filter, and the total."""
+    where = []
+    if state:
+        where.append(cases.c.state.in_(state))
+    if level:
+        where.append(cases.c.level.in_(level))
+    if unit:
+        where.append(in_unit(unit))
+    if category:
+        where.append(cases.c.category_code == category)
+    if assignee:
+        where.append(cases.c.assignee == assignee)
+    if overdue is not None:
+        where.append(_overdue(now) if overdue else sa.not_(_overdue(now)))
+    if flagged is not None:
+        where.append(cases.c.flagged_for_review == flagged)
+    newest = (cases.c.created_at.desc(), cases.c.id.desc())
+    if order == "overdue_first":
+        # Overdue first, then the nearest deadline (none last), then the newest.
+        ordering = (sa.case((_overdue(now), 0), else_=1), cases.c.deadline.is_(None), cases.c.deadline, *newest)
+    else:
+        ordering = newest
+    with engine.connect() as conn:
+        total = conn.execute(sa.select(sa.func.count()).select_from(cases).where(*where)).scalar_one()
+        rows = conn.execute(sa.select(cases).where(*where).order_by(*ordering).offset(offset).limit(limit))
+        return [dict(r._mapping) for r in rows], total
+
+
+def _people_refs(store, ids: set[str]) -> dict[str, PersonRef]:
+    if not ids:
+        return {}
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(people.c.id, people.c.name, people.c.role).where(people.c.id.in_(ids)))
+        return {r.id: PersonRef(id=r.id, name=r.name, role=r.role) for r in rows}
+
+
+def _escalation(m: Mapping[str, Any], events: list | None) -> EscalationOut | None:
+    # Columns of the escalation work (.get: the API does not depend on them being there).
+    level, at = m.get("escalation_level"), m.get("escalated_at")
+    trail = [{"seq": e.seq, "at": e.at, "actor": e.actor, "reason": e.reason, "note": e.note}
+             for e in events or () if e.transition == "escalate"]
+    if not trail and not level:
+        return None
+    return EscalationOut(level=level, at=at, events=trail)
+
+
+def case_out(m: Mapping[str, Any], *, now: datetime, calendar: WorkCalendar, refs: dict[str, PersonRef],
+             events: list | None = None) -> CaseOut:
+    deadline = m["deadline"]
+    remaining = working = None
+    if deadline is not None and m["state"] in LIVE:
+        remaining = (deadline - now).total_seconds()
+        working = calendar.working_time_between(now, deadline).total_seconds()
+    assignee = m["assignee"]
+    return CaseOut(
+        **{k: m[k] for k in ("id", "state", "suspended_from", "category_code", "title", "note", "level", "grid_code",
+                             "community_code", "lat", "lon", "accuracy_m", "flagged_for_review", "route_reason",
+                             "report_count", "source_record_id", "resolver", "filed_at", "deadline",
+                             "suspended_at", "closed_at", "created_at", "updated_at", "version")},
+        state_zh=STATE_ZH.get(m["state"], m["state"]),
+        assignee=refs.get(assignee, PersonRef(id=assignee, name=None, role=None)) if assignee else None,
+        overdue=remaining is not None and remaining < 0, remaining_s=remaining, remaining_working_s=working,
+        escalation=_escalation(m, events))
+
+
+def _detail(store, service: CaseService, case_id: str) -> CaseOut:
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(cases).where(cases.c.id == case_id)).first()
+    if row is None:
+        raise HTTPException(404, f"no case {case_id}")
+    m = dict(row._mapping)
+    refs = _people_refs(store, {m["assignee"]} - {None})
+    return case_out(m, now=service.clock(), calendar=service.calendar, refs=refs, events=service.events(case_id))
+
+
+@router.get("", response_model=CasePage)
+def list_cases(
+    store: StoreDep,
+    service: CaseServiceDep,
+    state: Annotated[list[Literal[CASE_STATES]] | None, Query()] = None,
+    level: Annotated[list[Literal[CASE_LEVELS]] | None, Query()] = None,
+    unit: Annotated[str | None, Query(description="grid / community / street / ... code: its whole subtree")] = None,
+    category: str | None = None,
+    assignee: str | None = None,
+    overdue: bool | None = None,
+    flagged: Annotated[bool | None, Query(description="flagged for an operator to confirm routing/category")] = None,
+    order: Literal["newest", "overdue_first"] = "newest",
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> CasePage:
+    """Cases matching all filters; repeat ``state`` / ``level`` for several values."""
+    now = service.clock()
+    rows, total = find_cases(store.engine, now=now, state=state, level=level, unit=unit, category=category,
+                             assignee=assignee, overdue=overdue, flagged=flagged, order=order, offset=offset,
+                             limit=limit)
+    refs = _people_refs(store, {r["assignee"] for r in rows} - {None})
+    items = [case_out(r, now=now, calendar=service.calendar, refs=refs) for r in rows]
+    return CasePage(items=items, total=total, offset=offset, limit=limit)
+
+
+@router.get("/{case_id}", response_model=CaseOut, responses={404: {"description": "no such case"}})
+def get_case(case_id: str, store: StoreDep, service: CaseServiceDep) -> CaseOut:
+    return _detail(store, service, case_id)
+
+
+@router.get("/{case_id}/events", response_model=list[CaseEventOut])
+def case_events_trail(case_id: str, service: CaseServiceDep) -> list[CaseEventOut]:
+    """The append-only audit trail, in order (rejected device actions included, marked ``rejected``)."""
+    if service.get(case_id) is None:
+        raise HTTPException(404, f"no case {case_id}")
+    return [CaseEventOut(**{k: v for k, v in asdict(e).items() if k in CaseEventOut.model_fields})
+            for e in service.events(case_id)]
+
+
+def _needs(transition: str) -> list[str]:
+    needs = ["reason"] if transition in states.REASON_REQUIRED else []
+    if transition in ("dispatch", "reassign"):
+        needs.append("assignee")
+    if transition == "resolve":
+        needs += ["evidence", "note", "position"]
+    elif transition in ("note", "auto_resolve"):
+        needs.append("note")
+    return needs
+
+
+@router.get("/{case_id}/allowed", response_model=AllowedOut)
+def allowed_transitions(case_id: str, actor: QueryActor, service: CaseServiceDep) -> AllowedOut:
+    """What ``actor`` may do to the case now, by state, role and assignment (reason/evidence still needed)."""
+    case = service.get(case_id)
+    if case is None:
+        raise HTTPException(404, f"no case {case_id}")
+    ctx = states.Context(actor=actor.id, role=actor.role)
+    options = [AllowedTransition(transition=t, zh=states.TRANSITIONS[t].zh, needs=_needs(t))
+               for t in states.allowed(case.machine_state, ctx)]
+    return AllowedOut(case_id=case.id, state=case.state, version=case.version,
+                      actor=PersonRef(id=actor.id, name=actor.name, role=actor.role), transitions=options)
+
+
+@router.post("/{case_id}/transitions", response_model=CaseOut, responses={
+    404: {"description": "no such case"},
+    409: {"description": "the case changed since expected_version"},
+    422: {"model": IllegalTransitionOut, "description": "refused by the rules: detail = {code, zh, en}"}})
+def post_transition(case_id: str, body: TransitionIn, actor: BodyActor, store: StoreDep,
+                    service: CaseServiceDep) -> CaseOut:
+    """Apply one transition as ``actor``; the updated case comes back (its ``version`` went up by one)."""
+    if service.get(case_id) is None:
+        raise HTTPException(404, f"no case {case_id}")
+    position = (body.position.lat, body.position.lon, body.position.accuracy_m) if body.position else None
+    try:
+        service.transition(case_id, body.transition, actor.id, assignee=body.assignee, reason=body.reason,
+                           note=body.note, evidence=body.evidence, position=position,
+                           category_code=body.category_code, origin="api", expected_version=body.expected_version)
+    except IllegalTransition as refused:
+        raise _refusal(422, refused.code, refused.zh, refused.en) from None
+    except CaseConflict as conflict:
+        raise _refusal(409, "version_conflict", "案件已被他人更新，请刷新后重试", str(conflict)) from None
+    return _detail(store, service, case_id)

@@ -1,0 +1,104 @@
+"""Evaluation KPIs (考核指标) as JSON or as a CSV that Excel opens with its Chinese headers intact.
+Definitions (and their denominators) are in :mod:`hub.cases.kpis`."""
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import Response
+from pydantic import AwareDatetime
+
+from ..cases.kpis import GROUPINGS, KpiError, KpiReport, KpiRow, compute_kpis
+from .deps import StoreDep
+from .schemas import KpiReportOut, KpiRowOut
+
+router = APIRouter(tags=["kpis"])
+
+GroupBy = Literal[GROUPINGS]
+# (header, value of a row): headers zh first, English alongside, units in the header so cells stay numbers.
+CSV_COLUMNS = [
+    ("编码 code", lambda r: r.key or ""),
+    ("名称 name", lambda r: r.name),
+    ("上报数 reported", lambda r: r.reported),
+    ("立案数 filed", lambda r: r.filed),
+    ("结案数 closed", lambda r: r.closed),
+    ("立案且已结案数 cohort_closed", lambda r: r.cohort_closed),
+    ("按期结案数 on_time_closed", lambda r: r.on_time_closed),
+    ("返工结案数 reworked_closed", lambda r: r.reworked_closed),
+    ("结案率 closure_rate (%)", lambda r: _pct(r.closure_rate)),
+    ("按期结案率 on_time_closure_rate (%)", lambda r: _pct(r.on_time_closure_rate)),
+    ("返工率 rework_rate (%)", lambda r: _pct(r.rework_rate)),
+    ("平均接单时长 mean_accept (min)", lambda r: _minutes(r.mean_accept_s)),
+    ("平均处置时长 mean_resolve (min)", lambda r: _minutes(r.mean_resolve_s)),
+    ("当前超期数 overdue_now", lambda r: r.overdue_now),
+]
+
+
+def _pct(rate: float | None) -> str:
+    return "" if rate is None else f"{rate * 100:.2f}"
+
+
+def _minutes(seconds: float | None) -> str:
+    return "" if seconds is None else f"{seconds / 60:.1f}"
+
+
+def _row_out(row: KpiRow) -> KpiRowOut:
+    return KpiRowOut(key=row.key, name=row.name, reported=row.reported, filed=row.filed, closed=row.closed,
+                     cohort_closed=row.cohort_closed, on_time_closed=row.on_time_closed,
+                     reworked_closed=row.reworked_closed, accepted=row.accepted, overdue_now=row.overdue_now,
+                     closure_rate=row.closure_rate, on_time_closure_rate=row.on_time_closure_rate,
+                     rework_rate=row.rework_rate, mean_accept_s=row.mean_accept_s, mean_resolve_s=row.mean_resolve_s)
+
+
+def _csv(report: KpiReport) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([header for header, _ in CSV_COLUMNS])
+    for row in report.rows:
+        writer.writerow([value(row) for _, value in CSV_COLUMNS])
+    total = [value(report.total) for _, value in CSV_COLUMNS]
+    total[0], total[1] = "合计 total", ""
+    writer.writerow(total)
+    name = f"kpis_{report.group_by}_{report.start:%Y%m%d}-{report.end:%Y%m%d}.csv"
+    # UTF-8 with a BOM: without it Excel guesses the legacy code page and garbles the Chinese.
+    return Response(("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _report(store, start, end, group_by, unit, category) -> KpiReport:
+    try:
+        return compute_kpis(store, start=start, end=end, group_by=group_by, unit=unit, category=category,
+                            clock=store.clock)
+    except KpiError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+Start = Annotated[AwareDatetime, Query(alias="from", description="period start, inclusive (with a UTC offset)")]
+End = Annotated[AwareDatetime, Query(alias="to", description="period end, exclusive")]
+Unit = Annotated[str | None, Query(description="only cases in this unit's subtree (any level)")]
+Category = Annotated[str | None, Query(description="only this category code")]
+
+
+@router.get("/kpis", response_model=KpiReportOut,
+            responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with ?format=csv"}})
+def kpis(store: StoreDep, start: Start, end: End, group_by: GroupBy = "grid", unit: Unit = None,
+         category: Category = None, format: Literal["json", "csv"] = "json"):
+    """KPIs per grid / community / street / district / city or per category for [from, to).
+
+    结案率 and 按期结案率 are shares of the cases *filed* in the period; 返工率 is the share of those closed
+    by the end that were reworked at least once. Full definitions: ``hub.cases.kpis``."""
+    report = _report(store, start, end, group_by, unit, category)
+    if format == "csv":
+        return _csv(report)
+    return KpiReportOut(group_by=report.group_by, start=report.start, end=report.end, now=report.now,
+                        unit=report.unit, category=report.category, rows=[_row_out(r) for r in report.rows],
+                        total=_row_out(report.total))
+
+
+@router.get("/kpis.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def kpis_csv(store: StoreDep, start: Start, end: End, group_by: GroupBy = "grid", unit: Unit = None,
+             category: Category = None) -> Response:
+    """The same KPIs as a UTF-8 (BOM) CSV download for Excel."""
+    return _csv(_report(store, start, end, group_by, unit, category))

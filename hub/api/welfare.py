@@ -1,0 +1,240 @@
+"""Welfare watch (1+1+N 独居老人关爱): enrol residents by pseudonymous key, pause/resume, and see each
+day's check status and a resident's history. Residents appear only as resident_key + a staff label.
+
+Until sign-in exists the acting person is an explicit ``actor`` person id (staff roles only).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..cases.service import CaseService
+from ..welfare import checks as check_store
+from ..welfare.enrolment import (
+    AlreadyEnrolled,
+    Enrolment,
+    EnrolmentError,
+    EnrolmentNotFound,
+    EnrolmentRegistry,
+    EnrolmentSpec,
+)
+from ..welfare.today import DayStatus, day_statuses
+from ..welfare.watch import WelfareWatch
+from .deps import StoreDep
+
+router = APIRouter(prefix="/welfare", tags=["welfare"])
+
+HHMM = Annotated[str, Field(pattern=r"^\d{1,2}:\d{2}$", examples=["07:00"])]
+Weekdays = Annotated[list[Annotated[int, Field(ge=1, le=7)]], Field(min_length=1, max_length=7,
+                                                                     description="ISO days, 1 = Monday")]
+ResidentKey = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$",
+                                   description="HMAC-SHA256 made on the terminal; never a name or ID number")]
+PersonId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class EnrolIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    actor: PersonId
+    resident_key: ResidentKey
+    label: str = Field(default="", max_length=64, examples=["3栋2单元 独居老人A"])
+    grid_code: str
+    window_start: HHMM
+    window_end: HHMM
+    weekdays: Weekdays = [1, 2, 3, 4, 5, 6, 7]
+    primary_helper: PersonId
+    second_helper: PersonId | None = Field(default=None, description="default: the grid's grid worker")
+    informed: list[PersonId] = Field(default_factory=list, max_length=20)
+
+
+class EnrolmentUpdateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    actor: PersonId
+    label: str | None = Field(default=None, max_length=64)
+    grid_code: str | None = None
+    window_start: HHMM | None = None
+    window_end: HHMM | None = None
+    weekdays: Weekdays | None = None
+    primary_helper: PersonId | None = None
+    second_helper: PersonId | None = None
+    informed: list[PersonId] | None = Field(default=None, max_length=20)
+
+
+class PauseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    actor: PersonId
+    reason: str = Field(min_length=1, max_length=500, examples=["住院 / in hospital"])
+    until: date | None = Field(default=None, description="last paused local day; omit for until resumed")
+
+
+class ActorIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    actor: PersonId
+
+
+class EnrolmentOut(BaseModel):
+    id: str
+    resident_key: str
+    label: str
+    grid_code: str
+    window_start: str
+    window_end: str
+    weekdays: list[int]
+    primary_helper: str
+    second_helper: str | None
+    informed: list[str]
+    active: bool
+    paused_reason: str
+    paused_until: date | None
+    enrolled_by: str
+    enrolled_at: datetime
+    updated_by: str
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, e: Enrolment) -> "EnrolmentOut":
+        return cls(**{k: getattr(e, k) for k in cls.model_fields if k not in ("window_start", "window_end",
+                                                                                 "weekdays")},
+                   window_start=f"{e.window_start:%H:%M}", window_end=f"{e.window_end:%H:%M}",
+                   weekdays=[int(d) for d in e.weekdays])
+
+
+class CheckOut(BaseModel):
+    enrolment_id: str
+    resident_key: str
+    label: str
+    grid_code: str
+    day: date
+    status: Literal["checked_in", "missed", "pending", "paused", "not_due"]
+    judged: bool = Field(description="a stored verdict of the watch; false = worked out now")
+    window_start: datetime
+    window_end: datetime
+    checkin_record_id: str | None = None
+    checkin_at: datetime | None = None
+    late_record_id: str | None = Field(default=None, description="check-in seen after the day was judged missed")
+    late_at: datetime | None = None
+    case_id: str | None = None
+    case_state: str | None = None
+    case_assignee: str | None = None
+
+    @classmethod
+    def of(cls, s: DayStatus) -> "CheckOut":
+        e = s.enrolment
+        return cls(enrolment_id=e.id, resident_key=e.resident_key, label=e.label, grid_code=e.grid_code, day=s.day,
+                   status=s.status, judged=s.judged, window_start=s.window_start, window_end=s.window_end,
+                   checkin_record_id=s.checkin_record_id, checkin_at=s.checkin_at, late_record_id=s.late_record_id,
+                   late_at=s.late_at, case_id=s.case_id, case_state=s.case_state, case_assignee=s.case_assignee)
+
+
+class DayOut(BaseModel):
+    day: date
+    tz: str
+    counts: dict[str, int]
+    items: list[CheckOut]
+
+
+def _refuse(status: int, code: str, error: Exception) -> HTTPException:
+    zh, _, en = str(error).partition(" / ")
+    return HTTPException(status, detail={"code": code, "zh": zh, "en": en or zh})
+
+
+def _registry(store) -> EnrolmentRegistry:
+    return EnrolmentRegistry(store, clock=store.clock)
+
+
+def _watch(request: Request, store) -> WelfareWatch:
+    """The running watch (its zone and grace), or one with the defaults when jobs are not running."""
+    jobs = getattr(request.app.state, "jobs", None)
+    try:
+        return jobs.handle("welfare")
+    except (AttributeError, StopIteration):
+        return WelfareWatch(store, CaseService(store, clock=store.clock), clock=store.clock)
+
+
+def _enrolment(store, enrolment_id: str) -> Enrolment:
+    try:
+        return _registry(store).get(enrolment_id)
+    except EnrolmentNotFound:
+        raise HTTPException(404, f"no welfare enrolment {enrolment_id}") from None
+
+
+def _write(call):
+    try:
+        return call()
+    except AlreadyEnrolled as dup:
+        raise _refuse(409, "already_enrolled", dup) from None
+    except EnrolmentNotFound as missing:
+        raise HTTPException(404, str(missing)) from None
+    except EnrolmentError as bad:
+        raise _refuse(422, "bad_enrolment", bad) from None
+
+
+@router.post("/enrolments", status_code=201, response_model=EnrolmentOut)
+def enrol(body: EnrolIn, store: StoreDep) -> EnrolmentOut:
+    """Enrol a resident for the daily wellbeing check (1 helper + 1 grid worker + N informed)."""
+    spec = EnrolmentSpec(**body.model_dump(exclude={"actor"}))
+    return EnrolmentOut.of(_write(lambda: _registry(store).enrol(spec, body.actor)))
+
+
+@router.get("/enrolments", response_model=list[EnrolmentOut])
+def list_enrolments(store: StoreDep,
+                    under: Annotated[str | None, Query(description="unit code: that unit's subtree")] = None,
+                    active: bool | None = None) -> list[EnrolmentOut]:
+    return [EnrolmentOut.of(e) for e in _registry(store).list(under=under, active=active)]
+
+
+@router.get("/enrolments/{enrolment_id}", response_model=EnrolmentOut)
+def get_enrolment(enrolment_id: str, store: StoreDep) -> EnrolmentOut:
+    return EnrolmentOut.of(_enrolment(store, enrolment_id))
+
+
+@router.patch("/enrolments/{enrolment_id}", response_model=EnrolmentOut)
+def update_enrolment(enrolment_id: str, body: EnrolmentUpdateIn, store: StoreDep) -> EnrolmentOut:
+    """Change label, grid, window, weekdays or helpers (only the fields given)."""
+    changes = body.model_dump(exclude={"actor"}, exclude_unset=True)
+    return EnrolmentOut.of(_write(lambda: _registry(store).update(enrolment_id, body.actor, **changes)))
+
+
+@router.post("/enrolments/{enrolment_id}/pause", response_model=EnrolmentOut)
+def pause(enrolment_id: str, body: PauseIn, store: StoreDep) -> EnrolmentOut:
+    """Stop the watch (hospital stay, away with family), open-ended or through ``until``."""
+    return EnrolmentOut.of(_write(lambda: _registry(store).pause(enrolment_id, body.actor, body.reason, body.until)))
+
+
+@router.post("/enrolments/{enrolment_id}/resume", response_model=EnrolmentOut)
+def resume(enrolment_id: str, body: ActorIn, store: StoreDep) -> EnrolmentOut:
+    """Watch again from now on (a window that already opened today is not held against the resident)."""
+    return EnrolmentOut.of(_write(lambda: _registry(store).resume(enrolment_id, body.actor)))
+
+
+@router.get("/enrolments/{enrolment_id}/checks", response_model=list[CheckOut])
+def history(enrolment_id: str, store: StoreDep, request: Request,
+            limit: Annotated[int, Query(ge=1, le=366)] = 60,
+            before: Annotated[date | None, Query(description="page: days before this one")] = None) -> list[CheckOut]:
+    """The resident's judged days, newest first."""
+    enrolment = _enrolment(store, enrolment_id)
+    watch = _watch(request, store)
+    with store.engine.connect() as conn:
+        rows = check_store.history(conn, enrolment_id, limit=limit, before=before)
+    # Reuse the day view for the case columns: one day at a time is fine for a page of history.
+    return [CheckOut.of(day_statuses(watch, [enrolment], row.day, store.clock())[0]) for row in rows]
+
+
+@router.get("/checks", response_model=DayOut)
+def checks_of_day(store: StoreDep, request: Request,
+                  under: Annotated[str | None, Query(description="unit code: that unit's subtree")] = None,
+                  day: Annotated[date | None, Query(description="local date; default today")] = None,
+                  status: Literal["checked_in", "missed", "pending", "paused", "not_due"] | None = None) -> DayOut:
+    """Every enrolled resident's status for one local day (default today in the deployment's zone)."""
+    watch = _watch(request, store)
+    now = store.clock()
+    day = day or now.astimezone(watch.tz).date()
+    items = [CheckOut.of(s) for s in day_statuses(watch, _registry(store).list(under=under), day, now)]
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.status] = counts.get(item.status, 0) + 1
+    if status is not None:
+        items = [i for i in items if i.status == status]
+    return DayOut(day=day, tz=str(watch.tz), counts=counts, items=items)

@@ -1,0 +1,62 @@
+"""FastAPI side of sign-in: who is calling (session cookie or Bearer token) and what their role allows.
+
+Browsers get an HttpOnly, SameSite=Strict cookie (no JavaScript can read it; other sites cannot ride
+it); scripts send ``Authorization: Bearer <token>``. Both name the same server-side session.
+"""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from .operators import Operator, OperatorDirectory
+
+COOKIE = "gridline_session"
+ACTING_ROLES = frozenset({"admin", "dispatcher", "supervisor"})  # viewers look, never act
+
+
+def directory(request: Request) -> OperatorDirectory:
+    found = getattr(request.app.state, "operators", None)
+    if found is None:
+        found = request.app.state.operators = OperatorDirectory(request.app.state.store,
+                                                                clock=request.app.state.store.clock)
+    return found
+
+
+def session_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.cookies.get(COOKIE, "")
+
+
+def current_operator(request: Request) -> Operator:
+    operator = directory(request).session_operator(session_token(request))
+    if operator is None:
+        raise HTTPException(401, "请先登录 / sign in first", headers={"WWW-Authenticate": "Bearer"})
+    request.state.operator = operator
+    return operator
+
+
+def acting_operator(operator: Annotated[Operator, Depends(current_operator)]) -> Operator:
+    if operator.role not in ACTING_ROLES:
+        raise HTTPException(403, "只读账号不能操作 / this account may only view")
+    return operator
+
+
+def admin_operator(operator: Annotated[Operator, Depends(current_operator)]) -> Operator:
+    if operator.role != "admin":
+        raise HTTPException(403, "需要管理员权限 / admins only")
+    return operator
+
+
+def require_scope(operator: Operator, unit_code: str | None) -> None:
+    """404, not 403, outside the scope: another community's cases are not even confirmed to exist."""
+    if not operator.sees(unit_code):
+        raise HTTPException(404, "not found")
+
+
+OperatorDep = Annotated[Operator, Depends(current_operator)]
+ActingOperatorDep = Annotated[Operator, Depends(acting_operator)]
+AdminDep = Annotated[Operator, Depends(admin_operator)]
+DirectoryDep = Annotated[OperatorDirectory, Depends(directory)]

@@ -1,0 +1,174 @@
+"""Unaccepted and overdue cases: re-send, then escalate up grid → community → street → district → city.
+
+A periodic sweep on an injected clock (tests move the clock; nothing sleeps):
+- a dispatched case whose handler has not accepted within ``accept_window`` gets its task re-sent once
+  (催办); still unaccepted one window after that, the case escalates one level;
+- an overdue case (past its deadline, not suspended) escalates one level, and again every
+  ``overdue_every`` while it stays overdue, until the city;
+- every live case is re-coloured (three-colour level from the share of its time limit used) and its devices
+  get the new colour.
+
+An escalation is a trail entry (``escalate``, actor ``system``, same state before and after) plus the case's
+``escalation_level``/``escalated_at`` and a raised level. It does not bump the case version (it is no state
+change) and never makes a worker's offline action stale. The dispatcher sees the event and sends the new
+level's people an ``informed`` task.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from hub.org.registry import write_tx
+from hub.store.tables import case_events, cases, task_deliveries
+
+from . import timing
+from .dispatch import Dispatcher
+from .recipients import ESCALATION_CHAIN, case_chain
+from .rows import CaseRow
+from .service import LIVE_STATES, CaseService, _case, _insert_event
+
+log = logging.getLogger(__name__)
+
+DISPATCHING = ("dispatch", "reassign", "rework")  # transitions that (re)start the accept window
+
+
+@dataclass
+class SweepResult:
+    resent: int = 0
+    escalated: list[tuple[str, str, str]] = field(default_factory=list)  # (case id, reason, new level)
+    recoloured: int = 0
+
+
+class EscalationSweep:
+    def __init__(self, service: CaseService, dispatcher: Dispatcher, *, accept_window: timedelta,
+                 overdue_every: timedelta):
+        self.service = service
+        self.dispatcher = dispatcher
+        self.engine = service.engine
+        self.clock = service.clock
+        self.accept_window = accept_window
+        self.overdue_every = overdue_every
+        self.last: SweepResult | None = None
+
+    def run_once(self) -> SweepResult:
+        result = SweepResult()
+        now = self.clock()
+        self._unaccepted(now, result)
+        self._overdue(now, result)
+        self._recolour(result)
+        self.last = result
+        return result
+
+    def run_forever(self, stop: threading.Event, interval_s: float = 30.0) -> None:
+        while not stop.wait(interval_s):
+            try:
+                self.run_once()
+            except Exception:  # noqa: BLE001 - a DB hiccup must not end the sweep
+                log.exception("escalation sweep failed; retrying next period")
+
+    # -- unaccepted ---------------------------------------------------------------------------------
+    def _unaccepted(self, now: datetime, result: SweepResult) -> None:
+        with self.engine.connect() as conn:
+            query = sa.select(cases).where(cases.c.state == "dispatched")
+            waiting = [CaseRow(**r._mapping) for r in conn.execute(query)]
+        for case in waiting:
+            try:
+                self._check_unaccepted(case, now, result)
+            except Exception:  # noqa: BLE001 - one case's trouble must not stop the sweep
+                log.exception("unaccepted check of case %s failed", case.id)
+
+    def _check_unaccepted(self, case: CaseRow, now: datetime, result: SweepResult) -> None:
+        with self.engine.connect() as conn:
+            since = conn.execute(sa.select(sa.func.max(case_events.c.at)).where(
+                case_events.c.case_id == case.id, case_events.c.outcome == "applied",
+                case_events.c.transition.in_(DISPATCHING))).scalar()
+            if since is None or now - since < self.accept_window:
+                return
+            already = conn.execute(sa.select(case_events.c.id).where(
+                case_events.c.case_id == case.id, case_events.c.transition == "escalate",
+                case_events.c.reason == "unaccepted", case_events.c.at >= since).limit(1)).first()
+            if already is not None:
+                return  # escalated once for this dispatch; overdue takes it further
+            # This round only: after a rework (返工) the same task row may hold an older accept and reminder.
+            t = task_deliveries.c
+            handler_tasks = conn.execute(sa.select(task_deliveries).where(
+                t.case_id == case.id, t.role == "handler", t.withdrawn_at.is_(None),
+                sa.or_(t.accepted_at.is_(None), t.accepted_at < since))).all()
+        unreminded = [t for t in handler_tasks if t.resent_at is None or t.resent_at < since]
+        if unreminded:
+            for task in unreminded:
+                result.resent += self.dispatcher.remind(task.id) is not None
+            return
+        last_nudge = max((t.resent_at for t in handler_tasks if t.resent_at and t.resent_at >= since), default=since)
+        if now - last_nudge < self.accept_window:
+            return
+        escalated = self.escalate(case.id, "unaccepted")
+        if escalated is not None:
+            result.escalated.append((case.id, "unaccepted", escalated.escalation_level))
+            with write_tx(self.engine) as conn:
+                conn.execute(sa.update(task_deliveries).where(task_deliveries.c.id.in_([t.id for t in handler_tasks]))
+                             .values(escalated_at=now))
+
+    # -- overdue ------------------------------------------------------------------------------------
+    def _overdue(self, now: datetime, result: SweepResult) -> None:
+        with self.engine.connect() as conn:
+            late = [CaseRow(**r._mapping) for r in conn.execute(sa.select(cases).where(
+                cases.c.state.in_(LIVE_STATES), cases.c.state != "suspended", cases.c.deadline.is_not(None),
+                cases.c.deadline < now))]
+        for case in late:
+            due_again = (case.escalated_at is None or case.escalated_at < case.deadline
+                         or now - case.escalated_at >= self.overdue_every)
+            if not due_again or case.escalation_level == ESCALATION_CHAIN[-1]:
+                continue
+            try:
+                escalated = self.escalate(case.id, "overdue")
+            except Exception:  # noqa: BLE001
+                log.exception("escalating overdue case %s failed", case.id)
+                continue
+            if escalated is not None:
+                result.escalated.append((case.id, "overdue", escalated.escalation_level))
+
+    # -- the escalation itself ------------------------------------------------------------------
+    def escalate(self, case_id: str, reason: str) -> CaseRow | None:
+        """Raise the case one level up the hierarchy (and one colour); None when it is not live or already
+        at the top. Written with its trail entry in one transaction."""
+        with write_tx(self.engine) as conn:
+            row = conn.execute(sa.select(cases).where(cases.c.id == case_id).with_for_update()).first()
+            if row is None:
+                return None
+            case = CaseRow(**row._mapping)
+            if case.state not in LIVE_STATES or case.state == "suspended":
+                return None
+            chain = case_chain(conn, case)
+            levels = [u.level for u in chain]
+            start = levels.index(case.escalation_level) if case.escalation_level in levels else 0
+            if start + 1 >= len(chain):
+                return None
+            target, now = chain[start + 1], self.clock()
+            conn.execute(sa.update(cases).where(cases.c.id == case_id).values(
+                escalation_level=target.level, escalated_at=now, level=timing.bump_level(case.level)))
+            _insert_event(conn, case_id, {
+                "transition": "escalate", "outcome": "applied", "from_state": case.state, "to_state": case.state,
+                "actor": "system", "at": now, "received_at": now, "origin": "system", "reason": reason,
+                "note": f"升级至{target.name}（{target.code}）/ escalated to the {target.level} {target.code}",
+                "client_event_id": f"escalate:{case_id}:{target.level}"})
+            log.info("case %s escalated to %s %s (%s)", case_id, target.level, target.code, reason)
+            return _case(conn, case_id)
+
+    # -- three colours --------------------------------------------------------------------------
+    def _recolour(self, result: SweepResult) -> None:
+        with self.engine.connect() as conn:
+            # Red cannot rise further: only the others are worth a (write) refresh each sweep.
+            live = conn.execute(sa.select(cases.c.id, cases.c.level).where(
+                cases.c.state.in_(LIVE_STATES), cases.c.level != "red")).all()
+        for case_id, level in live:
+            try:
+                if self.service.refresh_level(case_id).level != level:
+                    result.recoloured += 1
+                    self.dispatcher.send(self.dispatcher.sync_case(case_id, why="level"))
+            except Exception:  # noqa: BLE001
+                log.exception("re-colouring case %s failed", case_id)

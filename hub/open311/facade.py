@@ -1,0 +1,229 @@
+"""Cases and the taxonomy seen as Open311 GeoReport v2 services, service requests and request updates,
+and a POSTed request turned into a report that enters the same intake as a kiosk's.
+
+How a web/311 request enters the pipeline: it becomes an ``IncidentReport`` record of the virtual source
+``open311`` (its own gap-free ``seq``, allocated under a lock) stored in ``records`` like any device's
+report. The case is then opened at once by the intake's own routing and ``open_case_from_report``, which
+is idempotent by record id - so the background intake finding the same record later is a no-op, and a
+crash between the two steps leaves a record that intake picks up. If opening fails here, the caller gets
+the spec's ``token`` (the record id) to look the request up later. A client's retry of the same POST is
+a new report of the same problem at the same place: duplicate grouping joins it to the open case.
+
+Privacy: only cases that come from a report (``records.kind = 'report'``) are published - internal tasks
+such as the welfare watch's missed check-ins never are. Reporter contact fields (email, names, phone) are
+not stored. Statuses are the spec's ``open`` / ``closed`` (closed = 结案 or 不予立案).
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.cases.intake import CaseIntake
+from hub.cases.service import CaseService
+from hub.org.registry import write_tx
+from hub.org.taxonomy import Category, list_categories
+from hub.store.rows import RecordRow
+from hub.store.tables import case_events, cases, categories, records, units
+from protocol import MAX_NOTE_CHARS, IncidentReport, Position, encode, uuid7
+
+from .formats import Open311Error, w3
+
+SOURCE_DEVICE = "open311"  # the virtual device id of web/311 reports
+DEFAULT_SPAN = timedelta(days=90)  # the spec's default window
+MAX_RESULTS = 1000  # the spec's default cap
+CLOSED_STATES = ("closed", "not_filed")
+# 独居老人未按时签到 is the welfare watch's own task, not something the public reports.
+INTERNAL_SERVICES = frozenset({"E0703"})
+_SEQ_LOCK = 311_0001  # PostgreSQL advisory lock for the virtual source's seq
+TRANSITION_ZH = {"report": "上报", "duplicate": "重复上报并案", "file": "立案", "not_file": "不予立案",
+                 "dispatch": "派遣", "reassign": "改派", "accept": "接单", "arrive": "到场", "return": "退回",
+                 "resolve": "处置反馈", "verify": "核查", "rework": "返工", "close": "结案", "suspend": "挂起",
+                 "resume": "恢复", "escalate": "升级督办", "note": "备注", "auto_resolve": "系统反馈"}
+STATE_ZH = {"reported": "已受理", "filed": "已立案", "not_filed": "不予立案", "dispatched": "已派遣",
+            "accepted": "处置人已接单", "arrived": "处置人已到场", "resolved": "已处置待核查", "verified": "已核查",
+            "closed": "已结案", "suspended": "挂起"}
+
+
+@dataclass(frozen=True)
+class Posted:
+    service_request_id: str | None
+    token: str
+    notice: str
+
+
+def _public():
+    """Cases opened from a report record (device or open311) - never internal tasks."""
+    return cases.c.source_record_id.in_(sa.select(records.c.id).where(records.c.kind == "report"))
+
+
+class Open311Facade:
+    def __init__(self, store, intake: CaseIntake | None = None):
+        self.store = store
+        self.engine = store.engine
+        self.clock = store.clock
+        self.intake = intake or CaseIntake(store, CaseService(store, clock=store.clock))
+
+    # -- services -----------------------------------------------------------------------------------
+    def services(self) -> list[dict[str, Any]]:
+        return [self._service(c) for c in list_categories(self.store, enabled_only=True)
+                if c.code not in INTERNAL_SERVICES]
+
+    def service_definition(self, code: str) -> dict[str, Any]:
+        if code in INTERNAL_SERVICES or not any(s["service_code"] == code for s in self.services()):
+            raise Open311Error(404, f"no service {code}")
+        return {"service_code": code, "attributes": []}  # no extra questions: metadata is false
+
+    @staticmethod
+    def _service(c: Category) -> dict[str, Any]:
+        unit = "工作小时 working hours" if c.time_limit_unit == "working_hours" else "工作日 working days"
+        kind = "部件 component" if c.kind == "component" else "事件 event"
+        description = (f"{c.name_en}. 立案条件 filing: {c.filing_conditions or '-'}; "
+                       f"结案条件 closing: {c.closing_conditions or '-'}; 时限 limit: {c.time_limit_value} {unit}")
+        return {"service_code": c.code, "service_name": f"{c.name_zh} {c.name_en}", "description": description,
+                "metadata": False, "type": "realtime", "keywords": f"{c.name_zh}, {c.kind}",
+                "group": f"{kind} {c.major_code}"}
+
+    # -- requests -----------------------------------------------------------------------------------
+    def requests(self, *, ids: list[str] | None = None, service_codes: list[str] | None = None,
+                 start: datetime | None = None, end: datetime | None = None,
+                 statuses: list[str] | None = None) -> list[dict[str, Any]]:
+        query = sa.select(cases).where(_public())
+        if ids:  # the spec: service_request_id overrides every other filter
+            query = query.where(cases.c.id.in_(ids))
+        else:
+            now = self.clock()
+            end = end or (start + DEFAULT_SPAN if start else now)
+            start = start or end - DEFAULT_SPAN
+            query = query.where(cases.c.created_at >= start, cases.c.created_at <= end)
+            if service_codes:
+                query = query.where(cases.c.category_code.in_(service_codes))
+            wanted = set(statuses or ())
+            if wanted == {"open"}:
+                query = query.where(cases.c.state.not_in(CLOSED_STATES))
+            elif wanted == {"closed"}:
+                query = query.where(cases.c.state.in_(CLOSED_STATES))
+        query = query.where(cases.c.category_code.not_in(INTERNAL_SERVICES))
+        query = query.order_by(cases.c.created_at.desc(), cases.c.id.desc()).limit(MAX_RESULTS)
+        with self.engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(query)]
+            if not rows:
+                return []
+            names = dict(conn.execute(sa.select(categories.c.code,
+                                                categories.c.name_zh + " " + categories.c.name_en)).all())
+            departments = dict(conn.execute(sa.select(categories.c.code, categories.c.department)).all())
+            tree = {code: (name, parent) for code, name, parent in conn.execute(
+                sa.select(units.c.code, units.c.name, units.c.parent_code))}
+            notes = self._closing_notes(conn, [r["id"] for r in rows if r["state"] == "not_filed"])
+        return [self._request(r, names, departments, tree, notes) for r in rows]
+
+    def request(self, case_id: str) -> dict[str, Any]:
+        found = self.requests(ids=[case_id])
+        if not found:
+            raise Open311Error(404, f"no service request {case_id}")
+        return found[0]
+
+    @staticmethod
+    def _closing_notes(conn, ids: list[str]) -> dict[str, str]:
+        if not ids:
+            return {}
+        query = sa.select(case_events.c.case_id, case_events.c.reason).where(
+            case_events.c.case_id.in_(ids), case_events.c.transition == "not_file", case_events.c.outcome == "applied")
+        return {case_id: reason for case_id, reason in conn.execute(query)}
+
+    @staticmethod
+    def _request(r: dict, names: dict, departments: dict, tree: dict, notes: dict) -> dict[str, Any]:
+        unit = r["grid_code"] or r["community_code"]
+        path, code = [], unit
+        while code in tree:  # 市 区 街道 社区 网格, top down
+            path.insert(0, tree[code][0])
+            code = tree[code][1]
+        closed = r["state"] in CLOSED_STATES
+        status_notes = f"{STATE_ZH.get(r['state'], r['state'])} {r['state']}"
+        if r["id"] in notes:
+            status_notes += f": {notes[r['id']]}"
+        return {
+            "service_request_id": r["id"], "status": "closed" if closed else "open", "status_notes": status_notes,
+            "service_name": names.get(r["category_code"], r["title"]), "service_code": r["category_code"],
+            "description": r["note"], "agency_responsible": departments.get(r["category_code"]) or (
+                tree[unit][0] if unit in tree else None),
+            "service_notice": "", "requested_datetime": w3(r["created_at"]), "updated_datetime": w3(r["updated_at"]),
+            "expected_datetime": w3(r["deadline"]), "address": "".join(path) or None, "address_id": unit,
+            "zipcode": None, "lat": r["lat"], "long": r["lon"], "media_url": None,
+        }
+
+    # -- request updates (servicerequestupdates, the FixMyStreet extension) ----------------------------
+    def updates(self, *, start: datetime | None = None, end: datetime | None = None,
+                ids: list[str] | None = None) -> list[dict[str, Any]]:
+        end = end or (start + DEFAULT_SPAN if start else self.clock())
+        start = start or end - DEFAULT_SPAN
+        ev = case_events.c
+        query = (sa.select(ev.id, ev.case_id, ev.transition, ev.to_state, ev.at, ev.reason, ev.note)
+                 .join(cases, cases.c.id == ev.case_id)
+                 .where(_public(), ev.outcome == "applied", ev.at >= start, ev.at <= end,
+                        cases.c.category_code.not_in(INTERNAL_SERVICES)))
+        if ids:
+            query = query.where(ev.case_id.in_(ids))
+        query = query.order_by(ev.at, ev.id).limit(MAX_RESULTS)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [{"update_id": str(r.id), "service_request_id": r.case_id,
+                 "status": "closed" if r.to_state in CLOSED_STATES else "open",
+                 "updated_datetime": w3(r.at),
+                 "description": " ".join(filter(None, [TRANSITION_ZH.get(r.transition, r.transition), r.transition,
+                                                       r.reason, r.note])),
+                 "media_url": None} for r in rows]
+
+    # -- POST requests --------------------------------------------------------------------------------
+    def post_request(self, params: dict[str, str]) -> Posted:
+        code = (params.get("service_code") or "").strip()
+        if not code:
+            raise Open311Error(400, "service_code is required")
+        if code in INTERNAL_SERVICES or code not in {s["service_code"] for s in self.services()}:
+            raise Open311Error(404, f"no service {code}")
+        if not params.get("lat") or not params.get("long"):
+            raise Open311Error(400, "lat and long are required (address_string alone cannot be routed to a grid)")
+        try:
+            position = Position(lat=float(params["lat"]), lon=float(params["long"]), accuracy_m=0.0)
+        except ValueError:
+            raise Open311Error(400, "lat/long must be WGS-84 decimal degrees") from None
+        description = (params.get("description") or "").strip()
+        if len(description) > MAX_NOTE_CHARS:
+            raise Open311Error(400, f"description longer than {MAX_NOTE_CHARS} characters")
+        record = self._store_report(code, description, position)
+        try:
+            result = self.intake.service.open_case_from_report(record, self.intake.route(record))
+        except Exception:  # noqa: BLE001 - the record is stored; the background intake will open the case
+            return Posted(None, record.id, "已收到，正在受理 / received; use the token to look it up")
+        notice = ("已并入同一问题的在办案件 / joined an open request for the same problem" if result.joined
+                  else "已受理 / received")
+        return Posted(result.case.id, record.id, notice)
+
+    def _store_report(self, code: str, description: str, position: Position) -> RecordRow:
+        now = self.clock()
+        with write_tx(self.engine) as conn:
+            if conn.dialect.name == "postgresql":  # SQLite's write transaction is already exclusive
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SEQ_LOCK})
+            last = conn.execute(sa.select(sa.func.max(records.c.seq))
+                                .where(records.c.device_id == SOURCE_DEVICE)).scalar()
+            report = IncidentReport(id=uuid7(int(now.timestamp() * 1000)), device_id=SOURCE_DEVICE,
+                                    seq=(last or 0) + 1, created_at=now, category=code, note=description,
+                                    position=position)
+            canonical = encode(report)
+            row = {"id": report.id, "device_id": SOURCE_DEVICE, "seq": report.seq, "kind": "report",
+                   "payload": canonical.decode(), "content_sha256": hashlib.sha256(canonical).hexdigest(),
+                   "device_time": now, "received_at": now}
+            conn.execute(sa.insert(records), row)
+        return RecordRow(**row)
+
+    def token(self, token: str) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            if conn.execute(sa.select(records.c.id).where(records.c.id == token,
+                                                          records.c.kind == "report")).first() is None:
+                raise Open311Error(404, f"no token {token}")
+            case_id = conn.execute(sa.select(case_events.c.case_id).where(
+                case_events.c.client_event_id == f"report:{token}")).scalar()
+        return {"token": token, "service_request_id": case_id}

@@ -1,0 +1,210 @@
+"""The welfare watch (独居老人每日签到): a missed daily check-in becomes a case for the paired helper.
+
+Rules (documented for staff in the API too):
+- A day is judged once its window has closed plus ``grace`` (check-ins in flight from kiosks). It is due
+  when it is one of the resident's weekdays, the enrolment is not paused on it, and the window opened after
+  the enrolment (or its resume) — no case for a window nobody was watching.
+- A check-in counts when its DEVICE time (the moment the card was tapped) falls inside the window, however
+  late it was received: a kiosk offline for hours still vouches for the morning. The hub's receive time
+  only bounds the scan.
+- The verdict is one ``welfare_checks`` row per resident per local day (unique constraint): two passes, or
+  two hub workers, judge a day once. A missed check opens a case (E0703, source = the check id) that
+  ``system`` files and dispatches to the primary helper (the grid worker if the helper cannot take it);
+  every step is idempotent, so a pass that died half-way is finished by the next.
+- A wellbeing check-in made after the window opened but seen only after the day was judged missed
+  (uploaded late, or simply late, until local midnight) closes the loop: the case gets a note, and if
+  nobody has accepted it yet, ``system`` resolves it with the check-in as evidence. A person still verifies
+  and closes it (the tap may have been a neighbour with the card); an accepted case stays with its helper.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from hub.cases.service import CaseService
+from hub.cases.states import IllegalTransition
+from hub.org.registry import engine_of, write_tx
+from hub.store.tables import units, welfare_checks
+from protocol import uuid7
+
+from . import checks as check_store
+from .enrolment import Enrolment, EnrolmentRegistry
+from .schedule import Window, is_expected_day, local_day_end, recent_days, window_on
+
+log = logging.getLogger(__name__)
+
+WELFARE_CATEGORY = "E0703"  # 独居老人未按时签到 (hub/org/default_taxonomy.json)
+DEFAULT_GRACE = timedelta(minutes=10)
+
+
+@dataclass
+class PassResult:
+    judged: int = 0  # rows this pass wrote (checked_in + missed)
+    missed: int = 0
+    cases_opened: int = 0
+    late_answered: int = 0
+
+
+class WelfareWatch:
+    def __init__(self, store, service: CaseService, *, clock: Callable[[], datetime] | None = None,
+                 tz: ZoneInfo | str | None = None, grace: timedelta = DEFAULT_GRACE, catch_up_days: int = 1,
+                 category: str = WELFARE_CATEGORY):
+        self.engine = engine_of(store)
+        self.service = service
+        self.clock = clock or service.clock
+        self.tz = ZoneInfo(tz) if isinstance(tz, str) else tz or service.calendar.tz
+        self.grace = grace
+        self.catch_up_days = catch_up_days  # how far back a pass looks (a hub that was down catches up)
+        self.category = category
+        self.enrolments = EnrolmentRegistry(self.engine, clock=self.clock)
+        self.failures = 0
+
+    # -- what is due ----------------------------------------------------------------------------
+    def window(self, enrolment: Enrolment, day: date) -> Window:
+        return window_on(day, enrolment.window_start, enrolment.window_end, self.tz)
+
+    def is_due(self, enrolment: Enrolment, day: date) -> bool:
+        """Expected on ``day`` at all (weekday, not paused, watched when the window opened)."""
+        return (is_expected_day(day, enrolment.weekdays) and not enrolment.paused_on(day)
+                and self.window(enrolment, day).start >= enrolment.active_since)
+
+    def ready_to_judge(self, enrolment: Enrolment, day: date, now: datetime) -> bool:
+        return self.is_due(enrolment, day) and self.window(enrolment, day).end + self.grace <= now
+
+    # -- one pass -------------------------------------------------------------------------------
+    def run_once(self) -> PassResult:
+        now, result = self.clock(), PassResult()
+        self._judge(now, result)
+        for check in self._missed_without_case():
+            try:
+                self.open_case_for(check)
+                result.cases_opened += 1
+            except Exception:  # noqa: BLE001 - one bad enrolment must not hold up the others
+                self.failures += 1
+                log.exception("welfare: could not open the case for missed check %s; retried next pass", check.id)
+        result.late_answered = self._answer_late_checkins(now)
+        return result
+
+    def run_forever(self, stop: threading.Event, interval_s: float = 30.0) -> None:
+        while not stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # noqa: BLE001 - a DB hiccup must not end the watch
+                self.failures += 1
+                log.exception("welfare watch pass failed; retrying")
+            stop.wait(interval_s)
+
+    def _judge(self, now: datetime, result: PassResult) -> None:
+        days = recent_days(now, self.tz, self.catch_up_days)
+        enrolled = self.enrolments.list()
+        with self.engine.connect() as conn:
+            judged = check_store.checks_on(conn, days, [e.resident_key for e in enrolled])
+        due = [(e, self.window(e, d)) for e in enrolled for d in days
+               if (e.resident_key, d) not in judged and self.ready_to_judge(e, d, now)]
+        if not due:
+            return
+        with self.engine.connect() as conn:
+            seen = check_store.wellbeing_checkins(conn, {e.resident_key for e, _ in due},
+                                                  min(w.start for _, w in due), max(w.end for _, w in due))
+        for enrolment, window in due:
+            hit = next((c for c in seen.get(enrolment.resident_key, []) if window.contains(c.at)), None)
+            if self._record(enrolment, window, hit, now):
+                result.judged += 1
+                result.missed += hit is None
+
+    def _record(self, enrolment: Enrolment, window: Window, hit: check_store.Checkin | None, now: datetime) -> bool:
+        """Write the day's verdict; False when another pass or worker wrote it first."""
+        row = {"id": uuid7(int(now.timestamp() * 1000)), "enrolment_id": enrolment.id,
+               "resident_key": enrolment.resident_key, "day": window.day,
+               "status": "checked_in" if hit else "missed", "window_start": window.start, "window_end": window.end,
+               "checkin_record_id": hit.record_id if hit else None, "checkin_at": hit.at if hit else None,
+               "late_record_id": None, "late_at": None, "case_id": None, "evaluated_at": now}
+        try:
+            with write_tx(self.engine) as conn:
+                conn.execute(sa.insert(welfare_checks), row)
+        except sa.exc.IntegrityError:
+            return False  # uq_welfare_checks_resident_day: judged already
+        return True
+
+    # -- missed → case ----------------------------------------------------------------------------
+    def _missed_without_case(self) -> list[check_store.WelfareCheck]:
+        with self.engine.connect() as conn:
+            return check_store.missed_without_case(conn)
+
+    def open_case_for(self, check: check_store.WelfareCheck) -> str:
+        """Open, file and dispatch (one transaction, idempotent by the check id) the case of a missed check to
+        the primary helper, or the second if the primary cannot take it; returns the case id."""
+        enrolment = self.enrolments.get(check.enrolment_id)
+        with self.engine.connect() as conn:
+            community = conn.execute(sa.select(units.c.parent_code).where(units.c.code == enrolment.grid_code)).scalar()
+        local = lambda at: at.astimezone(self.tz).strftime("%H:%M")  # noqa: E731
+        span = f"{check.day.isoformat()} {local(check.window_start)}–{local(check.window_end)}"
+        label = enrolment.label or "关爱对象"
+        note = (f"{label}：{span} 未签到，请上门或电话确认平安。第二帮扶人 {enrolment.second_helper or '—'}；"
+                f"知会 {', '.join(enrolment.informed) or '—'}。"
+                f" / {label}: no wellbeing check-in {span}; please visit or call.")
+        helpers = [h for h in (enrolment.primary_helper, enrolment.second_helper) if h]
+        case = self.service.open_case(check.id, self.category, grid_code=enrolment.grid_code,
+                                      community_code=community, title=f"独居老人未按时签到 {label}", note=note,
+                                      at=check.window_end, route_reason="welfare_enrolment", dispatch_to=helpers).case
+        if case.state != "dispatched":
+            log.warning("welfare: case %s for missed check %s is %s, not dispatched to %s; an operator must act",
+                        case.id, check.id, case.state, helpers)
+        with write_tx(self.engine) as conn:
+            conn.execute(sa.update(welfare_checks).where(welfare_checks.c.id == check.id)
+                         .values(case_id=case.id))
+        return case.id
+
+    def _step(self, case_id: str, check_id: str, transition: str, **extra):
+        """One system transition keyed by the check, so repeats are no-ops; None when the rules refuse it."""
+        try:
+            return self.service.transition(case_id, transition, "system", origin="system",
+                                           client_event_id=f"welfare:{check_id}:{transition}", **extra).case
+        except IllegalTransition as refused:
+            log.warning("welfare: %s of case %s refused: %s", transition, case_id, refused)
+            return None
+
+    # -- late check-ins close the loop ------------------------------------------------------------
+    def _answer_late_checkins(self, now: datetime) -> int:
+        since = recent_days(now, self.tz, self.catch_up_days)[0]
+        with self.engine.connect() as conn:
+            waiting = [c for c in check_store.missed_awaiting_checkin(conn, since) if c.case_id is not None]
+            if not waiting:
+                return 0
+            ends = {c.id: local_day_end(c.day, self.tz) for c in waiting}
+            seen = check_store.wellbeing_checkins(conn, {c.resident_key for c in waiting},
+                                                  min(c.window_start for c in waiting), max(ends.values()))
+        answered = 0
+        for check in waiting:
+            late = next((c for c in seen.get(check.resident_key, []) if check.window_start <= c.at < ends[check.id]),
+                        None)
+            if late is None:
+                continue
+            try:
+                self._close_loop(check, late)
+                answered += 1
+            except Exception:  # noqa: BLE001 - retried next pass
+                self.failures += 1
+                log.exception("welfare: could not apply the late check-in %s to check %s", late.record_id, check.id)
+        return answered
+
+    def _close_loop(self, check: check_store.WelfareCheck, late: check_store.Checkin) -> None:
+        at = late.at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
+        note = (f"老人已于 {at} 在 {late.device_id} 签到（记录 {late.record_id}）。"
+                f" / The resident checked in at {at} on {late.device_id} (record {late.record_id}).")
+        case = self.service.get(check.case_id)
+        if case is not None and case.state not in ("closed", "not_filed"):
+            self._step(case.id, check.id, "note", note=note)
+            if self.service.get(case.id).state == "dispatched":  # nobody has taken it up: the check-in settles it
+                self._step(case.id, check.id, "auto_resolve", note=note + " 系统据补签到反馈，待核查结案。"
+                           " / Resolved by the hub on this check-in; verify and close.")
+        with write_tx(self.engine) as conn:
+            conn.execute(sa.update(welfare_checks).where(welfare_checks.c.id == check.id,
+                                                         welfare_checks.c.late_record_id.is_(None))
+                         .values(late_record_id=late.record_id, late_at=late.at))

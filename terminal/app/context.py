@@ -1,0 +1,105 @@
+"""Everything one app run needs, built from the config without kivy: device, providers, translator, presenters.
+
+The Kivy app takes a context and only draws it; the end-to-end tests drive the same context over a real
+broker, so what they prove is what the buttons call.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from protocol import DownlinkMessage
+
+from ..camera import CameraProvider, camera_from_config
+from ..clock import Clock, utc_now
+from ..device import Device
+from ..position import PositionProvider, position_from_config
+from .alerts import Alerter, platform_alerter
+from .config import PROFILES, AppConfig, ConfigError
+from .i18n import Translator
+from .presenters.checkin import CheckinFlow
+from .presenters.gridmap import GridMap
+from .presenters.idle import IdleTimer
+from .presenters.notices import NoticesPresenter
+from .presenters.patrol import PatrolFlow
+from .presenters.photo import PhotoTaker
+from .presenters.report import ReportFlow
+from .presenters.sync_status import SyncStatusPresenter
+from .presenters.tasks import TaskFlow
+from .taxonomy import load_categories
+
+
+class TerminalContext:
+    def __init__(self, config: AppConfig, profile: str, *, clock: Clock = utc_now,
+                 monotonic: Callable[[], float] = time.monotonic, camera: CameraProvider | None = None,
+                 position: PositionProvider | None = None, alerter: Alerter | None = None, **device_options):
+        if profile not in PROFILES:
+            raise ConfigError(f"profile must be one of {', '.join(PROFILES)}, got {profile!r}")
+        if position is None and not config.position:
+            raise ConfigError("the config needs a [position] table (kind = fixed | simulated | gpsd | nmea | plyer)")
+        self.config, self.profile, self.clock = config, profile, clock
+        self.tr = Translator(config.language)
+        self.on_change: Callable[[], None] = lambda: None  # the app sets a coalesced UI refresh here
+        try:
+            self.position = position or position_from_config(config.position, clock=clock)
+            self.photos = PhotoTaker(camera or camera_from_config(config.camera))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"provider config: {exc}") from exc
+        self.categories = load_categories(config.taxonomy)
+        self.grid_map = GridMap(config.grid.bbox, rows=3, cols=4) if config.grid.bbox else None
+        self.device = Device(config.device_id, config.data_dir, config.broker, deployment_key=config.deployment_key,
+                             clock=clock, on_downlink=self._downlink, **device_options)
+        self.status = SyncStatusPresenter(self.device.status, self.tr, clock=clock)
+        self.report = self.checkin = self.notices = self.idle = self.patrol = self.tasks = None
+        latest = self.position.latest
+        if profile == "kiosk":
+            self.report = ReportFlow(self.device, self.photos, self.tr, self.categories, position=latest,
+                                     grid_map=self.grid_map)
+            if config.deployment_key:
+                self.checkin = CheckinFlow(self.device, self.photos, self.tr, position=latest)
+            self.notices = NoticesPresenter(self.device, self.tr, grid_code=config.grid.code)
+            self.idle = IdleTimer(config.idle_timeout_s, clock=monotonic)
+        elif profile == "tablet":
+            self.patrol = PatrolFlow(self.device, self.position, self.tr, interval_s=config.patrol_interval_s,
+                                     clock=clock)
+            patrol = self.patrol
+            self.report = ReportFlow(self.device, self.photos, self.tr, self.categories,
+                                     position=lambda: patrol.last_fix() or latest(), grid_map=self.grid_map)
+        else:
+            self.tasks = TaskFlow(self.device, self.photos, self.tr, position=latest,
+                                  alerter=alerter or platform_alerter(), clock=clock, on_change=self._changed)
+
+    def _changed(self) -> None:
+        self.on_change()
+
+    def _downlink(self, message: DownlinkMessage) -> None:
+        """Sync thread: hand tasks to the task presenter, and ask the UI to refresh (notices, tasks)."""
+        if self.tasks is not None:
+            self.tasks.on_downlink(message)  # calls on_change itself
+        else:
+            self.on_change()
+
+    def title(self) -> str:
+        if self.profile == "kiosk":
+            return self.tr.t("kiosk.title", grid=self.config.grid.name or self.config.grid.code)
+        return self.tr.t(f"app.{self.profile}")
+
+    def start(self, *, connect: bool = True) -> "TerminalContext":
+        """``connect=False``: positions and camera work, the outbox fills, nothing is sent (demo, screenshots)."""
+        if self.profile != "tablet":  # the patrol starts and stops its own receiver
+            self.position.start()
+        if connect:
+            self.device.start()
+        return self
+
+    def stop(self) -> None:
+        """Closing the app does not end a patrol: it resumes on the next start (see PatrolFlow)."""
+        self.photos.close()
+        self.position.stop()
+        self.device.stop()
+
+    def __enter__(self) -> "TerminalContext":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

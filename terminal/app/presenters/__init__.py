@@ -1,0 +1,2 @@
+"""Plain-Python presenters of the terminal apps: every flow's logic and text, testable without a window.
+Nothing in this package imports kivy."""

@@ -1,0 +1,80 @@
+"""Resident check-in at the kiosk: scan the card's QR (or type its number), pick why you came, done.
+
+The card number is turned into the deployment's keyed hash at once and never kept: this presenter only
+ever holds ``resident_key``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from protocol import CheckinKind, ResidentCheckin
+from protocol.messages import MAX_NOTE_CHARS
+
+from ...camera import CameraError
+from ...camera.qr import plausible_card, scan_resident_key
+from ...device import Device
+from ...position import Fix
+from ...residents import resident_key
+from ..i18n import Translator
+from .common import FlowRefused
+from .photo import PhotoTaker
+
+KINDS = [CheckinKind.WELLBEING, CheckinKind.SERVICE_LEGAL, CheckinKind.SERVICE_MEDIATION, CheckinKind.SERVICE_REPAIR,
+         CheckinKind.SERVICE_OTHER]
+
+
+class CheckinFlow:
+    def __init__(self, device: Device, photos: PhotoTaker, tr: Translator, *, position: Callable[[], Fix | None]):
+        if not device.deployment_key:
+            raise ValueError("check-in needs the deployment key in the app config")
+        self.device, self.photos, self.tr, self.position = device, photos, tr, position
+        self.reset()
+
+    def reset(self) -> None:
+        self.resident_key: str | None = None
+        self.kind: CheckinKind | None = None
+        self.note = ""
+        self.message = ""
+        self.last_checkin: ResidentCheckin | None = None
+
+    def kind_label(self, kind: CheckinKind | str) -> str:
+        return self.tr.t(f"checkin.{CheckinKind(kind).value}")
+
+    def scan(self) -> bool:
+        """One look through the camera for a card QR (the screen calls this a few times a second while scanning)."""
+        try:
+            key = scan_resident_key(self.photos.frame(), self.device.deployment_key)
+        except CameraError as exc:
+            self.message = self.tr.t("report.no_camera", error=exc)
+            return False
+        if key is None:
+            self.message = self.tr.t("checkin.scan_none")
+            return False
+        self.resident_key, self.message = key, self.tr.t("checkin.scanned")
+        return True
+
+    def type_card(self, number: str) -> bool:
+        if not plausible_card(number):
+            self.message = self.tr.t("checkin.card_bad")
+            return False
+        self.resident_key = resident_key(number, self.device.deployment_key)
+        self.message = self.tr.t("checkin.scanned")
+        return True
+
+    def choose_kind(self, kind: CheckinKind | str) -> None:
+        self.kind = CheckinKind(kind)
+
+    def set_note(self, text: str) -> None:
+        self.note = text.strip()[:MAX_NOTE_CHARS]
+
+    def submit(self) -> ResidentCheckin:
+        if self.resident_key is None:
+            raise FlowRefused("checkin.card_needed")
+        if self.kind is None:
+            raise FlowRefused("checkin.kind_needed")
+        fix = self.position()
+        where = dict(lat=fix.lat, lon=fix.lon, accuracy_m=fix.accuracy_m) if fix and fix.accuracy_m is not None else {}
+        record = self.device.checkin(self.kind, resident_key_hex=self.resident_key, note=self.note, **where)
+        self.reset()
+        self.last_checkin, self.message = record, self.tr.t("checkin.done")
+        return record

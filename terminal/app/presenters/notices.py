@@ -1,0 +1,30 @@
+"""The grid's notices (网格公告) as the hub sent them, newest first."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...device import Device
+from ...tasks import notices
+from ..i18n import Translator
+from .common import local_time
+
+
+@dataclass(frozen=True)
+class NoticeItem:
+    message_id: str
+    title: str
+    text: str
+    published: str
+
+
+class NoticesPresenter:
+    def __init__(self, device: Device, tr: Translator, *, grid_code: str = ""):
+        self.device, self.tr, self.grid_code = device, tr, grid_code
+
+    def items(self) -> list[NoticeItem]:
+        return [NoticeItem(mid, n.title, n.text, local_time(n.published_at))
+                for mid, n in notices(self.device.store)
+                if not self.grid_code or n.grid_code in (None, self.grid_code)]
+
+    def empty_text(self) -> str:
+        return self.tr.t("notices.empty")

@@ -1,0 +1,70 @@
+"""Kivy must be configured before its first import: environment, window size, fullscreen, the CJK font.
+
+Kept free of kivy imports at module level so the CLI can call :func:`prepare_kivy` first.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+# Window sizes per profile: a 21.5" landscape kiosk, a 10" tablet, a phone in portrait (dp-ish).
+WINDOW_SIZES = {"kiosk": (1920, 1080), "tablet": (1280, 800), "phone": (540, 960)}
+
+# Fonts that draw Chinese, in order of preference: Debian/Ubuntu packages, Android, macOS, Windows.
+CJK_FONT_CANDIDATES = [
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+    "/system/fonts/NotoSansCJK-Regular.ttc",
+    "/system/fonts/DroidSansFallback.ttf",
+    "/System/Library/Fonts/PingFang.ttc",
+    "C:/Windows/Fonts/msyh.ttc",
+]
+
+
+class FontMissing(RuntimeError):
+    pass
+
+
+def find_cjk_font(preferred: Path | str | None = None) -> Path:
+    for candidate in ([preferred] if preferred else []) + CJK_FONT_CANDIDATES:
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    raise FontMissing("no font that draws Chinese was found; install fonts-wqy-microhei or set 'font' in the config "
+                      f"(looked for: {', '.join(CJK_FONT_CANDIDATES)})")
+
+
+def prepare_kivy(profile: str, *, offscreen: bool = False, fullscreen: bool = False,
+                 size: tuple[int, int] | None = None) -> None:
+    """Environment and kivy.config before any window exists. Safe to call once per process."""
+    os.environ.setdefault("KIVY_NO_ARGS", "1")  # our argparse owns the command line
+    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # kivy logs through logging and leaves stderr alone
+    os.environ.setdefault("KIVY_HOME", str(Path(tempfile.gettempdir()) / "gridline-kivy"))
+    if offscreen:
+        os.environ["SDL_VIDEODRIVER"] = "offscreen"
+    from kivy.config import Config  # noqa: PLC0415 - must follow the environment above
+
+    width, height = size or WINDOW_SIZES[profile]
+    Config.set("graphics", "width", str(width))
+    Config.set("graphics", "height", str(height))
+    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    Config.set("graphics", "resizable", "0" if fullscreen else "1")
+    Config.set("kivy", "exit_on_escape", "0" if profile == "kiosk" else "1")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+    Config.set("kivy", "log_level", "warning")
+    import logging  # noqa: PLC0415
+
+    logging.getLogger("kivy").setLevel(logging.WARNING)  # its level was read from its ini at import
+
+
+def register_cjk_font(preferred: Path | str | None = None) -> Path:
+    """Make the CJK font kivy's default for every Label/Button/TextInput (Roboto draws empty boxes for Chinese)."""
+    from kivy.core.text import DEFAULT_FONT, LabelBase  # noqa: PLC0415
+
+    path = find_cjk_font(preferred)
+    LabelBase.register(DEFAULT_FONT, str(path))
+    return path
