@@ -38,11 +38,21 @@ def _post_json(url: str, body: dict) -> dict:
         return json.loads(resp.read())
 
 
+def case_states(store) -> dict[str, int]:
+    import sqlalchemy as sa
+
+    from hub.store.tables import cases
+
+    with store.engine.connect() as conn:
+        return dict(conn.execute(sa.select(cases.c.state, sa.func.count()).group_by(cases.c.state)).all())
+
+
 def run(args) -> int:
     from hub import sample
     from hub.org.geojson_io import load_community
     from hub.runner import HubRunner
     from hub.settings import HubSettings
+    from hub.welfare.sample import load_sample_enrolments
     from terminal.simulate import run_simulation
 
     from .audit import audit
@@ -54,13 +64,15 @@ def run(args) -> int:
     hub = HubRunner(settings).start()
     store = hub.store
     loaded = load_community(store, sample.load_raw())  # hierarchy, grid polygons, people, device bindings
+    enrolled = load_sample_enrolments(store)  # 1+1+N: empty-nest elderly residents with paired helpers
     grids = {g.code: g for g in sample.grids()}
     devices = sample.devices()
     device_ids = {d.id for d in devices}
     producers = [d for d in devices if d.kind in ("kiosk", "tablet")]
     phones = [d for d in devices if d.kind == "phone"]
     print(f"Gridline demo: 福石社区, {len(grids)} grids, {len(devices)} terminals "
-          f"(hub holds {loaded.grids} grids, {loaded.people} people, {loaded.devices} device bindings)", flush=True)
+          f"(hub holds {loaded.grids} grids, {loaded.people} people, {loaded.devices} device bindings, "
+          f"{enrolled} residents newly enrolled in the welfare watch)", flush=True)
     print(f"  hub API   {hub.base_url}/docs   (health: {hub.base_url}/api/health)", flush=True)
     print(f"  broker    {hub.broker_url}   data {data_dir}", flush=True)
 
@@ -73,12 +85,14 @@ def run(args) -> int:
         ("producers", [d.id for d in producers], [list(grids[d.grid].ring) for d in producers], args.rate),
         ("phones", [d.id for d in phones], [list(grids[d.grid].ring) for d in phones], 0.0),
     ]
+    # Behind each phone a simulated grid leader takes the tasks the hub dispatches (accept, arrive, resolve).
+    fleet_options = {"phones": {"handle_tasks": True}}
     threads = []
     for name, ids, areas, rate in fleets:
         def fleet(name=name, ids=ids, areas=areas, rate=rate):
             results[name] = run_simulation(hub.broker_url, device_root, ids=ids, areas=areas, rate=rate,
                                            duration=args.duration, stop_event=stop,
-                                           drain_timeout=args.drain_timeout)
+                                           drain_timeout=args.drain_timeout, **fleet_options.get(name, {}))
         t = threading.Thread(target=fleet, name=f"demo-{name}", daemon=True)
         t.start()
         threads.append(t)
@@ -120,6 +134,7 @@ def run(args) -> int:
     dead = store.count_dead_letters()
     hub.app.state.intake.run_once()  # take in the last reports before counting
     opened = hub.app.state.intake.opened
+    states = case_states(store)
     hub.stop()
     print("per kind (created / acknowledged / pending):")
     per_kind: dict[str, list[int]] = {}
@@ -138,6 +153,13 @@ def run(args) -> int:
     print(f"photos by state on devices: {photos or '{}'}")
     print(f"downlink notices confirmed by devices: {delivered}/{len(notices)}; dead letters at hub: {dead}")
     print(f"cases opened at the hub from reports (routed to grids, duplicates grouped): {opened}")
+    print("cases by state: " + ("  ".join(f"{k} {v}" for k, v in sorted(states.items())) or "none"))
+    work = {}
+    for sim in results.values():
+        for action, n in sim.task_actions.items():
+            work[action] = work.get(action, 0) + n
+    print("field work done on phones (simulated grid leaders): "
+          + ("  ".join(f"{k} {v}" for k, v in work.items() if v) or "none yet"))
     print(totals.line("demo"), flush=True)
     ok = totals.lost == 0 and totals.duplicates == 0 and totals.acked_but_missing == 0
     return 0 if ok else 1

@@ -23,15 +23,16 @@ from pathlib import Path
 from protocol import CheckinKind, Severity, topics
 
 from .device import Device
+from .fieldwork import PAUSES, FieldWorker
 from .photos import synthetic_photo
 
 log = logging.getLogger(__name__)
 
 XIANGZHOU = (22.25, 113.53)  # (lat, lon)
 KIND_WEIGHTS = {"report": 0.10, "checkin": 0.15, "position": 0.75}
-CATEGORIES = ["litter", "road_damage", "water_leak", "illegal_parking", "noise", "fire_hazard", "streetlight",
-              "blocked_exit"]
-NOTES = ["楼道堆放杂物", "路灯不亮", "井盖松动", "占道经营", "积水严重", "消防通道被占用", ""]
+# (category code from the default CJ/T 214-style taxonomy, a note a grid worker would write)
+REPORTS = [("E0101", "楼道口垃圾堆放"), ("C0110", "路灯不亮"), ("C0101", "井盖松动"), ("E0501", "占道经营"),
+           ("E0404", "积水严重"), ("E0504", "消防通道被占用"), ("E0505", "电动车乱停放"), ("E0201", "")]
 SIMULATOR_KEY = "gridline-simulator-deployment-key"
 WALKING_MPS = 1.4
 M_PER_DEG_LAT = 111_320.0
@@ -115,6 +116,7 @@ class SimulationTotals:
     photos: dict[str, int] = field(default_factory=dict)
     devices: list[str] = field(default_factory=list)
     drained: bool = False
+    task_actions: dict[str, int] = field(default_factory=dict)  # simulated field work: action → count
 
     @property
     def created(self) -> int:
@@ -155,8 +157,9 @@ class SimulatedPatrol:
         accuracy = round(self.rng.uniform(3, 25), 1)
         if kind == "report":
             photos = [synthetic_photo(self.rng.randrange(1 << 30)) for _ in range(self.rng.randint(0, 3))]
-            self.device.report(self.rng.choice(CATEGORIES), lat, lon, accuracy_m=accuracy,
-                               note=self.rng.choice(NOTES), severity=self.rng.choice(list(Severity)), photos=photos)
+            category, note = self.rng.choice(REPORTS)
+            self.device.report(category, lat, lon, accuracy_m=accuracy, note=note,
+                               severity=self.rng.choice(list(Severity)), photos=photos)
         elif kind == "checkin":
             self.device.checkin(self.rng.choice(list(CheckinKind)), card_number=self.rng.choice(self.residents),
                                 lat=lat, lon=lon, accuracy_m=accuracy)
@@ -175,10 +178,13 @@ def run_simulation(broker_url: str, data_dir: Path | str, *, count: int = 3, rat
                    drain_timeout: float = 60.0, base: tuple[float, float] = XIANGZHOU,
                    areas: Sequence[Ring] | None = None, position_source: PositionSource | None = None,
                    device_options: dict | None = None, ids: Sequence[str] | None = None,
-                   stop_event: threading.Event | None = None) -> SimulationTotals:
+                   stop_event: threading.Event | None = None, handle_tasks: bool = False,
+                   task_pace: float = 1.0) -> SimulationTotals:
     """Run ``count`` devices (or the devices named by ``ids``) for ``duration`` seconds (``None``: until
     ``stop_event`` is set) at ``rate`` records/s each (0: devices that only receive), then wait up to
-    ``drain_timeout`` for the hub's receipts. Returns totals read from the devices' stores."""
+    ``drain_timeout`` for the hub's receipts. With ``handle_tasks`` a simulated person behind each device
+    takes the tasks the hub dispatches to it (:mod:`terminal.fieldwork`). Returns totals read from the
+    devices' stores."""
     ids = list(ids) if ids is not None else device_ids(device_prefix, count)
     if not ids or rate < 0 or (duration is not None and duration < 0) or (duration is None and stop_event is None):
         raise ValueError("need at least one device, rate >= 0, and duration >= 0 or a stop_event")
@@ -196,18 +202,38 @@ def run_simulation(broker_url: str, data_dir: Path | str, *, count: int = 3, rat
         route = None if position_source else (route_in_polygon(areas[i % len(areas)]) if areas
                                               else route_around(base, rng))
         patrols.append(SimulatedPatrol(i, device, rng, route, position_source, started))
+    stop = stop_event or threading.Event()
+    workers = [FieldWorker(d, random.Random(f"{seed}-work-{d.device_id}"), pace=task_pace)
+               for d in devices] if handle_tasks else []
+    worker_stop = threading.Event()
+    worker_thread = threading.Thread(target=_work, args=(workers, worker_stop), name="sim-fieldwork", daemon=True)
     try:
         for device in devices:
             device.start()
-        totals.created_this_run = _produce(patrols, rate, duration, stop_event or threading.Event())
+        if workers:
+            worker_thread.start()
+        totals.created_this_run = _produce(patrols, rate, duration, stop)
         deadline = time.monotonic() + drain_timeout
         while time.monotonic() < deadline and not all(d.engine.drained() for d in devices):
             time.sleep(0.2)
     finally:
+        worker_stop.set()
+        if worker_thread.is_alive():
+            worker_thread.join(10)
         _collect(totals, devices)
+        totals.task_actions = {a.value: sum(w.done[a] for w in workers) for a in PAUSES} if workers else {}
         for device in devices:
             device.stop()
     return totals
+
+
+def _work(workers: list[FieldWorker], stop: threading.Event) -> None:
+    while not stop.wait(0.5):
+        for worker in workers:
+            try:
+                worker.step()
+            except Exception:  # noqa: BLE001 - one odd task must not stop the other workers
+                log.exception("simulated field worker on %s failed a step", worker.device.device_id)
 
 
 def _produce(patrols: list[SimulatedPatrol], rate: float, duration: float | None, stop: threading.Event) -> int:
