@@ -2,12 +2,21 @@
 
 One line per job here keeps ``app.py`` stable as features add periodic work (case intake, dispatch,
 escalation sweeps, the welfare watch). Jobs see the store, the bridge (None without MQTT) and the clock.
+
+Wake-ups, not polling (``hub/wakeup.py``): the bridge rings intake / actions after committing reports /
+actions; intake, actions and the sweeps ring the dispatcher. ``job_fallback_poll_s`` catches work committed
+elsewhere (the HTTP API, other hub workers).
+
+Several hub workers may share one PostgreSQL (``--share-group``). Cluster locks (``hub/store/locks.py``) make
+the order-sensitive passes (intake, actions, dispatch) run one worker at a time and the periodic sweeps
+(escalation + level refresh, welfare watch) run on one worker per period; the bridge takes its own lock for the
+downlink re-send sweep. On SQLite (one worker) the locks are always granted.
 """
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -19,6 +28,8 @@ from .cases.intake import CaseIntake
 from .cases.service import CaseService
 from .settings import HubSettings
 from .store import HubStore
+from .store.locks import ClusterLock
+from .wakeup import Doorbell, serve_rung
 from .welfare.watch import WelfareWatch
 
 
@@ -27,6 +38,7 @@ class Job:
     name: str
     run_forever: Callable[[threading.Event], None]
     handle: object  # the object behind the loop, exposed on app.state for tests and the API
+    bell: Doorbell | None = field(default=None, compare=False)  # rung on stop too, so the loop sees it at once
 
 
 def background_jobs(settings: HubSettings, store: HubStore, bridge: MqttBridge | None,
@@ -37,13 +49,45 @@ def background_jobs(settings: HubSettings, store: HubStore, bridge: MqttBridge |
     actions = ActionApplier(store, service, dead_letter_cap=settings.dead_letter_payload_cap)
     sweep = EscalationSweep(service, dispatcher, accept_window=timedelta(seconds=settings.task_accept_window_s),
                             overdue_every=timedelta(seconds=settings.overdue_escalation_every_s))
+    welfare = WelfareWatch(store, service, clock=clock)
+    bells = {name: Doorbell(name) for name in ("intake", "dispatch", "actions")}
+    lock = partial(ClusterLock, store.engine)
+    poll = settings.job_fallback_poll_s
+    if bridge is not None:
+        bridge.on_commit(partial(_ring_for_kinds, bells))
+
+    def apply_actions(stop: threading.Event) -> None:
+        def one_pass() -> None:
+            while not stop.is_set():
+                taken = actions.run_once()
+                if taken:
+                    bells["dispatch"].ring()
+                if taken < actions.batch:
+                    return
+
+        serve_rung(stop, bells["actions"], poll, one_pass, lock=lock("actions"), name="device actions")
+
+    ring_dispatch = bells["dispatch"].ring
     return [
-        Job("intake", partial(intake.run_forever, interval_s=settings.case_poll_interval_s), intake),
-        Job("dispatch", partial(dispatcher.run_forever, interval_s=settings.case_poll_interval_s), dispatcher),
-        Job("actions", actions.run_forever, actions),
-        Job("escalation", partial(sweep.run_forever, interval_s=settings.escalation_sweep_s), sweep),
-        Job("welfare", (welfare := WelfareWatch(store, service, clock=clock)).run_forever, welfare),
+        Job("intake", partial(intake.run_forever, interval_s=poll, bell=bells["intake"], lock=lock("intake"),
+                              on_work=ring_dispatch), intake, bells["intake"]),
+        Job("dispatch", partial(dispatcher.run_forever, interval_s=poll, bell=bells["dispatch"],
+                                lock=lock("dispatch")), dispatcher, bells["dispatch"]),
+        Job("actions", apply_actions, actions, bells["actions"]),
+        Job("escalation", partial(sweep.run_forever, interval_s=settings.escalation_sweep_s,
+                                  lock=lock("escalation-sweep"), on_work=ring_dispatch), sweep),
+        Job("welfare", partial(welfare.run_forever, lock=lock("welfare-watch"), on_work=ring_dispatch), welfare),
     ]
+
+
+def _ring_for_kinds(bells: dict[str, Doorbell], kinds: set[str]) -> None:
+    """Called by the bridge after each commit with the uplink kinds that batch carried."""
+    if "report" in kinds:
+        bells["intake"].ring()
+    if "action" in kinds:
+        bells["actions"].ring()
+    if "confirm" in kinds:
+        bells["dispatch"].ring()  # copies delivered/read onto task deliveries (sync_receipts)
 
 
 class JobRunner:
@@ -63,6 +107,9 @@ class JobRunner:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
+        for job in self.jobs:
+            if job.bell is not None:
+                job.bell.ring()
         for thread in self._threads:
             thread.join(timeout)
 

@@ -282,8 +282,41 @@ class NoticeBody(BaseModel):
     published_at: AwareDatetime
 
 
+CategoryKind = Literal["component", "event"]  # 部件 | 事件 (CJ/T 214)
+MAX_TAXONOMY_CATEGORIES = 1000  # keeps the message well under MAX_PAYLOAD_BYTES
+
+
+class TaxonomyMajor(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: CategoryKind
+    major_code: Annotated[str, Field(pattern=r"^\d{2}$")]
+    name_zh: Annotated[str, Field(max_length=64)]
+    name_en: Annotated[str, Field(max_length=128)] = ""
+
+
+class TaxonomyEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    code: Code
+    kind: CategoryKind
+    major_code: Annotated[str, Field(pattern=r"^\d{2}$")]
+    name_zh: Annotated[str, Field(min_length=1, max_length=64)]
+    name_en: Annotated[str, Field(max_length=128)] = ""
+    urgent: bool = False
+
+
+class TaxonomyBody(BaseModel):
+    """Body of a ``DownlinkMessage`` of kind ``taxonomy``: the categories a device offers reporters, as the
+    hub's admins have them now (enabled ones only). The newest ``published_at`` wins on the device."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    revision: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")] = Field(description="content hash: same list, same id")
+    published_at: AwareDatetime
+    major_classes: list[TaxonomyMajor] = Field(default_factory=list, max_length=200)
+    categories: list[TaxonomyEntry] = Field(min_length=1, max_length=MAX_TAXONOMY_CATEGORIES)
+
+
 # Typed bodies of the downlink kinds both sides understand; other kinds stay plain dicts.
-DOWNLINK_BODIES: dict[str, type[BaseModel]] = {"task": TaskBody, "notice": NoticeBody}
+DOWNLINK_BODIES: dict[str, type[BaseModel]] = {"task": TaskBody, "notice": NoticeBody, "taxonomy": TaxonomyBody}
 
 
 class DeviceStatus(Message):

@@ -26,7 +26,7 @@ from .presenters.photo import PhotoTaker
 from .presenters.report import ReportFlow
 from .presenters.sync_status import SyncStatusPresenter
 from .presenters.tasks import TaskFlow
-from .taxonomy import load_categories
+from .taxonomy import load_categories, synced_categories
 
 
 class TerminalContext:
@@ -49,6 +49,7 @@ class TerminalContext:
         self.grid_map = GridMap(config.grid.bbox, rows=3, cols=4) if config.grid.bbox else None
         self.device = Device(config.device_id, config.data_dir, config.broker, deployment_key=config.deployment_key,
                              clock=clock, on_downlink=self._downlink, **device_options)
+        self.categories = synced_categories(self.device.store) or self.categories  # the hub's list, once it came
         self.status = SyncStatusPresenter(self.device.status, self.tr, clock=clock)
         self.report = self.checkin = self.notices = self.idle = self.patrol = self.tasks = None
         latest = self.position.latest
@@ -73,7 +74,12 @@ class TerminalContext:
         self.on_change()
 
     def _downlink(self, message: DownlinkMessage) -> None:
-        """Sync thread: hand tasks to the task presenter, and ask the UI to refresh (notices, tasks)."""
+        """Sync thread: hand tasks to the task presenter, and ask the UI to refresh (notices, tasks, categories)."""
+        if message.kind == "taxonomy" and self.report is not None:
+            synced = synced_categories(self.device.store)
+            if synced:
+                self.categories = synced
+                self.report.set_categories(synced)
         if self.tasks is not None:
             self.tasks.on_downlink(message)  # calls on_change itself
         else:

@@ -1,8 +1,10 @@
 """The category list the report screens offer.
 
-The hub does not push its taxonomy to devices yet (protocol/ has no such downlink body), so the apps ship
-a copy of ``hub/org/default_taxonomy.json`` as ``taxonomy.json`` beside this module; a test keeps the copy
-equal to the hub's. A deployment with its own list points ``taxonomy`` in the app config at its file.
+The hub pushes its current list (enabled categories, as its admins edit them) as a ``taxonomy`` downlink
+(``protocol.TaxonomyBody``); the newest one in the inbox wins. Until the first one arrives — a kiosk
+unpacked on a closed network — the apps offer the copy of ``hub/org/default_taxonomy.json`` they ship as
+``taxonomy.json`` beside this module (a test keeps the copy equal to the hub's), or the file that
+``taxonomy`` in the app config names.
 """
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
+
+from protocol import TaxonomyBody
 
 
 @dataclass(frozen=True)
@@ -48,3 +52,26 @@ def _load(path: str | None) -> tuple[CategoryChoice, ...]:
     if not found:
         raise TaxonomyFileError(f"taxonomy file {path or 'bundled'} has no enabled categories")
     return tuple(sorted(found, key=lambda c: (c.kind != "event", c.code)))
+
+
+def from_body(body: TaxonomyBody) -> list[CategoryChoice]:
+    majors = {(m.kind, m.major_code): m.name_zh for m in body.major_classes}
+    found = [CategoryChoice(c.code, c.kind, c.major_code, c.name_zh, c.name_en, majors.get((c.kind, c.major_code), ""),
+                            c.urgent) for c in body.categories]
+    return sorted(found, key=lambda c: (c.kind != "event", c.code))
+
+
+def synced_categories(store) -> list[CategoryChoice] | None:
+    """The newest list the hub has sent this device, or None if none has arrived (or none is readable)."""
+    newest: TaxonomyBody | None = None
+    for entry in store.inbox():
+        if entry.kind != "taxonomy":
+            continue
+        try:
+            body = TaxonomyBody.model_validate(entry.body)
+        except ValueError:
+            continue  # a list this app version cannot read: keep offering the one it has
+        if newest is None or body.published_at > newest.published_at:
+            newest = body
+    return from_body(newest) if newest is not None else None
+

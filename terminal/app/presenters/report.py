@@ -36,10 +36,16 @@ class ReportFlow:
     def __init__(self, device: Device, photos: PhotoTaker, tr: Translator, categories: Sequence[CategoryChoice], *,
                  position: Callable[[], Fix | None], grid_map: GridMap | None = None, require_photo: bool = True):
         self.device, self.photos, self.tr = device, photos, tr
-        self.categories = list(categories)
-        self._by_code = {c.code: c for c in self.categories}
+        self.set_categories(categories)
         self.position, self.grid_map, self.require_photo = position, grid_map, require_photo
         self.reset()
+
+    def set_categories(self, categories: Sequence[CategoryChoice]) -> None:
+        """A new list from the hub; a category already chosen stays chosen only if it is still offered."""
+        self.categories = list(categories)
+        self._by_code = {c.code: c for c in self.categories}
+        if getattr(self, "category", None) is not None and self.category.code not in self._by_code:
+            self.category = None
 
     def reset(self) -> None:
         self.photo: ProcessedPhoto | None = None
