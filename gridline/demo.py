@@ -31,9 +31,9 @@ def register(commands) -> None:
     p.set_defaults(func=run)
 
 
-def _post_json(url: str, body: dict) -> dict:
+def _post_json(url: str, body: dict, token: str) -> dict:
     req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"content-type": "application/json"})
+                                 headers={"content-type": "application/json", "authorization": f"Bearer {token}"})
     with urllib.request.urlopen(req, timeout=10) as resp:
         return json.loads(resp.read())
 
@@ -45,6 +45,29 @@ def case_states(store) -> dict[str, int]:
 
     with store.engine.connect() as conn:
         return dict(conn.execute(sa.select(cases.c.state, sa.func.count()).group_by(cases.c.state)).all())
+
+
+def _demo_admin_session(store, hub_dir: Path) -> str:
+    """Sign-in for the demo: its admin - the community's dispatcher in case trails; random password printed on
+    the first start only - and a session of the demo's own for the notices it sends over the API."""
+    from hub import sample
+    from hub.auth.bootstrap import ensure_demo_admin
+    from hub.auth.operators import OperatorDirectory
+    from hub.org.registry import Person, save_people, write_tx
+
+    community = next(u["code"] for u in sample.load_raw()["hierarchy"] if u["level"] == "community")
+    with write_tx(store.engine) as conn:
+        save_people(conn, [Person("p-demo-dispatcher", "社区调度员（演示）", "dispatcher", community)])
+    directory = OperatorDirectory(store, clock=store.clock)
+    admin, password = ensure_demo_admin(directory, community, person_id="p-demo-dispatcher")
+    reset = f"gridline hub operators passwd {admin.username} --data-dir {hub_dir}"
+    if password:
+        print(f"  sign in   user {admin.username}  password {password}   (shown this once; change it: {reset})",
+              flush=True)
+    else:
+        print(f"  sign in   user {admin.username} (its password was shown on the first start; reset: {reset})",
+              flush=True)
+    return directory.start_session(admin.id, user_agent="gridline demo").token
 
 
 def run(args) -> int:
@@ -75,6 +98,7 @@ def run(args) -> int:
           f"{enrolled} residents newly enrolled in the welfare watch)", flush=True)
     print(f"  hub API   {hub.base_url}/docs   (health: {hub.base_url}/api/health)", flush=True)
     print(f"  broker    {hub.broker_url}   data {data_dir}", flush=True)
+    token = _demo_admin_session(store, settings.data_dir)
 
     stop = threading.Event()
     results: dict = {}
@@ -102,7 +126,7 @@ def run(args) -> int:
     for d in devices:
         body = {"title": "欢迎使用 Gridline", "text": f"{grids[d.grid].name}：演示开始", "grid": d.grid}
         notices.append(_post_json(f"{hub.base_url}/api/devices/{d.id}/messages",
-                                  {"kind": "notice", "body": body, "ttl_s": 3600})["id"])
+                                  {"kind": "notice", "body": body, "ttl_s": 3600}, token)["id"])
 
     started = time.monotonic()
     tty = sys.stdout.isatty()

@@ -10,12 +10,14 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from .api import api_router, open311_router
+from .auth.access_log import AccessLogMiddleware
 from .bridge import MqttBridge
 from .embedded_broker import ManagedBroker
 from .jobs import JobRunner, background_jobs
 from .org.taxonomy import install_taxonomy
 from .settings import HubSettings
 from .store import HubStore, utc_now
+from .web import mount_dashboard
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,8 @@ def create_app(settings: HubSettings | None = None, store: HubStore | None = Non
 
     app = FastAPI(title="Gridline hub", version="0.1.0", lifespan=lifespan,
                   description="Records, photos and presence from Gridline terminals; downlink messages to them.")
+    app.add_middleware(AccessLogMiddleware)  # who viewed/changed what: one row after the response (hub.auth)
     app.include_router(api_router(), prefix="/api")
     app.include_router(open311_router)  # /open311/v2: the GeoReport v2 facade
+    mount_dashboard(app)  # the control-room web dashboard at /app/
     return app

@@ -6,7 +6,10 @@ Threads, and why:
 - one writer thread takes batches, stores each in one transaction, then publishes one receipt
   per device for exactly what was committed and only then PUBACKs the messages (manual ack): a hub
   that dies before its commit leaves them with the broker, which redelivers on reconnect.
-- a maintenance thread expires downlinks and re-sends unconfirmed ones.
+- a maintenance thread expires downlinks and re-sends unconfirmed ones (on one hub worker at a time).
+- after each commit, ``on_commit`` listeners hear which uplink kinds it stored (the jobs' doorbells).
+
+Several workers (``share_group``) split uplinks and device status through MQTT 5 shared subscriptions.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ from protocol import HubStatus, encode, parse_broker_url, topics
 from .ingest import RawMessage, ingest_batch
 from .settings import HubSettings
 from .store import BatchResult, DownlinkRow, HubStore, utc_now
+from .store.locks import ClusterLock
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +81,8 @@ class MqttBridge:
         self._wake_maintenance = threading.Event()
         self._generation = 0
         self._threads: list[threading.Thread] = []
+        self._commit_listeners: list[Callable[[set[str]], None]] = []
+        self._sweep_lock = ClusterLock(store.engine, "downlink-sweep")
         self._client = self._build_client()
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -87,9 +93,15 @@ class MqttBridge:
                              protocol=mqtt.MQTTv5, manual_ack=True)
         if address.username:
             client.username_pw_set(address.username, address.password)
-        if address.tls:
-            client.tls_set()
-        client.will_set(topics.hub_status(), encode(HubStatus(state="offline")), qos=1, retain=True)
+        if address.tls:  # a closed network's own CA (docs/security.md); optional client certificate
+            s = self.settings
+            client.tls_set(ca_certs=s.broker_ca_file and str(s.broker_ca_file),
+                           certfile=s.broker_client_cert and str(s.broker_client_cert),
+                           keyfile=s.broker_client_key and str(s.broker_client_key))
+        if not self.settings.share_group:
+            # One retained hub status for all workers: one dead worker must not tell devices "hub offline"
+            # (they would slow their re-sends) while the others serve, so workers in a group leave no will.
+            client.will_set(topics.hub_status(), encode(HubStatus(state="offline")), qos=1, retain=True)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.max_inflight_messages_set(200)
         client.max_queued_messages_set(0)  # unlimited: receipts/downlinks wait for a reconnect
@@ -103,6 +115,8 @@ class MqttBridge:
     def start(self) -> "MqttBridge":
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self.settings.session_expiry_s
+        if self.settings.share_group:
+            props.SessionExpiryInterval = min(self.settings.session_expiry_s, self.settings.shared_session_expiry_s)
         self._client.connect_async(self._address.host, self._address.port, keepalive=30,
                                    clean_start=False, properties=props)
         self._client.loop_start()
@@ -123,7 +137,7 @@ class MqttBridge:
             if thread.is_alive():
                 self._abandon.set()  # DB still down: unstored messages stay unacked at the broker
                 thread.join(2)
-        if self.connected.is_set():
+        if self.connected.is_set() and not self.settings.share_group:
             info = self._client.publish(topics.hub_status(), encode(HubStatus(state="offline", at=self.clock())),
                                         qos=1, retain=True)
             try:
@@ -133,6 +147,10 @@ class MqttBridge:
         self._client.disconnect()
         self._client.loop_stop()
         self.connected.clear()
+
+    def on_commit(self, listener: Callable[[set[str]], None]) -> None:
+        """``listener(kinds)`` runs on the writer thread after every commit; it must be quick (ring a bell)."""
+        self._commit_listeners.append(listener)
 
     @property
     def queue_depth(self) -> int:
@@ -149,13 +167,14 @@ class MqttBridge:
             return
         self._generation += 1
         self.stats.connects += 1
-        uplinks = topics.all_uplinks_filter()
+        uplinks, status = topics.all_uplinks_filter(), topics.all_device_status_filter()
         if self.settings.share_group:
+            # Status too: each presence change handled (and its downlinks re-sent) by one worker, not all.
             uplinks = topics.shared(uplinks, self.settings.share_group)
+            status = topics.shared(status, self.settings.share_group)
         # Replayed on every connect: a broker that lost our session (restart without persistence)
         # would otherwise leave us connected and deaf.
-        client.subscribe([(uplinks, SubscribeOptions(qos=1)),
-                          (topics.all_device_status_filter(), SubscribeOptions(qos=1))])
+        client.subscribe([(uplinks, SubscribeOptions(qos=1)), (status, SubscribeOptions(qos=1))])
         client.publish(topics.hub_status(), encode(HubStatus(state="online", at=self.clock())), qos=1, retain=True)
         self.connected.set()
         self._wake_maintenance.set()
@@ -210,6 +229,7 @@ class MqttBridge:
             result = self._store_until_committed(batch)
             if result is None:
                 return
+            self._tell_listeners(batch)
             try:
                 self._record_stats(result)
                 self._publish_receipts(result)
@@ -233,6 +253,16 @@ class MqttBridge:
                 if self._abandon.wait(delay):
                     return None
                 delay = min(delay * 2, MAX_DB_BACKOFF_S)
+
+    def _tell_listeners(self, batch: list[_Pending]) -> None:
+        if not self._commit_listeners:
+            return
+        kinds = {p.raw.topic.rpartition("/")[2] for p in batch}  # uplink topics end in their kind
+        for listener in self._commit_listeners:
+            try:
+                listener(kinds)
+            except Exception:  # noqa: BLE001 - a wake-up is an optimisation; the jobs' fallback poll remains
+                log.exception("commit listener failed")
 
     def _record_stats(self, result: BatchResult) -> None:
         s = self.stats
@@ -289,10 +319,13 @@ class MqttBridge:
             if self._stopping.is_set():
                 return
             try:
-                expired = self.store.expire_downlinks()
-                if expired:
-                    log.info("%d downlink(s) expired unconfirmed", expired)
-                if self.connected.is_set():
-                    self.send_downlinks(self.store.downlinks_due(self.settings.downlink_resend_s))
+                with self._sweep_lock.held() as mine:
+                    if not mine:
+                        continue  # another hub worker is sweeping right now
+                    expired = self.store.expire_downlinks()
+                    if expired:
+                        log.info("%d downlink(s) expired unconfirmed", expired)
+                    if self.connected.is_set():
+                        self.send_downlinks(self.store.downlinks_due(self.settings.downlink_resend_s))
             except Exception:  # noqa: BLE001 - DB down: try again next sweep
                 log.exception("downlink maintenance failed")

@@ -31,6 +31,7 @@ def register(subparsers) -> None:
 
     from .org import cli as org_cli; org_cli.register(subparsers)  # noqa: E702 - grids/community commands
     from .auth import cli as auth_cli; auth_cli.register(subparsers)  # noqa: E702 - operator accounts
+    from .devices import cli as devices_cli; devices_cli.register(subparsers)  # noqa: E702 - device identity
 
 
 def _settings(args):

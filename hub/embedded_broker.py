@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -38,11 +39,46 @@ def wait_for_port(host: str, port: int, timeout: float = 10.0) -> None:
     raise RuntimeError(f"broker did not listen on {host}:{port} within {timeout}s")
 
 
-def mosquitto_config(port: int, data_dir: Path, host: str = "127.0.0.1", extra: str = "") -> str:
+@dataclass(frozen=True)
+class BrokerAuth:
+    """Per-device accounts: the files the hub writes (hub/devices/broker_sync.py); anonymous refused."""
+
+    password_file: Path
+    acl_file: Path
+
+
+@dataclass(frozen=True)
+class BrokerTls:
+    """A TLS listener next to the plain one (``mqtts://``); ``cafile`` also checks client certificates
+    when ``require_certificate``."""
+
+    certfile: Path
+    keyfile: Path
+    cafile: Path | None = None
+    port: int | None = None
+    require_certificate: bool = False
+
+
+def _listener_options(auth: BrokerAuth | None) -> list[str]:
+    # client id := account name, so a device cannot take over (and read) another device's session.
+    return ["use_username_as_clientid true"] if auth else []
+
+
+def mosquitto_config(port: int, data_dir: Path, host: str = "127.0.0.1", extra: str = "", *,
+                     auth: BrokerAuth | None = None, tls: BrokerTls | None = None, tls_port: int | None = None) -> str:
+    lines = [f"listener {port} {host}", *_listener_options(auth)]
+    if tls is not None:
+        lines += [f"listener {tls_port} {host}", f"certfile {tls.certfile}", f"keyfile {tls.keyfile}",
+                  *([f"cafile {tls.cafile}"] if tls.cafile else []),
+                  f"require_certificate {'true' if tls.require_certificate else 'false'}",
+                  *_listener_options(auth)]
+    if auth is not None:
+        lines += ["allow_anonymous false", f"password_file {auth.password_file}", f"acl_file {auth.acl_file}"]
+    else:
+        lines.append("allow_anonymous true")
     return "\n".join(
         [
-            f"listener {port} {host}",
-            "allow_anonymous true",
+            *lines,
             "persistence true",
             f"persistence_location {data_dir}/",
             "autosave_interval 5",
@@ -87,7 +123,8 @@ class ManagedBroker:
     """Start, stop, restart or kill a loopback broker owned by this process."""
 
     def __init__(self, data_dir: Path | str, port: int | None = None, engine: str = "auto",
-                 host: str = "127.0.0.1", extra_config: str = ""):
+                 host: str = "127.0.0.1", extra_config: str = "", auth: BrokerAuth | None = None,
+                 tls: BrokerTls | None = None):
         if engine == "auto":
             engine = "mosquitto" if shutil.which("mosquitto") else "iotcore"
         if engine not in ("mosquitto", "iotcore"):
@@ -97,12 +134,31 @@ class ManagedBroker:
         self.port = port or free_port(host)
         self.data_dir = Path(data_dir)
         self.extra_config = extra_config
+        if (auth or tls) and engine != "mosquitto":
+            raise ValueError("accounts, ACLs and TLS need the mosquitto engine")
+        self.auth, self.tls = auth, tls
+        self.tls_port = (tls.port or free_port(host)) if tls else None
         self._process: subprocess.Popen | None = None
         self._iotcore = None
 
     @property
     def url(self) -> str:
         return f"mqtt://{self.host}:{self.port}"
+
+    @property
+    def tls_url(self) -> str:
+        if self.tls_port is None:
+            raise RuntimeError("this broker has no TLS listener")
+        return f"mqtts://{self.host}:{self.tls_port}"
+
+    @property
+    def pid_file(self) -> Path:
+        """Written at start, for whoever reloads the broker's accounts (``broker_reload_pid_file``)."""
+        return self.data_dir / "mosquitto.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "mosquitto.log"
 
     @property
     def running(self) -> bool:
@@ -114,11 +170,15 @@ class ManagedBroker:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.engine == "mosquitto":
             conf = self.data_dir / "mosquitto.conf"
-            conf.write_text(mosquitto_config(self.port, self.data_dir.resolve(), self.host, self.extra_config))
+            conf.write_text(mosquitto_config(self.port, self.data_dir.resolve(), self.host, self.extra_config,
+                                             auth=self.auth, tls=self.tls, tls_port=self.tls_port))
             self._process = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL,
                                              stderr=subprocess.PIPE)
+            self.pid_file.write_text(f"{self._process.pid}\n")
             try:
                 wait_for_port(self.host, self.port)
+                if self.tls_port:
+                    wait_for_port(self.host, self.tls_port)
             except RuntimeError:
                 err = self._process.stderr.read().decode() if self._process.poll() is not None else ""
                 self.stop()
@@ -147,6 +207,13 @@ class ManagedBroker:
             if self._process.stderr:
                 self._process.stderr.close()
             self._process = None
+
+    def reload(self) -> None:
+        """SIGHUP: Mosquitto re-reads its password and ACL files and drops clients that no longer
+        authenticate, without a restart."""
+        if self._process is None or self._process.poll() is not None:
+            raise RuntimeError("broker is not running")
+        self._process.send_signal(signal.SIGHUP)
 
     def kill(self) -> None:
         """SIGKILL, as a crash or power cut would (Mosquitto keeps what it autosaved)."""

@@ -26,6 +26,7 @@ from .cases.dispatch import Dispatcher
 from .cases.escalation import EscalationSweep
 from .cases.intake import CaseIntake
 from .cases.service import CaseService
+from .devices.jobs import device_identity_jobs
 from .settings import HubSettings
 from .store import HubStore
 from .store.locks import ClusterLock
@@ -77,6 +78,7 @@ def background_jobs(settings: HubSettings, store: HubStore, bridge: MqttBridge |
         Job("escalation", partial(sweep.run_forever, interval_s=settings.escalation_sweep_s,
                                   lock=lock("escalation-sweep"), on_work=ring_dispatch), sweep),
         Job("welfare", partial(welfare.run_forever, lock=lock("welfare-watch"), on_work=ring_dispatch), welfare),
+        *device_identity_jobs(settings, store, clock),  # broker accounts sync, spoofing flags (hub/devices)
     ]
 
 

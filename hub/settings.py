@@ -24,6 +24,9 @@ class HubSettings(BaseSettings):
     client_id: str = Field(default="gridline-hub", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     share_group: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]+$",
                                     description="MQTT 5 $share group so several hub workers split uplinks")
+    shared_session_expiry_s: int = Field(default=30, ge=0, description="session expiry for a worker in a share "
+                                         "group: brokers queue a dead member's share of uplinks until its session "
+                                         "expires, so keep it short (devices re-send what got no receipt)")
     batch_max: int = Field(default=500, ge=1, le=5000)
     batch_wait_ms: int = Field(default=20, ge=0, le=5000)
     downlink_resend_s: float = Field(default=30.0, gt=0)
@@ -35,13 +38,37 @@ class HubSettings(BaseSettings):
     # -- dispatch and escalation (hub/cases/dispatch.py, escalation.py) --
     auto_dispatch: bool = Field(default=True, description="智能派单: file and dispatch confidently routed reports to "
                                 "the grid leader without an operator")
-    case_poll_interval_s: float = Field(default=0.05, gt=0, le=60, description="how often case intake and the "
-                                        "dispatcher look for new reports / case changes (report → task latency)")
+    job_fallback_poll_s: float = Field(default=0.5, gt=0, le=60, description="case intake, device actions and "
+                                       "the dispatcher are woken at once by this worker's commits; this poll "
+                                       "catches work committed by the HTTP API or other hub workers")
     task_accept_window_s: float = Field(default=1800.0, gt=0, description="a dispatched task not accepted within "
                                         "this is re-sent once, and after as long again escalated")
     overdue_escalation_every_s: float = Field(default=4 * 3600.0, gt=0, description="an overdue case escalates "
                                               "one more level each time this passes without it being closed")
     escalation_sweep_s: float = Field(default=30.0, gt=0, le=3600, description="unaccepted/overdue sweep period")
+    # -- control-room dashboard (hub/web) --
+    map_tile_url: str = Field(default="", max_length=500, description="base-map tile URL template "
+                              "({z}/{x}/{y}, optional {s}); empty = plain background, no tiles (closed networks)")
+    map_tile_crs: Literal["wgs84", "gcj02"] = Field(default="wgs84", description="datum of the base map: gcj02 "
+                                                    "for Chinese maps (AutoNavi/Tencent); positions are shifted "
+                                                    "from WGS-84 for display")
+    map_tile_attribution: str = Field(default="", max_length=200)
+
+    # -- device identity and broker security (hub/devices, docs/security.md) --
+    broker_ca_file: Path | None = Field(default=None, description="CA bundle that signed the broker's certificate "
+                                        "(mqtts://); unset = the system's CAs")
+    broker_client_cert: Path | None = Field(default=None, description="client certificate for the broker (PEM)")
+    broker_client_key: Path | None = Field(default=None, description="its private key (PEM)")
+    broker_auth_dir: Path | None = Field(default=None, description="the hub writes Mosquitto's password file "
+                                         "'passwd' and 'acl' here and keeps them current; unset = not managed")
+    broker_reload_pid_file: Path | None = Field(default=None, description="SIGHUP this pid after writing them")
+    broker_reload_command: str = Field(default="", description="or run this, e.g. 'systemctl reload mosquitto'")
+    broker_auth_sync_s: float = Field(default=5.0, gt=0, le=30, description="longest delay before a revocation "
+                                      "reaches the broker")
+    device_broker_url: str = Field(default="", description="broker URL handed to enrolled devices; empty = "
+                                   "broker_url without credentials")
+    enroll_code_ttl_s: float = Field(default=24 * 3600.0, gt=0, description="how long an enrolment code works")
+    enroll_attempts_per_min: int = Field(default=10, ge=1, description="enrolment tries per client address")
 
     @model_validator(mode="after")
     def _defaults_and_safety(self) -> "HubSettings":

@@ -31,6 +31,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           "grid polygons; devices patrol polygon i %% n")
     sim.set_defaults(func=simulate_command)
     register_run(subparsers)
+    register_enroll(subparsers)
+
+
+def register_enroll(subparsers: argparse._SubParsersAction) -> None:
+    enroll = subparsers.add_parser(
+        "enroll", help="exchange a one-time enrolment code for this device's own broker credentials",
+        description="POST the code (as printed by 'gridline hub devices add', or the text of its QR) to the hub and "
+                    "store the device's broker account in DATA_DIR/credentials.json, readable only by this user. "
+                    "The device then connects with it (terminal run / Device pick it up from DATA_DIR).")
+    enroll.add_argument("--hub", help="hub address, http://host:port (optional when the QR text carries it)")
+    enroll.add_argument("--code", required=True, help="XXXX-XXXX-XXXX, or the QR text gridline://enroll?...")
+    enroll.add_argument("--data-dir", type=Path, required=True, help="the device's data dir (its config's data_dir)")
+    enroll.set_defaults(func=enroll_command)
+
+
+def enroll_command(args: argparse.Namespace) -> int:
+    from .enroll import EnrollError, enroll, parse_enrolment
+
+    try:
+        code, hub_from_qr = parse_enrolment(args.code)
+        hub = args.hub or hub_from_qr
+        if not hub:
+            raise EnrollError("give --hub http://host:port")
+        credentials = enroll(hub, code, args.data_dir)
+    except EnrollError as exc:
+        print(f"gridline terminal enroll: {exc}")
+        return 2
+    print(f"enrolled as {credentials.device_id}; broker {credentials.broker_url}; "
+          f"credentials in {args.data_dir / 'credentials.json'} (mode 600)")
+    return 0
 
 
 def register_run(subparsers: argparse._SubParsersAction) -> None:

@@ -21,7 +21,8 @@ from protocol import (
 )
 
 from .clock import Clock, utc_now
-from .link import Backoff, SyncLink
+from .enroll import DeviceCredentials, load_credentials
+from .link import Backoff, SyncLink, TlsFiles
 from .photos import DEFAULT_CHUNK_BYTES
 from .residents import resident_key
 from .store import InboxEntry, TerminalStore
@@ -37,14 +38,24 @@ class Device:
                  on_downlink: Callable[[DownlinkMessage], None] | None = None,
                  chunk_size: int = DEFAULT_CHUNK_BYTES, window: int = 100, chunk_window: int = 8,
                  ack_timeout: float = 30.0, heartbeat_interval: float = 60.0, keepalive: int = 30,
-                 backoff: Backoff | None = None):
+                 backoff: Backoff | None = None, credentials: DeviceCredentials | None = None,
+                 tls: TlsFiles | None = None):
         self.device_id = device_id
         self.data_dir = Path(data_dir)
+        # An enrolled device speaks with its own account (``gridline terminal enroll``); broker_url "" = the
+        # one the hub gave at enrolment.
+        credentials = credentials or load_credentials(self.data_dir)
+        if credentials is not None and credentials.device_id != device_id:
+            raise ValueError(f"{self.data_dir} is enrolled as {credentials.device_id}, not {device_id}")
+        if credentials is not None:
+            broker_url = broker_url or credentials.broker_url
+            tls = tls or TlsFiles(ca_file=credentials.ca_file)
         self.deployment_key = deployment_key
         self.store = TerminalStore(self.data_dir / "terminal.db", device_id, clock=clock,
                                    photos_dir=self.data_dir / "photos", chunk_size=chunk_size)
         self.link = SyncLink(device_id, broker_url, app_version=app_version, keepalive=keepalive, clock=clock,
-                             backoff=backoff)
+                             backoff=backoff, tls=tls, username=credentials and credentials.username,
+                             password=credentials and credentials.password)
         self.engine = SyncEngine(self.store, self.link, window=window, chunk_window=chunk_window,
                                  ack_timeout=ack_timeout, heartbeat_interval=heartbeat_interval,
                                  app_version=app_version, on_downlink=on_downlink)

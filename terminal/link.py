@@ -30,6 +30,16 @@ AUTH_FAILURES = {134: "bad user name or password", 135: "not authorized", 138: "
                  140: "bad authentication method"}
 
 
+@dataclass(frozen=True)
+class TlsFiles:
+    """For ``mqtts://``: the CA that signed the broker's certificate (a closed network's own; None = the
+    system's CAs) and an optional client certificate."""
+
+    ca_file: str | None = None
+    certfile: str | None = None
+    keyfile: str | None = None
+
+
 @dataclass
 class LinkCallbacks:
     on_connected: Callable[[bool], None] = lambda session_present: None
@@ -58,9 +68,14 @@ class Backoff:
 class SyncLink:
     def __init__(self, device_id: str, broker_url: str, *, app_version: str = "", keepalive: int = 30,
                  session_expiry_s: int = 7 * 24 * 3600, backoff: Backoff | None = None,
-                 subscriptions: list[str] | None = None, clock: Clock = utc_now, client_id: str | None = None):
+                 subscriptions: list[str] | None = None, clock: Clock = utc_now, client_id: str | None = None,
+                 username: str | None = None, password: str | None = None, tls: TlsFiles | None = None):
         self.device_id = device_id
         self.address = parse_broker_url(broker_url)
+        # Enrolled credentials (terminal/enroll.py) take precedence over any user:pass in the URL.
+        self.username = username or self.address.username
+        self.password = password if username else self.address.password
+        self.tls = tls or TlsFiles()
         self.app_version = app_version
         self.keepalive = keepalive
         self.session_expiry_s = session_expiry_s
@@ -80,10 +95,10 @@ class SyncLink:
 
     def _make_client(self, client_id: str) -> mqtt.Client:
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-        if self.address.username:
-            client.username_pw_set(self.address.username, self.address.password)
+        if self.username:
+            client.username_pw_set(self.username, self.password)
         if self.address.tls:
-            client.tls_set()
+            client.tls_set(ca_certs=self.tls.ca_file, certfile=self.tls.certfile, keyfile=self.tls.keyfile)
         offline = DeviceStatus(device_id=self.device_id, state="offline", app_version=self.app_version or None)
         client.will_set(topics.device_status(self.device_id), encode(offline), qos=1, retain=True)
         client.on_connect = self._on_connect

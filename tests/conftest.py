@@ -77,3 +77,33 @@ def pg_url():
     url, drop = _fresh_pg_database()
     yield url
     drop()
+
+
+# -- signed-in API clients (the hub API needs an operator session for everything but health and login) ------
+OPERATOR_PASSWORD = "Gridline-test-2024!"
+SAMPLE_COMMUNITY = "440402004005"  # 福石社区 of hub/sample; its city 440400 is the top of the sample hierarchy
+
+
+@pytest.fixture
+def sign_in():
+    """``sign_in(client, store, role=..., scope=..., person=...) -> token``: create an operator in ``store``
+    (the hierarchy must be loaded) and sign ``client`` (a TestClient or httpx.Client) in through
+    ``POST /api/auth/login``. The client then sends the session as ``Authorization: Bearer`` on every call;
+    the returned token lets a test act as several operators on one client (pass it as a header)."""
+    from hub.auth.operators import OperatorDirectory
+
+    made = iter(range(1_000_000))
+
+    def sign(client, store, *, role: str = "dispatcher", scope: str = SAMPLE_COMMUNITY, person: str | None = None,
+             username: str | None = None, set_default: bool = True) -> str:
+        username = username or f"{role}-{next(made)}"
+        OperatorDirectory(store, clock=store.clock).create(username, OPERATOR_PASSWORD, role=role, scope_code=scope,
+                                                           person_id=person)
+        response = client.post("/api/auth/login", json={"username": username, "password": OPERATOR_PASSWORD})
+        assert response.status_code == 200, response.text
+        token = response.json()["token"]
+        if set_default:
+            client.headers["Authorization"] = f"Bearer {token}"
+        return token
+
+    return sign

@@ -1,16 +1,33 @@
-"""The hub's HTTP API, one module per resource."""
-from fastapi import APIRouter
+"""The hub's HTTP API, one module per resource.
 
-from ..open311 import router as open311_router  # mounted by app.py at /open311/v2
-from . import auth, cases, dead_letters, devices, health, kpis, messages, photos, records
-from . import welfare
+Sign-in is applied once, here: every router in ``SIGNED_IN`` sits behind ``current_operator`` (401 without
+a live session), and the routes add role checks (viewers read only; admin-only resources) and scope
+checks (an operator sees their unit's subtree; anything else is 404). Only health and the sign-in route
+itself are public. A new module goes into ``SIGNED_IN`` - tests/hub/test_api_access.py walks the OpenAPI
+schema, so a route added anywhere else without a reason fails it.
+"""
+from fastapi import APIRouter, Depends
+
+from ..auth.http import current_operator
+from ..open311 import router as open311_router  # mounted by app.py at /open311/v2 (public reads, keyed POST)
+from . import access_log, api_keys, auth, cases, dead_letters, devices, health, kpis, messages, operators, photos
+from . import records, welfare
+from . import live, map  # noqa: A004 - control-room dashboard (the module is the map API)
+from . import device_admin, enroll  # device identity: admin routes (signed in), enrolment (public, code-gated)
+
+SIGNED_IN = (auth.router, devices.router, messages.router, records.router, photos.router, dead_letters.router,
+             cases.router, kpis.router, welfare.router, operators.router, api_keys.router, access_log.router)
+SIGNED_IN += (device_admin.router,)
+SIGNED_IN += (live.router, map.router)  # control-room dashboard: live stream (SSE) + feed, map layers
 
 
 def api_router() -> APIRouter:
-    # Auth (a later issue) goes here: APIRouter(dependencies=[Depends(require_operator)]) for
-    # everything but health.
     router = APIRouter()
-    for module in (health, auth, devices, messages, records, photos, dead_letters, cases, kpis):
-        router.include_router(module.router)
-    router.include_router(welfare.router)
+    router.include_router(health.router)
+    router.include_router(auth.public_router)  # POST /auth/login
+    router.include_router(enroll.router)  # POST /enroll: a device's one-time code is its proof; rate-limited
+    signed_in = APIRouter(dependencies=[Depends(current_operator)])
+    for module_router in SIGNED_IN:
+        signed_in.include_router(module_router)
+    router.include_router(signed_in)
     return router

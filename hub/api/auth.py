@@ -6,9 +6,11 @@ from datetime import datetime
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
+from ..auth.access_log import note_access
 from ..auth.http import COOKIE, DirectoryDep, OperatorDep, session_token
 from ..auth.operators import AuthError, Operator
 
+public_router = APIRouter(prefix="/auth", tags=["auth"])  # sign-in itself: the only public route besides health
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
@@ -37,8 +39,9 @@ class SessionOut(BaseModel):
     operator: OperatorOut
 
 
-@router.post("/login", response_model=SessionOut)
+@public_router.post("/login", response_model=SessionOut)
 def login(body: SignIn, request: Request, response: Response, directory: DirectoryDep) -> SessionOut:
+    note_access(request, username=body.username)  # failed attempts are audited too, by the name tried
     try:
         session = directory.sign_in(body.username, body.password, user_agent=request.headers.get("user-agent", ""))
     except AuthError as exc:
@@ -46,6 +49,7 @@ def login(body: SignIn, request: Request, response: Response, directory: Directo
             if exc.retry_after else None
         raise HTTPException(429 if exc.code == "locked" else 401, {"code": exc.code, "message": str(exc)},
                             headers=headers) from None
+    request.state.operator = session.operator  # the audit row names who signed in
     max_age = int((session.expires_at - directory.clock()).total_seconds())
     response.set_cookie(COOKIE, session.token, max_age=max_age, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https", path="/")

@@ -2,8 +2,9 @@
 trail, what an actor may do next, and the transitions themselves (CaseService does the work; dispatch of
 tasks to devices follows from the case events it writes).
 
-Until sign-in exists (a later issue) the acting person is an explicit ``actor`` id, checked against
-``people`` in :func:`acting_person` - the one place the signed-in user will replace it.
+Who acts is the signed-in operator's linked person (:func:`acting_person`): the audit trail names a person
+id, as device actions do. Lists are limited to the operator's subtree; a case outside it is 404. Viewers
+read only. Reads of one case (detail, trail) are written to the access log.
 """
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ from typing import Annotated, Any, Literal
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
+from ..auth.access_log import PERSONAL_READ
+from ..auth.http import ActingOperatorDep, OperatorDep, ScopeDep, acting_person_id
+from ..auth.operators import Operator
+from ..auth.scope import OperatorScope
 from ..cases import CaseConflict, CaseService, IllegalTransition, states
 from ..cases.kpis import in_unit
 from ..org.calendar import WorkCalendar
@@ -51,20 +56,12 @@ def _person(store, person_id: str) -> Person | None:
     return Person(**row._mapping) if row else None
 
 
-def acting_person(store, actor: str) -> Person:
-    """Who is acting. THE place where sign-in (a later issue) replaces the explicit ``actor`` id."""
-    person = _person(store, actor)
-    if person is None:
-        raise _refusal(422, "unknown_actor", f"未知人员 {actor}", f"unknown person {actor!r}")
+def acting_person(store, operator: Operator) -> Person:
+    """The person the signed-in operator acts as (403 when an admin has not linked one)."""
+    person = _person(store, acting_person_id(operator))
+    if person is None:  # the foreign key keeps this from happening; say so clearly if it ever does
+        raise _refusal(403, "no_person", "账号关联的人员不存在", f"linked person {operator.person_id!r} not found")
     return person
-
-
-def actor_from_query(store: StoreDep, actor: Annotated[str, Query(description="acting person's id")]) -> Person:
-    return acting_person(store, actor)
-
-
-def actor_from_body(store: StoreDep, body: TransitionIn) -> Person:
-    return acting_person(store, body.actor)
 
 
 def get_case_service(request: Request, store: StoreDep) -> CaseService:
@@ -74,8 +71,6 @@ def get_case_service(request: Request, store: StoreDep) -> CaseService:
 
 
 CaseServiceDep = Annotated[CaseService, Depends(get_case_service)]
-QueryActor = Annotated[Person, Depends(actor_from_query)]
-BodyActor = Annotated[Person, Depends(actor_from_body)]
 
 
 # -- reads --------------------------------------------------------------------------------------------
@@ -86,9 +81,10 @@ def _overdue(now: datetime):
 def find_cases(engine, *, now: datetime, state: list[str] | None = None, level: list[str] | None = None,
                unit: str | None = None, category: str | None = None, assignee: str | None = None,
                overdue: bool | None = None, flagged: bool | None = None, order: str = "newest",
-               offset: int = 0, limit: int = 50) -> tuple[list[Mapping[str, Any]], int]:
-    """Case rows (as mappings, so columns added later come along) matching every given filter, and the total."""
-    where = []
+               offset: int = 0, limit: int = 50, within=None) -> tuple[list[Mapping[str, Any]], int]:
+    """Case rows (as mappings, so columns added later come along) matching every given filter, and the total.
+    ``within``: a further SQL condition, e.g. the operator's scope (``OperatorScope.case_condition()``)."""
+    where = [] if within is None else [within]
     if state:
         where.append(cases.c.state.in_(state))
     if level:
@@ -152,11 +148,12 @@ def case_out(m: Mapping[str, Any], *, now: datetime, calendar: WorkCalendar, ref
         escalation=_escalation(m, events))
 
 
-def _detail(store, service: CaseService, case_id: str) -> CaseOut:
+def _detail(store, service: CaseService, case_id: str, scope: OperatorScope) -> CaseOut:
     with store.engine.connect() as conn:
         row = conn.execute(sa.select(cases).where(cases.c.id == case_id)).first()
     if row is None:
         raise HTTPException(404, f"no case {case_id}")
+    scope.require_case(row)
     m = dict(row._mapping)
     refs = _people_refs(store, {m["assignee"]} - {None})
     return case_out(m, now=service.clock(), calendar=service.calendar, refs=refs, events=service.events(case_id))
@@ -166,6 +163,7 @@ def _detail(store, service: CaseService, case_id: str) -> CaseOut:
 def list_cases(
     store: StoreDep,
     service: CaseServiceDep,
+    scope: ScopeDep,
     state: Annotated[list[Literal[CASE_STATES]] | None, Query()] = None,
     level: Annotated[list[Literal[CASE_LEVELS]] | None, Query()] = None,
     unit: Annotated[str | None, Query(description="grid / community / street / ... code: its whole subtree")] = None,
@@ -177,26 +175,34 @@ def list_cases(
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> CasePage:
-    """Cases matching all filters; repeat ``state`` / ``level`` for several values."""
+    """Cases in your subtree matching all filters; repeat ``state`` / ``level`` for several values."""
     now = service.clock()
     rows, total = find_cases(store.engine, now=now, state=state, level=level, unit=unit, category=category,
                              assignee=assignee, overdue=overdue, flagged=flagged, order=order, offset=offset,
-                             limit=limit)
+                             limit=limit, within=scope.case_condition())
     refs = _people_refs(store, {r["assignee"] for r in rows} - {None})
     items = [case_out(r, now=now, calendar=service.calendar, refs=refs) for r in rows]
     return CasePage(items=items, total=total, offset=offset, limit=limit)
 
 
-@router.get("/{case_id}", response_model=CaseOut, responses={404: {"description": "no such case"}})
-def get_case(case_id: str, store: StoreDep, service: CaseServiceDep) -> CaseOut:
-    return _detail(store, service, case_id)
-
-
-@router.get("/{case_id}/events", response_model=list[CaseEventOut])
-def case_events_trail(case_id: str, service: CaseServiceDep) -> list[CaseEventOut]:
-    """The append-only audit trail, in order (rejected device actions included, marked ``rejected``)."""
-    if service.get(case_id) is None:
+def _case_in_scope(service: CaseService, case_id: str, scope: OperatorScope):
+    case = service.get(case_id)
+    if case is None:
         raise HTTPException(404, f"no case {case_id}")
+    scope.require_case(case)
+    return case
+
+
+@router.get("/{case_id}", response_model=CaseOut, openapi_extra=PERSONAL_READ,
+            responses={404: {"description": "no such case (or outside your scope)"}})
+def get_case(case_id: str, store: StoreDep, service: CaseServiceDep, scope: ScopeDep) -> CaseOut:
+    return _detail(store, service, case_id, scope)
+
+
+@router.get("/{case_id}/events", response_model=list[CaseEventOut], openapi_extra=PERSONAL_READ)
+def case_events_trail(case_id: str, service: CaseServiceDep, scope: ScopeDep) -> list[CaseEventOut]:
+    """The append-only audit trail, in order (rejected device actions included, marked ``rejected``)."""
+    _case_in_scope(service, case_id, scope)
     return [CaseEventOut(**{k: v for k, v in asdict(e).items() if k in CaseEventOut.model_fields})
             for e in service.events(case_id)]
 
@@ -213,11 +219,14 @@ def _needs(transition: str) -> list[str]:
 
 
 @router.get("/{case_id}/allowed", response_model=AllowedOut)
-def allowed_transitions(case_id: str, actor: QueryActor, service: CaseServiceDep) -> AllowedOut:
-    """What ``actor`` may do to the case now, by state, role and assignment (reason/evidence still needed)."""
-    case = service.get(case_id)
-    if case is None:
-        raise HTTPException(404, f"no case {case_id}")
+def allowed_transitions(case_id: str, operator: OperatorDep, store: StoreDep, service: CaseServiceDep,
+                        scope: ScopeDep) -> AllowedOut:
+    """What you may do to the case now, by state, your person's role and assignment (reason/evidence still
+    needed). A viewer may do nothing; an account with no linked person gets 403 saying so."""
+    case = _case_in_scope(service, case_id, scope)
+    if operator.role == "viewer":
+        return AllowedOut(case_id=case.id, state=case.state, version=case.version, actor=None, transitions=[])
+    actor = acting_person(store, operator)
     ctx = states.Context(actor=actor.id, role=actor.role)
     options = [AllowedTransition(transition=t, zh=states.TRANSITIONS[t].zh, needs=_needs(t))
                for t in states.allowed(case.machine_state, ctx)]
@@ -229,11 +238,11 @@ def allowed_transitions(case_id: str, actor: QueryActor, service: CaseServiceDep
     404: {"description": "no such case"},
     409: {"description": "the case changed since expected_version"},
     422: {"model": IllegalTransitionOut, "description": "refused by the rules: detail = {code, zh, en}"}})
-def post_transition(case_id: str, body: TransitionIn, actor: BodyActor, store: StoreDep,
-                    service: CaseServiceDep) -> CaseOut:
-    """Apply one transition as ``actor``; the updated case comes back (its ``version`` went up by one)."""
-    if service.get(case_id) is None:
-        raise HTTPException(404, f"no case {case_id}")
+def post_transition(case_id: str, body: TransitionIn, operator: ActingOperatorDep, store: StoreDep,
+                    service: CaseServiceDep, scope: ScopeDep) -> CaseOut:
+    """Apply one transition as your linked person; the updated case comes back (its ``version`` went up by one)."""
+    _case_in_scope(service, case_id, scope)
+    actor = acting_person(store, operator)
     position = (body.position.lat, body.position.lon, body.position.accuracy_m) if body.position else None
     try:
         service.transition(case_id, body.transition, actor.id, assignee=body.assignee, reason=body.reason,
@@ -243,4 +252,4 @@ def post_transition(case_id: str, body: TransitionIn, actor: BodyActor, store: S
         raise _refusal(422, refused.code, refused.zh, refused.en) from None
     except CaseConflict as conflict:
         raise _refusal(409, "version_conflict", "案件已被他人更新，请刷新后重试", str(conflict)) from None
-    return _detail(store, service, case_id)
+    return _detail(store, service, case_id, scope)

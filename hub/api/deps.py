@@ -1,5 +1,6 @@
-"""Typed FastAPI dependencies. Authentication (a later issue) plugs in here as one more dependency
-applied to the API router in ``hub/api/__init__.py``."""
+"""Typed FastAPI dependencies for the store and the bridge. Who is calling and what they may see come from
+:mod:`hub.auth.http` (``OperatorDep``, ``ActingOperatorDep``, ``AdminDep``, ``ScopeDep``); sign-in itself is
+applied once to the API router in ``hub/api/__init__.py``."""
 from __future__ import annotations
 
 from typing import Annotated

@@ -1,5 +1,6 @@
 """Evaluation KPIs (考核指标) as JSON or as a CSV that Excel opens with its Chinese headers intact.
-Definitions (and their denominators) are in :mod:`hub.cases.kpis`."""
+Definitions (and their denominators) are in :mod:`hub.cases.kpis`. Figures cover the operator's subtree
+only: no ``unit`` = the whole scope, a unit above the scope is narrowed to it, another community's is 404."""
 from __future__ import annotations
 
 import csv
@@ -11,6 +12,8 @@ from fastapi.responses import Response
 from pydantic import AwareDatetime
 
 from ..cases.kpis import GROUPINGS, KpiError, KpiReport, KpiRow, compute_kpis
+from ..auth.http import ScopeDep
+from ..auth.scope import OperatorScope
 from .deps import StoreDep
 from .schemas import KpiReportOut, KpiRowOut
 
@@ -67,7 +70,8 @@ def _csv(report: KpiReport) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def _report(store, start, end, group_by, unit, category) -> KpiReport:
+def _report(store, scope: OperatorScope, start, end, group_by, unit, category) -> KpiReport:
+    unit = scope.narrow(unit)  # the top unit's operators keep "no unit" = everything, unplaced cases included
     try:
         return compute_kpis(store, start=start, end=end, group_by=group_by, unit=unit, category=category,
                             clock=store.clock)
@@ -83,13 +87,13 @@ Category = Annotated[str | None, Query(description="only this category code")]
 
 @router.get("/kpis", response_model=KpiReportOut,
             responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with ?format=csv"}})
-def kpis(store: StoreDep, start: Start, end: End, group_by: GroupBy = "grid", unit: Unit = None,
+def kpis(store: StoreDep, scope: ScopeDep, start: Start, end: End, group_by: GroupBy = "grid", unit: Unit = None,
          category: Category = None, format: Literal["json", "csv"] = "json"):
     """KPIs per grid / community / street / district / city or per category for [from, to).
 
     结案率 and 按期结案率 are shares of the cases *filed* in the period; 返工率 is the share of those closed
     by the end that were reworked at least once. Full definitions: ``hub.cases.kpis``."""
-    report = _report(store, start, end, group_by, unit, category)
+    report = _report(store, scope, start, end, group_by, unit, category)
     if format == "csv":
         return _csv(report)
     return KpiReportOut(group_by=report.group_by, start=report.start, end=report.end, now=report.now,
@@ -98,7 +102,7 @@ def kpis(store: StoreDep, start: Start, end: End, group_by: GroupBy = "grid", un
 
 
 @router.get("/kpis.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
-def kpis_csv(store: StoreDep, start: Start, end: End, group_by: GroupBy = "grid", unit: Unit = None,
+def kpis_csv(store: StoreDep, scope: ScopeDep, start: Start, end: End, group_by: GroupBy = "grid", unit: Unit = None,
              category: Category = None) -> Response:
     """The same KPIs as a UTF-8 (BOM) CSV download for Excel."""
-    return _csv(_report(store, start, end, group_by, unit, category))
+    return _csv(_report(store, scope, start, end, group_by, unit, category))

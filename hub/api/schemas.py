@@ -27,6 +27,9 @@ class DeviceOut(BaseModel):
     app_version: str | None
     clock_skew_ms: int | None
     first_seen: datetime
+    # device identity (hub/devices): pending | active | revoked, null = never registered; open spoofing flag
+    identity: str | None = None
+    flagged: str | None = Field(default=None, description="why it is flagged, e.g. device_mismatch; null = not")
 
 
 class RecordOut(BaseModel):
@@ -128,12 +131,11 @@ class PositionIn(BaseModel):
 
 
 class TransitionIn(BaseModel):
-    """One step of the closed loop, made from the dashboard. ``actor`` is a person id (until sign-in exists)."""
+    """One step of the closed loop, made from the dashboard by the signed-in operator's linked person."""
 
     model_config = ConfigDict(extra="forbid")
     transition: str = Field(examples=["dispatch"], description="file, not_file, dispatch, reassign, accept, "
                             "arrive, return, resolve, verify, rework, close, suspend, resume")
-    actor: str = Field(examples=["d1"], description="the acting person's id; replaced by the signed-in user later")
     assignee: str | None = Field(default=None, description="dispatch / reassign: the field worker's person id")
     reason: str = Field(default="", max_length=1000,
                         description="needed by not_file, return, rework, suspend, reassign")
@@ -234,7 +236,7 @@ class AllowedOut(BaseModel):
     case_id: str
     state: str
     version: int
-    actor: PersonRef
+    actor: PersonRef | None = Field(description="the person you act as; null for a viewer without one")
     transitions: list[AllowedTransition]
 
 

@@ -1,7 +1,9 @@
 """Welfare watch (1+1+N 独居老人关爱): enrol residents by pseudonymous key, pause/resume, and see each
 day's check status and a resident's history. Residents appear only as resident_key + a staff label.
 
-Until sign-in exists the acting person is an explicit ``actor`` person id (staff roles only).
+The acting person is the signed-in operator's linked person (staff roles only; the registry checks the role).
+Everything is limited to the operator's subtree by the enrolment's grid, and every read is audited
+(who looked at which resident's days).
 """
 from __future__ import annotations
 
@@ -23,6 +25,9 @@ from ..welfare.enrolment import (
 )
 from ..welfare.today import DayStatus, day_statuses
 from ..welfare.watch import WelfareWatch
+from ..auth.access_log import PERSONAL_READ, note_access
+from ..auth.http import ActingOperatorDep, ScopeDep, acting_person_id
+from ..auth.scope import OperatorScope
 from .deps import StoreDep
 
 router = APIRouter(prefix="/welfare", tags=["welfare"])
@@ -37,7 +42,6 @@ PersonId = Annotated[str, Field(min_length=1, max_length=64)]
 
 class EnrolIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    actor: PersonId
     resident_key: ResidentKey
     label: str = Field(default="", max_length=64, examples=["3栋2单元 独居老人A"])
     grid_code: str
@@ -51,7 +55,6 @@ class EnrolIn(BaseModel):
 
 class EnrolmentUpdateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    actor: PersonId
     label: str | None = Field(default=None, max_length=64)
     grid_code: str | None = None
     window_start: HHMM | None = None
@@ -64,14 +67,8 @@ class EnrolmentUpdateIn(BaseModel):
 
 class PauseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    actor: PersonId
     reason: str = Field(min_length=1, max_length=500, examples=["住院 / in hospital"])
     until: date | None = Field(default=None, description="last paused local day; omit for until resumed")
-
-
-class ActorIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    actor: PersonId
 
 
 class EnrolmentOut(BaseModel):
@@ -153,11 +150,13 @@ def _watch(request: Request, store) -> WelfareWatch:
         return WelfareWatch(store, CaseService(store, clock=store.clock), clock=store.clock)
 
 
-def _enrolment(store, enrolment_id: str) -> Enrolment:
+def _enrolment(store, enrolment_id: str, scope: OperatorScope) -> Enrolment:
     try:
-        return _registry(store).get(enrolment_id)
+        enrolment = _registry(store).get(enrolment_id)
     except EnrolmentNotFound:
         raise HTTPException(404, f"no welfare enrolment {enrolment_id}") from None
+    scope.require_unit(enrolment.grid_code)
+    return enrolment
 
 
 def _write(call):
@@ -172,49 +171,64 @@ def _write(call):
 
 
 @router.post("/enrolments", status_code=201, response_model=EnrolmentOut)
-def enrol(body: EnrolIn, store: StoreDep) -> EnrolmentOut:
+def enrol(body: EnrolIn, store: StoreDep, operator: ActingOperatorDep, scope: ScopeDep,
+          request: Request) -> EnrolmentOut:
     """Enrol a resident for the daily wellbeing check (1 helper + 1 grid worker + N informed)."""
-    spec = EnrolmentSpec(**body.model_dump(exclude={"actor"}))
-    return EnrolmentOut.of(_write(lambda: _registry(store).enrol(spec, body.actor)))
+    actor = acting_person_id(operator)
+    scope.require_unit(body.grid_code)
+    enrolment = _write(lambda: _registry(store).enrol(EnrolmentSpec(**body.model_dump()), actor))
+    note_access(request, enrolment_id=enrolment.id)
+    return EnrolmentOut.of(enrolment)
 
 
-@router.get("/enrolments", response_model=list[EnrolmentOut])
-def list_enrolments(store: StoreDep,
+@router.get("/enrolments", response_model=list[EnrolmentOut], openapi_extra=PERSONAL_READ)
+def list_enrolments(store: StoreDep, scope: ScopeDep,
                     under: Annotated[str | None, Query(description="unit code: that unit's subtree")] = None,
                     active: bool | None = None) -> list[EnrolmentOut]:
-    return [EnrolmentOut.of(e) for e in _registry(store).list(under=under, active=active)]
+    visible, under = scope.visible_part(under)
+    return [EnrolmentOut.of(e) for e in _registry(store).list(under=under, active=active)] if visible else []
 
 
-@router.get("/enrolments/{enrolment_id}", response_model=EnrolmentOut)
-def get_enrolment(enrolment_id: str, store: StoreDep) -> EnrolmentOut:
-    return EnrolmentOut.of(_enrolment(store, enrolment_id))
+@router.get("/enrolments/{enrolment_id}", response_model=EnrolmentOut, openapi_extra=PERSONAL_READ)
+def get_enrolment(enrolment_id: str, store: StoreDep, scope: ScopeDep) -> EnrolmentOut:
+    return EnrolmentOut.of(_enrolment(store, enrolment_id, scope))
 
 
 @router.patch("/enrolments/{enrolment_id}", response_model=EnrolmentOut)
-def update_enrolment(enrolment_id: str, body: EnrolmentUpdateIn, store: StoreDep) -> EnrolmentOut:
+def update_enrolment(enrolment_id: str, body: EnrolmentUpdateIn, store: StoreDep, operator: ActingOperatorDep,
+                     scope: ScopeDep) -> EnrolmentOut:
     """Change label, grid, window, weekdays or helpers (only the fields given)."""
-    changes = body.model_dump(exclude={"actor"}, exclude_unset=True)
-    return EnrolmentOut.of(_write(lambda: _registry(store).update(enrolment_id, body.actor, **changes)))
+    actor = acting_person_id(operator)
+    _enrolment(store, enrolment_id, scope)
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("grid_code") is not None:
+        scope.require_unit(changes["grid_code"])  # moving a resident out of your subtree is not yours to do
+    return EnrolmentOut.of(_write(lambda: _registry(store).update(enrolment_id, actor, **changes)))
 
 
 @router.post("/enrolments/{enrolment_id}/pause", response_model=EnrolmentOut)
-def pause(enrolment_id: str, body: PauseIn, store: StoreDep) -> EnrolmentOut:
+def pause(enrolment_id: str, body: PauseIn, store: StoreDep, operator: ActingOperatorDep,
+          scope: ScopeDep) -> EnrolmentOut:
     """Stop the watch (hospital stay, away with family), open-ended or through ``until``."""
-    return EnrolmentOut.of(_write(lambda: _registry(store).pause(enrolment_id, body.actor, body.reason, body.until)))
+    actor = acting_person_id(operator)
+    _enrolment(store, enrolment_id, scope)
+    return EnrolmentOut.of(_write(lambda: _registry(store).pause(enrolment_id, actor, body.reason, body.until)))
 
 
 @router.post("/enrolments/{enrolment_id}/resume", response_model=EnrolmentOut)
-def resume(enrolment_id: str, body: ActorIn, store: StoreDep) -> EnrolmentOut:
+def resume(enrolment_id: str, store: StoreDep, operator: ActingOperatorDep, scope: ScopeDep) -> EnrolmentOut:
     """Watch again from now on (a window that already opened today is not held against the resident)."""
-    return EnrolmentOut.of(_write(lambda: _registry(store).resume(enrolment_id, body.actor)))
+    actor = acting_person_id(operator)
+    _enrolment(store, enrolment_id, scope)
+    return EnrolmentOut.of(_write(lambda: _registry(store).resume(enrolment_id, actor)))
 
 
-@router.get("/enrolments/{enrolment_id}/checks", response_model=list[CheckOut])
-def history(enrolment_id: str, store: StoreDep, request: Request,
+@router.get("/enrolments/{enrolment_id}/checks", response_model=list[CheckOut], openapi_extra=PERSONAL_READ)
+def history(enrolment_id: str, store: StoreDep, request: Request, scope: ScopeDep,
             limit: Annotated[int, Query(ge=1, le=366)] = 60,
             before: Annotated[date | None, Query(description="page: days before this one")] = None) -> list[CheckOut]:
     """The resident's judged days, newest first."""
-    enrolment = _enrolment(store, enrolment_id)
+    enrolment = _enrolment(store, enrolment_id, scope)
     watch = _watch(request, store)
     with store.engine.connect() as conn:
         rows = check_store.history(conn, enrolment_id, limit=limit, before=before)
@@ -222,8 +236,8 @@ def history(enrolment_id: str, store: StoreDep, request: Request,
     return [CheckOut.of(day_statuses(watch, [enrolment], row.day, store.clock())[0]) for row in rows]
 
 
-@router.get("/checks", response_model=DayOut)
-def checks_of_day(store: StoreDep, request: Request,
+@router.get("/checks", response_model=DayOut, openapi_extra=PERSONAL_READ)
+def checks_of_day(store: StoreDep, request: Request, scope: ScopeDep,
                   under: Annotated[str | None, Query(description="unit code: that unit's subtree")] = None,
                   day: Annotated[date | None, Query(description="local date; default today")] = None,
                   status: Literal["checked_in", "missed", "pending", "paused", "not_due"] | None = None) -> DayOut:
@@ -231,7 +245,9 @@ def checks_of_day(store: StoreDep, request: Request,
     watch = _watch(request, store)
     now = store.clock()
     day = day or now.astimezone(watch.tz).date()
-    items = [CheckOut.of(s) for s in day_statuses(watch, _registry(store).list(under=under), day, now)]
+    visible, under = scope.visible_part(under)
+    enrolments = _registry(store).list(under=under) if visible else []
+    items = [CheckOut.of(s) for s in day_statuses(watch, enrolments, day, now)]
     counts: dict[str, int] = {}
     for item in items:
         counts[item.status] = counts.get(item.status, 0) + 1

@@ -7,15 +7,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException
+from starlette.requests import HTTPConnection
 
 from .operators import Operator, OperatorDirectory
+from .scope import OperatorScope
 
 COOKIE = "gridline_session"
 ACTING_ROLES = frozenset({"admin", "dispatcher", "supervisor"})  # viewers look, never act
 
 
-def directory(request: Request) -> OperatorDirectory:
+def directory(request: HTTPConnection) -> OperatorDirectory:
     found = getattr(request.app.state, "operators", None)
     if found is None:
         found = request.app.state.operators = OperatorDirectory(request.app.state.store,
@@ -23,14 +25,14 @@ def directory(request: Request) -> OperatorDirectory:
     return found
 
 
-def session_token(request: Request) -> str:
+def session_token(request: HTTPConnection) -> str:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
     return request.cookies.get(COOKIE, "")
 
 
-def current_operator(request: Request) -> Operator:
+def current_operator(request: HTTPConnection) -> Operator:
     operator = directory(request).session_operator(session_token(request))
     if operator is None:
         raise HTTPException(401, "请先登录 / sign in first", headers={"WWW-Authenticate": "Bearer"})
@@ -50,6 +52,21 @@ def admin_operator(operator: Annotated[Operator, Depends(current_operator)]) -> 
     return operator
 
 
+def operator_scope(request: HTTPConnection, operator: Annotated[Operator, Depends(current_operator)]) -> OperatorScope:
+    """The signed-in operator's scope rules (subtree filters, single-item checks) over the hub's database."""
+    return OperatorScope(request.app.state.store.engine, operator)
+
+
+def acting_person_id(operator: Operator) -> str:
+    """The person an acting operator stands for in audit trails (case events, welfare changes)."""
+    if operator.person_id is None:
+        raise HTTPException(403, {"code": "no_person",
+                                  "zh": "该账号未关联人员，请管理员先为其关联人员（PUT /api/operators/{id}/person）",
+                                  "en": "this account is not linked to a person; an admin must link it "
+                                        "(PUT /api/operators/{id}/person) before it can act"})
+    return operator.person_id
+
+
 def require_scope(operator: Operator, unit_code: str | None) -> None:
     """404, not 403, outside the scope: another community's cases are not even confirmed to exist."""
     if not operator.sees(unit_code):
@@ -60,3 +77,4 @@ OperatorDep = Annotated[Operator, Depends(current_operator)]
 ActingOperatorDep = Annotated[Operator, Depends(acting_operator)]
 AdminDep = Annotated[Operator, Depends(admin_operator)]
 DirectoryDep = Annotated[OperatorDirectory, Depends(directory)]
+ScopeDep = Annotated[OperatorScope, Depends(operator_scope)]

@@ -129,6 +129,21 @@ class OperatorDirectory:
                                                                 operator_sessions.c.revoked_at.is_(None))
                              .values(revoked_at=now))
 
+    def by_username(self, username: str) -> Operator | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(operators).where(operators.c.username == username)).first()
+        return _operator(row) if row else None
+
+    def set_person(self, operator_id: str, person_id: str | None) -> Operator:
+        """Link (or unlink, with None) the person the operator acts as in case and welfare audit trails."""
+        with write_tx(self.engine) as conn:
+            if person_id and conn.execute(sa.select(people.c.id).where(people.c.id == person_id)).first() is None:
+                raise ValueError(f"no person {person_id!r}")
+            if not conn.execute(sa.update(operators).where(operators.c.id == operator_id)
+                                .values(person_id=person_id)).rowcount:
+                raise ValueError(f"no operator {operator_id}")
+        return self.get(operator_id)
+
     # -- sign-in ---------------------------------------------------------------------------------
     def sign_in(self, username: str, password: str, *, user_agent: str = "") -> Session:
         now = self.clock()
@@ -163,6 +178,20 @@ class OperatorDirectory:
                 "token_sha256": _token_hash(token), "operator_id": row.id, "created_at": now, "expires_at": expires,
                 "last_seen_at": now, "revoked_at": None, "user_agent": user_agent[:200]})
         return Session(token, self.get(row.id), expires)
+
+    def start_session(self, operator_id: str, *, user_agent: str = "") -> Session:
+        """A session without a password, for trusted code that already holds the database (the demo's own
+        API calls). Never exposed over HTTP."""
+        op = self.get(operator_id)
+        if op is None or op.disabled:
+            raise AuthError("disabled", "账号不存在或已停用 / no such account, or disabled")
+        token, now = secrets.token_urlsafe(32), self.clock()
+        with write_tx(self.engine) as conn:
+            conn.execute(sa.insert(operator_sessions), {
+                "token_sha256": _token_hash(token), "operator_id": op.id, "created_at": now,
+                "expires_at": now + self.session_ttl, "last_seen_at": now, "revoked_at": None,
+                "user_agent": user_agent[:200]})
+        return Session(token, op, now + self.session_ttl)
 
     def session_operator(self, token: str) -> Operator | None:
         """The operator behind a live session token, or None (unknown, expired, revoked, disabled)."""

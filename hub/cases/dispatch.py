@@ -26,9 +26,11 @@ import sqlalchemy as sa
 from hub.org.registry import write_tx
 from hub.org.taxonomy import Category
 from hub.store.batch import body_json
+from hub.store.locks import ClusterLock
 from hub.store.repository import new_downlink_row
 from hub.store.rows import DownlinkRow
 from hub.store.tables import case_events, cases, dispatch_marks, downlinks, records, task_deliveries
+from hub.wakeup import Doorbell, serve_rung
 from protocol import MAX_NOTE_CHARS, Position, TaskBody
 
 from . import states
@@ -137,14 +139,16 @@ class Dispatcher:
             self.cursor = 0
         return len(events)
 
-    def run_forever(self, stop: threading.Event, interval_s: float = 0.05) -> None:
-        while not stop.is_set():
-            try:
-                while self.run_once() and not stop.is_set():
-                    pass  # auto-dispatch makes new events: take them at once, not after a sleep
-            except Exception:  # noqa: BLE001 - a DB hiccup must not end dispatching
-                log.exception("dispatch pass failed; retrying")
-            stop.wait(interval_s)
+    def run_forever(self, stop: threading.Event, interval_s: float = 0.5, *, bell: Doorbell | None = None,
+                    lock: ClusterLock | None = None) -> None:
+        """Dispatch when rung (intake opened cases, a device action or a sweep made events) or every
+        ``interval_s`` (events from the API or other workers). With ``lock`` one worker dispatches at a time,
+        in event order, so one case's events are never handled out of order by two workers."""
+        def one_pass() -> None:
+            while self.run_once() and not stop.is_set():
+                pass  # auto-dispatch makes new events: take them at once, not after a wait
+
+        serve_rung(stop, bell or Doorbell("dispatch"), interval_s, one_pass, lock=lock, name="dispatch")
 
     def send(self, rows: list[DownlinkRow]) -> None:
         """Hand queued messages to the broker now; without a bridge (or if this fails) the bridge's

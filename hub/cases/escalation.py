@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from hub.org.registry import write_tx
+from hub.store.locks import ClusterLock
 from hub.store.tables import case_events, cases, task_deliveries
+from hub.wakeup import serve_periodic
 
 from . import timing
 from .dispatch import Dispatcher
@@ -34,6 +37,7 @@ from .service import LIVE_STATES, CaseService, _case, _insert_event
 log = logging.getLogger(__name__)
 
 DISPATCHING = ("dispatch", "reassign", "rework")  # transitions that (re)start the accept window
+ANY_LEVEL = object()  # escalate(): no compare-and-set on the current level
 
 
 @dataclass
@@ -63,12 +67,15 @@ class EscalationSweep:
         self.last = result
         return result
 
-    def run_forever(self, stop: threading.Event, interval_s: float = 30.0) -> None:
-        while not stop.wait(interval_s):
-            try:
-                self.run_once()
-            except Exception:  # noqa: BLE001 - a DB hiccup must not end the sweep
-                log.exception("escalation sweep failed; retrying next period")
+    def run_forever(self, stop: threading.Event, interval_s: float = 30.0, *, lock: ClusterLock | None = None,
+                    on_work: Callable[[], None] | None = None) -> None:
+        """Sweep every ``interval_s``; with ``lock`` (one per deployment) only one hub worker sweeps a period."""
+        def one_pass() -> None:
+            result = self.run_once()
+            if (result.escalated or result.recoloured) and on_work is not None:
+                on_work()  # escalation events: the dispatcher informs the new level now
+
+        serve_periodic(stop, interval_s, one_pass, lock=lock, name="escalation sweep")
 
     # -- unaccepted ---------------------------------------------------------------------------------
     def _unaccepted(self, now: datetime, result: SweepResult) -> None:
@@ -106,7 +113,7 @@ class EscalationSweep:
         last_nudge = max((t.resent_at for t in handler_tasks if t.resent_at and t.resent_at >= since), default=since)
         if now - last_nudge < self.accept_window:
             return
-        escalated = self.escalate(case.id, "unaccepted")
+        escalated = self.escalate(case.id, "unaccepted", seen_level=case.escalation_level)
         if escalated is not None:
             result.escalated.append((case.id, "unaccepted", escalated.escalation_level))
             with write_tx(self.engine) as conn:
@@ -125,7 +132,7 @@ class EscalationSweep:
             if not due_again or case.escalation_level == ESCALATION_CHAIN[-1]:
                 continue
             try:
-                escalated = self.escalate(case.id, "overdue")
+                escalated = self.escalate(case.id, "overdue", seen_level=case.escalation_level)
             except Exception:  # noqa: BLE001
                 log.exception("escalating overdue case %s failed", case.id)
                 continue
@@ -133,9 +140,12 @@ class EscalationSweep:
                 result.escalated.append((case.id, "overdue", escalated.escalation_level))
 
     # -- the escalation itself ------------------------------------------------------------------
-    def escalate(self, case_id: str, reason: str) -> CaseRow | None:
+    def escalate(self, case_id: str, reason: str, *, seen_level: str | None | object = ANY_LEVEL) -> CaseRow | None:
         """Raise the case one level up the hierarchy (and one colour); None when it is not live or already
-        at the top. Written with its trail entry in one transaction."""
+        at the top. Written with its trail entry in one transaction.
+
+        ``seen_level`` is the escalation level the caller decided on: if the locked row has moved on (another
+        worker's sweep escalated it meanwhile) nothing happens, so a decision is acted on at most once."""
         with write_tx(self.engine) as conn:
             row = conn.execute(sa.select(cases).where(cases.c.id == case_id).with_for_update()).first()
             if row is None:
@@ -143,6 +153,8 @@ class EscalationSweep:
             case = CaseRow(**row._mapping)
             if case.state not in LIVE_STATES or case.state == "suspended":
                 return None
+            if seen_level is not ANY_LEVEL and case.escalation_level != seen_level:
+                return None  # escalated since the caller looked: that decision has been acted on
             chain = case_chain(conn, case)
             levels = [u.level for u in chain]
             start = levels.index(case.escalation_level) if case.escalation_level in levels else 0

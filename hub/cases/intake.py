@@ -10,13 +10,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from hub.org.routing import GridRouter, RouteResult
+from hub.store.locks import ClusterLock
 from hub.store.rows import RecordRow
 from hub.store.tables import case_events, records
+
+from hub.wakeup import Doorbell, serve_rung
 
 from .service import CaseService
 
@@ -85,11 +89,16 @@ class CaseIntake:
             self.cursor = self.service.clock()
         return len(reports)
 
-    def run_forever(self, stop: threading.Event, interval_s: float = 0.5) -> None:
-        while not stop.is_set():
-            try:
-                while self.run_once() == self.batch and not stop.is_set():
-                    pass  # a backlog: keep going without sleeping
-            except Exception:  # noqa: BLE001 - a bad report or a DB hiccup must not end intake
-                log.exception("case intake pass failed; retrying")
-            stop.wait(interval_s)
+    def run_forever(self, stop: threading.Event, interval_s: float = 0.5, *, bell: Doorbell | None = None,
+                    lock: ClusterLock | None = None, on_work: Callable[[], None] | None = None) -> None:
+        """Take reports in when ``bell`` rings (the bridge stored reports) or every ``interval_s`` (other
+        workers' reports); ``on_work`` rings the dispatcher after every pass that made case events."""
+        def one_pass() -> None:
+            while not stop.is_set():
+                taken = self.run_once()
+                if taken and on_work is not None:
+                    on_work()
+                if taken < self.batch:
+                    return  # else a backlog: keep going without waiting
+
+        serve_rung(stop, bell or Doorbell("intake"), interval_s, one_pass, lock=lock, name="case intake")

@@ -9,9 +9,14 @@ crash between the two steps leaves a record that intake picks up. If opening fai
 the spec's ``token`` (the record id) to look the request up later. A client's retry of the same POST is
 a new report of the same problem at the same place: duplicate grouping joins it to the open case.
 
-Privacy: only cases that come from a report (``records.kind = 'report'``) are published - internal tasks
-such as the welfare watch's missed check-ins never are. Reporter contact fields (email, names, phone) are
-not stored. Statuses are the spec's ``open`` / ``closed`` (closed = 结案 or 不予立案).
+Privacy: reads are public, as the GeoReport model intends, so they carry no personal data. Only cases
+that come from a report (``records.kind = 'report'``) are published - internal tasks such as the welfare
+watch's missed check-ins never are (nor is their category). Published per request: category, state, the
+report's description, position and unit path, and in updates the transition with the staff's reason/note
+text (written as the public record of the case). Never published: people (reporters, assignees, actors -
+not even ids), device ids, resident keys, photos (``media_url`` is null: photos are served only to signed-in
+operators). Reporter contact fields (email, names, phone) are not stored. POST needs an admin-issued
+``api_key`` (:mod:`hub.auth.api_keys`). Statuses are the spec's ``open`` / ``closed`` (closed = 结案 or 不予立案).
 """
 from __future__ import annotations
 

@@ -408,3 +408,72 @@ operator_sessions = sa.Table(
     sa.Column("user_agent", sa.String(200), nullable=False, server_default=""),
     sa.Index("ix_operator_sessions_operator", "operator_id"),
 )
+
+# -- device identity: enrolment, per-device broker credentials, revocation, flags (migration 0008) -------------
+# (owned by the device-identity work, hub/devices/; keep this section's tables in step with 0008_device_credentials.py)
+DEVICE_IDENTITY_STATES = ("pending", "active", "revoked")
+
+device_identities = sa.Table(
+    "device_identities", metadata,
+    sa.Column("device_id", sa.String(64), primary_key=True, comment="also its broker account and client id"),
+    sa.Column("state", sa.String(8), nullable=False),
+    sa.Column("password_hash", sa.String(200), comment="Mosquitto $7$ PBKDF2-SHA512; the password is never stored"),
+    sa.Column("enroll_code_sha256", sa.String(64), unique=True, comment="one-time code, cleared when used"),
+    sa.Column("enroll_expires_at", UtcDateTime),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("enrolled_at", UtcDateTime),
+    sa.Column("revoked_at", UtcDateTime),
+    sa.Column("revoked_by", sa.String(64)),
+    sa.Column("revoke_reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    _one_of("state", DEVICE_IDENTITY_STATES, "ck_device_identities_state"),
+)
+
+# A device whose messages did not agree with its account (spoofed ids): kept until an admin clears it.
+device_flags = sa.Table(
+    "device_flags", metadata,
+    sa.Column("device_id", sa.String(64), primary_key=True),
+    sa.Column("reason", sa.String(64), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False, server_default=""),
+    sa.Column("count", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("first_at", UtcDateTime, nullable=False),
+    sa.Column("last_at", UtcDateTime, nullable=False),
+    sa.Column("last_dead_letter_id", sa.Integer, comment="the latest dead letter that raised it"),
+    sa.Column("cleared_at", UtcDateTime, comment="an admin looked into it; a later flag sets it back to NULL"),
+    sa.Column("cleared_by", sa.String(64)),
+)
+
+# -- access audit log and Open311 API keys (migration 0007) -------------------------------------------------------
+# (owned by the sign-in work; keep this section's tables in step with 0007_access_audit.py)
+# One row per state-changing API call and per read of personal data (photos, welfare, case detail), written
+# after the response has gone out: who (operator or API key), what (method, route template, resource ids), when,
+# from where and the outcome status. Append-only; nothing on the request path reads it.
+access_log = sa.Table(
+    "access_log", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UtcDateTime, nullable=False, comment="when the request arrived"),
+    sa.Column("operator_id", sa.String(36), comment="signed-in operator; NULL = anonymous or an API key"),
+    sa.Column("api_key_id", sa.String(36), comment="Open311 client key, for its POSTs"),
+    sa.Column("method", sa.String(8), nullable=False),
+    sa.Column("route", sa.String(200), nullable=False, comment="route template, e.g. /api/cases/{case_id}"),
+    sa.Column("resource_ids", sa.JSON, nullable=False, comment="path parameters and ids the endpoint noted"),
+    sa.Column("status", sa.Integer, nullable=False, comment="HTTP status of the response"),
+    sa.Column("client_addr", sa.String(64), nullable=False, server_default=""),
+    sa.Column("user_agent", sa.String(200), nullable=False, server_default=""),
+    sa.Index("ix_access_log_at", "at"),
+    sa.Index("ix_access_log_operator_at", "operator_id", "at"),
+)
+
+# Keys an admin issues to Open311 clients (a city's 12345 hotline system, a WeChat mini-program backend) so they
+# may POST service requests. Only the key's SHA-256 is kept: the key is 32 random bytes, shown once.
+api_keys = sa.Table(
+    "api_keys", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False, comment="whose client this is"),
+    sa.Column("key_sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_by", sa.String(36), sa.ForeignKey("operators.id", name="fk_api_keys_operator"),
+              nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("revoked_at", UtcDateTime),
+)

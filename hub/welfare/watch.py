@@ -30,7 +30,9 @@ import sqlalchemy as sa
 from hub.cases.service import CaseService
 from hub.cases.states import IllegalTransition
 from hub.org.registry import engine_of, write_tx
+from hub.store.locks import ClusterLock
 from hub.store.tables import units, welfare_checks
+from hub.wakeup import serve_periodic
 from protocol import uuid7
 
 from . import checks as check_store
@@ -91,14 +93,20 @@ class WelfareWatch:
         result.late_answered = self._answer_late_checkins(now)
         return result
 
-    def run_forever(self, stop: threading.Event, interval_s: float = 30.0) -> None:
-        while not stop.is_set():
+    def run_forever(self, stop: threading.Event, interval_s: float = 30.0, *, lock: ClusterLock | None = None,
+                    on_work: Callable[[], None] | None = None) -> None:
+        """A pass now and every ``interval_s``; with ``lock`` only one hub worker judges a period (the unique
+        row per resident-day keeps it exactly-once even without it)."""
+        def one_pass() -> None:
             try:
-                self.run_once()
-            except Exception:  # noqa: BLE001 - a DB hiccup must not end the watch
+                result = self.run_once()
+            except Exception:
                 self.failures += 1
-                log.exception("welfare watch pass failed; retrying")
-            stop.wait(interval_s)
+                raise
+            if (result.cases_opened or result.late_answered) and on_work is not None:
+                on_work()
+
+        serve_periodic(stop, interval_s, one_pass, lock=lock, first_wait=False, name="welfare watch")
 
     def _judge(self, now: datetime, result: PassResult) -> None:
         days = recent_days(now, self.tz, self.catch_up_days)

@@ -4,11 +4,14 @@ someone else verifies and the case closes with its whole audit trail. And an off
 outran is refused and answered with the current task."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import sqlalchemy as sa
 
 from hub import sample
 from hub.cases import CaseService
 from hub.cases.dispatch import Dispatcher
+from hub.cases.kpis import compute_kpis
 from hub.org.geojson_io import load_community
 from hub.org.registry import Person, save_people, write_tx
 from hub.store.tables import action_outcomes, cases
@@ -91,6 +94,13 @@ def test_kiosk_report_to_closed_case(hub, tmp_path):
     assert handler.accepted_at is not None and handler.withdrawn_at is not None
     wait_until(lambda: next(d for d in Dispatcher(hub.store, service).deliveries(case_id)
                             if d.id == handler.id).delivered_at, 10, message="delivery receipt recorded")
+
+    # the evaluation sees it: one case filed in grid 1 today, closed on time, no rework
+    now = datetime.now(timezone.utc)
+    report = compute_kpis(hub.store, start=now - timedelta(hours=1), end=now + timedelta(minutes=1), now=now)
+    [row] = [r for r in report.rows if r.key == grid1.code]
+    assert (row.filed, row.closed, row.closure_rate, row.on_time_closure_rate, row.rework_rate) == (1, 1, 1.0, 1.0, 0.0)
+    assert row.mean_accept_s is not None and row.mean_accept_s < 60
 
 
 def test_offline_accept_outrun_by_a_reassignment_is_refused_and_answered(hub, own_broker, tmp_path):

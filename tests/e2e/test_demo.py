@@ -35,8 +35,46 @@ def check(out: str, counts: list[int]) -> None:
     assert (opened >= 1) == (reports >= 1) and opened <= reports, out
 
 
+SIGN_IN = re.compile(r"^  sign in   user (\S+)  password (\S+) ", flags=re.M)
+
+
 def test_demo_on_the_embedded_default_broker(tmp_path):
-    check(*run_demo(tmp_path))
+    out, counts = run_demo(tmp_path)
+    check(out, counts)
+    # Its admin was made with a random password, printed once; it signs in (and the notices went through
+    # the signed-in API: check() saw all 15 confirmed).
+    [(username, password)] = SIGN_IN.findall(out)
+    from hub.auth.operators import OperatorDirectory
+    from hub.store import HubStore
+
+    store = HubStore(f"sqlite:///{tmp_path / 'demo' / 'hub' / 'hub.db'}", tmp_path / "demo" / "hub")
+    try:
+        session = OperatorDirectory(store).sign_in(username, password)
+        assert (session.operator.role, session.operator.scope_code) == ("admin", "440402004005")
+        assert session.operator.person_id == "p-demo-dispatcher"  # it can act on cases from the dashboard
+    finally:
+        store.close()
+
+
+def test_demo_admin_is_made_once_with_a_random_password(tmp_path):
+    from hub import sample
+    from hub.auth.bootstrap import ensure_demo_admin
+    from hub.auth.operators import OperatorDirectory
+    from hub.org.geojson_io import load_community
+    from hub.store import HubStore
+
+    store = HubStore(f"sqlite:///{tmp_path / 'hub.db'}", tmp_path)
+    store.migrate()
+    load_community(store, sample.load_raw())
+    directory = OperatorDirectory(store)
+    admin, first = ensure_demo_admin(directory, "440402004005")
+    again, second = ensure_demo_admin(directory, "440402004005")
+    assert first and len(first) >= 16 and second is None and again.id == admin.id
+    other_dir = OperatorDirectory(store)
+    other_admin, third = ensure_demo_admin(other_dir, "440402004005", username="admin2")
+    assert third != first  # random per deployment, never a default
+    assert directory.sign_in(admin.username, first).operator.id == admin.id
+    store.close()
 
 
 @pytest.mark.skipif(os.environ.get("GRIDLINE_TEST_BROKER") != "embedded", reason="covered once, in the embedded run")

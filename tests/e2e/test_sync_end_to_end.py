@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from contextlib import contextmanager
 
 import httpx
 
@@ -12,7 +13,20 @@ from terminal.photos import synthetic_photo
 from .conftest import assert_nothing_lost, audit_dirs, wait_until
 
 
-def test_records_and_photos_from_several_devices_arrive_once_and_receipts_retire_them(hub, tmp_path, unique):
+@contextmanager
+def signed_in(hub, sign_in):
+    """An HTTP client of an admin of the top unit (these devices are bound to no unit)."""
+    from hub import sample
+    from hub.org.geojson_io import load_community
+
+    load_community(hub.store, sample.load_raw())
+    with httpx.Client(base_url=hub.base_url, timeout=10) as http:
+        sign_in(http, hub.store, role="admin", scope="440400")
+        yield http
+
+
+def test_records_and_photos_from_several_devices_arrive_once_and_receipts_retire_them(hub, tmp_path, unique,
+                                                                                       sign_in):
     devices = [Device(f"e2e-{unique}-{i}", tmp_path / "devices" / f"e2e-{unique}-{i}", hub.broker_url).start()
                for i in range(3)]
     photos = {}
@@ -33,21 +47,24 @@ def test_records_and_photos_from_several_devices_arrive_once_and_receipts_retire
     totals = audit_dirs(tmp_path / "devices", hub.store.db_url, hub.settings.data_dir)
     assert totals.created == 3 * 22
     assert_nothing_lost(totals)
-    for sha, jpeg in photos.items():
-        body = httpx.get(f"{hub.base_url}/api/photos/{sha}").content
-        assert hashlib.sha256(body).hexdigest() == sha and body == jpeg
+    assert httpx.get(f"{hub.base_url}/api/photos/{next(iter(photos))}").status_code == 401  # photos need a session
+    with signed_in(hub, sign_in) as http:
+        for sha, jpeg in photos.items():
+            body = http.get(f"/api/photos/{sha}").content
+            assert hashlib.sha256(body).hexdigest() == sha and body == jpeg
     assert hub.store.count_dead_letters() == 0
 
 
-def test_a_downlink_reaches_the_right_device_only_and_once(hub, tmp_path, unique):
+def test_a_downlink_reaches_the_right_device_only_and_once(hub, tmp_path, unique, sign_in):
     received: dict[str, list] = {"a": [], "b": []}
     a = Device(f"e2e-{unique}-a", tmp_path / "a", hub.broker_url, on_downlink=received["a"].append).start()
     b = Device(f"e2e-{unique}-b", tmp_path / "b", hub.broker_url, on_downlink=received["b"].append).start()
     try:
         a.wait_connected(10)
         b.wait_connected(10)
-        resp = httpx.post(f"{hub.base_url}/api/devices/{a.device_id}/messages",
-                          json={"kind": "task", "body": {"case": "C-1", "title": "井盖缺失"}, "ttl_s": 600})
+        with signed_in(hub, sign_in) as http:
+            resp = http.post(f"/api/devices/{a.device_id}/messages",
+                             json={"kind": "task", "body": {"case": "C-1", "title": "井盖缺失"}, "ttl_s": 600})
         assert resp.status_code == 201, resp.text
         message_id = resp.json()["id"]
         wait_until(lambda: hub.store.get_downlink(message_id).state == "delivered", 15, message="delivered")

@@ -5,13 +5,14 @@ helper's phone; the latecomer's check-in then settles the case. Hub and devices 
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import httpx
 import sqlalchemy as sa
 
 from hub import sample
+from hub.auth.operators import OperatorDirectory
 from hub.org.geojson_io import load_community
 from hub.org.registry import DeviceBinding, save_device_bindings, write_tx
 from hub.runner import HubRunner
@@ -44,7 +45,7 @@ class ShiftedClock:
             self._offset = when - datetime.now(timezone.utc)
 
 
-def test_missed_checkin_becomes_a_task_on_the_helpers_phone(own_broker, tmp_path, unique):
+def test_missed_checkin_becomes_a_task_on_the_helpers_phone(own_broker, tmp_path, unique, sign_in):
     clock = ShiftedClock(datetime(2024, 6, 2, 12, 0, tzinfo=SH))  # Sunday noon: enrolment day
     runner = HubRunner(HubSettings(broker_url=own_broker.url, data_dir=tmp_path / "hub", http_port=0,
                                    client_id=f"e2e-hub-{unique}", downlink_resend_s=2.0), clock=clock).start()
@@ -55,10 +56,13 @@ def test_missed_checkin_becomes_a_task_on_the_helpers_phone(own_broker, tmp_path
         with write_tx(store.engine) as conn:  # the volunteer neighbour carries a phone for 1+1+N tasks
             save_device_bindings(conn, [DeviceBinding(helper_phone, "phone", GRID1, "p-patrol-01")])
         key_a, key_b = (resident_key(card, DEPLOYMENT_KEY) for card in (CARD_A, CARD_B))
+        # The clock jumps a day ahead: a session that outlives it, for the community's grid worker.
+        runner.app.state.operators = OperatorDirectory(store, clock=clock, session_ttl=timedelta(days=7))
         with httpx.Client(base_url=runner.base_url, timeout=10) as http:
+            sign_in(http, store, role="dispatcher", person="p-worker-01")
             for key, label in ((key_a, "3栋2单元 独居老人A"), (key_b, "6栋1单元 独居老人B")):
                 created = http.post("/api/welfare/enrolments", json={
-                    "actor": "p-worker-01", "resident_key": key, "label": label, "grid_code": GRID1,
+                    "resident_key": key, "label": label, "grid_code": GRID1,
                     "window_start": "07:00", "window_end": "10:00", "primary_helper": "p-patrol-01",
                     "informed": ["p-lead-01"]})
                 assert created.status_code == 201, created.text

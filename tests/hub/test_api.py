@@ -1,4 +1,5 @@
-"""HTTP API over a real store (SQLite and PostgreSQL), bridge disabled."""
+"""HTTP API over a real store (SQLite and PostgreSQL), bridge disabled, signed in as an admin of the top unit
+(the devices here are bound to no unit, which only the top unit's operators see)."""
 from __future__ import annotations
 
 import base64
@@ -7,17 +8,21 @@ import os
 import pytest
 from fastapi.testclient import TestClient
 
+from hub import sample
 from hub.app import create_app
 from hub.ingest import RawMessage, ingest_batch
+from hub.org.geojson_io import load_community
 from hub.settings import HubSettings
 
 from .conftest import T0, Device, raw
 
 
 @pytest.fixture
-def client(store, tmp_path):
+def client(store, tmp_path, sign_in):
+    load_community(store, sample.load_raw())
     app = create_app(HubSettings(data_dir=tmp_path / "data"), store=store, start_bridge=False, clock=store.clock)
     with TestClient(app) as test_client:
+        sign_in(test_client, store, role="admin", scope="440400")
         yield test_client
 
 

@@ -1,5 +1,5 @@
-"""Case API over a real store (SQLite and PostgreSQL): the closed loop walked over HTTP with the actor
-checked against people, 409 on a stale version, 422 with the rule's code and zh/en message, filters
+"""Case API over a real store (SQLite and PostgreSQL): the closed loop walked over HTTP by signed-in operators,
+each acting as their linked person (one with none gets 403), 409 on a stale version, 422 with the rule's code and zh/en message, filters
 (unit subtree, state, level, overdue, flagged), overdue-first ordering and paging."""
 from __future__ import annotations
 
@@ -50,11 +50,27 @@ def org(store, clock):
     return CaseService(store, clock=clock)
 
 
+STREET = "440402004"
+TOKENS: dict[str, str] = {}  # person id → bearer token of an operator linked to that person
+
+
 @pytest.fixture
-def client(store, tmp_path, clock, org):
+def client(store, tmp_path, clock, org, sign_in):
     app = create_app(HubSettings(data_dir=tmp_path / "data"), store=store, start_bridge=False, clock=clock)
     with TestClient(app) as test_client:
+        # Street-scoped accounts, so the filter tests see both communities; the default identity is d1's.
+        TOKENS.clear()
+        for person in ("h1", "h2", "v1", "s1", "d1"):
+            role = "supervisor" if person == "s1" else "dispatcher"
+            TOKENS[person] = sign_in(test_client, store, role=role, scope=STREET, person=person,
+                                     username=f"op-{person}")
+        TOKENS["nobody"] = sign_in(test_client, store, role="dispatcher", scope=STREET, username="op-unlinked",
+                                   set_default=False)
         yield test_client
+
+
+def as_(person: str) -> dict:
+    return {"Authorization": f"Bearer {TOKENS[person]}"}
 
 
 _lat = [22.20]
@@ -71,7 +87,9 @@ def open_case(svc: CaseService, clock, code="E0101", grid=GRID_1, community=COMM
 
 
 def step(client, case_id, transition, actor, **extra):
-    return client.post(f"/api/cases/{case_id}/transitions", json={"transition": transition, "actor": actor, **extra})
+    """``actor``'s operator applies a transition (the actor is whoever is signed in)."""
+    return client.post(f"/api/cases/{case_id}/transitions", json={"transition": transition, **extra},
+                       headers=as_(actor))
 
 
 RESOLVE = {"note": "已修补", "evidence": [PHOTO], "position": {"lat": 22.25, "lon": 113.52, "accuracy_m": 4}}
@@ -81,7 +99,7 @@ def test_closed_loop_over_http(client, org, clock):
     case_id = open_case(org, clock)
     listed = client.get("/api/cases").json()
     assert listed["total"] == 1 and listed["items"][0]["state"] == "reported"
-    allowed = client.get(f"/api/cases/{case_id}/allowed", params={"actor": "d1"}).json()
+    allowed = client.get(f"/api/cases/{case_id}/allowed", headers=as_("d1")).json()
     options = {t["transition"]: t for t in allowed["transitions"]}
     assert {"file", "not_file", "suspend"} <= set(options) and not {"dispatch", "accept", "close"} & set(options)
     assert allowed["actor"]["role"] == "dispatcher" and options["not_file"]["needs"] == ["reason"]
@@ -97,7 +115,7 @@ def test_closed_loop_over_http(client, org, clock):
     assert dispatched["assignee"] == {"id": "h1", "name": "处置员甲", "role": "handler"}
     def options(actor):
         return {t["transition"] for t in client.get(f"/api/cases/{case_id}/allowed",
-                                                    params={"actor": actor}).json()["transitions"]}
+                                                    headers=as_(actor)).json()["transitions"]}
 
     assert {"accept", "return"} <= options("h1") and "resolve" not in options("h1")
     assert not {"accept", "return", "arrive"} & options("h2")  # not the assignee
@@ -133,10 +151,11 @@ def test_conflicts_and_refusals(client, org, clock):
     cases = [("close", "d1", {}, "wrong_state"), ("fly", "d1", {}, "unknown_transition"),
              ("dispatch", "v1", {"assignee": "h1"}, "role"), ("dispatch", "d1", {}, "assignee_required"),
              ("dispatch", "d1", {"assignee": "s1"}, "bad_assignee"), ("suspend", "d1", {}, "reason_required"),
-             ("dispatch", "nobody", {"assignee": "h1"}, "unknown_actor")]
+             ("dispatch", "nobody", {"assignee": "h1"}, "no_person")]
     for transition, actor, extra, code in cases:
         response = step(client, case_id, transition, actor, **extra)
-        assert response.status_code == 422, (transition, response.text)
+        # an account no admin has linked to a person may not act: 403 saying so
+        assert response.status_code == (403 if code == "no_person" else 422), (transition, response.text)
         detail = response.json()["detail"]
         assert detail["code"] == code and detail["zh"] and detail["en"], detail
     assert client.get(f"/api/cases/{case_id}").json()["version"] == 2  # nothing refused was written
@@ -144,9 +163,12 @@ def test_conflicts_and_refusals(client, org, clock):
 
     assert step(client, "0190a000-0000-7000-8000-000000000000", "file", "d1").status_code == 404
     assert client.get("/api/cases/0190a000-0000-7000-8000-000000000000").status_code == 404
-    assert client.get(f"/api/cases/{case_id}/allowed", params={"actor": "ghost"}).status_code == 422
+    no_person = client.get(f"/api/cases/{case_id}/allowed", headers=as_("nobody"))
+    assert no_person.status_code == 403 and "link" in no_person.json()["detail"]["en"]
     assert client.post(f"/api/cases/{case_id}/transitions",
-                       json={"transition": "file", "actor": "d1", "surprise": 1}).status_code == 422
+                       json={"transition": "file", "surprise": 1}).status_code == 422
+    assert client.post(f"/api/cases/{case_id}/transitions",  # the actor is the signed-in operator, not a field
+                       json={"transition": "file", "actor": "d1"}).status_code == 422
 
 
 def test_filters_ordering_and_paging(client, org, clock, store):

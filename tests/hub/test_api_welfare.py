@@ -1,5 +1,6 @@
 """Welfare API over a real store (SQLite and PostgreSQL), bridge disabled: enrol / update / pause / list by
-subtree, the day's check statuses and a resident's history."""
+subtree, the day's check statuses and a resident's history - by community operators acting as their linked
+person (a volunteer's account may not manage; an account with no person may not act at all)."""
 from __future__ import annotations
 
 import itertools
@@ -11,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from hub import sample
 from hub.app import create_app
+from hub.auth.operators import OperatorDirectory
 from hub.ingest import RawMessage, ingest_batch
 from hub.org.geojson_io import load_community
 from hub.org.registry import Person, save_people, write_tx
@@ -27,19 +29,32 @@ def at(day: date, hh: int, mm: int = 0) -> datetime:
     return datetime.combine(day, time(hh, mm), SH).astimezone(timezone.utc)
 
 
+TOKENS: dict[str, str] = {}  # person id → bearer token of a community operator linked to that person
+
+
 @pytest.fixture
-def client(store, tmp_path, clock):
+def client(store, tmp_path, clock, sign_in):
     clock.now = at(MONDAY - timedelta(days=1), 12)
     load_community(store, sample.load_raw(), clock=clock)
     with write_tx(store.engine) as conn:
         save_people(conn, [Person("p-super", "督查员", "supervisor", COMMUNITY)])
     app = create_app(HubSettings(data_dir=tmp_path / "data"), store=store, start_bridge=False, clock=store.clock)
     with TestClient(app) as test_client:
+        # The test's clock jumps over days; sessions that outlive it keep one sign-in per account.
+        test_client.app.state.operators = OperatorDirectory(store, clock=store.clock, session_ttl=timedelta(days=7))
+        TOKENS.clear()
+        for person in ("p-lead-01", "p-patrol-01", "p-worker-01"):  # the last one is the default identity
+            TOKENS[person] = sign_in(test_client, store, person=person, username=f"op-{person}")
+        TOKENS["ghost"] = sign_in(test_client, store, username="op-unlinked", set_default=False)
         yield test_client
 
 
+def as_(person: str) -> dict:
+    return {"Authorization": f"Bearer {TOKENS[person]}"}
+
+
 def enrol_body(key: str, **kw) -> dict:
-    return {"actor": "p-worker-01", "resident_key": key, "label": "3栋2单元 独居老人A", "grid_code": GRID1,
+    return {"resident_key": key, "label": "3栋2单元 独居老人A", "grid_code": GRID1,
             "window_start": "07:00", "window_end": "10:00", "primary_helper": "p-patrol-01",
             "informed": ["p-lead-01"]} | kw
 
@@ -66,13 +81,13 @@ def test_enrol_validates_and_refuses_duplicates(client):
         "reversed window": (enrol_body("b" * 64, window_start="10:00", window_end="07:00"), 422, "start before"),
         "office helper": (enrol_body("b" * 64, primary_helper="p-super"), 422, "cannot take tasks"),
         "unknown helper": (enrol_body("b" * 64, informed=["nobody"]), 422, "unknown people"),
-        "volunteer enrols": (enrol_body("b" * 64, actor="p-patrol-01"), 422, "may not manage"),
-        "unknown actor": (enrol_body("b" * 64, actor="ghost"), 422, "unknown person"),
+        "volunteer enrols": (enrol_body("b" * 64), 422, "may not manage", "p-patrol-01"),
+        "no person": (enrol_body("b" * 64), 403, "must link it", "ghost"),
         "bad weekday": (enrol_body("b" * 64, weekdays=[0, 8]), 422, None),
         "same helpers": (enrol_body("b" * 64, second_helper="p-patrol-01"), 422, "must differ"),
     }
-    for what, (payload, status, needle) in bad.items():
-        response = client.post("/api/welfare/enrolments", json=payload)
+    for what, (payload, status, needle, *actor) in bad.items():
+        response = client.post("/api/welfare/enrolments", json=payload, headers=as_(actor[0]) if actor else None)
         assert response.status_code == status, (what, response.text)
         if needle:
             assert needle in response.json()["detail"]["en"], (what, response.json())
@@ -90,31 +105,31 @@ def test_list_by_subtree_update_pause_resume(client):
     assert client.get("/api/welfare/enrolments", params={"under": "440402004006"}).json() == []
 
     changed = client.patch(f"/api/welfare/enrolments/{a['id']}",
-                           json={"actor": "p-lead-01", "window_start": "08:00", "weekdays": [1, 3, 5]}).json()
+                           json={"window_start": "08:00", "weekdays": [1, 3, 5]}, headers=as_("p-lead-01")).json()
     assert (changed["window_start"], changed["window_end"], changed["weekdays"]) == ("08:00", "10:00", [1, 3, 5])
     assert changed["updated_by"] == "p-lead-01" and changed["label"] == a["label"]
-    refused = client.patch(f"/api/welfare/enrolments/{a['id']}", json={"actor": "p-lead-01", "window_end": "07:00"})
+    refused = client.patch(f"/api/welfare/enrolments/{a['id']}", json={"window_end": "07:00"}, headers=as_("p-lead-01"))
     assert refused.status_code == 422
-    assert client.patch(f"/api/welfare/enrolments/{a['id']}", json={"actor": "p-lead-01", "resident_key": "c" * 64}
-                        ).status_code == 422  # the key is the resident: re-enrol instead
+    assert client.patch(f"/api/welfare/enrolments/{a['id']}", json={"resident_key": "c" * 64},
+                        headers=as_("p-lead-01")).status_code == 422  # the key is the resident: re-enrol instead
 
     moved = client.patch(f"/api/welfare/enrolments/{a['id']}",
-                         json={"actor": "p-lead-01", "grid_code": GRID2, "primary_helper": "p-patrol-02"}).json()
+                         json={"grid_code": GRID2, "primary_helper": "p-patrol-02"}, headers=as_("p-lead-01")).json()
     assert (moved["grid_code"], moved["second_helper"]) == (GRID2, "p-worker-02")  # the new grid's worker
     client.patch(f"/api/welfare/enrolments/{a['id']}",
-                 json={"actor": "p-lead-01", "grid_code": GRID1, "primary_helper": "p-patrol-01"})
+                 json={"grid_code": GRID1, "primary_helper": "p-patrol-01"}, headers=as_("p-lead-01"))
 
     paused = client.post(f"/api/welfare/enrolments/{a['id']}/pause",
-                         json={"actor": "p-worker-01", "reason": "住院", "until": "2024-06-10"}).json()
+                         json={"reason": "住院", "until": "2024-06-10"}).json()
     assert not paused["active"] and paused["paused_until"] == "2024-06-10" and paused["paused_reason"] == "住院"
     assert client.post(f"/api/welfare/enrolments/{a['id']}/pause",
-                       json={"actor": "p-worker-01", "reason": ""}).status_code == 422
+                       json={"reason": ""}).status_code == 422
     assert [e["id"] for e in client.get("/api/welfare/enrolments", params={"active": "true"}).json()] == [only["id"]]
-    resumed = client.post(f"/api/welfare/enrolments/{a['id']}/resume", json={"actor": "p-worker-01"}).json()
+    resumed = client.post(f"/api/welfare/enrolments/{a['id']}/resume").json()
     assert resumed["active"] and resumed["paused_until"] is None
     assert client.get(f"/api/welfare/enrolments/{a['id']}").json()["active"]
     assert client.get("/api/welfare/enrolments/nope").status_code == 404
-    assert client.post("/api/welfare/enrolments/nope/resume", json={"actor": "p-worker-01"}).status_code == 404
+    assert client.post("/api/welfare/enrolments/nope/resume").status_code == 404
 
 
 def test_day_statuses_and_history(client, store, clock):
@@ -122,7 +137,7 @@ def test_day_statuses_and_history(client, store, clock):
     for key, extra in (("a" * 64, {}), ("b" * 64, {"label": "B"}), ("c" * 64, {"label": "C"}),
                        ("d" * 64, {"label": "D", "weekdays": [6, 7]})):
         ids[key[0]] = client.post("/api/welfare/enrolments", json=enrol_body(key, **extra)).json()["id"]
-    client.post(f"/api/welfare/enrolments/{ids['c']}/pause", json={"actor": "p-worker-01", "reason": "随子女外出"})
+    client.post(f"/api/welfare/enrolments/{ids['c']}/pause", json={"reason": "随子女外出"})
     clock.now = at(MONDAY, 8, 30)
     made = checkin(store, clock, "a" * 64, at(MONDAY, 8, 20))
 

@@ -6,7 +6,9 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+from hub import sample
 from hub.app import create_app
+from hub.org.geojson_io import load_community
 
 from .conftest import FakeTerminal, wait_until
 
@@ -14,9 +16,12 @@ pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
-def api(hub_settings):
+def api(hub_settings, sign_in):
     with TestClient(create_app(hub_settings)) as client:
         wait_until(lambda: client.get("/api/health").json()["broker"] == "connected")
+        store = client.app.state.store
+        load_community(store, sample.load_raw())
+        sign_in(client, store, role="admin", scope="440400")  # raw messages: admins; unbound devices: the top unit
         yield client
 
 

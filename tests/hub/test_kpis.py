@@ -202,9 +202,10 @@ def test_period_boundaries(store, clock, week):
 
 
 @pytest.fixture
-def client(store, tmp_path, clock):
+def client(store, tmp_path, clock, week, sign_in):
     app = create_app(HubSettings(data_dir=tmp_path / "data"), store=store, start_bridge=False, clock=clock)
     with TestClient(app) as test_client:
+        sign_in(test_client, store, role="viewer", scope="440400")  # the city's view: every street; reads only
         yield test_client
 
 
@@ -235,3 +236,16 @@ def test_api_json_and_csv(client, store, clock, week):
     assert client.get("/api/kpis", params=params | {"unit": "999"}).status_code == 422
     assert client.get("/api/kpis", params={"from": WEEK[1].isoformat(), "to": WEEK[0].isoformat()}).status_code == 422
     assert client.get("/api/kpis", params={"from": "2024-06-03T00:00:00"}).status_code == 422  # naive time
+
+
+def test_api_figures_cover_only_the_operators_subtree(client, store, week, sign_in):
+    params = {"from": WEEK[0].isoformat(), "to": WEEK[1].isoformat(), "group_by": "grid"}
+    everything = client.get("/api/kpis", params=params).json()
+    assert GRID_OTHER in {r["key"] for r in everything["rows"]}
+    sign_in(client, store, role="dispatcher", scope=COMM_A)  # from here on: 福石社区's own dispatcher
+    mine = client.get("/api/kpis", params=params).json()
+    assert {r["key"] for r in mine["rows"]} <= {GRID_1, GRID_2, None} and mine["unit"] == COMM_A
+    assert mine["total"]["filed"] < everything["total"]["filed"]
+    assert client.get("/api/kpis", params=params | {"unit": STREET}).json()["unit"] == COMM_A  # narrowed
+    assert client.get("/api/kpis", params=params | {"unit": COMM_B}).status_code == 404  # another community
+    assert client.get("/api/kpis.csv", params=params | {"unit": COMM_B}).status_code == 404

@@ -1,7 +1,8 @@
 """The Open311 GeoReport v2 facade on SQLite and PostgreSQL. Reads go through the third-party ``georeport``
 client against a live uvicorn on a loopback port (JSON and XML); POST, tokens and request updates are
 exercised with our own requests: a web report is routed by position like a kiosk's, enters the same
-intake exactly once, and joins the open case when it repeats a known problem."""
+intake exactly once, and joins the open case when it repeats a known problem. Reads are public; POST needs
+an api_key an admin issued (missing, unknown or revoked: 403, nothing stored)."""
 from __future__ import annotations
 
 import json
@@ -18,6 +19,8 @@ from fastapi.testclient import TestClient
 from georeport import GeoReport
 
 from hub.app import create_app
+from hub.auth.api_keys import ApiKeyRegistry
+from hub.auth.operators import OperatorDirectory
 from hub.cases import CaseService
 from hub.cases.intake import CaseIntake
 from hub.ingest import ingest_batch
@@ -27,7 +30,7 @@ from hub.org.taxonomy import install_taxonomy, list_categories
 from hub.sample import load_raw
 from hub.settings import HubSettings
 from hub.store.rows import RecordRow
-from hub.store.tables import case_events, cases
+from hub.store.tables import access_log, case_events, cases
 from protocol import IncidentReport, Position, uuid7
 
 from .conftest import T0, raw, wait_until
@@ -42,6 +45,18 @@ def fushi(store, clock):
     load_community(store, load_raw(), clock=clock)
     install_taxonomy(store)
     return CaseService(store, clock=clock)
+
+
+KEYS: dict[str, str] = {}
+
+
+@pytest.fixture
+def api_key(store, fushi):
+    """An Open311 key issued by the city's admin (the secret, as the client system gets it once)."""
+    admin = OperatorDirectory(store, clock=store.clock).create("city-admin", "Gridline-test-2024!", role="admin",
+                                                              scope_code="440400")
+    KEYS["valid"] = ApiKeyRegistry(store, clock=store.clock).issue("12345 热线 hotline", admin.id)[1]
+    return KEYS["valid"]
 
 
 def kiosk_report(seq: int, category: str, lat: float, lon: float, note: str) -> IncidentReport:
@@ -154,13 +169,13 @@ def test_georeport_client_reads_json_and_xml(app, store, seeded):
 
 
 def post(client, fmt="json", **form):
-    return client.post(f"/open311/v2/requests.{fmt}", data=form)
+    return client.post(f"/open311/v2/requests.{fmt}", data={"api_key": KEYS["valid"]} | form)
 
 
-def test_post_request_enters_the_report_pipeline_once(app, store, fushi, clock):
+def test_post_request_enters_the_report_pipeline_once(app, store, fushi, clock, api_key):
     with TestClient(app) as client:
         created = post(client, service_code=BIN, lat="22.25", long="113.5277", description="垃圾箱倾倒",
-                       api_key="any", email="someone@example.com", first_name="张")
+                       email="someone@example.com", first_name="张")
         assert created.status_code == 200, created.text
         [answer] = created.json()
         case_id = answer["service_request_id"]
@@ -174,6 +189,7 @@ def test_post_request_enters_the_report_pipeline_once(app, store, fushi, clock):
         record = store.get_record(case.source_record_id)
         assert (record.device_id, record.seq, record.kind) == ("open311", 1, "report")
         assert "someone@example.com" not in record.payload and "张" not in record.payload  # contact not kept
+        assert api_key not in record.payload
         assert CaseIntake(store, fushi).run_once() == 0
         with store.engine.connect() as conn:
             opened = conn.execute(sa.select(sa.func.count()).select_from(case_events).where(
@@ -201,7 +217,7 @@ def test_post_request_enters_the_report_pipeline_once(app, store, fushi, clock):
         assert steps[0] == "report" and "duplicate" in steps  # (auto-dispatch may file/dispatch in between)
 
 
-def test_post_request_errors(app, store, fushi):
+def test_post_request_errors(app, store, fushi, api_key):
     with TestClient(app) as client:
         for form, status, words in [({"lat": "22.25", "long": "113.5277"}, 400, "service_code"),
                                     ({"service_code": "X9999", "lat": "22.25", "long": "113.52"}, 404, "X9999"),
@@ -221,3 +237,26 @@ def test_post_request_errors(app, store, fushi):
         assert multipart.status_code == 400
         assert client.get("/open311/v2/tokens/nope.json").status_code == 404
         assert store.count_records(device_id="open311") == 0  # nothing refused was stored
+
+
+def test_post_needs_a_live_api_key_and_is_audited(app, store, fushi, api_key):
+    form = {"service_code": BIN, "lat": "22.25", "long": "113.5277", "description": "垃圾箱倾倒"}
+    with TestClient(app) as client:
+        for key in (None, "", "g311_" + "x" * 43, "any"):
+            data = form if key is None else form | {"api_key": key}
+            refused = client.post("/open311/v2/requests.json", data=data)
+            assert refused.status_code == 403 and "api_key" in refused.json()[0]["description"], refused.text
+        xml = client.post("/open311/v2/requests.xml", data=form)
+        assert xml.status_code == 403 and xmltodict.parse(xml.content)["errors"]["error"]["code"] == "403"
+        assert store.count_records(device_id="open311") == 0
+        assert client.post("/open311/v2/requests.json", data=form | {"api_key": api_key}).status_code == 200
+        keys = ApiKeyRegistry(store, clock=store.clock)
+        [issued] = keys.all_keys()
+        keys.revoke(issued.id)
+        assert client.post("/open311/v2/requests.json", data=form | {"api_key": api_key}).status_code == 403
+        assert client.get("/open311/v2/services.json").status_code == 200  # reads stay public
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(access_log).order_by(access_log.c.id)).all()
+    posts = [(r.status, r.api_key_id) for r in rows if r.route == "/open311/v2/requests.{fmt}"]
+    assert posts == [(403, None)] * 5 + [(200, issued.id), (403, None)]
+    assert not any(r.method == "GET" for r in rows)  # public reads of non-personal data are not logged

@@ -1,0 +1,147 @@
+"""Control-room accounts, managed by admins over the API (the first admin comes from the CLI).
+
+An admin manages only accounts scoped inside their own subtree and can create none scoped above or beside
+it (a community's admin makes the community's dispatchers, not the street's). A password set here is
+either given by the admin or generated and shown once in the answer; either way the account's sessions
+end. Linking a person sets who the account acts as in case and welfare audit trails.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..auth.access_log import note_access
+from ..auth.http import AdminDep, DirectoryDep, admin_operator
+from ..auth.operators import Operator, OperatorDirectory
+from ..store.tables import OPERATOR_ROLES, people
+from .auth import OperatorOut
+from .deps import StoreDep
+
+router = APIRouter(prefix="/operators", tags=["operators"], dependencies=[Depends(admin_operator)])
+
+Role = Literal[OPERATOR_ROLES]
+
+
+class OperatorAdminOut(OperatorOut):
+    disabled: bool
+    locked_until: datetime | None
+
+    @classmethod
+    def of(cls, op: Operator) -> "OperatorAdminOut":
+        return cls(**OperatorOut.of(op).model_dump(), disabled=op.disabled, locked_until=op.locked_until)
+
+
+class OperatorCreated(BaseModel):
+    operator: OperatorAdminOut
+    password: str | None = Field(description="the generated password, shown this once; null if you gave one")
+
+
+class OperatorIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    role: Role
+    scope_code: str = Field(min_length=6, max_length=15, description="a unit inside your own scope")
+    display_name: str = Field(default="", max_length=64)
+    person_id: str | None = Field(default=None, max_length=64)
+    password: str | None = Field(default=None, max_length=256, description="omit to have one generated")
+
+
+class PasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    password: str | None = Field(default=None, max_length=256, description="omit to have one generated")
+
+
+class PersonLinkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    person_id: str | None = Field(max_length=64, description="people.id; null unlinks")
+
+
+def _refuse(status: int, code: str, zh: str, en: str) -> HTTPException:
+    return HTTPException(status, {"code": code, "zh": zh, "en": en})
+
+
+def _generated() -> str:
+    return secrets.token_urlsafe(12)  # 16 characters, ~96 bits
+
+
+def _managed(directory: OperatorDirectory, admin: Operator, operator_id: str) -> Operator:
+    target = directory.get(operator_id)
+    if target is None or not admin.sees(target.scope_code):
+        raise HTTPException(404, f"no operator {operator_id}")
+    return target
+
+
+def _check_person(store, admin: Operator, person_id: str | None) -> None:
+    if person_id is None:
+        return
+    with store.engine.connect() as conn:
+        unit = conn.execute(sa.select(people.c.unit_code).where(people.c.id == person_id)).scalar()
+    if unit is None or not admin.sees(unit):
+        raise _refuse(422, "unknown_person", f"无此人员 {person_id}", f"no person {person_id!r} in your scope")
+
+
+@router.get("", response_model=list[OperatorAdminOut])
+def list_operators(admin: AdminDep, directory: DirectoryDep) -> list[OperatorAdminOut]:
+    """Accounts scoped inside your subtree (yours included)."""
+    return [OperatorAdminOut.of(op) for op in directory.all_operators() if admin.sees(op.scope_code)]
+
+
+@router.post("", status_code=201, response_model=OperatorCreated)
+def create_operator(body: OperatorIn, admin: AdminDep, directory: DirectoryDep, store: StoreDep,
+                    request: Request) -> OperatorCreated:
+    if not admin.sees(body.scope_code):
+        raise _refuse(403, "outside_scope", "不能创建超出本人管辖范围的账号",
+                      f"you may only create accounts scoped inside {admin.scope_code}")
+    _check_person(store, admin, body.person_id)
+    password = body.password or _generated()
+    try:
+        op = directory.create(body.username, password, role=body.role, scope_code=body.scope_code,
+                              display_name=body.display_name, person_id=body.person_id)
+    except ValueError as exc:
+        raise _refuse(409 if "taken" in str(exc) else 422, "refused", str(exc), str(exc)) from None
+    note_access(request, operator_id=op.id, username=op.username)
+    return OperatorCreated(operator=OperatorAdminOut.of(op), password=None if body.password else password)
+
+
+@router.post("/{operator_id}/password", response_model=OperatorCreated)
+def reset_password(operator_id: str, body: PasswordIn, admin: AdminDep, directory: DirectoryDep) -> OperatorCreated:
+    """Set a new password (given, or generated and shown once); the account's sessions end."""
+    target = _managed(directory, admin, operator_id)
+    password = body.password or _generated()
+    try:
+        directory.set_password(target.id, password)
+    except ValueError as exc:
+        raise _refuse(422, "weak_password", str(exc), str(exc)) from None
+    return OperatorCreated(operator=OperatorAdminOut.of(directory.get(target.id)),
+                           password=None if body.password else password)
+
+
+@router.post("/{operator_id}/disable", response_model=OperatorAdminOut)
+def disable_operator(operator_id: str, admin: AdminDep, directory: DirectoryDep) -> OperatorAdminOut:
+    """Disable an account: it cannot sign in and its sessions end at once."""
+    target = _managed(directory, admin, operator_id)
+    if target.id == admin.id:
+        raise _refuse(409, "self", "不能停用自己的账号", "you cannot disable your own account")
+    directory.set_disabled(target.id, True)
+    return OperatorAdminOut.of(directory.get(target.id))
+
+
+@router.post("/{operator_id}/enable", response_model=OperatorAdminOut)
+def enable_operator(operator_id: str, admin: AdminDep, directory: DirectoryDep) -> OperatorAdminOut:
+    target = _managed(directory, admin, operator_id)
+    directory.set_disabled(target.id, False)
+    return OperatorAdminOut.of(directory.get(target.id))
+
+
+@router.put("/{operator_id}/person", response_model=OperatorAdminOut)
+def link_person(operator_id: str, body: PersonLinkIn, admin: AdminDep, directory: DirectoryDep,
+                store: StoreDep) -> OperatorAdminOut:
+    """Link the person this account acts as (needed before it can act on cases or welfare), or unlink."""
+    target = _managed(directory, admin, operator_id)
+    _check_person(store, admin, body.person_id)
+    return OperatorAdminOut.of(directory.set_person(target.id, body.person_id))

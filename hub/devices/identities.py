@@ -1,0 +1,263 @@
+"""``DeviceRegistry``: who may speak as which device. Registration with a one-time enrolment code, the
+exchange of that code for the device's own broker password, revocation, and spoofing flags.
+
+The enrolment code is shown once (to the admin, as text and QR); only its SHA-256 is stored, and it is
+cleared when used. The broker password is generated here, handed to the device once, and stored only as
+Mosquitto's PBKDF2 hash (what the password file needs). The device id is also its broker account and,
+on the device listener, its client id.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from hub.org.registry import DeviceBinding, engine_of, existing_unit_codes, save_device_bindings, write_tx
+from hub.store.repository import utc_now
+from hub.store.tables import DEVICE_KINDS, device_bindings, device_flags, device_identities, people
+from protocol import topics
+
+from .mosquitto_auth import BrokerAccount, mosquitto_hash
+
+# No 0/O, 1/I/L, U: read aloud or typed from a sticker without mistakes. 12 of 31 symbols ≈ 59 bits.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 12
+DEFAULT_CODE_TTL = timedelta(hours=24)
+
+
+class IdentityError(ValueError):
+    """A refused identity operation; ``code`` is stable for API clients."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class DeviceFlag:
+    reason: str
+    detail: str
+    count: int
+    first_at: datetime
+    last_at: datetime
+
+
+@dataclass(frozen=True)
+class DeviceIdentity:
+    device_id: str
+    state: str  # pending | active | revoked
+    kind: str | None
+    unit_code: str | None
+    owner_person_id: str | None
+    created_at: datetime
+    enrolled_at: datetime | None
+    enroll_expires_at: datetime | None
+    revoked_at: datetime | None
+    revoke_reason: str
+    flag: DeviceFlag | None
+
+
+@dataclass(frozen=True)
+class EnrollmentCode:
+    device_id: str
+    code: str  # shown once
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    device_id: str
+    username: str
+    password: str  # shown once, to the device
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return "-".join(raw[i:i + 4] for i in range(0, CODE_LENGTH, 4))
+
+
+def normalize_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def code_hash(code: str) -> str:
+    return hashlib.sha256(normalize_code(code).encode()).hexdigest()
+
+
+class DeviceRegistry:
+    def __init__(self, store_or_engine, *, clock: Callable[[], datetime] = utc_now,
+                 code_ttl: timedelta = DEFAULT_CODE_TTL, reserved: Iterable[str] = ()):
+        self.engine = engine_of(store_or_engine)
+        self.clock = clock
+        self.code_ttl = code_ttl
+        self.reserved = {name for name in reserved if name}  # e.g. the hub's own broker account
+
+    # -- registration and enrolment --------------------------------------------------------------
+    def register(self, device_id: str, *, kind: str, unit_code: str, owner_person_id: str | None = None,
+                 by: str) -> EnrollmentCode:
+        if not topics.valid_device_id(device_id):
+            raise IdentityError("bad_device_id", f"设备编号无效 / device id must match {topics.DEVICE_ID_PATTERN}")
+        if device_id in self.reserved:
+            raise IdentityError("reserved", f"{device_id} is the hub's own broker account")
+        if kind not in DEVICE_KINDS:
+            raise IdentityError("bad_kind", f"kind must be one of {', '.join(DEVICE_KINDS)}")
+        now = self.clock()
+        code = new_code()
+        with write_tx(self.engine) as conn:
+            if conn.execute(sa.select(device_identities.c.device_id)
+                            .where(device_identities.c.device_id == device_id)).first():
+                raise IdentityError("exists", f"设备 {device_id} 已登记 / already registered; issue a new code instead")
+            if not existing_unit_codes(conn, [unit_code]):
+                raise IdentityError("unknown_unit", f"no unit {unit_code}")
+            owner = sa.select(people.c.id).where(people.c.id == owner_person_id)
+            if owner_person_id and not conn.execute(owner).first():
+                raise IdentityError("unknown_person", f"no person {owner_person_id}")
+            save_device_bindings(conn, [DeviceBinding(device_id, kind, unit_code, owner_person_id)])
+            conn.execute(sa.insert(device_identities), {
+                "device_id": device_id, "state": "pending", "password_hash": None,
+                "enroll_code_sha256": code_hash(code), "enroll_expires_at": now + self.code_ttl,
+                "created_at": now, "created_by": by, "enrolled_at": None, "revoked_at": None, "revoked_by": None,
+                "revoke_reason": "", "updated_at": now})
+        return EnrollmentCode(device_id, code, now + self.code_ttl)
+
+    def issue_code(self, device_id: str, *, by: str) -> EnrollmentCode:
+        """A fresh one-time code (the old one stops working). An active device keeps its password until the
+        new code is used; a revoked one comes back only through it."""
+        now = self.clock()
+        code = new_code()
+        with write_tx(self.engine) as conn:
+            row = conn.execute(sa.select(device_identities.c.state)
+                               .where(device_identities.c.device_id == device_id)).first()
+            if row is None:
+                raise IdentityError("not_found", f"no device {device_id}")
+            conn.execute(sa.update(device_identities).where(device_identities.c.device_id == device_id).values(
+                enroll_code_sha256=code_hash(code), enroll_expires_at=now + self.code_ttl,
+                state="active" if row.state == "active" else "pending", updated_at=now))
+        return EnrollmentCode(device_id, code, now + self.code_ttl)
+
+    def enroll(self, code: str) -> Enrolled:
+        """Exchange a one-time code for the device's broker password. Every failure reads the same to the
+        caller (no hint whether a code exists)."""
+        refused = IdentityError("bad_code", "注册码无效或已过期 / invalid or expired enrolment code")
+        if len(normalize_code(code)) != CODE_LENGTH:
+            raise refused
+        digest, now = code_hash(code), self.clock()
+        password = secrets.token_urlsafe(32)
+        with write_tx(self.engine) as conn:
+            row = conn.execute(sa.select(device_identities.c.device_id, device_identities.c.enroll_expires_at)
+                               .where(device_identities.c.enroll_code_sha256 == digest)).first()
+            if row is None or row.enroll_expires_at is None or row.enroll_expires_at <= now:
+                raise refused
+            # Conditional on the code still being there: two racing exchanges, one winner.
+            done = conn.execute(sa.update(device_identities).where(
+                device_identities.c.device_id == row.device_id,
+                device_identities.c.enroll_code_sha256 == digest).values(
+                state="active", password_hash=mosquitto_hash(password), enroll_code_sha256=None,
+                enroll_expires_at=None, enrolled_at=now, revoked_at=None, revoked_by=None, revoke_reason="",
+                updated_at=now))
+            if done.rowcount != 1:
+                raise refused
+        return Enrolled(row.device_id, row.device_id, password)
+
+    def revoke(self, device_id: str, *, by: str, reason: str = "") -> DeviceIdentity:
+        """Out of the broker's password file at the next sync (the broker then drops its connection);
+        everything it already sent stays stored."""
+        now = self.clock()
+        with write_tx(self.engine) as conn:
+            done = conn.execute(sa.update(device_identities).where(device_identities.c.device_id == device_id).values(
+                state="revoked", password_hash=None, enroll_code_sha256=None, enroll_expires_at=None,
+                revoked_at=now, revoked_by=by, revoke_reason=reason[:500], updated_at=now))
+            if done.rowcount != 1:
+                raise IdentityError("not_found", f"no device {device_id}")
+        return self.get(device_id)
+
+    # -- spoofing flags --------------------------------------------------------------------------
+    def flag(self, device_id: str, reason: str, detail: str = "", dead_letter_id: int | None = None) -> None:
+        now = self.clock()
+        with write_tx(self.engine) as conn:
+            exists = conn.execute(sa.select(device_flags.c.device_id)
+                                  .where(device_flags.c.device_id == device_id)).first()
+            if exists is None:
+                conn.execute(sa.insert(device_flags), {
+                    "device_id": device_id, "reason": reason, "detail": detail[:1000], "count": 1, "first_at": now,
+                    "last_at": now, "last_dead_letter_id": dead_letter_id, "cleared_at": None, "cleared_by": None})
+                return
+            conn.execute(sa.update(device_flags).where(device_flags.c.device_id == device_id).values(
+                reason=reason, detail=detail[:1000], count=device_flags.c.count + 1, last_at=now,
+                last_dead_letter_id=dead_letter_id, cleared_at=None, cleared_by=None))
+
+    def clear_flag(self, device_id: str, *, by: str) -> bool:
+        with write_tx(self.engine) as conn:
+            done = conn.execute(sa.update(device_flags).where(device_flags.c.device_id == device_id,
+                                                              device_flags.c.cleared_at.is_(None))
+                                .values(cleared_at=self.clock(), cleared_by=by))
+        return done.rowcount == 1
+
+    def last_flagged_dead_letter(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.max(device_flags.c.last_dead_letter_id))).scalar() or 0
+
+    # -- reads -----------------------------------------------------------------------------------
+    def _query(self):
+        return (sa.select(device_identities, device_bindings.c.kind, device_bindings.c.unit_code,
+                          device_bindings.c.owner_person_id, device_flags.c.reason.label("flag_reason"),
+                          device_flags.c.detail.label("flag_detail"), device_flags.c.count.label("flag_count"),
+                          device_flags.c.first_at.label("flag_first_at"), device_flags.c.last_at.label("flag_last_at"),
+                          device_flags.c.cleared_at.label("flag_cleared_at"))
+                .select_from(device_identities
+                             .outerjoin(device_bindings, device_bindings.c.device_id == device_identities.c.device_id)
+                             .outerjoin(device_flags, device_flags.c.device_id == device_identities.c.device_id))
+                .order_by(device_identities.c.device_id))
+
+    @staticmethod
+    def _identity(row) -> DeviceIdentity:
+        m = row._mapping
+        flag = None
+        if m["flag_reason"] is not None and m["flag_cleared_at"] is None:
+            flag = DeviceFlag(m["flag_reason"], m["flag_detail"], m["flag_count"], m["flag_first_at"],
+                              m["flag_last_at"])
+        return DeviceIdentity(m["device_id"], m["state"], m["kind"], m["unit_code"], m["owner_person_id"],
+                              m["created_at"], m["enrolled_at"], m["enroll_expires_at"], m["revoked_at"],
+                              m["revoke_reason"], flag)
+
+    def get(self, device_id: str) -> DeviceIdentity | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(self._query().where(device_identities.c.device_id == device_id)).first()
+        return self._identity(row) if row else None
+
+    def list(self) -> list[DeviceIdentity]:
+        with self.engine.connect() as conn:
+            return [self._identity(r) for r in conn.execute(self._query())]
+
+    def flags(self, device_ids: Iterable[str] | None = None) -> dict[str, DeviceFlag]:
+        """Open flags, also for devices never registered (spoofing seen on an anonymous broker)."""
+        query = sa.select(device_flags).where(device_flags.c.cleared_at.is_(None))
+        if device_ids is not None:
+            query = query.where(device_flags.c.device_id.in_(list(device_ids)))
+        with self.engine.connect() as conn:
+            return {r.device_id: DeviceFlag(r.reason, r.detail, r.count, r.first_at, r.last_at)
+                    for r in conn.execute(query)}
+
+    def states(self) -> dict[str, str]:
+        with self.engine.connect() as conn:
+            return dict(conn.execute(sa.select(device_identities.c.device_id, device_identities.c.state)).all())
+
+    def broker_accounts(self) -> list[BrokerAccount]:
+        """Active devices with a password: exactly who the broker's password file lets in."""
+        query = (sa.select(device_identities.c.device_id, device_identities.c.password_hash)
+                 .where(device_identities.c.state == "active", device_identities.c.password_hash.is_not(None))
+                 .order_by(device_identities.c.device_id))
+        with self.engine.connect() as conn:
+            return [BrokerAccount(d, h) for d, h in conn.execute(query)]
+
+
+def with_identity(store_or_engine, devices: list) -> list:
+    """Presence rows (``DeviceOut``) with their identity state and open spoofing flag, for ``/api/devices``."""
+    registry = DeviceRegistry(store_or_engine)
+    states, flags = registry.states(), registry.flags([d.id for d in devices])
+    return [d.model_copy(update={"identity": states.get(d.id),
+                                 "flagged": flags[d.id].reason if d.id in flags else None}) for d in devices]

@@ -1,0 +1,37 @@
+"""The device-identity background jobs, for ``hub/jobs.py``: broker account sync (when the hub manages the
+broker's files) and the spoofing watch."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from protocol import parse_broker_url
+
+from .broker_sync import BrokerAuthSync
+from .flags import SpoofWatch
+from .identities import DeviceRegistry
+
+
+def registry_from_settings(settings, store_or_engine, clock: Callable[[], datetime]) -> DeviceRegistry:
+    hub_user = parse_broker_url(settings.broker_url).username if settings.broker_url != "embedded" else None
+    return DeviceRegistry(store_or_engine, clock=clock, code_ttl=timedelta(seconds=settings.enroll_code_ttl_s),
+                          reserved=[hub_user or "", settings.client_id])
+
+
+def device_identity_jobs(settings, store, clock: Callable[[], datetime]) -> list:
+    from hub.jobs import Job  # here, not at the top: hub.jobs imports this module
+
+    registry = registry_from_settings(settings, store, clock)
+    jobs = [Job("spoof-watch", (watch := SpoofWatch(registry)).run_forever, watch)]
+    if settings.broker_auth_dir:
+        sync = BrokerAuthSync.from_settings(settings, registry)
+        jobs.append(Job("broker-auth", sync.run_forever, sync))
+    return jobs
+
+
+def wake_broker_sync(app_state) -> None:
+    """After an identity change through the API: apply it to the broker now, not at the next period."""
+    jobs = getattr(app_state, "jobs", None)
+    for job in jobs.jobs if jobs else []:
+        if job.name == "broker-auth":
+            job.handle.wake()
