@@ -96,6 +96,7 @@ def run(args) -> int:
     print(f"Gridline demo: 福石社区, {len(grids)} grids, {len(devices)} terminals "
           f"(hub holds {loaded.grids} grids, {loaded.people} people, {loaded.devices} device bindings, "
           f"{enrolled} residents newly enrolled in the welfare watch)", flush=True)
+    print(f"  dashboard {hub.base_url}/app/   (the control room: map, live feed, cases, devices, statistics)", flush=True)
     print(f"  hub API   {hub.base_url}/docs   (health: {hub.base_url}/api/health)", flush=True)
     print(f"  broker    {hub.broker_url}   data {data_dir}", flush=True)
     token = _demo_admin_session(store, settings.data_dir)

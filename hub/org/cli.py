@@ -1,4 +1,4 @@
-"""``gridline hub grids import|export`` and ``gridline hub community load-sample``."""
+"""``gridline hub grids import|export``, ``gridline hub community load-sample`` and ``gridline hub departments``."""
 from __future__ import annotations
 
 import json
@@ -29,6 +29,26 @@ def register(subparsers) -> None:
     sample = community.add_parser("load-sample", help="load the shipped sample community 福石社区")
     _db_options(sample)
     sample.set_defaults(func=_load_sample)
+
+    departments = subparsers.add_parser(
+        "departments", help="handling-department contacts (a category's cases also go to them)").add_subparsers(
+        dest="departments_command", required=True)
+    add = departments.add_parser("add", help="name PERSON as DEPARTMENT's contact at UNIT (and the units below it)")
+    add.add_argument("department", help="as the taxonomy names it, e.g. 物业服务企业")
+    add.add_argument("--unit", required=True, help="unit code, e.g. a community")
+    add.add_argument("--person", required=True, help="people.id")
+    _db_options(add)
+    add.set_defaults(func=_add_department)
+    remove = departments.add_parser("remove", help="remove one contact")
+    remove.add_argument("department")
+    remove.add_argument("--unit", required=True)
+    remove.add_argument("--person", required=True)
+    _db_options(remove)
+    remove.set_defaults(func=_remove_department)
+    ls = departments.add_parser("list", help="contacts, optionally under a unit")
+    ls.add_argument("--under", help="unit code prefix")
+    _db_options(ls)
+    ls.set_defaults(func=_list_departments)
 
 
 def _migrated_db_url(args) -> str:
@@ -95,3 +115,43 @@ def _load_sample(args) -> int:
         engine.dispose()
     print(f"sample community loaded: {summary.grids} grids, {summary.people} people, {summary.devices} devices")
     return 0
+
+
+def _add_department(args) -> int:
+    from .departments import add_contact
+
+    engine = _engine(args)
+    try:
+        new = add_contact(engine, args.department, args.unit, args.person)
+    except ValueError as exc:
+        print(f"departments add: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(f"{args.department} at {args.unit}: {args.person}" + ("" if new else " (already there)"))
+    return 0
+
+
+def _remove_department(args) -> int:
+    from .departments import remove_contact
+
+    engine = _engine(args)
+    try:
+        gone = remove_contact(engine, args.department, args.unit, args.person)
+    finally:
+        engine.dispose()
+    print("removed" if gone else "no such contact")
+    return 0 if gone else 1
+
+
+def _list_departments(args) -> int:
+    from .departments import list_contacts
+
+    engine = _engine(args)
+    try:
+        for c in list_contacts(engine, args.under):
+            print(f"{c.unit_code}\t{c.department}\t{c.person_id}")
+    finally:
+        engine.dispose()
+    return 0
+
