@@ -46,6 +46,7 @@ from protocol import TaskBody  # noqa: E402
 from terminal.device import Device  # noqa: E402
 
 SPACING_M = 40.0
+MARGIN_M = 25.0  # reports are made with accuracy 5 m; stay well inside the grid
 M_PER_DEG = 111_320.0
 
 
@@ -96,7 +97,11 @@ def lattice(grid: sample.SampleGrid) -> list[tuple[float, float]]:
         dlon = SPACING_M / (M_PER_DEG * 0.925)  # cos(22.25°)
         lon = west + dlon
         while lon < east - dlon / 2:
-            if grid.contains(lon, lat):
+            # Keep clear of the boundary (the router flags reports that straddle it for an operator, and
+            # those get no automatic task): the point and four neighbours MARGIN_M away must be inside.
+            mlat, mlon = MARGIN_M / M_PER_DEG, MARGIN_M / (M_PER_DEG * 0.925)
+            if all(grid.contains(lon + dx, lat + dy) for dx, dy in ((0, 0), (mlon, 0), (-mlon, 0), (0, mlat),
+                                                                     (0, -mlat))):
                 points.append((lat, lon))
             lon += dlon
         lat += dlat

@@ -173,19 +173,24 @@ def crowd(host: str, port: int, ids: list[str], period_s, stop, ready, published
     sel = selectors.DefaultSelector()
     clients: dict[str, mqtt.Client] = {}
     local_acked = [0]
+    presence_mids: set[tuple[str, int]] = set()  # PUBACKs of status messages are not records
 
     def on_publish(client, userdata, mid, reason_code, properties):
-        local_acked[0] += 1
+        if (userdata, mid) in presence_mids:
+            presence_mids.discard((userdata, mid))
+        else:
+            local_acked[0] += 1
 
     for dev in ids:
-        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=dev, protocol=mqtt.MQTTv5)
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=dev, protocol=mqtt.MQTTv5, userdata=dev)
         c.max_queued_messages_set(0)
         c.on_publish = on_publish
         c.connect(host, port, keepalive=120, clean_start=True)
         clients[dev] = c
         sel.register(c.socket(), selectors.EVENT_READ, c)
-        c.publish(protocol.topics.device_status(dev), protocol.encode(protocol.DeviceStatus(
+        info = c.publish(protocol.topics.device_status(dev), protocol.encode(protocol.DeviceStatus(
             device_id=dev, state="online", at=datetime.now(timezone.utc))), qos=1, retain=True)
+        presence_mids.add((dev, info.mid))
     movers = ids if active is None else ids[:active]
     seqs = dict.fromkeys(movers, 0)
     period = period_s.value

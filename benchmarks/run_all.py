@@ -98,7 +98,7 @@ def bench_latency(args) -> dict:
     return {"runs": runs}
 
 
-# -- 4: backlog drain ---------------------------------------------------------------------------------------------------
+# -- 4: backlog drain ------------------------------------------------------------------------------------------------
 def bench_backlog(args) -> dict:
     from terminal.device import Device
     from terminal.photos import synthetic_photo
@@ -133,7 +133,7 @@ def _pos(i: int):
     return Position(lat=22.25 + (i % 100) * 1e-5, lon=113.53 + (i // 100) * 1e-5, accuracy_m=5.0)
 
 
-# -- 5: connections -----------------------------------------------------------------------------------------------------
+# -- 5: connections --------------------------------------------------------------------------------------------------
 def bench_connections(args) -> dict:
     with HubRig(args.db) as rig:
         ids = [f"conn-{i:05d}" for i in range(args.connections)]
@@ -179,7 +179,7 @@ def rig_devices(rig: HubRig) -> list[str]:
         engine.dispose()
 
 
-# -- 6: burst -------------------------------------------------------------------------------------------------------------
+# -- 6: burst --------------------------------------------------------------------------------------------------------
 def bench_burst(args) -> dict:
     with HubRig(args.db, sample_community=True) as rig:
         ids = [f"burst-{i:05d}" for i in range(args.devices)]
@@ -200,9 +200,9 @@ def bench_burst(args) -> dict:
                     samples.append({"phase": name, "t": round(time.time(), 1), "queue_depth": h["queue_depth"],
                                     "hub_rss_mb": round(rss_mb(rig.pids[0]), 1)})
                     time.sleep(1.0)
+                rate = (published.value - before) / seconds  # before waiting for the phase's last tasks
                 probe.wait(tokens, 30)
-                phases[name] = {"load": mult, "seconds": seconds,
-                                "msgs_per_s": round((published.value - before) / seconds, 1),
+                phases[name] = {"load": mult, "seconds": seconds, "msgs_per_s": round(rate, 1),
                                 "max_queue_depth": max(s["queue_depth"] for s in samples if s["phase"] == name),
                                 **probe.summary(tokens)}
                 print(f"  burst phase {name}: {phases[name]}", flush=True)
@@ -221,7 +221,7 @@ def bench_burst(args) -> dict:
             "max_queue_depth": max(s["queue_depth"] for s in samples), "samples": samples}
 
 
-# -- the table ------------------------------------------------------------------------------------------------------------
+# -- the table -------------------------------------------------------------------------------------------------------
 def table(results: dict) -> list[tuple[str, str, str]]:
     rows = []
     ing = results.get("ingest")
@@ -269,6 +269,7 @@ def main() -> None:
         ap.add_argument(f"--{key.replace('_', '-')}", type=type(value) if not isinstance(value, list) else float,
                         nargs="+" if isinstance(value, list) else None, default=None)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "suite.json"))
+    ap.add_argument("--update", action="store_true", help="re-run only --only parts; keep the others in --out")
     args = ap.parse_args()
     base = FULL if args.full else QUICK
     for key, value in base.items():
@@ -280,6 +281,10 @@ def main() -> None:
                      "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
                                  "platform": platform.platform(), "load_avg_at_start": os.getloadavg()},
                      "command": " ".join(sys.argv)}
+    if args.update and Path(args.out).exists():
+        kept = json.loads(Path(args.out).read_text())
+        results = {**kept, **{k: v for k, v in results.items() if k not in ("command",)},
+                   "command": f"{kept.get('command', '')} ; {results['command']}"}
     benches = {"ingest": bench_ingest, "latency": bench_latency, "backlog": bench_backlog,
                "connections": bench_connections, "burst": bench_burst}
     for part in parts:

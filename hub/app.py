@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from .api import api_router, open311_router
+from .api.nul_guard import RefuseNulMiddleware
 from .auth.access_log import AccessLogMiddleware
 from .bridge import MqttBridge
 from .embedded_broker import ManagedBroker
@@ -64,6 +65,7 @@ def create_app(settings: HubSettings | None = None, store: HubStore | None = Non
     app = FastAPI(title="Gridline hub", version="0.1.0", lifespan=lifespan,
                   description="Records, photos and presence from Gridline terminals; downlink messages to them.")
     app.add_middleware(AccessLogMiddleware)  # who viewed/changed what: one row after the response (hub.auth)
+    app.add_middleware(RefuseNulMiddleware)  # NUL in a path, query or body: 400 here, not a 500 in PostgreSQL
     app.include_router(api_router(), prefix="/api")
     app.include_router(open311_router)  # /open311/v2: the GeoReport v2 facade
     mount_dashboard(app)  # the control-room web dashboard at /app/

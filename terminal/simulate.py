@@ -25,6 +25,7 @@ from protocol import CheckinKind, Severity, topics
 from .device import Device
 from .fieldwork import PAUSES, FieldWorker
 from .photos import synthetic_photo
+from .schema import CorruptStoreError
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ class SimulationTotals:
     devices: list[str] = field(default_factory=list)
     drained: bool = False
     task_actions: dict[str, int] = field(default_factory=dict)  # simulated field work: action → count
+    corrupt_stores: list[str] = field(default_factory=list)  # devices left out: their database failed its check
 
     @property
     def created(self) -> int:
@@ -193,13 +195,22 @@ def run_simulation(broker_url: str, data_dir: Path | str, *, count: int = 3, rat
             raise ValueError(f"device id {device_id!r} does not match {topics.DEVICE_ID_PATTERN}")
     data_dir = Path(data_dir)
     options = {"deployment_key": SIMULATOR_KEY, **(device_options or {})}
-    devices = [Device(device_id, data_dir / device_id, broker_url, **options) for device_id in ids]
-    totals = SimulationTotals(devices=[d.device_id for d in devices])
+    devices, corrupt = [], []
+    for device_id in ids:
+        try:
+            devices.append(Device(device_id, data_dir / device_id, broker_url, **options))
+        except CorruptStoreError as exc:  # one damaged terminal must not keep the rest of the fleet offline
+            log.error("%s left out: %s", device_id, exc)
+            corrupt.append(device_id)
+    if not devices:
+        raise CorruptStoreError(data_dir, f"every device database is corrupt: {', '.join(corrupt)}")
+    totals = SimulationTotals(devices=[d.device_id for d in devices], corrupt_stores=corrupt)
     started = time.monotonic()
     patrols = []
     for i, device in enumerate(devices):
         rng = random.Random(f"{seed}-{device.device_id}")
-        route = None if position_source else (route_in_polygon(areas[i % len(areas)]) if areas
+        area = ids.index(device.device_id)  # the device's own area, also when a corrupt one was left out
+        route = None if position_source else (route_in_polygon(areas[area % len(areas)]) if areas
                                               else route_around(base, rng))
         patrols.append(SimulatedPatrol(i, device, rng, route, position_source, started))
     stop = stop_event or threading.Event()

@@ -43,7 +43,8 @@ def query_access_log(
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before_id: Annotated[int | None, Query(description="page: the last id of the previous page")] = None,
+    before_id: Annotated[int | None, Query(ge=0, le=2**31 - 1,  # ids are INTEGER columns: beyond, 422 not 500
+                                           description="page: the last id of the previous page")] = None,
 ) -> list[AccessEntryOut]:
     rows = AccessLog(store).query(scope_code=None if scope.top else scope.code, operator_id=operator_id,
                                   route=route, resource_id=resource_id, since=since, until=until, limit=limit,

@@ -57,7 +57,10 @@ def list_keys(store: StoreDep, scope: ScopeDep) -> list[ApiKeyOut]:
 @router.post("", status_code=201, response_model=ApiKeyIssued)
 def issue_key(body: ApiKeyIn, admin: AdminDep, store: StoreDep, scope: ScopeDep, request: Request) -> ApiKeyIssued:
     _top_only(scope)
-    key, secret = _registry(store).issue(body.name, admin.id)
+    try:
+        key, secret = _registry(store).issue(body.name, admin.id)
+    except ValueError as exc:  # a blank name (whitespace only): the caller's mistake, not a server error
+        raise HTTPException(422, str(exc)) from None
     note_access(request, api_key_id=key.id)
     return ApiKeyIssued(**ApiKeyOut.of(key).model_dump(), api_key=secret)
 

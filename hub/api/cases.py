@@ -172,7 +172,7 @@ def list_cases(
     overdue: bool | None = None,
     flagged: Annotated[bool | None, Query(description="flagged for an operator to confirm routing/category")] = None,
     order: Literal["newest", "overdue_first"] = "newest",
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,  # past 64 bits the database refuses it: 422
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> CasePage:
     """Cases in your subtree matching all filters; repeat ``state`` / ``level`` for several values."""

@@ -18,7 +18,8 @@ def list_dead_letters(
     reason: str | None = None,
     device_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before_id: Annotated[int | None, Query(description="page: the last id of the previous page")] = None,
+    before_id: Annotated[int | None, Query(ge=0, le=2**31 - 1,  # ids are INTEGER columns: beyond, 422 not 500
+                                           description="page: the last id of the previous page")] = None,
 ) -> list[DeadLetterOut]:
     """Messages the hub refused, newest first."""
     rows = scope.dead_letters(reason=reason, device_id=device_id, limit=limit, before_id=before_id)

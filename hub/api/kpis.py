@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timezone
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query
@@ -72,6 +73,10 @@ def _csv(report: KpiReport) -> Response:
 
 def _report(store, scope: OperatorScope, start, end, group_by, unit, category) -> KpiReport:
     unit = scope.narrow(unit)  # the top unit's operators keep "no unit" = everything, unplaced cases included
+    try:
+        start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)  # as stored; may overflow
+    except OverflowError:  # e.g. 0001-01-01T00:00+00:07 is before year 1 in UTC
+        raise HTTPException(422, "时间超出范围 / from/to out of range") from None
     try:
         return compute_kpis(store, start=start, end=end, group_by=group_by, unit=unit, category=category,
                             clock=store.clock)

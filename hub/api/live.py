@@ -44,16 +44,18 @@ def sse(kind: str, data: Any, event_id: int | None = None) -> str:
 
 def _resume_from(value: str | None) -> int | None:
     try:
-        return int(value) if value not in (None, "") else None
+        event_id = int(value) if value not in (None, "") else None
     except ValueError:
         return None
+    return event_id if event_id is None or 0 <= event_id < 2**31 else None  # ids are INTEGER columns
 
 
 @router.get("/events", response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}})
 async def live_events(request: Request, operator: OperatorDep, scope: ScopeDep, store: StoreDep,
                       last_event_id: Annotated[str | None, Header()] = None,
-                      after: Annotated[int | None, Query(description="resume after this case event id "
+                      after: Annotated[int | None, Query(ge=0, le=2**31 - 1,  # an INTEGER column's id
+                                                         description="resume after this case event id "
                                                          "(for clients that cannot send Last-Event-ID)")] = None):
     """Live events in the operator's scope as ``text/event-stream``."""
     publisher = publisher_for(request.app)

@@ -44,6 +44,10 @@ class CuttableLink:
     def close(self) -> None:
         self._closed = True
         self.cut()
+        try:
+            self._server.shutdown(socket.SHUT_RDWR)  # wakes the accept() below; close() alone leaves it blocked
+        except OSError:
+            pass
         self._server.close()
 
     def _accept_loop(self) -> None:

@@ -1,6 +1,8 @@
 """A damaged terminal database is detected at open with a clear error, never silently written to."""
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from terminal.schema import CorruptStoreError
@@ -33,3 +35,21 @@ def test_damaged_btree_page_is_found_by_quick_check(tmp_path):
     path.write_bytes(bytes(raw))
     with pytest.raises(CorruptStoreError):
         TerminalStore(path, "kiosk-01")
+
+
+def test_a_fleet_with_one_corrupt_database_leaves_that_device_out_and_the_rest_syncs(hub, own_broker, tmp_path,
+                                                                                      unique, caplog):
+    from terminal.simulate import device_ids, run_simulation
+
+    broken, healthy = device_ids(f"t{unique}", 2)
+    (tmp_path / broken).mkdir()
+    garbage = b"flash wear " * 600
+    (tmp_path / broken / "terminal.db").write_bytes(garbage)
+    with caplog.at_level(logging.ERROR, logger="terminal.simulate"):
+        totals = run_simulation(own_broker.url, tmp_path, count=2, rate=10, duration=1.0,
+                                device_prefix=f"t{unique}", drain_timeout=20)
+    assert totals.corrupt_stores == [broken] and totals.devices == [healthy]
+    assert totals.drained and totals.created > 0 and totals.acknowledged == totals.created
+    assert any(broken in r.getMessage() and "corrupt" in r.getMessage() for r in caplog.records)
+    assert (tmp_path / broken / "terminal.db").read_bytes() == garbage  # kept for recovery
+    assert hub.records and all(r.device_id == healthy for r in hub.records.values())
