@@ -20,7 +20,6 @@ import sqlalchemy as sa
 from fastapi import HTTPException
 
 from hub.store import CursorError
-from hub.store.repository import decode_cursor, encode_cursor
 from hub.store.rows import DeadLetterRow, DeviceRow, PhotoRow, RecordRow
 from hub.store.tables import case_events, cases, dead_letters, device_bindings, devices, records, units
 
@@ -119,30 +118,9 @@ class OperatorScope:
         with self.engine.connect() as conn:
             return [DeviceRow(**r._mapping) for r in conn.execute(query)]
 
-    # -- records (same paging as HubStore.list_records, limited to devices in scope) ------------------
-    def records(self, *, kind: str | None = None, device_id: str | None = None, since: datetime | None = None,
-                until: datetime | None = None, limit: int = 100,
-                cursor: str | None = None) -> tuple[list[RecordRow], str | None]:
-        query = sa.select(records).where(self.device_condition(records.c.device_id))
-        if kind:
-            query = query.where(records.c.kind == kind)
-        if device_id:
-            query = query.where(records.c.device_id == device_id)
-        if since:
-            query = query.where(records.c.received_at >= since)
-        if until:
-            query = query.where(records.c.received_at < until)
-        if cursor:
-            at, rid = decode_cursor(cursor)
-            query = query.where(sa.or_(records.c.received_at > at,
-                                       sa.and_(records.c.received_at == at, records.c.id > rid)))
-        query = query.order_by(records.c.received_at, records.c.id).limit(limit + 1)
-        with self.engine.connect() as conn:
-            rows = [RecordRow(**r._mapping) for r in conn.execute(query)]
-        if len(rows) > limit:
-            rows = rows[:limit]
-            return rows, encode_cursor(rows[-1].received_at, rows[-1].id)
-        return rows, None
+    # -- records: HubStore.list_records limited to devices in scope ---------------------------------
+    def records(self, store, **filters) -> tuple[list[RecordRow], str | None]:
+        return store.list_records(where=self.device_condition(records.c.device_id), **filters)
 
     def dead_letters(self, *, reason: str | None = None, device_id: str | None = None, limit: int = 100,
                      before_id: int | None = None) -> list[DeadLetterRow]:

@@ -99,9 +99,11 @@ class HubStore:
 
     def list_records(self, *, kind: str | None = None, device_id: str | None = None,
                      since: datetime | None = None, until: datetime | None = None,
-                     limit: int = 100, cursor: str | None = None) -> tuple[list[RecordRow], str | None]:
-        """Records by hub receive time (oldest first), ``since`` inclusive, ``until`` exclusive; keyset-paged."""
-        query = sa.select(records)
+                     limit: int = 100, cursor: str | None = None,
+                     where: sa.ColumnElement[bool] | None = None) -> tuple[list[RecordRow], str | None]:
+        """Records by hub receive time (oldest first), ``since`` inclusive, ``until`` exclusive; keyset-paged.
+        ``where`` narrows further (an operator's scope)."""
+        query = sa.select(records) if where is None else sa.select(records).where(where)
         if kind:
             query = query.where(records.c.kind == kind)
         if device_id:
