@@ -23,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.rig import wait_http  # noqa: E402
+
 from benchmarks.ingest_throughput import make_payloads, publisher  # noqa: E402
 from hub.embedded_broker import ManagedBroker, free_port  # noqa: E402
 
@@ -87,7 +89,7 @@ def main() -> None:
                             "-o", str(raw), "--", *hub_cmd], cwd=ROOT, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
     try:
-        _wait_http(http)
+        wait_http(http)
         per = args.messages // args.devices
         payloads = make_payloads([f"prof-{i:04d}" for i in range(args.devices)], per, 0)
         q = mp.Queue()
@@ -112,18 +114,6 @@ def main() -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(report + "\n")
     shutil.rmtree(work, ignore_errors=True)
-
-
-def _wait_http(port: int, timeout: float = 60) -> None:
-    import urllib.request
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("hub did not come up")
 
 
 if __name__ == "__main__":

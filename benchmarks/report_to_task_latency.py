@@ -39,6 +39,8 @@ import paho.mqtt.client as mqtt
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.rig import wait_http  # noqa: E402
+
 import protocol  # noqa: E402
 from hub import sample  # noqa: E402
 from hub.embedded_broker import ManagedBroker, free_port  # noqa: E402
@@ -125,7 +127,7 @@ def run(args) -> dict:
     counter = mp.Value("q", 0)
     procs = []
     try:
-        _wait_http(http)
+        wait_http(http)
         ids = [f"bg-{i:05d}" for i in range(args.devices)]
         per = max(1, len(ids) // args.procs)
         for k in range(0, len(ids), per):
@@ -209,18 +211,6 @@ def _pct(values: list[float], p: float) -> float | None:
         return None
     k = min(len(values) - 1, max(0, round(p / 100 * len(values) + 0.5) - 1))
     return round(values[k], 1)
-
-
-def _wait_http(port: int, timeout: float = 60) -> None:
-    import urllib.request
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("hub did not come up")
 
 
 def main() -> None:
