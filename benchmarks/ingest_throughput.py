@@ -9,7 +9,9 @@ Both phases send the same bytes (real encoded PositionFix records, ~300 B) from 
 2. ingest: the real hub (bridge + batch writer + SQLite/PostgreSQL) stores them; the clock stops when the last
    receipt listing a committed id reaches the publishing device. Records counted are durable in the hub DB.
 
-Rounds alternate raw/ingest so machine noise hits both; the table reports medians and the ratio.
+Rounds alternate raw/ingest so machine noise hits both; the table reports medians and the ratio, and where the CPU
+went in each phase (core-seconds per role, from /proc: publisher, broker, subscriber or hub, PostgreSQL, and the
+whole machine), because on a small machine the ratio is bounded by cores as much as by code.
 Prints a table and writes benchmarks/results/ingest_throughput.json.
 """
 from __future__ import annotations
@@ -32,7 +34,47 @@ import paho.mqtt.client as mqtt
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import protocol  # noqa: E402
+from benchmarks.rig import CLK_TCK, cpu_seconds  # noqa: E402
 from hub.embedded_broker import ManagedBroker  # noqa: E402
+
+
+def machine_busy_s() -> float:
+    """Core-seconds all CPUs spent not idle since boot (/proc/stat), for "was the machine saturated"."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / CLK_TCK  # minus idle and iowait
+
+
+def postgres_cpu_s() -> dict[int, float]:
+    """Core-seconds used so far by each live PostgreSQL process (other users of the server count too)."""
+    out = {}
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() == "postgres":
+                out[int(comm.parent.name)] = cpu_seconds(int(comm.parent.name))
+        except (OSError, ValueError, IndexError):
+            pass  # exited meanwhile
+    return out
+
+
+class CpuSplit:
+    """CPU used between ``start()`` and ``stop()`` by pids the caller names, PostgreSQL and the whole machine."""
+
+    def __init__(self, **pids: int):
+        self.pids = pids
+        self.before = self._sample()
+
+    def _sample(self) -> dict:
+        out = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        out["postgres"], out["machine"] = postgres_cpu_s(), machine_busy_s()
+        return out
+
+    def stop(self, **reported: float) -> dict[str, float]:
+        """``reported``: core-seconds that processes measured themselves (ones gone before we could look)."""
+        after, before = self._sample(), self.before
+        pg_before, pg_after = before.pop("postgres"), after.pop("postgres")
+        out = {k: after[k] - before[k] for k in after}
+        out["postgres"] = sum(v - pg_before[pid] for pid, v in pg_after.items() if pid in pg_before)
+        return {k: round(v, 2) for k, v in {**out, **reported}.items()}
 
 
 def make_payloads(device_ids: list[str], per_device: int, round_no: int) -> dict[str, list[tuple[str, str, bytes]]]:
@@ -58,8 +100,9 @@ def _client(client_id: str, host: str, port: int) -> mqtt.Client:
     return c
 
 
-def publisher(host: str, port: int, payloads: dict, mode: str, raw_topic_prefix: str, result_q) -> None:
-    """One process, one paho client per device. In ingest mode each device also awaits its receipts."""
+def publisher(host: str, port: int, payloads: dict, mode: str, raw_topic_prefix: str, result_q, started=None) -> None:
+    """One process, one paho client per device. In ingest mode each device also awaits its receipts.
+    ``started`` (an event) is set when the clock starts, for whoever measures CPU over the timed window."""
     expected = {dev: {rid for rid, _, _ in rows} for dev, rows in payloads.items()}
     total = sum(len(v) for v in expected.values())
     acked = 0
@@ -85,15 +128,18 @@ def publisher(host: str, port: int, payloads: dict, mode: str, raw_topic_prefix:
         c.loop_start()
         clients.append((c, dev, rows))
     time.sleep(1.0)  # connections and subscriptions settle before the clock starts
-    t0 = time.time()
+    t0, cpu0 = time.time(), time.process_time()
+    if started is not None:
+        started.set()
     for c, dev, rows in clients:
         for _, topic, payload in rows:
             c.publish(topic if mode == "ingest" else f"{raw_topic_prefix}/{dev}", payload, qos=1)
     if mode == "ingest":
         finished = done.wait(300)
-        result_q.put({"t0": t0, "t_end": last[0] if finished else time.time(), "count": acked})
+        result_q.put({"t0": t0, "t_end": last[0] if finished else time.time(), "count": acked,
+                      "cpu_s": time.process_time() - cpu0})
     else:
-        result_q.put({"t0": t0})
+        result_q.put({"t0": t0, "cpu_s": time.process_time() - cpu0})  # sending only: the subscriber times the end
     time.sleep(0.5)
     for c, _, _ in clients:
         c.loop_stop()
@@ -117,9 +163,10 @@ def raw_subscriber(host: str, port: int, prefix: str, total: int, ready, result_
     c.subscribe(f"{prefix}/#", qos=1)
     c.loop_start()
     time.sleep(0.5)
+    cpu0 = time.process_time()
     ready.set()
     finished = done.wait(300)
-    result_q.put({"t_end": last[0] if finished else time.time(), "count": count})
+    result_q.put({"t_end": last[0] if finished else time.time(), "count": count, "cpu_s": time.process_time() - cpu0})
     c.loop_stop()
     c.disconnect()
 
@@ -128,8 +175,11 @@ def hub_process(broker_url: str, db_url: str, data_dir: str, ready, stop) -> Non
     from hub.runner import HubRunner
     from hub.settings import HubSettings
 
+    # session_expiry_s=0: a finished round's hub leaves no session behind; a persistent one would stay subscribed
+    # to every uplink and the broker would queue each later round's messages into it too (extra broker work
+    # that only the ingest phases pay).
     settings = HubSettings(broker_url=broker_url, db_url=db_url, data_dir=Path(data_dir), http_port=0,
-                           client_id=f"bench-hub-{os.getpid()}")
+                           client_id=f"bench-hub-{os.getpid()}", session_expiry_s=0)
     runner = HubRunner(settings).start()
     time.sleep(1.0)
     ready.set()
@@ -137,37 +187,55 @@ def hub_process(broker_url: str, db_url: str, data_dir: str, ready, stop) -> Non
     runner.stop()
 
 
-def run_raw(host, port, payloads, total, round_no) -> dict:
+def run_raw(host, port, payloads, total, round_no, broker_pid: int) -> dict:
     q = mp.Queue()
     ready = mp.Event()
     prefix = f"bench/raw/{round_no}"
     sub = mp.Process(target=raw_subscriber, args=(host, port, prefix, total, ready, q))
     sub.start()
     ready.wait(30)
-    pub = mp.Process(target=publisher, args=(host, port, payloads, "raw", prefix, q))
+    started = mp.Event()
+    pub = mp.Process(target=publisher, args=(host, port, payloads, "raw", prefix, q, started))
     pub.start()
+    started.wait(60)
+    split = CpuSplit(broker=broker_pid)
     results = [q.get(timeout=400), q.get(timeout=400)]
+    start = next(r for r in results if "t0" in r)
+    end = next(r for r in results if "t_end" in r)
+    cpu = split.stop(publisher=start["cpu_s"], subscriber=end["cpu_s"])
     pub.join(30)
     sub.join(30)
-    t0 = next(r["t0"] for r in results if "t0" in r)
-    end = next(r for r in results if "t_end" in r)
-    return {"count": end["count"], "seconds": end["t_end"] - t0, "rate": end["count"] / (end["t_end"] - t0)}
+    seconds = end["t_end"] - start["t0"]
+    return {"count": end["count"], "seconds": seconds, "rate": end["count"] / seconds, "cpu_s": cpu}
 
 
-def run_ingest(host, port, payloads, db_url, data_dir) -> dict:
+def run_ingest(host, port, payloads, db_url, data_dir, broker_pid: int) -> dict:
     ready, stop = mp.Event(), mp.Event()
     hub = mp.Process(target=hub_process, args=(f"mqtt://{host}:{port}", db_url, data_dir, ready, stop))
     hub.start()
     if not ready.wait(60):
         raise RuntimeError("hub did not start")
     q = mp.Queue()
-    pub = mp.Process(target=publisher, args=(host, port, payloads, "ingest", "", q))
+    started = mp.Event()
+    pub = mp.Process(target=publisher, args=(host, port, payloads, "ingest", "", q, started))
     pub.start()
+    started.wait(60)
+    split = CpuSplit(broker=broker_pid, hub=hub.pid)
     r = q.get(timeout=400)
+    cpu = split.stop(publisher=r["cpu_s"])
     pub.join(30)
     stop.set()
     hub.join(60)
-    return {"count": r["count"], "seconds": r["t_end"] - r["t0"], "rate": r["count"] / (r["t_end"] - r["t0"])}
+    seconds = r["t_end"] - r["t0"]
+    return {"count": r["count"], "seconds": seconds, "rate": r["count"] / seconds, "cpu_s": cpu}
+
+
+def cpu_line(phase: dict) -> str:
+    """Core-seconds per role in one phase, and the machine's busy cores over the phase's wall time."""
+    cpu = dict(phase["cpu_s"])
+    machine = cpu.pop("machine")
+    roles = "  ".join(f"{k} {v:.1f}" for k, v in cpu.items())
+    return f"cpu s: {roles}  | machine busy {machine / phase['seconds']:.2f} cores over {phase['seconds']:.1f} s"
 
 
 def main() -> None:
@@ -184,13 +252,14 @@ def main() -> None:
     devices = [f"bench-{i:04d}" for i in range(args.devices)]
     raw_rates, ingest_rates, rows = [], [], []
     with tempfile.TemporaryDirectory() as tmp, ManagedBroker(Path(tmp) / "broker", engine="mosquitto") as broker:
+        broker_pid = int(broker.pid_file.read_text())
         for rnd in range(args.rounds):
             payloads = make_payloads(devices, per_device, rnd)
-            raw = run_raw(broker.host, broker.port, payloads, total, rnd)
+            raw = run_raw(broker.host, broker.port, payloads, total, rnd, broker_pid)
             hub_dir = Path(tmp) / f"hub-{rnd}"
             db_url = f"sqlite:///{hub_dir}/hub.db" if args.db == "sqlite" else args.db
             hub_dir.mkdir()
-            ing = run_ingest(broker.host, broker.port, payloads, db_url, str(hub_dir))
+            ing = run_ingest(broker.host, broker.port, payloads, db_url, str(hub_dir), broker_pid)
             if raw["count"] != total or ing["count"] != total:
                 raise SystemExit(f"round {rnd}: expected {total}, raw got {raw['count']}, ingest got {ing['count']}")
             raw_rates.append(raw["rate"])
@@ -198,6 +267,7 @@ def main() -> None:
             rows.append({"round": rnd, "raw": raw, "ingest": ing, "ratio": ing["rate"] / raw["rate"]})
             print(f"round {rnd}: raw {raw['rate']:8.0f} msg/s   ingest {ing['rate']:8.0f} msg/s   "
                   f"ratio {ing['rate'] / raw['rate']:.2f}", flush=True)
+            print(f"    raw    {cpu_line(raw)}\n    ingest {cpu_line(ing)}", flush=True)
     raw_med, ing_med = statistics.median(raw_rates), statistics.median(ingest_rates)
     summary = {
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},

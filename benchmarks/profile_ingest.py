@@ -3,9 +3,10 @@
     python benchmarks/profile_ingest.py [--messages 20000] [--devices 20] [--db sqlite|postgresql://...]
                                         [--top 25] [--out benchmarks/results/profile_ingest.txt]
 
-Starts a fresh Mosquitto, the hub under ``py-spy record --format raw`` (all threads, GIL-idle samples dropped),
-publishes the same PositionFix load as ingest_throughput.py and waits for every receipt, then stops the hub and
-prints where the hub's CPU went: top functions by self samples and by inclusive samples, per thread.
+Starts a fresh Mosquitto and the hub, attaches ``py-spy record --format raw`` once the hub is up (all threads,
+idle samples dropped; start-up imports are not in the profile), publishes the same PositionFix load as
+ingest_throughput.py and waits for every receipt, then stops py-spy and the hub and prints where the hub's CPU
+went: top functions by self samples and by inclusive samples.
 Needs ``py-spy`` in the venv (``pip install py-spy``) and ptrace rights (root in the dev container).
 """
 from __future__ import annotations
@@ -85,11 +86,14 @@ def main() -> None:
     raw = work / "profile.txt"
     hub_cmd = [sys.executable, "-m", "gridline", "hub", "serve", "--broker", broker.url, "--db", db,
                "--http", f"127.0.0.1:{http}", "--data-dir", str(work / "hub"), "--client-id", "profile-hub"]
-    spy = subprocess.Popen([pyspy, "record", "--format", "raw", "--threads", "--nonblocking", "--rate", str(args.rate),
-                            "-o", str(raw), "--", *hub_cmd], cwd=ROOT, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+    hub = subprocess.Popen(hub_cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    spy = None
     try:
         wait_http(http)
+        spy = subprocess.Popen([pyspy, "record", "--format", "raw", "--threads", "--nonblocking", "--rate",
+                                str(args.rate), "-o", str(raw), "--pid", str(hub.pid)], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0)  # py-spy attached
         per = args.messages // args.devices
         payloads = make_payloads([f"prof-{i:04d}" for i in range(args.devices)], per, 0)
         q = mp.Queue()
@@ -100,12 +104,17 @@ def main() -> None:
         rate = r["count"] / (r["t_end"] - r["t0"])
         print(f"receipted {r['count']} records at {rate:.0f} msg/s (under py-spy)")
     finally:
-        # SIGINT to py-spy stops recording and writes the file; it then stops the hub.
-        spy.send_signal(2)
+        if spy is not None:
+            spy.send_signal(2)  # SIGINT: py-spy stops recording and writes the file
+            try:
+                spy.wait(60)
+            except subprocess.TimeoutExpired:
+                spy.kill()
+        hub.terminate()
         try:
-            spy.wait(60)
+            hub.wait(30)
         except subprocess.TimeoutExpired:
-            spy.kill()
+            hub.kill()
         broker.stop()
     report = summarise(raw, args.top)  # py-spy drops idle samples: this is where CPU went
     for name in args.focus:

@@ -110,6 +110,50 @@ def lattice(grid: sample.SampleGrid) -> list[tuple[float, float]]:
     return points
 
 
+def time_reports(broker_url: str, dev_dir: Path, reports: int, rate: float,
+                 settle: float) -> tuple[dict[str, float], dict[str, float]]:
+    """Five kiosks report ``reports`` times at ``rate``/s; their grid leaders' phones note each task's arrival.
+    Returns (sent_at, arrived): wall-clock times by report token."""
+    grids = sample.grids()
+    points = {g.code: lattice(g) for g in grids}
+    devs = {d.grid: d for d in sample.devices() if d.kind == "kiosk"}
+    leads = {d.grid: d for d in sample.devices() if d.kind == "phone" and "lead" in d.id}
+    arrived: dict[str, float] = {}
+    lock = threading.Lock()
+
+    def on_task(message) -> None:
+        if message.kind != "task":
+            return
+        body = TaskBody.model_validate(message.body)
+        if body.role.value == "handler" and body.note.startswith("bench-"):
+            with lock:
+                arrived.setdefault(body.note, time.time())
+
+    kiosks, phones = [], []
+    for g in grids:
+        phones.append(Device(leads[g.code].id, dev_dir / leads[g.code].id, broker_url, on_downlink=on_task).start())
+        kiosks.append(Device(devs[g.code].id, dev_dir / devs[g.code].id, broker_url).start())
+    try:
+        for d in kiosks + phones:
+            d.wait_connected(20)
+        categories = [c for c in _enabled_categories() if not c.startswith("W")]
+        sent_at: dict[str, float] = {}
+        for i in range(reports):
+            gi = i % len(grids)
+            lat, lon = points[grids[gi].code][i // len(grids) % len(points[grids[gi].code])]
+            token = f"bench-{i:05d}"
+            sent_at[token] = time.time()
+            kiosks[gi].report(categories[i % len(categories)], lat, lon, accuracy_m=5.0, note=token)
+            time.sleep(1.0 / rate)
+        deadline = time.monotonic() + settle
+        while time.monotonic() < deadline and len(arrived) < len(sent_at):
+            time.sleep(0.1)
+    finally:
+        for d in kiosks + phones:
+            d.stop()
+    return sent_at, dict(arrived)
+
+
 def run(args) -> dict:
     work = Path(tempfile.mkdtemp(prefix="gridline-latency-"))
     broker = ManagedBroker(work / "broker").start()
@@ -136,46 +180,10 @@ def run(args) -> dict:
             p.start()
             procs.append(p)
         time.sleep(args.warmup)  # connections up, load steady
-
-        grids = sample.grids()
-        points = {g.code: lattice(g) for g in grids}
-        devs = {d.grid: d for d in sample.devices() if d.kind == "kiosk"}
-        leads = {d.grid: d for d in sample.devices() if d.kind == "phone" and "lead" in d.id}
-        arrived: dict[str, float] = {}
-        lock = threading.Lock()
-
-        def on_task(message) -> None:
-            if message.kind != "task":
-                return
-            body = TaskBody.model_validate(message.body)
-            if body.role.value == "handler" and body.note.startswith("bench-"):
-                with lock:
-                    arrived.setdefault(body.note, time.time())
-
-        kiosks, phones = [], []
-        for g in grids:
-            phones.append(Device(leads[g.code].id, work / "dev" / leads[g.code].id, broker.url,
-                                 on_downlink=on_task).start())
-            kiosks.append(Device(devs[g.code].id, work / "dev" / devs[g.code].id, broker.url).start())
-        for d in kiosks + phones:
-            d.wait_connected(20)
-        categories = [c for c in _enabled_categories() if not c.startswith("W")]
-        sent_at: dict[str, float] = {}
         bg_before, t_start = counter.value, time.monotonic()
-        for i in range(args.reports):
-            gi = i % len(grids)
-            lat, lon = points[grids[gi].code][i // len(grids) % len(points[grids[gi].code])]
-            token = f"bench-{i:05d}"
-            sent_at[token] = time.time()
-            kiosks[gi].report(categories[i % len(categories)], lat, lon, accuracy_m=5.0, note=token)
-            time.sleep(1.0 / args.rate)
-        deadline = time.monotonic() + args.settle
-        while time.monotonic() < deadline and len(arrived) < len(sent_at):
-            time.sleep(0.1)
+        sent_at, arrived = time_reports(broker.url, work / "dev", args.reports, args.rate, args.settle)
         elapsed = time.monotonic() - t_start
         bg_rate = (counter.value - bg_before) / elapsed
-        for d in kiosks + phones:
-            d.stop()
     finally:
         stop.set()
         for p in procs:

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import report_to_task_latency as latency_bench  # noqa: E402
-from benchmarks.ingest_throughput import make_payloads, publisher, run_raw  # noqa: E402
+from benchmarks.ingest_throughput import CpuSplit, cpu_line, make_payloads, publisher, run_raw  # noqa: E402
 from benchmarks.rig import (  # noqa: E402
     CpuMeter,
     HubRig,
@@ -58,15 +58,20 @@ def bench_ingest(args) -> dict:
     ids = [f"ing-{i:04d}" for i in range(args.publishers)]
     out: dict = {"messages_per_round": total, "rounds": args.rounds, "publishers": args.publishers, "by_workers": {}}
     for workers in args.workers:
-        raw_rates, ing_rates = [], []
+        raw_rates, ing_rates, cpu_rounds = [], [], []  # cpu: core-seconds per role in each phase
         for rnd in range(args.rounds):
             payloads = make_payloads(ids, per_device, rnd)
             with HubRig(args.db, workers=workers) as rig:
-                raw = run_raw(rig.broker.host, rig.broker.port, payloads, total, rnd)
-                q = mp.Queue()
-                pub = mp.Process(target=publisher, args=(rig.broker.host, rig.broker.port, payloads, "ingest", "", q))
+                broker_pid = int(rig.broker.pid_file.read_text())
+                raw = run_raw(rig.broker.host, rig.broker.port, payloads, total, rnd, broker_pid)
+                q, started = mp.Queue(), mp.Event()
+                pub = mp.Process(target=publisher, args=(rig.broker.host, rig.broker.port, payloads, "ingest", "", q,
+                                                          started))
                 pub.start()
+                started.wait(60)
+                split = CpuSplit(broker=broker_pid, **{f"hub{i}": pid for i, pid in enumerate(rig.pids)})
                 r = q.get(timeout=600)
+                ing = {"count": r["count"], "seconds": r["t_end"] - r["t0"], "cpu_s": split.stop(publisher=r["cpu_s"])}
                 pub.join(30)
                 stored = count_records(rig.db_url, "ing-")
             if r["count"] != total or raw["count"] != total or stored != total:
@@ -74,12 +79,14 @@ def bench_ingest(args) -> dict:
                                  f"stored {stored}")
             raw_rates.append(raw["rate"])
             ing_rates.append(r["count"] / (r["t_end"] - r["t0"]))
-            print(f"  ingest workers={workers} round {rnd}: raw {raw_rates[-1]:.0f}/s, receipted {ing_rates[-1]:.0f}/s",
+            cpu_rounds.append({"raw": raw["cpu_s"], "ingest": ing["cpu_s"]})
+            print(f"  ingest workers={workers} round {rnd}: raw {raw_rates[-1]:.0f}/s, "
+                  f"receipted {ing_rates[-1]:.0f}/s\n    raw    {cpu_line(raw)}\n    ingest {cpu_line(ing)}",
                   flush=True)
         raw_med, ing_med = statistics.median(raw_rates), statistics.median(ing_rates)
         out["by_workers"][str(workers)] = {"raw_msgs_per_s": round(raw_med), "ingest_msgs_per_s": round(ing_med),
                                            "ratio": round(ing_med / raw_med, 3), "raw_rounds": raw_rates,
-                                           "ingest_rounds": ing_rates}
+                                           "ingest_rounds": ing_rates, "cpu_s_rounds": cpu_rounds}
     return out
 
 

@@ -32,6 +32,7 @@ def register(subparsers) -> None:
     from .org import cli as org_cli; org_cli.register(subparsers)  # noqa: E702 - grids/community commands
     from .auth import cli as auth_cli; auth_cli.register(subparsers)  # noqa: E702 - operator accounts
     from .devices import cli as devices_cli; devices_cli.register(subparsers)  # noqa: E702 - device identity
+    from .store import partitions_cli; partitions_cli.register(subparsers)  # noqa: E702 - position partitions
 
 
 def _settings(args):
@@ -57,10 +58,16 @@ def _serve(args) -> int:
     import uvicorn
 
     from .app import create_app
+    from .malloc_tuning import limit_arenas, start_trimming
+    from .memdiag import start_from_env
 
+    arenas = limit_arenas()  # before any thread starts: see hub/malloc_tuning.py for why
+    trim_s = start_trimming()
     settings = _settings(args)
-    log.warning("hub: API on http://%s:%s, broker %s, db %s", settings.http_host, settings.http_port,
-                settings.broker_url, settings.db_url.split("@")[-1])
+    start_from_env()  # GRIDLINE_MEMDIAG=file: periodic memory samples for soak investigations (off by default)
+    log.warning("hub: API on http://%s:%s, broker %s, db %s, malloc arenas %s, trim every %ss", settings.http_host,
+                settings.http_port, settings.broker_url, settings.db_url.split("@")[-1], arenas or "glibc default",
+                trim_s or "-")
     uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_level="info")
     return 0
 

@@ -4,8 +4,9 @@ One line per job here keeps ``app.py`` stable as features add periodic work (cas
 escalation sweeps, the welfare watch). Jobs see the store, the bridge (None without MQTT) and the clock.
 
 Wake-ups, not polling (``hub/wakeup.py``): the bridge rings intake / actions after committing reports /
-actions; intake, actions and the sweeps ring the dispatcher. ``job_fallback_poll_s`` catches work committed
-elsewhere (the HTTP API, other hub workers).
+actions; intake, actions, the sweeps and the HTTP API (``ring_jobs``) ring the dispatcher. On PostgreSQL the
+rings also reach the other hub workers (LISTEN/NOTIFY, ``hub/store/notify.py``), so the fallback poll is a long
+safety net (``job_listening_poll_s``) while this worker listens, ``job_fallback_poll_s`` otherwise.
 
 Several hub workers may share one PostgreSQL (``--share-group``). Cluster locks (``hub/store/locks.py``) make
 the order-sensitive passes (intake, actions, dispatch) run one worker at a time and the periodic sweeps
@@ -30,6 +31,8 @@ from .devices.jobs import device_identity_jobs
 from .settings import HubSettings
 from .store import HubStore
 from .store.locks import ClusterLock
+from .store.partitions import position_partition_jobs
+from .store.notify import NotifyRelay
 from .wakeup import Doorbell, serve_rung
 from .welfare.watch import WelfareWatch
 
@@ -51,7 +54,8 @@ def background_jobs(settings: HubSettings, store: HubStore, bridge: MqttBridge |
     sweep = EscalationSweep(service, dispatcher, accept_window=timedelta(seconds=settings.task_accept_window_s),
                             overdue_every=timedelta(seconds=settings.overdue_escalation_every_s))
     welfare = WelfareWatch(store, service, clock=clock)
-    bells = {name: Doorbell(name) for name in ("intake", "dispatch", "actions")}
+    relay = notify_relay(settings, store)
+    bells = {name: relay.bell(name) if relay else Doorbell(name) for name in ("intake", "dispatch", "actions")}
     lock = partial(ClusterLock, store.engine)
     poll = settings.job_fallback_poll_s
     if bridge is not None:
@@ -78,8 +82,24 @@ def background_jobs(settings: HubSettings, store: HubStore, bridge: MqttBridge |
         Job("escalation", partial(sweep.run_forever, interval_s=settings.escalation_sweep_s,
                                   lock=lock("escalation-sweep"), on_work=ring_dispatch), sweep),
         Job("welfare", partial(welfare.run_forever, lock=lock("welfare-watch"), on_work=ring_dispatch), welfare),
-        *device_identity_jobs(settings, store, clock),  # broker accounts sync, spoofing flags (hub/devices)
+        *device_identity_jobs(settings, store, clock, bridge),  # broker accounts, spoofing/rate-limit flags
+        *position_partition_jobs(settings, store, clock),  # position day partitions + retention (PostgreSQL)
+        *relay_jobs(relay),
     ]
+
+
+def notify_relay(settings: HubSettings, store: HubStore) -> NotifyRelay | None:
+    """The cross-worker relay for the jobs' bells: PostgreSQL only (SQLite is one worker), unless turned off."""
+    if not settings.pg_notify_wakeups or store.engine.dialect.name != "postgresql":
+        return None
+    return NotifyRelay(store.db_url, listening_poll_s=settings.job_listening_poll_s)
+
+
+def relay_jobs(relay: NotifyRelay | None) -> list[Job]:
+    if relay is None:
+        return []
+    return [Job("wakeup-listen", relay.listen_forever, relay),
+            Job("wakeup-notify", relay.notify_forever, relay, relay.sender_bell)]
 
 
 def _ring_for_kinds(bells: dict[str, Doorbell], kinds: set[str]) -> None:
@@ -111,7 +131,7 @@ class JobRunner:
         self._stop.set()
         for job in self.jobs:
             if job.bell is not None:
-                job.bell.ring()
+                job.bell.ring_here()  # wake the loop to see the stop flag; other workers are not concerned
         for thread in self._threads:
             thread.join(timeout)
 

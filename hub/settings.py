@@ -41,6 +41,12 @@ class HubSettings(BaseSettings):
     job_fallback_poll_s: float = Field(default=0.5, gt=0, le=60, description="case intake, device actions and "
                                        "the dispatcher are woken at once by this worker's commits; this poll "
                                        "catches work committed by the HTTP API or other hub workers")
+    # -- cross-worker wake-ups (hub/store/notify.py; PostgreSQL only) --
+    pg_notify_wakeups: bool = Field(default=True, description="on PostgreSQL, rings reach the other hub workers "
+                                    "through LISTEN/NOTIFY; off = every worker polls every job_fallback_poll_s")
+    job_listening_poll_s: float = Field(default=10.0, gt=0, le=600, description="fallback poll while this worker "
+                                        "listens for the others' wake-ups (a safety net only); "
+                                        "job_fallback_poll_s applies while the LISTEN connection is down")
     task_accept_window_s: float = Field(default=1800.0, gt=0, description="a dispatched task not accepted within "
                                         "this is re-sent once, and after as long again escalated")
     overdue_escalation_every_s: float = Field(default=4 * 3600.0, gt=0, description="an overdue case escalates "
@@ -69,6 +75,17 @@ class HubSettings(BaseSettings):
                                    "broker_url without credentials")
     enroll_code_ttl_s: float = Field(default=24 * 3600.0, gt=0, description="how long an enrolment code works")
     enroll_attempts_per_min: int = Field(default=10, ge=1, description="enrolment tries per client address")
+    # -- position track partitions and retention (hub/store/partitions.py; PostgreSQL only) --
+    position_retention_days: int = Field(default=180, ge=0, description="position partitions (UTC days of the "
+                                         "record id's time) older than this are dropped; 0 = keep forever")
+    position_partitions_ahead_days: int = Field(default=3, ge=1, le=60, description="day partitions prepared "
+                                                "ahead; positions beyond them wait in the default partition")
+    position_partition_check_s: float = Field(default=3600.0, gt=0, description="maintenance job period")
+    # -- per-device uplink rate limit (hub/uplink_limit.py; docs/security.md "Limits") --
+    device_rate_per_s: float = Field(default=20.0, ge=0, description="uplink messages per second a device may "
+                                     "keep up, per hub worker; more are deferred, not stored (0 = no limit)")
+    device_burst: int = Field(default=20_000, ge=1, description="messages a device may send at once above that "
+                              "rate: a day's offline backlog drains at full speed")
 
     @model_validator(mode="after")
     def _defaults_and_safety(self) -> "HubSettings":

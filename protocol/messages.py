@@ -10,10 +10,10 @@ from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .ids import is_uuid7
-from .topics import DEVICE_ID_PATTERN
+from .topics import DEVICE_ID_PATTERN, UplinkKind
 
 SCHEMA_VERSION = 1
 
@@ -202,6 +202,28 @@ class PhotoResult(BaseModel):
     reason: Annotated[str, Field(max_length=64)] = ""
 
 
+class Deferral(BaseModel):
+    """An uplink the hub neither stored nor refused (``rate_limited``: over the device's rate limit).
+
+    The device keeps it as it is (a record stays pending, a chunk unacknowledged) and sends it, like every other
+    record and chunk, no sooner than ``retry_after_s`` after this receipt. ``chunk`` names a photo chunk;
+    ``id`` names a record or, for ``kind`` ``confirm``, the downlink message whose confirmation was put off."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: UplinkKind
+    id: RecordId | None = None
+    chunk: ChunkAck | None = None
+    reason: Annotated[str, Field(max_length=64)] = "rate_limited"
+    retry_after_s: float = Field(ge=0, le=86_400)
+
+    @model_validator(mode="after")
+    def _names_one_thing(self) -> "Deferral":
+        named = (self.chunk, self.id) if self.kind is UplinkKind.PHOTO_CHUNK else (self.id, self.chunk)
+        if named[0] is None or named[1] is not None:
+            raise ValueError("a photo deferral names its chunk, any other its id; never both")
+        return self
+
+
 class Receipt(Message):
     """Sent by the hub only after its database commit: the device's sole reason to retire a record."""
 
@@ -214,7 +236,18 @@ class Receipt(Message):
         default_factory=list, max_length=MAX_RECEIPT_IDS,
         description="downlink ids whose confirmation the hub has stored",
     )
+    # None, not [], when there is nothing to defer: encode() leaves it out, so receipts stay byte-identical for
+    # terminals built before this field existed (they forbid unknown fields). See docs/protocol.md.
+    deferred: list[Deferral] | None = Field(
+        default=None, max_length=MAX_RECEIPT_IDS,
+        description="uplinks not stored now and not refused: send them again after their retry_after_s",
+    )
     at: AwareDatetime
+
+    @field_validator("deferred")
+    @classmethod
+    def _empty_is_absent(cls, value: list[Deferral] | None) -> list[Deferral] | None:
+        return value or None
 
 
 class DownlinkMessage(Message):

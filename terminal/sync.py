@@ -4,6 +4,10 @@ All store work happens on one worker thread fed by a queue; paho's network threa
 enqueues events, so a slow fsync never stalls keepalives. State in memory (what is in flight)
 is a cache: on every reconnect it is dropped and rebuilt from the store, so a crash or a lost
 PUBACK costs at most a duplicate send, which the hub absorbs by record id.
+
+A receipt may defer some uplinks (the hub's per-device rate limit): they stay pending, and no record, chunk or
+deferred confirmation goes out until the longest ``retry_after_s`` has passed (a per-device hold, in memory:
+after a restart the worst case is one more round of deferrals).
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from protocol import (
+    Deferral,
     DeliveryState,
     DownlinkConfirm,
     DownlinkMessage,
@@ -55,6 +60,7 @@ class SyncStatus:
     upload_chunks_total: int
     corrupt_photos: int
     last_sync_at: datetime | None  # last receipt that retired something
+    held_for_s: float = 0.0  # the hub asked for a pause (rate limit): uplinks resume after this long
 
 
 class SyncEngine:
@@ -89,6 +95,8 @@ class SyncEngine:
         self._photo_cache: OrderedDict[str, bytes] = OrderedDict()
         self._last_heartbeat = 0.0
         self._last_thin = 0.0
+        self._hold_until = 0.0  # monotonic: no records or chunks before this (the hub deferred some)
+        self._deferred_confirms: set[str] = set()  # downlink ids whose confirmation the hub put off
 
     # --- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -127,7 +135,8 @@ class SyncEngine:
             online=self.link.connected, hub_online=self.hub_online, auth_error=self.link.auth_error,
             outbox=self.store.counts(), pending=self.store.outbox_depth(), in_flight=len(self._records_in_flight),
             photos_pending=self.store.photos_pending(), upload_chunks_acked=acked, upload_chunks_total=total,
-            corrupt_photos=len(self.store.corrupt_photos()), last_sync_at=self.last_sync_at)
+            corrupt_photos=len(self.store.corrupt_photos()), last_sync_at=self.last_sync_at,
+            held_for_s=max(0.0, self._hold_until - time.monotonic()))
 
     def drained(self) -> bool:
         return self.store.outbox_depth() == 0 and self.store.photos_pending() == 0
@@ -246,6 +255,11 @@ class SyncEngine:
 
     # --- sending -----------------------------------------------------------------------------
     def _drain(self) -> None:
+        if self._hold_until:
+            if time.monotonic() < self._hold_until:
+                return
+            self._hold_until = 0.0
+            self._resend_deferred_confirms()
         room = self.window - len(self._records_in_flight)
         if room > 0:
             # Items awaiting PUBACK are still 'pending' in the store: over-fetch and skip them.
@@ -343,8 +357,35 @@ class SyncEngine:
                 for key in [k for k in self._chunks_in_flight if k[0] == result.sha256]:
                     del self._chunks_in_flight[key]
         self.store.mark_confirmed(receipt.confirmed)
+        self._deferred_confirms.difference_update(receipt.confirmed)
+        if receipt.deferred:
+            self._apply_deferrals(receipt.deferred)
         if retired or receipt.photos:
             self.last_sync_at = self.store.clock()
+
+    def _apply_deferrals(self, deferrals: list[Deferral]) -> None:
+        """Not stored, not refused: back to pending (what a receipt already retired stays retired), and hold
+        every uplink until the hub's longest wait is over."""
+        records = [d.id for d in deferrals if d.chunk is None and d.kind is not UplinkKind.CONFIRM]
+        chunks = [(d.chunk.sha256, d.chunk.index) for d in deferrals if d.chunk is not None]
+        for rid in records:
+            self._records_in_flight.pop(rid, None)  # a PUBACK still on its way is then ignored: stays pending
+        for key in chunks:
+            self._chunks_in_flight.pop(key, None)
+        self.store.requeue(records)
+        self.store.requeue_chunks(chunks)
+        self._deferred_confirms.update(d.id for d in deferrals if d.kind is UplinkKind.CONFIRM)
+        wait = max(d.retry_after_s for d in deferrals)
+        self._hold_until = max(self._hold_until, time.monotonic() + wait)
+        log.info("%s: hub deferred %d uplink(s) (%s); pausing uplinks for %.1fs", self.device_id, len(deferrals),
+                 deferrals[0].reason, wait)
+
+    def _resend_deferred_confirms(self) -> None:
+        for message_id in sorted(self._deferred_confirms):
+            entry = self.store.inbox_entry(message_id)
+            if entry is not None and entry.confirm_state != "confirmed":
+                self._publish_confirm(entry.id, entry.state)
+        self._deferred_confirms.clear()
 
     def _accept_downlink(self, message: DownlinkMessage) -> None:
         if message.expired(self.store.clock()):

@@ -25,6 +25,7 @@ from ..cases.kpis import in_unit
 from ..org.calendar import WorkCalendar
 from ..org.registry import Person
 from ..store.tables import CASE_LEVELS, CASE_STATES, cases, people
+from ..wakeup import ring_jobs
 from .deps import StoreDep
 from .schemas import (
     AllowedOut,
@@ -239,7 +240,7 @@ def allowed_transitions(case_id: str, operator: OperatorDep, store: StoreDep, se
     409: {"description": "the case changed since expected_version"},
     422: {"model": IllegalTransitionOut, "description": "refused by the rules: detail = {code, zh, en}"}})
 def post_transition(case_id: str, body: TransitionIn, operator: ActingOperatorDep, store: StoreDep,
-                    service: CaseServiceDep, scope: ScopeDep) -> CaseOut:
+                    service: CaseServiceDep, scope: ScopeDep, request: Request) -> CaseOut:
     """Apply one transition as your linked person; the updated case comes back (its ``version`` went up by one)."""
     _case_in_scope(service, case_id, scope)
     actor = acting_person(store, operator)
@@ -252,4 +253,5 @@ def post_transition(case_id: str, body: TransitionIn, operator: ActingOperatorDe
         raise _refusal(422, refused.code, refused.zh, refused.en) from None
     except CaseConflict as conflict:
         raise _refusal(409, "version_conflict", "案件已被他人更新，请刷新后重试", str(conflict)) from None
+    ring_jobs(request.app.state, "dispatch")  # the new event reaches the devices now, not at the next poll
     return _detail(store, service, case_id, scope)

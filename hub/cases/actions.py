@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from hub.org.registry import write_tx
 from hub.store.batch import dead_letter_row
+from hub.store.engine import is_transient
 from hub.store.items import DeadLetter
 from hub.store.rows import RecordRow
 from hub.store.tables import action_outcomes, cases, dead_letters, records
@@ -74,7 +75,9 @@ class ActionApplier:
         for record in actions:
             try:
                 self.apply(record)
-            except Exception as exc:  # noqa: BLE001 - a DB hiccup or a bug: retry, but not forever
+            except Exception as exc:  # noqa: BLE001 - a bug in one action: retry, but not forever
+                if is_transient(exc):
+                    raise  # the database is away: the pass runs again later, no action is blamed or dropped
                 tries = self._attempts[record.id] = self._attempts.get(record.id, 0) + 1
                 log.exception("applying action %s failed (try %d)", record.id, tries)
                 if tries >= MAX_ATTEMPTS:

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from hub.org.registry import write_tx
 from hub.org.taxonomy import Category
 from hub.store.batch import body_json
+from hub.store.engine import is_transient
 from hub.store.locks import ClusterLock
 from hub.store.repository import new_downlink_row
 from hub.store.rows import DownlinkRow
@@ -128,6 +129,8 @@ class Dispatcher:
                 self.send(self.handle(event))
                 self.handled += 1
             except Exception as exc:  # noqa: BLE001 - one bad case must not hold up the others
+                if is_transient(exc):
+                    raise  # the database is away, not this event at fault: the whole pass runs again later
                 self.failed += 1
                 tries = self._attempts[event.id] = self._attempts.get(event.id, 0) + 1
                 log.exception("dispatching case event %s (case %s) failed (try %d)", event.id, event.case_id, tries)

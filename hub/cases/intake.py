@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from hub.org.routing import GridRouter, RouteResult
+from hub.store.engine import is_transient
 from hub.store.locks import ClusterLock
 from hub.store.rows import RecordRow
 from hub.store.tables import case_events, records
@@ -78,7 +79,9 @@ class CaseIntake:
         for report in reports:
             try:
                 result = self.service.open_case_from_report(report, self.route(report))
-            except Exception:  # noqa: BLE001 - one bad report must not block the ones behind it
+            except Exception as exc:  # noqa: BLE001 - one bad report must not block the ones behind it
+                if is_transient(exc):
+                    raise  # the database is away: keep the cursor, the pass runs again later
                 log.exception("could not open a case for report %s; it stays in the records table", report.id)
                 self.failed += 1
                 continue

@@ -1,4 +1,5 @@
-"""``SpoofWatch``: a device whose payload names another device is flagged for an admin to look at.
+"""Device flags for an admin to look at: ``SpoofWatch`` (a device whose payload names another device) and
+``RateLimitWatch`` (a device over its uplink rate limit).
 
 The broker ACL pins a device to topics carrying its own account name, and ingest dead-letters a payload
 whose device id differs from the topic's (``device_mismatch``). So a mismatch means the authenticated
@@ -13,6 +14,7 @@ import threading
 import sqlalchemy as sa
 
 from hub.store.tables import dead_letters
+from hub.uplink_limit import UplinkLimiter
 from protocol import TopicError, topics
 
 from .identities import DeviceRegistry
@@ -20,6 +22,7 @@ from .identities import DeviceRegistry
 log = logging.getLogger(__name__)
 
 SPOOF_REASONS = ("device_mismatch",)
+RATE_LIMITED = "rate_limited"
 
 
 class SpoofWatch:
@@ -62,3 +65,48 @@ class SpoofWatch:
             except Exception:  # noqa: BLE001 - DB briefly unavailable: next period
                 log.exception("spoof watch failed")
             stop.wait(self.interval_s)
+
+
+class RateLimitWatch:
+    """Turns the limiter's in-memory counts into the device's flag (reason ``rate_limited``, ``count`` = messages
+    over the limit so far): one row per device, written every ``interval_s``, never one per throttled message,
+    so a flood does not become database load. An open flag with another reason (spoofing) is left as it is:
+    it matters more, and the counts remain in ``/api/health``'s ``rate_limited`` and the log."""
+
+    def __init__(self, registry: DeviceRegistry, limiter: UplinkLimiter, interval_s: float = 5.0):
+        self.registry = registry
+        self.limiter = limiter
+        self.interval_s = interval_s
+        self._unwritten: dict[str, int] = {}  # counts kept across a failed write
+
+    def flush_once(self) -> int:
+        """Write the counts gathered since the last flush; returns how many messages they cover."""
+        for device_id, n in self.limiter.drain_throttled().items():
+            self._unwritten[device_id] = self._unwritten.get(device_id, 0) + n
+        if not self._unwritten:
+            return 0
+        open_flags = self.registry.flags(list(self._unwritten))
+        written = 0
+        for device_id, n in list(self._unwritten.items()):
+            other = open_flags.get(device_id)
+            if other is not None and other.reason != RATE_LIMITED:
+                log.warning("device %s: %d uplink message(s) over its rate limit (open %s flag kept)",
+                            device_id, n, other.reason)
+            else:
+                detail = (f"{n} uplink message(s) deferred in the last {self.interval_s:g}s: over "
+                          f"{self.limiter.rate:g}/s after a burst of {self.limiter.burst:.0f} (per hub worker)")
+                self.registry.flag(device_id, RATE_LIMITED, detail, times=n)
+                log.warning("device %s flagged: %s", device_id, detail)
+            del self._unwritten[device_id]
+            written += n
+        return written
+
+    def run_forever(self, stop: threading.Event) -> None:
+        while True:
+            stopping = stop.wait(self.interval_s)
+            try:
+                self.flush_once()
+            except Exception:  # noqa: BLE001 - DB briefly unavailable: the counts wait for the next period
+                log.exception("rate-limit flags failed")
+            if stopping:
+                return

@@ -176,19 +176,23 @@ class DeviceRegistry:
         return self.get(device_id)
 
     # -- spoofing flags --------------------------------------------------------------------------
-    def flag(self, device_id: str, reason: str, detail: str = "", dead_letter_id: int | None = None) -> None:
+    def flag(self, device_id: str, reason: str, detail: str = "", dead_letter_id: int | None = None,
+             times: int = 1) -> None:
+        """Raise (or re-raise) the device's flag; ``count`` grows by ``times`` (the events this call reports)."""
         now = self.clock()
         with write_tx(self.engine) as conn:
             exists = conn.execute(sa.select(device_flags.c.device_id)
                                   .where(device_flags.c.device_id == device_id)).first()
             if exists is None:
                 conn.execute(sa.insert(device_flags), {
-                    "device_id": device_id, "reason": reason, "detail": detail[:1000], "count": 1, "first_at": now,
+                    "device_id": device_id, "reason": reason, "detail": detail[:1000], "count": times, "first_at": now,
                     "last_at": now, "last_dead_letter_id": dead_letter_id, "cleared_at": None, "cleared_by": None})
                 return
+            # A flag raised by no dead letter (rate_limited) keeps the row's watermark: SpoofWatch resumes from it.
+            watermark = {} if dead_letter_id is None else {"last_dead_letter_id": dead_letter_id}
             conn.execute(sa.update(device_flags).where(device_flags.c.device_id == device_id).values(
-                reason=reason, detail=detail[:1000], count=device_flags.c.count + 1, last_at=now,
-                last_dead_letter_id=dead_letter_id, cleared_at=None, cleared_by=None))
+                reason=reason, detail=detail[:1000], count=device_flags.c.count + times, last_at=now,
+                cleared_at=None, cleared_by=None, **watermark))
 
     def clear_flag(self, device_id: str, *, by: str) -> bool:
         with write_tx(self.engine) as conn:

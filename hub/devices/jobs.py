@@ -1,5 +1,5 @@
 """The device-identity background jobs, for ``hub/jobs.py``: broker account sync (when the hub manages the
-broker's files) and the spoofing watch."""
+broker's files), the spoofing watch and the rate-limit flags."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from protocol import parse_broker_url
 
 from .broker_sync import BrokerAuthSync
-from .flags import SpoofWatch
+from .flags import RateLimitWatch, SpoofWatch
 from .identities import DeviceRegistry
 
 
@@ -18,11 +18,14 @@ def registry_from_settings(settings, store_or_engine, clock: Callable[[], dateti
                           reserved=[hub_user or "", settings.client_id])
 
 
-def device_identity_jobs(settings, store, clock: Callable[[], datetime]) -> list:
+def device_identity_jobs(settings, store, clock: Callable[[], datetime], bridge=None) -> list:
     from hub.jobs import Job  # here, not at the top: hub.jobs imports this module
 
     registry = registry_from_settings(settings, store, clock)
     jobs = [Job("spoof-watch", (watch := SpoofWatch(registry)).run_forever, watch)]
+    if bridge is not None and bridge.uplink_limit is not None:
+        limits = RateLimitWatch(registry, bridge.uplink_limit)
+        jobs.append(Job("rate-limit-flags", limits.run_forever, limits))
     if settings.broker_auth_dir:
         sync = BrokerAuthSync.from_settings(settings, registry)
         jobs.append(Job("broker-auth", sync.run_forever, sync))

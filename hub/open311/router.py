@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from ..auth.api_keys import ApiKeyRegistry
+from ..wakeup import ring_jobs
 from .facade import Open311Facade
 from .formats import FORMATS, Open311Error, error, parse_w3, render, render_one
 
@@ -126,6 +127,8 @@ async def post_request(fmt: str, request: Request) -> Response:
 
     def produce() -> Response:
         posted = _facade(request).post_request(params)
+        # A case opened here: the dispatcher informs its grid now; else the stored report awaits intake.
+        ring_jobs(request.app.state, "dispatch" if posted.service_request_id else "intake")
         entry = {"service_request_id": posted.service_request_id, "service_notice": posted.notice,
                  "account_id": None}
         if posted.service_request_id is None:

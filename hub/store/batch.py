@@ -45,11 +45,12 @@ def dialect_insert(conn: Connection, table: sa.Table):
 
 
 # PostgreSQL fast path: one statement per batch over unnest()ed column arrays (see _insert_records).
+# No conflict target: partitioned records (migration 0009) has primary key (id, kind), SQLite still (id).
 RECORD_COLUMNS = ("id", "device_id", "seq", "kind", "payload", "content_sha256", "device_time", "received_at")
 PG_INSERT_RECORDS = (
     "INSERT INTO records (id, device_id, seq, kind, payload, content_sha256, device_time, received_at) "
     "SELECT * FROM unnest(%b::varchar[], %b::varchar[], %b::bigint[], %b::varchar[], %b::text[], %b::varchar[], "
-    "%b::timestamptz[], %b::timestamptz[]) ON CONFLICT (id) DO NOTHING RETURNING id")
+    "%b::timestamptz[], %b::timestamptz[]) ON CONFLICT DO NOTHING RETURNING id")
 DEVICE_COLUMNS = ("id", "state", "first_seen", "last_seen", "status_at", "outbox_depth", "photos_pending",
                   "battery_pct", "app_version", "clock_skew_ms")
 _KEPT = ("last_seen", "status_at", "outbox_depth", "photos_pending", "battery_pct", "app_version", "clock_skew_ms")
@@ -154,7 +155,7 @@ class BatchWriter:
             rows = sorted(rows, key=lambda r: r["id"])  # same lock order in every worker: no deadlocks
             return set(self.conn.exec_driver_sql(PG_INSERT_RECORDS, tuple(
                 [r[c] for r in rows] for c in RECORD_COLUMNS)).scalars())
-        stmt = dialect_insert(self.conn, records).on_conflict_do_nothing(index_elements=["id"])
+        stmt = dialect_insert(self.conn, records).on_conflict_do_nothing()
         inserted: set[str] = set()
         for part in _chunks(rows):
             inserted.update(self.conn.execute(stmt.returning(records.c.id), part).scalars())

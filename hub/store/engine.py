@@ -7,6 +7,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 
+def is_transient(exc: BaseException) -> bool:
+    """Database unavailable (retry the whole batch or pass later) vs. this data can't be stored (isolate it)."""
+    if isinstance(exc, sa.exc.DBAPIError):
+        return bool(exc.connection_invalidated) or isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError))
+    return isinstance(exc, (sa.exc.TimeoutError, sa.exc.DisconnectionError, OSError))
+
+
 def normalize_db_url(url: str) -> str:
     """``postgresql://`` and ``postgres://`` mean psycopg 3 here (SQLAlchemy would pick psycopg2)."""
     for prefix in ("postgresql://", "postgres://"):

@@ -10,7 +10,7 @@ from datetime import datetime
 from itertools import zip_longest
 from typing import Literal, Union
 
-from protocol import MAX_RECEIPT_IDS, ChunkAck, PhotoResult, Receipt, Rejection, UplinkMessage
+from protocol import MAX_RECEIPT_IDS, ChunkAck, Deferral, PhotoResult, Receipt, Rejection, UplinkMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +58,10 @@ class DeviceOutcome:
     photos: list[PhotoResult] = field(default_factory=list)
     confirmed: list[str] = field(default_factory=list)
     duplicates: int = 0  # identical resends among ``committed``
+    deferred: list[Deferral] = field(default_factory=list)  # over the device's rate limit: not stored, not refused
 
     def has_news(self) -> bool:
-        return bool(self.committed or self.rejected or self.chunks or self.photos or self.confirmed)
+        return bool(self.committed or self.rejected or self.chunks or self.photos or self.confirmed or self.deferred)
 
     def receipts(self, device_id: str, at: datetime) -> list[Receipt]:
         """One receipt, or several when a list exceeds the protocol's per-receipt cap."""
@@ -69,10 +70,21 @@ class DeviceOutcome:
 
         parts = zip_longest(slices(self.committed), slices(self.rejected), slices(self.chunks),
                             slices(self.photos), slices(self.confirmed), fillvalue=[])
-        return [
+        receipts = [
             Receipt(device_id=device_id, committed=c, rejected=r, chunks=k, photos=p, confirmed=f, at=at)
             for c, r, k, p, f in parts
         ]
+        # Deferrals in receipts of their own: a terminal too old to know the field refuses only those (and
+        # re-sends after its receipt timeout, a backoff of sorts), never the receipt that retires its records.
+        return receipts + [Receipt(device_id=device_id, deferred=d, at=at) for d in slices(self._live_deferrals())]
+
+    def _live_deferrals(self) -> list[Deferral]:
+        """Deferrals minus what another copy of the same message got stored in this batch."""
+        if not self.deferred:
+            return []
+        stored = {*self.committed, *self.confirmed, *((c.sha256, c.index) for c in self.chunks)}
+        return [d for d in self.deferred
+                if (d.id if d.chunk is None else (d.chunk.sha256, d.chunk.index)) not in stored]
 
 
 @dataclass
@@ -83,6 +95,7 @@ class BatchResult:
     conflicts: int = 0
     dead_letters: int = 0
     came_online: list[str] = field(default_factory=list)  # devices that announced themselves online
+    rate_limited: int = 0  # uplinks over their device's rate limit (deferred, or dropped if they named nothing)
 
     def device(self, device_id: str) -> DeviceOutcome:
         outcome = self.devices.get(device_id)
@@ -99,8 +112,10 @@ class BatchResult:
             mine.photos += theirs.photos
             mine.confirmed += theirs.confirmed
             mine.duplicates += theirs.duplicates
+            mine.deferred += theirs.deferred
         self.stored_records += other.stored_records
         self.duplicate_records += other.duplicate_records
         self.conflicts += other.conflicts
         self.dead_letters += other.dead_letters
+        self.rate_limited += other.rate_limited
         self.came_online += [d for d in other.came_online if d not in self.came_online]

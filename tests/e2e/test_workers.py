@@ -2,6 +2,8 @@
 
 - two worker processes share the uplinks; one is killed with SIGKILL while devices produce: every record is
   stored exactly once, every report opens exactly one case and every case event is dispatched once;
+- work committed outside a worker wakes one through PostgreSQL NOTIFY within seconds although the workers poll
+  every 30 s, also after their LISTEN connections were killed;
 - two workers' escalation sweeps run concurrently against one clock: each overdue case escalates once.
 """
 from __future__ import annotations
@@ -23,10 +25,14 @@ import sqlalchemy as sa
 from hub.cases import CaseService
 from hub.cases.dispatch import Dispatcher
 from hub.cases.escalation import EscalationSweep
+from hub import sample
 from hub.embedded_broker import free_port
+from hub.jobs import JobRunner, relay_jobs
 from hub.org.calendar import WorkCalendar
+from hub.org.routing import RouteResult
 from hub.store import HubStore
 from hub.store.locks import ClusterLock
+from hub.store.notify import NotifyRelay
 from hub.store.tables import case_events, dispatch_marks, records
 from terminal.simulate import run_simulation
 from tests.hub.dispatch_fixtures import CATEGORIES, INSIDE, drain, far_lon, make_service, report
@@ -37,8 +43,10 @@ from .conftest import assert_nothing_lost, audit_dirs, wait_until
 class Worker:
     """``gridline hub serve --share-group`` as a real process, so it can be killed with SIGKILL."""
 
-    def __init__(self, name: str, broker_url: str, db_url: str, data_dir: Path, group: str):
+    def __init__(self, name: str, broker_url: str, db_url: str, data_dir: Path, group: str,
+                 env: dict[str, str] | None = None):
         self.name, self.broker_url, self.db_url, self.data_dir, self.group = name, broker_url, db_url, data_dir, group
+        self.env = env or {}
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
 
@@ -50,7 +58,7 @@ class Worker:
              "--http", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir), "--client-id", self.name,
              "--share-group", self.group], stdout=log, stderr=subprocess.STDOUT,
             # The broker queues a dead member's share until its session expires: keep that short in a test.
-            env={**os.environ, "GRIDLINE_SHARED_SESSION_EXPIRY_S": "8", "PYTHONUNBUFFERED": "1"})
+            env={**os.environ, "GRIDLINE_SHARED_SESSION_EXPIRY_S": "8", "PYTHONUNBUFFERED": "1", **self.env})
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -137,6 +145,61 @@ def test_two_workers_one_killed_under_load_lose_and_duplicate_nothing(own_broker
     assert reports > 0
     assert twice == []
     assert_nothing_lost(totals)
+
+
+def _listeners(engine, but: NotifyRelay) -> set[int]:
+    """Backend pids of the LISTEN connections of hub workers other than ``but`` (``hub/store/notify.py``
+    names them)."""
+    query = sa.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND application_name LIKE 'gridline-wakeup-listen:%' AND pid <> :own")
+    with engine.connect() as conn:
+        return set(conn.execute(query, {"own": but.listener_pid or 0}).scalars())
+
+
+@pytest.mark.slow
+def test_work_committed_elsewhere_wakes_a_worker_through_notify(own_broker, pg_url, tmp_path, unique):
+    subprocess.run([sys.executable, "-m", "gridline", "hub", "community", "load-sample", "--db", pg_url],
+                   check=True, stdout=subprocess.DEVNULL)
+    polls = {"GRIDLINE_JOB_FALLBACK_POLL_S": "30", "GRIDLINE_JOB_LISTENING_POLL_S": "30"}  # only NOTIFY is prompt
+    workers = [Worker(f"{n}-{unique}", own_broker.url, pg_url, tmp_path / "hub", "hubs", polls) for n in ("w1", "w2")]
+    store = HubStore(pg_url, tmp_path / "elsewhere")
+    service = CaseService(store)
+    grid = sample.grids()[0]
+    lon, lat = grid.centre()
+    route = RouteResult(grid.code, grid.code[:12], 1.0, False, "inside")
+    elsewhere = NotifyRelay(pg_url, listening_poll_s=30)  # e.g. a CLI or a third worker: it commits and rings
+    ring_dispatch = elsewhere.bell("dispatch").ring
+    runner = JobRunner(relay_jobs(elsewhere)).start()
+    try:
+        wait_until(lambda: elsewhere.listening, 10, message="the third party listening")
+        for worker in workers:
+            worker.start()
+        wait_until(lambda: len(_listeners(store.engine, elsewhere)) == 2, 20, message="both workers listening")
+        time.sleep(1.5)  # start-up passes done: the workers' jobs now sleep on the 30 s poll
+
+        def dispatched_promptly(n: int) -> None:
+            record = report(store.clock, lat=lat + 0.001 * n, lon=lon, device=f"x-{unique}")  # 110 m apart
+            case_id = service.open_case_from_report(record, route).case.id
+            ring_dispatch()
+            marked = (sa.select(sa.func.count()).select_from(dispatch_marks)
+                      .join(case_events, case_events.c.id == dispatch_marks.c.event_id)
+                      .where(case_events.c.case_id == case_id))
+            wait_until(lambda: _count(store.engine, marked) > 0, 5, message="dispatched within seconds")
+
+        dispatched_promptly(0)
+        killed = _listeners(store.engine, elsewhere)
+        with store.engine.connect() as conn:  # e.g. PostgreSQL restarting under them
+            for pid in killed:
+                conn.execute(sa.select(sa.func.pg_terminate_backend(pid)))
+        wait_until(lambda: len(_listeners(store.engine, elsewhere) - killed) == 2, 20,
+                   message="both listening again")
+        time.sleep(1.5)
+        dispatched_promptly(1)
+    finally:
+        runner.stop()
+        for worker in workers:
+            worker.stop()
+        store.close()
 
 
 def _overdue_cases(store, clock, n: int) -> tuple[CaseService, list[str]]:

@@ -2,8 +2,8 @@
 
     python tests/faults/device_proc.py --broker URL --data-dir DIR --ids kiosk-fs-01,kiosk-fs-02 --rate R --for S
 
-Produces for S seconds (each device walking inside its own grid of 福石社区, so reports route and dispatch),
-then stays connected, receiving (task downlinks for the kiosks), until SIGTERM; then drains and prints
+Produces for S seconds (each device walking inside its own grid of 福石社区, so reports route and dispatch) or
+until SIGUSR1, then stays connected, receiving (task downlinks for the kiosks), until SIGTERM; then drains and prints
 ``device_proc: created=C acknowledged=A pending=P``. Re-running on the same data dir resumes the outboxes.
 """
 from __future__ import annotations
@@ -44,13 +44,14 @@ def main(argv: list[str] | None = None) -> int:
         ids = [f"{prefix}-{i:03d}" for i in range(int(n))]
     else:
         ids = args.ids.split(",")
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop, enough = threading.Event(), threading.Event()  # enough: stop producing, keep receiving
+    signal.signal(signal.SIGTERM, lambda *_: (enough.set(), stop.set()))
+    signal.signal(signal.SIGUSR1, lambda *_: enough.set())
     options = {"ack_timeout": args.ack_timeout, "heartbeat_interval": 5.0}
     areas = grid_rings(ids)
     if args.duration > 0:
         run_simulation(args.broker, args.data_dir, ids=ids, areas=areas, rate=args.rate, duration=args.duration,
-                       seed=args.seed, drain_timeout=0, stop_event=stop, device_options=options)
+                       seed=args.seed, drain_timeout=0, stop_event=enough, device_options=options)
         print("device_proc: production over", flush=True)
     # receive-only until told to stop: kiosks confirm the tasks the hub sends them; then drain
     totals = run_simulation(args.broker, args.data_dir, ids=ids, areas=areas, rate=0, duration=None,

@@ -171,6 +171,8 @@ class FaultHub(HubProcess):
                     return self
                 continue
             time.sleep(0.05)
+        self.proc.kill()  # not left running behind the caller's back
+        self.proc.wait(10)
         raise RuntimeError("hub did not answer /api/health")
 
 
@@ -473,3 +475,46 @@ def _count_records(store: HubStore) -> int:
         return store.count_records()
     except sa.exc.SQLAlchemyError:
         return 0
+
+
+class Crowd:
+    """The cheap part of a district-size fleet: plain MQTT clients publishing PositionFix QoS 1, many per
+    process (benchmarks.rig.crowd), straight to the broker. Those clients do not reconnect, so a broker restart
+    is bracketed by ``stop()`` / ``start()``: each start is a new generation with fresh device ids (sequence
+    numbers restart at 1), and the audit counts all generations. Start it after the hub has subscribed (what
+    the broker gets before that is dropped), with the "spawn" start method once this process has threads."""
+
+    def __init__(self, host: str, port: int, count: int, period_s: float, procs: int = 2):
+        self.host, self.port, self.count, self.period_s, self.procs = host, port, count, period_s, procs
+        self.generations: list[tuple] = []  # (processes, stop, published, acked)
+
+    @property
+    def prefix(self) -> str:
+        return f"crowd{len(self.generations)}-"
+
+    def start(self) -> "Crowd":
+        from benchmarks.rig import start_crowd
+        ids = [f"{self.prefix}{i:05d}" for i in range(self.count)]
+        procs, stop, _period, published, acked = start_crowd(self.host, self.port, ids, self.period_s, self.procs)
+        self.generations.append((procs, stop, published, acked))
+        return self
+
+    def stop(self) -> None:
+        for procs, stop, _, _ in self.generations:
+            stop.set()
+            for p in procs:
+                p.join(30)
+                if p.is_alive():
+                    p.kill()
+
+    def audit(self, store: HubStore) -> dict[str, int]:
+        """published / acked (by the broker) / stored (distinct device+seq) / duplicates / acked_not_stored."""
+        published = sum(g[2].value for g in self.generations)
+        acked = sum(g[3].value for g in self.generations)
+        mine = records.c.device_id.like("crowd%")
+        with store.engine.connect() as conn:
+            rows = conn.execute(sa.select(sa.func.count()).where(mine)).scalar_one()
+            distinct = conn.execute(sa.select(sa.func.count()).select_from(
+                sa.select(records.c.device_id, records.c.seq).where(mine).distinct().subquery())).scalar_one()
+        return {"published": published, "acked": acked, "stored": distinct, "duplicates": rows - distinct,
+                "acked_not_stored": max(0, acked - distinct)}

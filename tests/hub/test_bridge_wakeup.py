@@ -1,6 +1,7 @@
 """Wake-ups instead of polling: the bridge tells its listeners what a commit stored, and the background jobs
-run at once when rung, long before their fallback poll (set to a minute here, so only a ring can explain it).
-Real broker, real bridge, SQLite and PostgreSQL."""
+run at once when rung, long before their fallback poll (set to a minute here, so only a ring can explain it);
+a case transition through the HTTP API rings the dispatcher. Real broker, real bridge, SQLite and PostgreSQL.
+Rings across hub workers (PostgreSQL LISTEN/NOTIFY): ``test_pg_wakeup.py``."""
 from __future__ import annotations
 
 import threading
@@ -15,6 +16,7 @@ from hub.store.tables import case_events, dispatch_marks
 from hub.wakeup import Doorbell
 
 from .conftest import wait_until
+from .test_api_cases import client, open_case, org, step  # noqa: F401 - fixtures: a signed-in API over a store
 
 MINUTE = 60.0
 
@@ -98,3 +100,16 @@ def test_a_ring_during_a_pass_is_not_lost():
     bell.ring()  # a commit lands while the job is reading: it must run again
     assert bell.wait(0) is True
     assert bell.wait(0) is False
+
+
+def test_a_case_transition_through_the_api_rings_the_dispatcher(client, org, clock):
+    jobs = {job.name: job for job in client.app.state.jobs.jobs}
+    dispatch_bell = jobs["dispatch"].bell
+    if "wakeup-listen" in jobs:  # PostgreSQL: connecting the listener rings every bell once; let that pass
+        wait_until(lambda: jobs["wakeup-listen"].handle.listening)
+    case_id = open_case(org, clock)
+    rings = dispatch_bell.rings
+    refused = step(client, case_id, "resolve", "d1", note="x")
+    assert refused.status_code == 422 and dispatch_bell.rings == rings  # nothing committed, nothing rung
+    assert step(client, case_id, "file", "d1", expected_version=1).status_code == 200
+    assert dispatch_bell.rings == rings + 1

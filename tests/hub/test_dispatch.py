@@ -212,6 +212,10 @@ def test_migration_0004_matches_tables_and_downgrades(store):
             ctx = MigrationContext.configure(conn, opts={"compare_type": True,
                                                          "include_object": _dispatch_objects_only})
             diffs = compare_metadata(ctx, metadata)
+        # PostgreSQL: migration 0009 partitions records, so this FK points at its records_other partition.
+        moved = [d for d in diffs if isinstance(d, tuple) and d[1].name == "fk_action_outcomes_record"]
+        assert sorted(d[0] for d in moved) == (["add_fk", "remove_fk"] if "postgresql" in store.db_url else [])
+        diffs = [d for d in diffs if not any(d is m for m in moved)]
         assert [d for d in diffs if not (isinstance(d, list) and d[0][0] == "modify_comment")] == []
         with engine.begin() as conn:
             command.downgrade(alembic_config(conn), "0003")

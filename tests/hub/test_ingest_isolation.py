@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from hub.ingest import ingest_batch, is_transient
+from hub.ingest import ingest_batch
+from hub.store.engine import is_transient
 from hub.store import HubStore
 
 from .conftest import raw

@@ -1,0 +1,118 @@
+"""The hub's paho client (``hub.bridge._HubClient``): buffered reads and one-write PUBACKs, against real Mosquitto."""
+from __future__ import annotations
+
+import threading
+import time
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from hub.bridge import _HubClient
+
+from .conftest import wait_until
+
+
+class Receiver:
+    """A manual-ack ``_HubClient`` with a persistent session that records (mid, topic, payload)."""
+
+    def __init__(self, broker, client_id: str, topic: str):
+        self.got: list[tuple[int, str, bytes]] = []
+        self.lock = threading.Lock()
+        self.client = _HubClient(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
+                                 manual_ack=True)
+        self.client.on_message = self._on_message
+        self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, qos=1)
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = 300
+        self.client.connect(broker.host, broker.port, keepalive=30, clean_start=False, properties=props)
+        self.client.loop_start()
+
+    def _on_message(self, client, userdata, message) -> None:
+        with self.lock:
+            self.got.append((message.mid, message.topic, bytes(message.payload)))
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def _publisher(broker, client_id: str) -> mqtt.Client:
+    pub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    pub.max_inflight_messages_set(1000)
+    pub.connect(broker.host, broker.port, keepalive=30)
+    pub.loop_start()
+    return pub
+
+
+def test_buffered_reads_deliver_small_and_larger_than_buffer_messages_intact(own_broker, unique):
+    # Large payloads straddle the 64 KiB read buffer: parts of one packet come from several reads.
+    payloads = [(f"{i:05d}-".encode() * (40_000 if i % 7 == 0 else 50)) for i in range(300)]
+    receiver = Receiver(own_broker, f"hubc-{unique}", f"hubc/{unique}/#")
+    pub = _publisher(own_broker, f"hubc-pub-{unique}")
+    try:
+        time.sleep(0.5)
+        for i, payload in enumerate(payloads):
+            pub.publish(f"hubc/{unique}/{i}", payload, qos=1)
+        wait_until(lambda: len(receiver.got) >= len(payloads), 30)
+        assert [(topic, payload) for _, topic, payload in receiver.got] == [
+            (f"hubc/{unique}/{i}", payload) for i, payload in enumerate(payloads)]
+        assert max(map(len, payloads)) > _HubClient.READ_SIZE
+    finally:
+        pub.loop_stop()
+        pub.disconnect()
+        receiver.stop()
+
+
+def test_ack_all_acks_exactly_the_mids_given(own_broker, unique):
+    receiver = Receiver(own_broker, f"hubc-{unique}", f"hubc/{unique}/#")
+    pub = _publisher(own_broker, f"hubc-pub-{unique}")
+    try:
+        time.sleep(0.5)
+        for i in range(200):
+            pub.publish(f"hubc/{unique}/{i}", f"m{i}".encode(), qos=1)
+        wait_until(lambda: len(receiver.got) >= 200, 30)
+        acked = [(mid, payload) for mid, _, payload in receiver.got[::2]]
+        receiver.client.ack_all([mid for mid, _ in acked])  # every other message; the rest stay unacked
+        time.sleep(1.0)  # the acks reach the broker before the connection goes
+    finally:
+        pub.loop_stop()
+        pub.disconnect()
+        receiver.stop()
+    # Same session again: the broker redelivers exactly the messages that got no PUBACK.
+    again = Receiver(own_broker, f"hubc-{unique}", f"hubc/{unique}/#")
+    try:
+        wait_until(lambda: len(again.got) >= 100, 30)
+        time.sleep(0.5)
+        assert sorted(p for _, _, p in again.got) == sorted(f"m{i}".encode() for i in range(1, 200, 2))
+    finally:
+        again.stop()
+
+
+def test_publishes_with_properties_or_qos_0_take_paho_s_own_path_and_arrive(own_broker, unique):
+    receiver = Receiver(own_broker, f"hubc-{unique}", f"hubc/{unique}/#")
+    pub = _publisher(own_broker, f"hubc-pub-{unique}")
+    try:
+        time.sleep(0.5)
+        props = Properties(PacketTypes.PUBLISH)
+        props.ContentType = "application/json"
+        pub.publish(f"hubc/{unique}/props", b"with-props", qos=1, properties=props)
+        pub.publish(f"hubc/{unique}/qos0", b"at-most-once", qos=0)
+        pub.publish(f"hubc/{unique}/plain", b"plain", qos=1)
+        wait_until(lambda: len(receiver.got) >= 3, 30)
+        assert [(t, p) for _, t, p in receiver.got] == [(f"hubc/{unique}/props", b"with-props"),
+                                                        (f"hubc/{unique}/qos0", b"at-most-once"),
+                                                        (f"hubc/{unique}/plain", b"plain")]
+        receiver.client.ack_all([mid for mid, t, _ in receiver.got if not t.endswith("qos0")])
+        time.sleep(0.5)
+    finally:
+        pub.loop_stop()
+        pub.disconnect()
+        receiver.stop()
+    again = Receiver(own_broker, f"hubc-{unique}", f"hubc/{unique}/#")
+    try:
+        time.sleep(1.5)
+        assert again.got == []  # both QoS 1 messages were acked, QoS 0 needs none
+    finally:
+        again.stop()
