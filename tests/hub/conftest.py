@@ -125,6 +125,7 @@ class FakeTerminal(Device):
         self.client.on_message = self._on_message
         self.client.on_connect = self._on_connect
         self._connected = threading.Event()
+        self.connects = 0  # CONNACKs so far: a test waits for the next one after a broker restart
         self._address = address
         self._clean = clean
 
@@ -132,6 +133,7 @@ class FakeTerminal(Device):
         for topic in topics.device_subscriptions(self.id):
             client.subscribe(topic, qos=1)
         client.publish(*self.status("online"), qos=1, retain=True)
+        self.connects += 1
         self._connected.set()
 
     def _on_message(self, client, userdata, message):
