@@ -18,6 +18,7 @@ from .jobs import JobRunner, background_jobs
 from .org.taxonomy import install_taxonomy
 from .settings import HubSettings
 from .store import HubStore, utc_now
+from .store.locks import ClusterLock
 from .web import mount_dashboard
 
 log = logging.getLogger(__name__)
@@ -41,9 +42,7 @@ def create_app(settings: HubSettings | None = None, store: HubStore | None = Non
         bridge = None
         jobs = None
         try:
-            await run_in_threadpool(hub_store.migrate)
-            # Categories new in this release appear; admins retire a category by disabling it, never by deleting.
-            await run_in_threadpool(install_taxonomy, hub_store)
+            await run_in_threadpool(prepare_database, hub_store)
             if start_bridge:
                 bridge = MqttBridge(hub_settings, hub_store, clock).start()
             jobs = JobRunner(background_jobs(hub_settings, hub_store, bridge, clock)).start()
@@ -70,3 +69,17 @@ def create_app(settings: HubSettings | None = None, store: HubStore | None = Non
     app.include_router(open311_router)  # /open311/v2: the GeoReport v2 facade
     mount_dashboard(app)  # the control-room web dashboard at /app/
     return app
+
+
+STARTUP_LOCK_WAIT_S = 300.0  # a worker queues behind another worker's migration, however long it takes
+
+
+def prepare_database(store: HubStore) -> None:
+    """Migrate, then install categories new in this release (admins retire one by disabling it, never by
+    deleting). One hub worker at a time: workers started together would otherwise race on the same rows."""
+    with ClusterLock(store.engine, "startup").held(wait_s=STARTUP_LOCK_WAIT_S) as got:
+        if not got:
+            raise RuntimeError("another hub worker held the startup lock for 5 minutes")
+        store.migrate()
+        install_taxonomy(store)
+

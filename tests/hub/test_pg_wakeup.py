@@ -8,12 +8,10 @@ import threading
 import time
 from contextlib import contextmanager
 
-import pytest
 import sqlalchemy as sa
 
 from hub.cases.dispatch import Dispatcher
 from hub.jobs import JobRunner, relay_jobs
-from hub.store import HubStore
 from hub.store.notify import NotifyRelay
 from hub.store.tables import case_events, dispatch_marks
 
@@ -22,14 +20,6 @@ from .dispatch_fixtures import INSIDE, make_service, report
 
 SAFETY_POLL_S = 30.0
 PROMPT_S = 3.0  # well under the safety poll
-
-
-@pytest.fixture
-def pg_store(pg_url, tmp_path, clock):
-    store = HubStore(pg_url, tmp_path / "data", clock=clock)
-    store.migrate()
-    yield store
-    store.close()
 
 
 @contextmanager

@@ -47,14 +47,6 @@ def phone(unique) -> Phone:
     return Phone(f"phone-{unique}")
 
 
-@pytest.fixture
-def pg_store(pg_url, tmp_path, clock):
-    store = HubStore(pg_url, tmp_path / "data", clock=clock)
-    store.migrate()
-    yield store
-    store.close()
-
-
 def keeper(store: HubStore, retention_days: int = 180, days_ahead: int = 3) -> PositionPartitions:
     return PositionPartitions(store.engine, retention_days=retention_days, days_ahead=days_ahead, clock=store.clock)
 
