@@ -104,6 +104,13 @@ class HubRig:
         self.ports: list[int] = []
 
     def __enter__(self) -> "HubRig":
+        try:
+            return self._start()
+        except BaseException:
+            self.__exit__()  # a hub that never came up must not leave its broker, database and processes behind
+            raise
+
+    def _start(self) -> "HubRig":
         self.broker = ManagedBroker(self.work / "broker", engine="mosquitto").start()
         self.db_url, self._drop = fresh_db(self.db_kind, self.work)
         gridline = [sys.executable, "-m", "gridline"]
@@ -136,8 +143,10 @@ class HubRig:
                 p.wait(30)
             except subprocess.TimeoutExpired:
                 p.kill()
-        self.broker.stop()
-        self._drop()
+        if getattr(self, "broker", None) is not None:
+            self.broker.stop()
+        if getattr(self, "_drop", None) is not None:
+            self._drop()
         if not os.environ.get("GRIDLINE_BENCH_KEEP"):
             import shutil
             shutil.rmtree(self.work, ignore_errors=True)

@@ -22,6 +22,11 @@ def register(subparsers) -> None:
     serve.add_argument("--data-dir", help="photos, SQLite file, embedded broker state")
     serve.add_argument("--client-id", help="MQTT client id (one per hub worker)")
     serve.add_argument("--share-group", help="MQTT 5 shared-subscription group for several hub workers")
+    serve.add_argument("--workers", type=int, default=1, help="start N hub worker processes on one API address and "
+                       "one share group (PostgreSQL and an external broker; see docs/scaling.md)")
+    # Set by `--workers` for the processes it starts (hub/worker_pool.py); not for people.
+    serve.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)
+    serve.add_argument("--ready-fd", type=int, help=argparse.SUPPRESS)
     serve.set_defaults(func=_serve)
 
     migrate = subparsers.add_parser("migrate", help="apply database migrations and exit")
@@ -61,15 +66,35 @@ def _serve(args) -> int:
     from .malloc_tuning import limit_arenas, start_trimming
     from .memdiag import start_from_env
 
+    settings = _settings(args)
+    if args.workers > 1:
+        return _serve_pool(args, settings)
     arenas = limit_arenas()  # before any thread starts: see hub/malloc_tuning.py for why
     trim_s = start_trimming()
-    settings = _settings(args)
     start_from_env()  # GRIDLINE_MEMDIAG=file: periodic memory samples for soak investigations (off by default)
-    log.warning("hub: API on http://%s:%s, broker %s, db %s, malloc arenas %s, trim every %ss", settings.http_host,
-                settings.http_port, settings.broker_url, settings.db_url.split("@")[-1], arenas or "glibc default",
+    api = "the pool's socket" if args.listen_fd is not None else f"http://{settings.http_host}:{settings.http_port}"
+    log.warning("hub %s: API on %s, broker %s, db %s, malloc arenas %s, trim every %ss", settings.client_id, api,
+                settings.broker_url.split("@")[-1], settings.db_url.split("@")[-1], arenas or "glibc default",
                 trim_s or "-")
+    if args.listen_fd is not None:  # one worker of a pool
+        from .worker_pool import die_with_parent, serve_worker
+
+        die_with_parent()
+        serve_worker(create_app(settings), args.listen_fd, args.ready_fd)
+        return 0
     uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_level="info")
     return 0
+
+
+def _serve_pool(args, settings) -> int:
+    from .worker_pool import PoolConfigError, WorkerPool
+
+    try:
+        pool = WorkerPool(settings, args.workers, log_level=args.log_level)
+    except PoolConfigError as exc:
+        log.error("hub: %s", exc)
+        return 2
+    return pool.run()
 
 
 def _migrate(args) -> int:

@@ -26,4 +26,5 @@ def health(store: StoreDep, bridge: BridgeDep, response: Response) -> HealthOut:
         response.status_code = 503
     return HealthOut(status="ok" if healthy else "degraded", db_ok=db_ok, broker=broker, queue_depth=queue_depth,
                      auth_failure=stats.auth_failure if stats else None,
-                     last_db_error=stats.last_db_error if stats else None, counters=counters)
+                     last_db_error=stats.last_db_error if stats else None, counters=counters,
+                     worker=bridge.settings.client_id if bridge is not None else None)

@@ -120,6 +120,7 @@ class HealthOut(BaseModel):
     auth_failure: str | None = None
     last_db_error: str | None = None
     counters: dict[str, int] = Field(default_factory=dict)
+    worker: str | None = Field(default=None, description="MQTT client id of the hub worker that answered")
 
 
 # -- cases (案件) ------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from hub.store.tables import action_outcomes, cases, dead_letters, records
 from protocol import CaseAction, UplinkKind, topics
 
 from .recipients import device_owner
-from .rows import DeviceTransition
+from .rows import ACTION_EVENT_PREFIX, DeviceTransition
 from .service import CaseService
 
 log = logging.getLogger(__name__)
@@ -127,7 +127,7 @@ class ActionApplier:
         pos = action.position
         return DeviceTransition(
             case_id=action.case_id, transition=TRANSITION_FOR[action.action.value], actor=owner,
-            actor_device=record.device_id, at=record.device_time, client_event_id=f"action:{record.id}",
+            actor_device=record.device_id, at=record.device_time, client_event_id=f"{ACTION_EVENT_PREFIX}{record.id}",
             reason=action.reason, note=action.note, evidence=tuple(p.sha256 for p in action.photos),
             position=(pos.lat, pos.lon, pos.accuracy_m) if pos else None)
 

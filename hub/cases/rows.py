@@ -6,6 +6,8 @@ from datetime import datetime
 
 from .states import CaseState
 
+ACTION_EVENT_PREFIX = "action:"  # a device action's case event: client_event_id = prefix + its record id
+
 
 @dataclass(frozen=True, slots=True)
 class CaseRow:

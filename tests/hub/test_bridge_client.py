@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -38,63 +39,61 @@ class Receiver:
         self.client.loop_stop()
 
 
-def _publisher(broker, client_id: str) -> mqtt.Client:
-    pub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+@contextmanager
+def receiver_and_publisher(broker, unique: str):
+    """A Receiver on ``hubc/<unique>/#`` (subscribed) and a plain paho publisher; both stopped afterwards."""
+    receiver = Receiver(broker, f"hubc-{unique}", f"hubc/{unique}/#")
+    pub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"hubc-pub-{unique}", protocol=mqtt.MQTTv5)
     pub.max_inflight_messages_set(1000)
     pub.connect(broker.host, broker.port, keepalive=30)
     pub.loop_start()
-    return pub
+    try:
+        time.sleep(0.5)  # the receiver's subscription is in place
+        yield receiver, pub
+    finally:
+        pub.loop_stop()
+        pub.disconnect()
+        receiver.stop()
+
+
+@contextmanager
+def same_session_again(broker, unique: str):
+    """The Receiver's persistent session, reconnected: the broker redelivers what it never got a PUBACK for."""
+    again = Receiver(broker, f"hubc-{unique}", f"hubc/{unique}/#")
+    try:
+        yield again
+    finally:
+        again.stop()
 
 
 def test_buffered_reads_deliver_small_and_larger_than_buffer_messages_intact(own_broker, unique):
     # Large payloads straddle the 64 KiB read buffer: parts of one packet come from several reads.
     payloads = [(f"{i:05d}-".encode() * (40_000 if i % 7 == 0 else 50)) for i in range(300)]
-    receiver = Receiver(own_broker, f"hubc-{unique}", f"hubc/{unique}/#")
-    pub = _publisher(own_broker, f"hubc-pub-{unique}")
-    try:
-        time.sleep(0.5)
+    with receiver_and_publisher(own_broker, unique) as (receiver, pub):
         for i, payload in enumerate(payloads):
             pub.publish(f"hubc/{unique}/{i}", payload, qos=1)
         wait_until(lambda: len(receiver.got) >= len(payloads), 30)
         assert [(topic, payload) for _, topic, payload in receiver.got] == [
             (f"hubc/{unique}/{i}", payload) for i, payload in enumerate(payloads)]
         assert max(map(len, payloads)) > _HubClient.READ_SIZE
-    finally:
-        pub.loop_stop()
-        pub.disconnect()
-        receiver.stop()
 
 
 def test_ack_all_acks_exactly_the_mids_given(own_broker, unique):
-    receiver = Receiver(own_broker, f"hubc-{unique}", f"hubc/{unique}/#")
-    pub = _publisher(own_broker, f"hubc-pub-{unique}")
-    try:
-        time.sleep(0.5)
+    with receiver_and_publisher(own_broker, unique) as (receiver, pub):
         for i in range(200):
             pub.publish(f"hubc/{unique}/{i}", f"m{i}".encode(), qos=1)
         wait_until(lambda: len(receiver.got) >= 200, 30)
         acked = [(mid, payload) for mid, _, payload in receiver.got[::2]]
         receiver.client.ack_all([mid for mid, _ in acked])  # every other message; the rest stay unacked
         time.sleep(1.0)  # the acks reach the broker before the connection goes
-    finally:
-        pub.loop_stop()
-        pub.disconnect()
-        receiver.stop()
-    # Same session again: the broker redelivers exactly the messages that got no PUBACK.
-    again = Receiver(own_broker, f"hubc-{unique}", f"hubc/{unique}/#")
-    try:
+    with same_session_again(own_broker, unique) as again:  # exactly the messages that got no PUBACK come back
         wait_until(lambda: len(again.got) >= 100, 30)
         time.sleep(0.5)
         assert sorted(p for _, _, p in again.got) == sorted(f"m{i}".encode() for i in range(1, 200, 2))
-    finally:
-        again.stop()
 
 
 def test_publishes_with_properties_or_qos_0_take_paho_s_own_path_and_arrive(own_broker, unique):
-    receiver = Receiver(own_broker, f"hubc-{unique}", f"hubc/{unique}/#")
-    pub = _publisher(own_broker, f"hubc-pub-{unique}")
-    try:
-        time.sleep(0.5)
+    with receiver_and_publisher(own_broker, unique) as (receiver, pub):
         props = Properties(PacketTypes.PUBLISH)
         props.ContentType = "application/json"
         pub.publish(f"hubc/{unique}/props", b"with-props", qos=1, properties=props)
@@ -106,13 +105,6 @@ def test_publishes_with_properties_or_qos_0_take_paho_s_own_path_and_arrive(own_
                                                         (f"hubc/{unique}/plain", b"plain")]
         receiver.client.ack_all([mid for mid, t, _ in receiver.got if not t.endswith("qos0")])
         time.sleep(0.5)
-    finally:
-        pub.loop_stop()
-        pub.disconnect()
-        receiver.stop()
-    again = Receiver(own_broker, f"hubc-{unique}", f"hubc/{unique}/#")
-    try:
+    with same_session_again(own_broker, unique) as again:
         time.sleep(1.5)
         assert again.got == []  # both QoS 1 messages were acked, QoS 0 needs none
-    finally:
-        again.stop()

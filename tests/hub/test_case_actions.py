@@ -66,6 +66,8 @@ def test_phone_actions_apply_in_device_time_order_exactly_once(store, clock):
     drain(dispatcher)
     handler = next(d for d in dispatcher.deliveries(case_id) if d.device_id == "phone-g1" and d.role == "handler")
     assert handler.accepted_at == accept.created_at
+    # the phone's task says which of its own actions the hub has applied (it stops re-showing them as pending)
+    assert latest(store, "phone-g1").last_action_seq == max(accept.seq, arrive.seq, resolve.seq)
 
 
 def test_stale_offline_action_is_rejected_and_answered_with_the_current_task(store, clock):
