@@ -9,6 +9,11 @@ Two fresh databases on one server, same rows in both:
    INSERT ... SELECT into each (same ids, payload-sized rows), then ANALYZE.
 3. queries through ``HubStore.list_records`` (the /api/records path): one device's one-day track, and a
    five-minute slice of all positions by kind and received_at; median of ``--repeat`` runs after a warm-up.
+   The live views (hub/web/feed.py) with their id bound (``LIVE_MAX_AGE``) and without it (``max_age=None``):
+   a feed poll at the head (0 rows: what the dashboard pays every 0.25 s) and one returning 1,000 rows, a fresh
+   publisher's cursor, the map's tails; timed through the functions (psycopg as the hub uses it, so statements
+   run often get prepared), and EXPLAIN ANALYZE (unprepared) of the head poll and of the slice with and without
+   an id bound (the slice cannot have one: ``list_records`` must list late backlog).
 4. retention of one day of positions: DROP of its partition vs DELETE of the same rows (+ the VACUUM that the
    DELETE leaves to do).
 
@@ -22,6 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -32,7 +38,15 @@ import sqlalchemy as sa  # noqa: E402
 import protocol  # noqa: E402
 from hub.ingest import RawMessage, decode_batch  # noqa: E402
 from hub.store import HubStore, upgrade  # noqa: E402
-from hub.store.partitions import create_day_partition, day_bound, partition_name, utc_day  # noqa: E402
+from hub.store.partitions import (  # noqa: E402
+    create_day_partition,
+    day_bound,
+    partition_name,
+    position_id_floor,
+    utc_day,
+)
+from hub.store.tables import records  # noqa: E402
+from hub.web.feed import LIVE_MAX_AGE, positions_after, positions_cursor, recent_tails  # noqa: E402
 
 ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 RETENTION_DAYS = 180
@@ -93,6 +107,72 @@ def timed(fn, repeat: int) -> float:
         fn()
         samples.append(time.perf_counter() - t0)
     return statistics.median(samples)
+
+
+@contextmanager
+def captured(engine: sa.Engine):
+    """The statements run on ``records`` inside the block, as sent to the driver (SQL, parameters)."""
+    seen: list[tuple[str, dict]] = []
+
+    def grab(conn, cursor, statement, parameters, context, executemany):
+        if "FROM records" in statement:
+            seen.append((statement, parameters))
+
+    sa.event.listen(engine, "before_cursor_execute", grab)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", grab)
+
+
+def explained_ms(conn: sa.Connection, sql: str, params: dict, repeat: int) -> tuple[float, float]:
+    """Median (planning, execution) ms of EXPLAIN ANALYZE, never prepared: every run is planned afresh."""
+    cur = conn.connection.driver_connection.cursor()
+    plans = []
+    for _ in range(repeat + 1):
+        cur.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params, prepare=False)
+        plans.append(cur.fetchone()[0][0])
+    plans = plans[1:]  # the first warms the caches
+    return (statistics.median(p["Planning Time"] for p in plans), statistics.median(p["Execution Time"] for p in plans))
+
+
+def live_views(store: HubStore, slice_from: datetime, repeat: int) -> dict[str, tuple[float, float]]:
+    """metric -> (ms without the id bound, ms with it) for the dashboard's position queries and the slice."""
+    out: dict[str, tuple[float, float]] = {}
+    ages = (None, LIVE_MAX_AGE)
+    with store.engine.connect() as conn:
+        head = positions_cursor(conn)
+        assert head == positions_cursor(conn, max_age=None), "the bounded search missed the newest position"
+        back = conn.execute(sa.select(records.c.received_at, records.c.id).where(records.c.kind == "position")
+                            .order_by(records.c.received_at.desc(), records.c.id.desc()).offset(1000).limit(1)).first()
+        assert len(positions_after(conn, tuple(back))[0]) == 1000
+        now = head[0] + timedelta(seconds=1)
+        out["feed poll at the head"] = tuple(
+            1000 * timed(lambda a=a: positions_after(conn, head, max_age=a), repeat) for a in ages)
+        out["feed poll, 1,000 rows"] = tuple(
+            1000 * timed(lambda a=a: positions_after(conn, tuple(back), max_age=a), repeat) for a in ages)
+        out["fresh publisher cursor"] = tuple(
+            1000 * timed(lambda a=a: positions_cursor(conn, max_age=a), repeat) for a in ages)
+        out["map tails (20,000 rows)"] = tuple(
+            1000 * timed(lambda a=a: recent_tails(conn, now, max_age=a), repeat) for a in ages)
+        polls = []
+        for a in ages:
+            with captured(store.engine) as seen:
+                positions_after(conn, head, max_age=a)
+            polls.append(explained_ms(conn, *seen[-1], repeat))
+        out["head poll: planning"] = (polls[0][0], polls[1][0])
+        out["head poll: execution"] = (polls[0][1], polls[1][1])
+        until = slice_from + timedelta(minutes=5)
+        slices = []
+        for bound in ((), (records.c.id >= position_id_floor(slice_from - LIVE_MAX_AGE),)):
+            stmt = (sa.select(records).where(records.c.kind == "position", records.c.received_at >= slice_from,
+                                             records.c.received_at < until, *bound)
+                    .order_by(records.c.received_at, records.c.id).limit(5001))
+            compiled = stmt.compile(dialect=conn.dialect)
+            slices.append(explained_ms(conn, str(compiled), compiled.params, repeat))
+        out["5-min slice: planning"] = (slices[0][0], slices[1][0])
+        out["5-min slice: execution"] = (slices[0][1], slices[1][1])
+    return out
 
 
 def main() -> None:
@@ -156,6 +236,8 @@ def main() -> None:
                 kind="position", since=start + timedelta(hours=12), until=start + timedelta(hours=12, minutes=5),
                 limit=5000), args.repeat)
 
+        live = {k: live_views(store, start + timedelta(hours=12), args.repeat) for k, store in stores.items()}
+
         lo, hi = day_bound(day), day_bound(day + timedelta(days=1))
         with stores["partitioned"].engine.connect() as conn:
             figures["partitioned"]["day rows removed"] = conn.execute(
@@ -189,6 +271,12 @@ def main() -> None:
         p, q = figures["partitioned"][metric], figures["plain"][metric]
         ratio = f"{p / q:.2f}" if q else "-"
         print(f"{metric:26}{p:14.2f}{q:14.2f}{ratio:>20}")
+    print(f"\nlive views, ms (median of {args.repeat}): no id bound vs the {LIVE_MAX_AGE.days}-day live bound "
+          f"(the slice's bound is for comparison only, not applied)")
+    print(f"{'':26}{'part. no bound':>16}{'part. bound':>14}{'plain no bound':>16}{'plain bound':>14}")
+    for metric in live["plain"]:
+        (pn, pb), (qn, qb) = live["partitioned"][metric], live["plain"][metric]
+        print(f"{metric:26}{pn:16.2f}{pb:14.2f}{qn:16.2f}{qb:14.2f}")
 
 
 if __name__ == "__main__":

@@ -60,6 +60,24 @@ def utc_day(at: datetime) -> date:
     return at.astimezone(timezone.utc).date()
 
 
+def position_id_floor(at: datetime) -> str:
+    """The smallest id of a position minted on ``at``'s UTC day or later. ``id >= position_id_floor(t)`` lets
+    PostgreSQL plan only the day partitions from that day on (+ the default, which it always keeps for a lower
+    bound); on SQLite and the plain table it is the same string comparison, so results are the same."""
+    return day_bound(max(utc_day(at), EPOCH))  # before 1970 is no v7 id: everything from the epoch on
+
+
+def position_days(conn: sa.Connection) -> list[date]:
+    """The days that have a position partition, oldest first ([] on SQLite and an unpartitioned PostgreSQL).
+    Names only, from the catalog: cheap enough to ask per query, unlike ``list_position_partitions``."""
+    if conn.dialect.name != "postgresql":
+        return []
+    names = conn.execute(sa.text(
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "WHERE i.inhparent = to_regclass(:parent)"), {"parent": POSITIONS}).scalars()
+    return sorted(datetime.strptime(m.group(1), "%Y%m%d").date() for m in map(DAY_NAME.match, names) if m)
+
+
 def is_partitioned(conn: sa.Connection) -> bool:
     """True on PostgreSQL after migration 0009; SQLite (and PostgreSQL before it) have one plain table."""
     if conn.dialect.name != "postgresql":

@@ -102,7 +102,12 @@ class HubStore:
                      limit: int = 100, cursor: str | None = None,
                      where: sa.ColumnElement[bool] | None = None) -> tuple[list[RecordRow], str | None]:
         """Records by hub receive time (oldest first), ``since`` inclusive, ``until`` exclusive; keyset-paged.
-        ``where`` narrows further (an operator's scope)."""
+        ``where`` narrows further (an operator's scope).
+
+        No id bound for positions: a receive-time window says nothing about when a record was made (terminals
+        keep weeks of offline backlog, thinned; device clocks can be days off), so on partitioned PostgreSQL a
+        ``kind=position`` window is planned over every day partition (docs/scaling.md §4). The live views bound
+        by age instead (``hub/web/feed.py``, ``LIVE_MAX_AGE``)."""
         query = sa.select(records) if where is None else sa.select(records).where(where)
         if kind:
             query = query.where(records.c.kind == kind)
