@@ -58,7 +58,7 @@ sys.path.insert(0, str(ROOT))
 
 import protocol  # noqa: E402
 from benchmarks.ingest_throughput import CpuSplit, make_payloads  # noqa: E402
-from benchmarks.rig import HubRig, count_records, rss_mb  # noqa: E402
+from benchmarks.rig import HubRig, count_like, count_records, rss_mb  # noqa: E402
 
 PREFIX = "cm-"  # every device id of this benchmark; fresh rigs, so counting by prefix counts this round
 SUBSCRIBE_CHUNK = 500  # receipt topics per SUBSCRIBE packet
@@ -176,17 +176,8 @@ def mix_publisher(host: str, port: int, conns: list[dict[str, list]], tag: str, 
 
 
 def count_devices(db_url: str) -> int:
-    import sqlalchemy as sa
-
-    from hub.store.engine import create_hub_engine
     from hub.store.tables import devices
-    engine = create_hub_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(sa.select(sa.func.count()).select_from(devices)
-                                .where(devices.c.id.like(f"{PREFIX}%"))).scalar_one()
-    finally:
-        engine.dispose()
+    return count_like(db_url, devices.c.id, PREFIX)
 
 
 def _result(q, pub, tag: str) -> dict:

@@ -78,15 +78,20 @@ def fresh_db(kind: str, work: Path) -> tuple[str, callable]:
 
 
 def count_records(db_url: str, device_prefix: str) -> int:
+    from hub.store.tables import records
+    return count_like(db_url, records.c.device_id, device_prefix)
+
+
+def count_like(db_url: str, column, prefix: str) -> int:
+    """Rows of ``column``'s table whose ``column`` starts with ``prefix``."""
     import sqlalchemy as sa
 
     from hub.store.engine import create_hub_engine
-    from hub.store.tables import records
     engine = create_hub_engine(db_url)
     try:
         with engine.connect() as conn:
-            return conn.execute(sa.select(sa.func.count()).select_from(records)
-                                .where(records.c.device_id.like(f"{device_prefix}%"))).scalar_one()
+            return conn.execute(sa.select(sa.func.count()).select_from(column.table)
+                                .where(column.like(f"{prefix}%"))).scalar_one()
     finally:
         engine.dispose()
 

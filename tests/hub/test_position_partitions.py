@@ -24,6 +24,7 @@ from protocol import PositionFix, ResidentCheckin, uuid7
 from protocol import Position as LatLon
 
 from .conftest import T0, Device, raw
+from .pg_plans import planned_relations
 
 DAY = timedelta(days=1)
 ROW = ("SELECT id, device_id, seq, kind, payload, content_sha256, device_time, received_at FROM records "
@@ -259,14 +260,7 @@ def test_sqlite_keeps_one_plain_table(tmp_path, clock, phone):
 
 def plan_tables(store: HubStore, sql: str, params: dict) -> set[str]:
     with store.engine.connect() as conn:
-        plan = conn.execute(sa.text(f"EXPLAIN (FORMAT JSON) {sql}"), params).scalar()
-    found, todo = set(), [plan[0]["Plan"]]
-    while todo:
-        node = todo.pop()
-        if "Relation Name" in node:
-            found.add(node["Relation Name"])
-        todo.extend(node.get("Plans", []))
-    return found
+        return planned_relations(conn.execute(sa.text(f"EXPLAIN (FORMAT JSON) {sql}"), params).scalar())
 
 
 def test_query_paths_stay_pruned(pg_store, phone):

@@ -28,6 +28,7 @@ from protocol import PositionFix, uuid7
 from protocol import Position as LatLon
 
 from .conftest import T0, raw
+from .pg_plans import planned_relations
 
 DAY = timedelta(days=1)
 MINUTE = timedelta(minutes=1)
@@ -122,14 +123,7 @@ def statements_on_records(store: HubStore) -> Iterator[list[tuple[str, dict]]]:
 
 def planned_tables(store: HubStore, statement: str, parameters: dict) -> set[str]:
     with store.engine.connect() as conn:
-        plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}", parameters).scalar()
-    found, todo = set(), [plan[0]["Plan"]]
-    while todo:
-        node = todo.pop()
-        if "Relation Name" in node:
-            found.add(node["Relation Name"])
-        todo.extend(node.get("Plans", []))
-    return found
+        return planned_relations(conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}", parameters).scalar())
 
 
 def tables_read_by(store: HubStore, read) -> list[set[str]]:
