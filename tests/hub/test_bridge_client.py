@@ -108,3 +108,42 @@ def test_publishes_with_properties_or_qos_0_take_paho_s_own_path_and_arrive(own_
     with same_session_again(own_broker, unique) as again:
         time.sleep(1.5)
         assert again.got == []  # both QoS 1 messages were acked, QoS 0 needs none
+
+
+@contextmanager
+def window_sender(broker, unique: str, window: int):
+    """A ``_HubClient`` publisher with a small in-flight window and a persistent session, connected."""
+    sender = _HubClient(CallbackAPIVersion.VERSION2, client_id=f"hubc-send-{unique}", protocol=mqtt.MQTTv5)
+    sender.max_inflight_messages_set(window)
+    sender.max_queued_messages_set(0)
+    sender.reconnect_delay_set(min_delay=1, max_delay=2)
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = 300
+    sender.connect(broker.host, broker.port, keepalive=30, clean_start=False, properties=props)
+    sender.loop_start()
+    try:
+        wait_until(sender.is_connected, 10)
+        yield sender
+    finally:
+        sender.loop_stop()
+        sender.disconnect()
+
+
+def test_publishes_beyond_the_inflight_window_go_out_once_in_order(own_broker, unique):
+    with receiver_and_publisher(own_broker, unique) as (receiver, _), window_sender(own_broker, unique, 5) as sender:
+        for i in range(300):
+            sender.publish(f"hubc/{unique}/{i}", f"q{i}".encode(), qos=1)
+        assert len(sender._queued_mids) > 0  # the window was full: most of them waited in the list
+        wait_until(lambda: len(receiver.got) >= 300, 30)
+        wait_until(lambda: not sender._out_messages, 10)  # every one acknowledged by the broker
+        time.sleep(0.3)
+        assert [p for _, _, p in receiver.got] == [f"q{i}".encode() for i in range(300)]
+
+
+def test_publishes_queued_behind_the_window_survive_a_broker_restart(own_broker, unique):
+    with receiver_and_publisher(own_broker, unique) as (receiver, _), window_sender(own_broker, unique, 5) as sender:
+        for i in range(200):
+            sender.publish(f"hubc/{unique}/{i}", f"r{i}".encode(), qos=1)
+        own_broker.restart()  # most are still queued or in flight: paho re-sends them after its reconnect
+        wait_until(lambda: not sender._out_messages, 60)  # every publish acknowledged after the restart
+        wait_until(lambda: {p for _, _, p in receiver.got} >= {f"r{i}".encode() for i in range(200)}, 30)
