@@ -161,8 +161,12 @@ def run(args) -> dict:
     db = args.db if args.db != "sqlite" else f"sqlite:///{work / 'hub.db'}"
     http = free_port()
     gridline = [sys.executable, "-m", "gridline.cli"]
-    subprocess.run([*gridline, "hub", "community", "load-sample", "--db", db], check=True, cwd=ROOT,
-                   stdout=subprocess.DEVNULL)
+    try:
+        subprocess.run([*gridline, "hub", "community", "load-sample", "--db", db], check=True, cwd=ROOT,
+                       stdout=subprocess.DEVNULL)
+    except BaseException:
+        broker.stop()  # a wrong --db must not leave a broker running
+        raise
     hub_log = open(work / "hub.log", "w")
     hub = subprocess.Popen([*gridline, "hub", "serve", "--broker", broker.url, "--db", db, "--http",
                             f"127.0.0.1:{http}", "--data-dir", str(work / "hub")], cwd=ROOT,
