@@ -24,7 +24,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pydantic import ValidationError
 
@@ -75,8 +75,6 @@ class _Slot:
     restart_at: float | None = None
     delay_s: float = RESTART_DELAY_S[0]
     failed_starts: int = 0
-    restarts: int = 0
-    pids: list[int] = field(default_factory=list)
 
 
 class WorkerPool:
@@ -126,7 +124,6 @@ class WorkerPool:
         finally:
             os.close(write_fd)  # the worker holds the only write end: EOF on read = it died
         slot.ready_fd, slot.ready, slot.started_at, slot.restart_at = read_fd, False, time.monotonic(), None
-        slot.pids.append(slot.proc.pid)
         log.warning("hub pool: worker %d starting (pid %d)", slot.index, slot.proc.pid)
 
     def _watch(self) -> bool:
@@ -145,7 +142,6 @@ class WorkerPool:
                 if not self._died(slot, now):
                     return False
             if slot.proc is None and slot.restart_at is not None and now >= slot.restart_at and not self._stopping:
-                slot.restarts += 1
                 self._start(slot)
         return True
 
