@@ -18,7 +18,7 @@ Both are sent by one publisher process over ``--connections`` MQTT connections (
 per-device topics, with real encoded PositionFix records (ingest_throughput.make_payloads). Each connection
 subscribes to the receipt topics of the ids it sends for (Mosquitto without ACLs allows that) and a record counts
 only when a receipt listing it arrives; the records are then counted in the database. Neither mix comes near the
-per-device rate limit (hub/uplink_limit.py: burst 20,000). Each rig runs the mix twice:
+per-device rate limit (hub/mqtt/uplink_limit.py: burst 20,000). Each rig runs the mix twice:
   live     the clock runs from the first publish to the last receipt. On 2 shared cores the Python publisher
            (~300 us/msg) is as busy as the hub, so batches stay small and the rate says as much about it.
   backlog  the hub is SIGSTOPped while the same number of fresh messages is sent (the broker queues them for the
@@ -251,7 +251,7 @@ def run_mix(rig: HubRig, payloads: dict[str, list], connections: int, tag: str, 
                        "peak": round(peak_rss_mb(hub_pid), 1)},
     }
     if settle_s:
-        time.sleep(settle_s)  # past the hub's periodic malloc_trim (hub/malloc_tuning.py): what stays held
+        time.sleep(settle_s)  # past the hub's periodic malloc_trim (hub/process/malloc_tuning.py): what stays held
         out["hub_rss_mb"]["settled"] = round(rss_mb(hub_pid), 1)
     return out
 

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.report_to_task_latency import _pct, time_reports  # noqa: E402
 from benchmarks.rig import wait_http  # noqa: E402
-from hub.embedded_broker import ManagedBroker, free_port  # noqa: E402
+from hub.mqtt.embedded_broker import ManagedBroker, free_port  # noqa: E402
 
 MODES = {"notify": {}, "poll": {"GRIDLINE_PG_NOTIFY_WAKEUPS": "false"}}
 GRIDLINE = [sys.executable, "-m", "gridline.cli"]

@@ -32,10 +32,10 @@ import paho.mqtt.client as mqtt  # noqa: E402
 import protocol  # noqa: E402
 from hub import sample  # noqa: E402
 from hub.auth.operators import OperatorDirectory  # noqa: E402
-from hub.embedded_broker import ManagedBroker  # noqa: E402
+from hub.mqtt.embedded_broker import ManagedBroker  # noqa: E402
 from hub.org.geojson_io import load_community  # noqa: E402
-from hub.org.registry import DeviceBinding, save_device_bindings, write_tx  # noqa: E402
-from hub.runner import HubRunner  # noqa: E402
+from hub.org.repo import DeviceBinding, save_device_bindings, write_tx  # noqa: E402
+from hub.process.runner import HubRunner  # noqa: E402
 from hub.settings import HubSettings  # noqa: E402
 
 PASSWORD = "Wall-screen-2026!"

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import protocol  # noqa: E402
 from benchmarks.rig import CLK_TCK, cpu_seconds  # noqa: E402
-from hub.embedded_broker import ManagedBroker  # noqa: E402
+from hub.mqtt.embedded_broker import ManagedBroker  # noqa: E402
 
 
 def machine_busy_s() -> float:
@@ -172,7 +172,7 @@ def raw_subscriber(host: str, port: int, prefix: str, total: int, ready, result_
 
 
 def hub_process(broker_url: str, db_url: str, data_dir: str, ready, stop) -> None:
-    from hub.runner import HubRunner
+    from hub.process.runner import HubRunner
     from hub.settings import HubSettings
 
     # session_expiry_s=0: a finished round's hub leaves no session behind; a persistent one would stay subscribed

@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sqlalchemy as sa  # noqa: E402
 
 import protocol  # noqa: E402
-from hub.ingest import RawMessage, decode_batch  # noqa: E402
+from hub.mqtt.ingest import RawMessage, decode_batch  # noqa: E402
 from hub.store import HubStore, upgrade  # noqa: E402
 from hub.store.partitions import (  # noqa: E402
     create_day_partition,

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.rig import wait_http  # noqa: E402
 
 from benchmarks.ingest_throughput import make_payloads, publisher  # noqa: E402
-from hub.embedded_broker import ManagedBroker, free_port  # noqa: E402
+from hub.mqtt.embedded_broker import ManagedBroker, free_port  # noqa: E402
 
 
 def summarise(raw_file: Path, top: int) -> str:

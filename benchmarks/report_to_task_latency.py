@@ -43,7 +43,7 @@ from benchmarks.rig import wait_http  # noqa: E402
 
 import protocol  # noqa: E402
 from hub import sample  # noqa: E402
-from hub.embedded_broker import ManagedBroker, free_port  # noqa: E402
+from hub.mqtt.embedded_broker import ManagedBroker, free_port  # noqa: E402
 from protocol import TaskBody  # noqa: E402
 from terminal.device import Device  # noqa: E402
 

@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.ingest_throughput import make_payloads  # noqa: E402
-from hub.ingest import RawMessage, decode_batch  # noqa: E402
+from hub.mqtt.ingest import RawMessage, decode_batch  # noqa: E402
 from hub.store import HubStore  # noqa: E402
 
 

@@ -14,7 +14,7 @@ def build_parser() -> argparse.ArgumentParser:
     from hub import cli as hub_cli
     from terminal import cli as terminal_cli
 
-    from . import demo
+    from gridline import demo
 
     parser = argparse.ArgumentParser(prog="gridline", description="Community grid governance: terminals, hub, demo.")
     parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING (default), ERROR")

@@ -53,7 +53,7 @@ def _demo_admin_session(store, hub_dir: Path) -> str:
     from hub import sample
     from hub.auth.bootstrap import ensure_demo_admin
     from hub.auth.operators import OperatorDirectory
-    from hub.org.registry import Person, save_people, write_tx
+    from hub.org.repo import Person, save_people, write_tx
 
     community = next(u["code"] for u in sample.load_raw()["hierarchy"] if u["level"] == "community")
     with write_tx(store.engine) as conn:
@@ -73,12 +73,12 @@ def _demo_admin_session(store, hub_dir: Path) -> str:
 def run(args) -> int:
     from hub import sample
     from hub.org.geojson_io import load_community
-    from hub.runner import HubRunner
+    from hub.process.runner import HubRunner
     from hub.settings import HubSettings
     from hub.welfare.sample import load_sample_enrolments
     from terminal.simulate import run_simulation
 
-    from .audit import audit
+    from gridline.audit import audit
 
     host, _, port = args.http.rpartition(":")
     data_dir: Path = args.data_dir.resolve()

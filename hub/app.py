@@ -1,25 +1,49 @@
-"""The hub as a FastAPI app: migrations, MQTT bridge and HTTP API under one lifespan."""
+"""The hub's composition root: ``create_app`` builds the FastAPI app whose lifespan migrates the database,
+starts the MQTT bridge and the background jobs, and stops them again; ``background_jobs`` lists every job.
+
+Wake-ups, not polling (``hub/jobs/wakeup.py``): the bridge rings intake / actions after committing reports /
+actions; intake, actions, the sweeps and the HTTP API (``ring_jobs``) ring the dispatcher. On PostgreSQL the
+rings also reach the other hub workers (LISTEN/NOTIFY, ``hub/jobs/notify.py``), so the fallback poll is a long
+safety net (``job_listening_poll_s``) while this worker listens, ``job_fallback_poll_s`` otherwise.
+
+Several hub workers may share one PostgreSQL (``--share-group``). Cluster locks (``hub/store/locks.py``) make
+the order-sensitive passes (intake, actions, dispatch) run one worker at a time and the periodic sweeps
+(escalation + level refresh, welfare watch) run on one worker per period; the bridge takes its own lock for the
+downlink re-send sweep. On SQLite (one worker) the locks are always granted.
+"""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from .api import api_router, open311_router
-from .api.nul_guard import RefuseNulMiddleware
-from .auth.access_log import AccessLogMiddleware
-from .bridge import MqttBridge
-from .embedded_broker import ManagedBroker
-from .jobs import JobRunner, background_jobs
-from .org.taxonomy import install_taxonomy
-from .settings import HubSettings
-from .store import HubStore, utc_now
-from .store.locks import ClusterLock
-from .web import mount_dashboard
+from hub.api import api_router, open311_router
+from hub.api.nul_guard import RefuseNulMiddleware
+from hub.auth.access_log import AccessLogMiddleware
+from hub.cases.actions import ActionApplier
+from hub.cases.dispatch import Dispatcher
+from hub.cases.escalation import EscalationSweep
+from hub.cases.intake import CaseIntake
+from hub.cases.service import CaseService
+from hub.devices.jobs import device_identity_jobs
+from hub.jobs.notify import NotifyRelay
+from hub.jobs.runner import Job, JobRunner
+from hub.jobs.wakeup import Doorbell, serve_periodic, serve_rung
+from hub.mqtt.bridge import MqttBridge
+from hub.mqtt.embedded_broker import ManagedBroker
+from hub.org.taxonomy import install_taxonomy
+from hub.settings import HubSettings
+from hub.store import HubStore, utc_now
+from hub.store.locks import ClusterLock
+from hub.store.partitions import PositionPartitions
+from hub.web import mount_dashboard
+from hub.welfare.watch import WelfareWatch
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +56,7 @@ def create_app(settings: HubSettings | None = None, store: HubStore | None = Non
     settings = settings or HubSettings()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub_settings = settings
         broker = None
         if start_bridge and hub_settings.broker_url == "embedded":
@@ -83,3 +107,82 @@ def prepare_database(store: HubStore) -> None:
         store.migrate()
         install_taxonomy(store)
 
+
+
+def background_jobs(settings: HubSettings, store: HubStore, bridge: MqttBridge | None,
+                    clock: Callable[[], datetime]) -> list[Job]:
+    service = CaseService(store, clock=clock)
+    intake = CaseIntake(store, service)
+    dispatcher = Dispatcher(store, service, bridge=bridge, auto_dispatch=settings.auto_dispatch)
+    actions = ActionApplier(store, service, dead_letter_cap=settings.dead_letter_payload_cap)
+    sweep = EscalationSweep(service, dispatcher, accept_window=timedelta(seconds=settings.task_accept_window_s),
+                            overdue_every=timedelta(seconds=settings.overdue_escalation_every_s))
+    welfare = WelfareWatch(store, service, clock=clock)
+    relay = notify_relay(settings, store)
+    bells = {name: relay.bell(name) if relay else Doorbell(name) for name in ("intake", "dispatch", "actions")}
+    lock = partial(ClusterLock, store.engine)
+    poll = settings.job_fallback_poll_s
+    if bridge is not None:
+        bridge.on_commit(partial(_ring_for_kinds, bells))
+
+    def apply_actions(stop: threading.Event) -> None:
+        def one_pass() -> None:
+            while not stop.is_set():
+                taken = actions.run_once()
+                if taken:
+                    bells["dispatch"].ring()
+                if taken < actions.batch:
+                    return
+
+        serve_rung(stop, bells["actions"], poll, one_pass, lock=lock("actions"), name="device actions")
+
+    ring_dispatch = bells["dispatch"].ring
+    return [
+        Job("intake", partial(intake.run_forever, interval_s=poll, bell=bells["intake"], lock=lock("intake"),
+                              on_work=ring_dispatch), intake, bells["intake"]),
+        Job("dispatch", partial(dispatcher.run_forever, interval_s=poll, bell=bells["dispatch"],
+                                lock=lock("dispatch")), dispatcher, bells["dispatch"]),
+        Job("actions", apply_actions, actions, bells["actions"]),
+        Job("escalation", partial(sweep.run_forever, interval_s=settings.escalation_sweep_s,
+                                  lock=lock("escalation-sweep"), on_work=ring_dispatch), sweep),
+        Job("welfare", partial(welfare.run_forever, lock=lock("welfare-watch"), on_work=ring_dispatch), welfare),
+        *device_identity_jobs(settings, store, clock, bridge),  # broker accounts, spoofing/rate-limit flags
+        *position_partition_jobs(settings, store, clock),  # position day partitions + retention (PostgreSQL)
+        *relay_jobs(relay),
+    ]
+
+
+def notify_relay(settings: HubSettings, store: HubStore) -> NotifyRelay | None:
+    """The cross-worker relay for the jobs' bells: PostgreSQL only (SQLite is one worker), unless turned off."""
+    if not settings.pg_notify_wakeups or store.engine.dialect.name != "postgresql":
+        return None
+    return NotifyRelay(store.db_url, listening_poll_s=settings.job_listening_poll_s)
+
+
+def relay_jobs(relay: NotifyRelay | None) -> list[Job]:
+    if relay is None:
+        return []
+    return [Job("wakeup-listen", relay.listen_forever, relay),
+            Job("wakeup-notify", relay.notify_forever, relay, relay.sender_bell)]
+
+
+def _ring_for_kinds(bells: dict[str, Doorbell], kinds: set[str]) -> None:
+    """Called by the bridge after each commit with the uplink kinds that batch carried."""
+    if "report" in kinds:
+        bells["intake"].ring()
+    if "action" in kinds:
+        bells["actions"].ring()
+    if "confirm" in kinds:
+        bells["dispatch"].ring()  # copies delivered/read onto task deliveries (sync_receipts)
+
+
+def position_partition_jobs(settings: HubSettings, store: HubStore, clock: Callable[[], datetime]) -> list[Job]:
+    """The position-partition maintenance job (PostgreSQL): a pass at start, then each period, once across workers."""
+    if store.engine.dialect.name != "postgresql":
+        return []  # SQLite: one plain records table, nothing to keep
+    keeper = PositionPartitions(store.engine, retention_days=settings.position_retention_days,
+                                days_ahead=settings.position_partitions_ahead_days, clock=clock)
+    lock = ClusterLock(store.engine, "position-partitions")
+    return [Job("position-partitions", partial(serve_periodic, interval_s=settings.position_partition_check_s,
+                                               run_pass=keeper.maintain, lock=lock, first_wait=False,
+                                               name="position partitions"), keeper)]

@@ -41,7 +41,7 @@ class HubSettings(BaseSettings):
     job_fallback_poll_s: float = Field(default=0.5, gt=0, le=60, description="case intake, device actions and "
                                        "the dispatcher are woken at once by this worker's commits; this poll "
                                        "catches work committed by the HTTP API or other hub workers")
-    # -- cross-worker wake-ups (hub/store/notify.py; PostgreSQL only) --
+    # -- cross-worker wake-ups (hub/jobs/notify.py; PostgreSQL only) --
     pg_notify_wakeups: bool = Field(default=True, description="on PostgreSQL, rings reach the other hub workers "
                                     "through LISTEN/NOTIFY; off = every worker polls every job_fallback_poll_s")
     job_listening_poll_s: float = Field(default=10.0, gt=0, le=600, description="fallback poll while this worker "
@@ -81,7 +81,7 @@ class HubSettings(BaseSettings):
     position_partitions_ahead_days: int = Field(default=3, ge=1, le=60, description="day partitions prepared "
                                                 "ahead; positions beyond them wait in the default partition")
     position_partition_check_s: float = Field(default=3600.0, gt=0, description="maintenance job period")
-    # -- per-device uplink rate limit (hub/uplink_limit.py; docs/security.md "Limits") --
+    # -- per-device uplink rate limit (hub/mqtt/uplink_limit.py; docs/security.md "Limits") --
     device_rate_per_s: float = Field(default=20.0, ge=0, description="uplink messages per second a device may "
                                      "keep up, per hub worker; more are deferred, not stored (0 = no limit)")
     device_burst: int = Field(default=20_000, ge=1, description="messages a device may send at once above that "

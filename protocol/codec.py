@@ -10,25 +10,9 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from . import topics
-from .messages import (
-    MAX_PAYLOAD_BYTES,
-    SCHEMA_VERSION,
-    DOWNLINK_BODIES,
-    CaseAction,
-    DeviceStatus,
-    DownlinkConfirm,
-    DownlinkMessage,
-    Heartbeat,
-    HubStatus,
-    IncidentReport,
-    PhotoChunk,
-    PositionFix,
-    Receipt,
-    ResidentCheckin,
-    UplinkMessage,
-)
-from .topics import Channel, ParsedTopic, TopicError, UplinkKind
+from protocol import topics
+from protocol.messages import MAX_PAYLOAD_BYTES, SCHEMA_VERSION, DOWNLINK_BODIES, CaseAction, DeviceStatus, DownlinkConfirm, DownlinkMessage, Heartbeat, HubStatus, IncidentReport, PhotoChunk, PositionFix, Receipt, ResidentCheckin, UplinkMessage
+from protocol.topics import Channel, ParsedTopic, TopicError, UplinkKind
 
 M = TypeVar("M", bound=BaseModel)
 

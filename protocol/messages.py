@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .ids import is_uuid7
-from .topics import DEVICE_ID_PATTERN, UplinkKind
+from protocol.ids import is_uuid7
+from protocol.topics import DEVICE_ID_PATTERN, UplinkKind
 
 SCHEMA_VERSION = 1
 

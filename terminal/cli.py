@@ -5,7 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .simulate import XIANGZHOU, Ring, run_simulation
+from terminal.simulate import XIANGZHOU, Ring, run_simulation
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -47,7 +47,7 @@ def register_enroll(subparsers: argparse._SubParsersAction) -> None:
 
 
 def enroll_command(args: argparse.Namespace) -> int:
-    from .enroll import EnrollError, enroll, parse_enrolment
+    from terminal.enroll import EnrollError, enroll, parse_enrolment
 
     try:
         code, hub_from_qr = parse_enrolment(args.code)
@@ -87,7 +87,7 @@ def run_command(args: argparse.Namespace) -> int:
     import dataclasses
     import os
 
-    from .app.config import ConfigError, load_config
+    from terminal.app.config import ConfigError, load_config
 
     try:
         config = load_config(args.config)
@@ -98,15 +98,15 @@ def run_command(args: argparse.Namespace) -> int:
     headless = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     fullscreen = (config.fullscreen if config.fullscreen is not None else args.profile == "kiosk") and not args.screenshot
 
-    from .app.ui.boot import FontMissing, prepare_kivy, register_cjk_font
+    from terminal.app.ui.boot import FontMissing, prepare_kivy, register_cjk_font
 
     prepare_kivy(args.profile, offscreen=bool(args.screenshot) and headless, fullscreen=fullscreen)
     try:
         register_cjk_font(config.font)
     except FontMissing as exc:
         raise SystemExit(f"gridline terminal run: {exc}") from None
-    from .app.context import TerminalContext
-    from .app.ui.app import GridlineApp, screen_names
+    from terminal.app.context import TerminalContext
+    from terminal.app.ui.app import GridlineApp, screen_names
 
     if args.screen == "all" and not args.screenshot:
         raise SystemExit("gridline terminal run: --screen all needs --screenshot DIR")

@@ -20,14 +20,14 @@ from protocol import (
     Severity,
 )
 
-from .clock import Clock, utc_now
-from .enroll import DeviceCredentials, load_credentials
-from .link import Backoff, SyncLink, TlsFiles
-from .photos import DEFAULT_CHUNK_BYTES
-from .residents import resident_key
-from .store import InboxEntry, TerminalStore
-from .tasks import Task, current_tasks
-from .sync import SyncEngine, SyncStatus
+from terminal.clock import Clock, utc_now
+from terminal.enroll import DeviceCredentials, load_credentials
+from terminal.link import Backoff, SyncLink, TlsFiles
+from terminal.photos import DEFAULT_CHUNK_BYTES
+from terminal.residents import resident_key
+from terminal.store import InboxEntry, TerminalStore
+from terminal.tasks import Task, current_tasks
+from terminal.sync import SyncEngine, SyncStatus
 
 APP_VERSION = "gridline-terminal/0.1.0"
 

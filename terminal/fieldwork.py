@@ -11,9 +11,9 @@ import time
 
 from protocol.messages import CaseActionKind
 
-from .device import Device
-from .photos import synthetic_photo
-from .tasks import Task
+from terminal.device import Device
+from terminal.photos import synthetic_photo
+from terminal.tasks import Task
 
 # seconds a person takes before each step (min, max)
 PAUSES = {

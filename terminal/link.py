@@ -19,15 +19,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from protocol import DeviceStatus, encode, parse_broker_url, topics
+from protocol import AUTH_FAILURES, DeviceStatus, encode, parse_broker_url, topics
 
-from .clock import Clock, utc_now
+from terminal.clock import Clock, utc_now
 
 log = logging.getLogger(__name__)
-
-# CONNACK reason codes that mean "these credentials will never work": stop instead of retrying.
-AUTH_FAILURES = {134: "bad user name or password", 135: "not authorized", 138: "banned",
-                 140: "bad authentication method"}
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,10 @@ from pathlib import Path
 
 from protocol import CheckinKind, Severity, topics
 
-from .device import Device
-from .fieldwork import PAUSES, FieldWorker
-from .photos import synthetic_photo
-from .schema import CorruptStoreError
+from terminal.device import Device
+from terminal.fieldwork import PAUSES, FieldWorker
+from terminal.photos import synthetic_photo
+from terminal.schema import CorruptStoreError
 
 log = logging.getLogger(__name__)
 

@@ -35,9 +35,9 @@ from protocol import (
 )
 from protocol.topics import valid_device_id
 
-from .clock import Clock, iso, utc_now
-from .photos import DEFAULT_CHUNK_BYTES, PhotoFile, PhotoStore
-from .schema import open_database
+from terminal.clock import Clock, iso, utc_now
+from terminal.photos import DEFAULT_CHUNK_BYTES, PhotoFile, PhotoStore
+from terminal.schema import open_database
 
 log = logging.getLogger(__name__)
 

@@ -38,9 +38,9 @@ from protocol import (
     topics,
 )
 
-from .link import SyncLink
-from .photos import PhotoCorruptError, slice_chunk
-from .store import ChunkRef, TerminalStore
+from terminal.link import SyncLink
+from terminal.photos import PhotoCorruptError, slice_chunk
+from terminal.store import ChunkRef, TerminalStore
 
 log = logging.getLogger(__name__)
 

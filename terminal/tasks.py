@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from protocol import CaseAction, NoticeBody, ProtocolError, TaskBody, TaskRole
 from protocol.messages import CaseActionKind
 
-from .store import InboxEntry, TerminalStore
+from terminal.store import InboxEntry, TerminalStore
 
 log = logging.getLogger(__name__)
 

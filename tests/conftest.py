@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from hub.embedded_broker import ManagedBroker
+from hub.mqtt.embedded_broker import ManagedBroker
 
 PG_ADMIN_URL = os.environ.get("GRIDLINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 

@@ -3,17 +3,17 @@
 Sign-in is applied once, here: every router in ``SIGNED_IN`` sits behind ``current_operator`` (401 without
 a live session), and the routes add role checks (viewers read only; admin-only resources) and scope
 checks (an operator sees their unit's subtree; anything else is 404). Only health and the sign-in route
-itself are public. A new module goes into ``SIGNED_IN`` - tests/hub/test_api_access.py walks the OpenAPI
+itself are public. A new module goes into ``SIGNED_IN`` - tests/hub/api/test_access.py walks the OpenAPI
 schema, so a route added anywhere else without a reason fails it.
 """
 from fastapi import APIRouter, Depends
 
-from ..auth.http import current_operator
-from ..open311 import router as open311_router  # mounted by app.py at /open311/v2 (public reads, keyed POST)
-from . import access_log, api_keys, auth, cases, dead_letters, devices, health, kpis, messages, operators, photos
-from . import records, welfare
-from . import live, map  # noqa: A004 - control-room dashboard (the module is the map API)
-from . import device_admin, enroll  # device identity: admin routes (signed in), enrolment (public, code-gated)
+from hub.auth.http import current_operator
+from hub.open311 import router as open311_router  # mounted by app.py at /open311/v2 (public reads, keyed POST)
+from hub.api import access_log, api_keys, auth, cases, dead_letters, devices, health, kpis, messages, operators, photos
+from hub.api import records, welfare
+from hub.api import live, map  # noqa: A004 - control-room dashboard (the module is the map API)
+from hub.api import device_admin, enroll  # device identity: admin routes (signed in), enrolment (public, code-gated)
 
 SIGNED_IN = (auth.router, devices.router, messages.router, records.router, photos.router, dead_letters.router,
              cases.router, kpis.router, welfare.router, operators.router, api_keys.router, access_log.router)

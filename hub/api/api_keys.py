@@ -7,11 +7,11 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..auth.access_log import note_access
-from ..auth.api_keys import ApiKey, ApiKeyRegistry
-from ..auth.http import AdminDep, ScopeDep, admin_operator
-from ..auth.scope import OperatorScope
-from .deps import StoreDep
+from hub.auth.access_log import note_access
+from hub.auth.api_keys import ApiKey, ApiKeyRegistry
+from hub.auth.http import AdminDep, ScopeDep, admin_operator
+from hub.auth.scope import OperatorScope
+from hub.api.deps import StoreDep
 
 router = APIRouter(prefix="/open311-keys", tags=["open311 keys"], dependencies=[Depends(admin_operator)])
 

@@ -6,9 +6,9 @@ from datetime import datetime
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
-from ..auth.access_log import note_access
-from ..auth.http import COOKIE, DirectoryDep, OperatorDep, session_token
-from ..auth.operators import AuthError, Operator
+from hub.auth.access_log import note_access
+from hub.auth.http import COOKIE, DirectoryDep, OperatorDep, session_token
+from hub.auth.operators import AuthError, Operator
 
 public_router = APIRouter(prefix="/auth", tags=["auth"])  # sign-in itself: the only public route besides health
 router = APIRouter(prefix="/auth", tags=["auth"])

@@ -16,28 +16,18 @@ from typing import Annotated, Any, Literal
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
-from ..auth.access_log import PERSONAL_READ
-from ..auth.http import ActingOperatorDep, OperatorDep, ScopeDep, acting_person_id
-from ..auth.operators import Operator
-from ..auth.scope import OperatorScope
-from ..cases import CaseConflict, CaseService, IllegalTransition, states
-from ..cases.kpis import in_unit
-from ..org.calendar import WorkCalendar
-from ..org.registry import Person
-from ..store.tables import CASE_LEVELS, CASE_STATES, cases, people
-from ..wakeup import ring_jobs
-from .deps import StoreDep
-from .schemas import (
-    AllowedOut,
-    AllowedTransition,
-    CaseEventOut,
-    CaseOut,
-    CasePage,
-    EscalationOut,
-    IllegalTransitionOut,
-    PersonRef,
-    TransitionIn,
-)
+from hub.auth.access_log import PERSONAL_READ
+from hub.auth.http import ActingOperatorDep, OperatorDep, ScopeDep, acting_person_id
+from hub.auth.operators import Operator
+from hub.auth.scope import OperatorScope
+from hub.cases import CaseConflict, CaseService, IllegalTransition, states
+from hub.cases.kpis import in_unit
+from hub.org.calendar import WorkCalendar
+from hub.org.repo import Person
+from hub.store.tables import CASE_LEVELS, CASE_STATES, cases, people
+from hub.jobs.wakeup import ring_jobs
+from hub.api.deps import StoreDep
+from hub.api.schemas import AllowedOut, AllowedTransition, CaseEventOut, CaseOut, CasePage, EscalationOut, IllegalTransitionOut, PersonRef, TransitionIn
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from ..bridge import MqttBridge
-from ..store import HubStore
+from hub.mqtt.bridge import MqttBridge
+from hub.store import HubStore
 
 
 def get_store(request: Request) -> HubStore:

@@ -12,10 +12,10 @@ from starlette.concurrency import run_in_threadpool
 
 from hub.store.tables import DEVICE_KINDS
 
-from ..auth.http import AdminDep, require_scope
-from ..devices.identities import DeviceIdentity, EnrollmentCode, IdentityError
-from ..devices.jobs import registry_from_settings, wake_broker_sync
-from ..devices.qr import enrollment_uri, qr_png
+from hub.auth.http import AdminDep, require_scope
+from hub.devices.identities import DeviceIdentity, EnrollmentCode, IdentityError
+from hub.devices.jobs import registry_from_settings, wake_broker_sync
+from hub.devices.qr import enrollment_uri, qr_png
 
 router = APIRouter(tags=["device identity"])
 

@@ -12,9 +12,9 @@ from starlette.concurrency import run_in_threadpool
 
 from protocol import parse_broker_url
 
-from ..devices.identities import IdentityError
-from ..devices.jobs import registry_from_settings, wake_broker_sync
-from ..devices.ratelimit import AttemptLimiter
+from hub.devices.identities import IdentityError
+from hub.devices.jobs import registry_from_settings, wake_broker_sync
+from hub.devices.ratelimit import AttemptLimiter
 
 router = APIRouter(tags=["enrolment"])
 

@@ -4,8 +4,8 @@ from dataclasses import asdict
 
 from fastapi import APIRouter, Response
 
-from .deps import BridgeDep, StoreDep
-from .schemas import HealthOut
+from hub.api.deps import BridgeDep, StoreDep
+from hub.api.schemas import HealthOut
 
 router = APIRouter(tags=["health"])
 

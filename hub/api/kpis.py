@@ -12,11 +12,11 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import AwareDatetime
 
-from ..cases.kpis import GROUPINGS, KpiError, KpiReport, KpiRow, compute_kpis
-from ..auth.http import ScopeDep
-from ..auth.scope import OperatorScope
-from .deps import StoreDep
-from .schemas import KpiReportOut, KpiRowOut
+from hub.cases.kpis import GROUPINGS, KpiError, KpiReport, KpiRow, compute_kpis
+from hub.auth.http import ScopeDep
+from hub.auth.scope import OperatorScope
+from hub.api.deps import StoreDep
+from hub.api.schemas import KpiReportOut, KpiRowOut
 
 router = APIRouter(tags=["kpis"])
 

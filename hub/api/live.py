@@ -24,10 +24,10 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from ..auth.http import OperatorDep, ScopeDep
-from ..web.feed import feed_after, recent_feed
-from ..web.publisher import publisher_for
-from .deps import StoreDep
+from hub.auth.http import OperatorDep, ScopeDep
+from hub.web.feed import feed_after, recent_feed
+from hub.web.publisher import publisher_for
+from hub.api.deps import StoreDep
 
 router = APIRouter(prefix="/live", tags=["live"])
 

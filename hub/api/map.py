@@ -10,11 +10,11 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
 
-from ..auth.http import OperatorDep, ScopeDep
-from ..cases import states
-from ..store.tables import cases, categories, device_bindings, devices, people, units
-from ..web.feed import case_in_scope, recent_tails
-from .deps import StoreDep
+from hub.auth.http import OperatorDep, ScopeDep
+from hub.cases import states
+from hub.store.tables import cases, categories, device_bindings, devices, people, units
+from hub.web.feed import case_in_scope, recent_tails
+from hub.api.deps import StoreDep
 
 router = APIRouter(prefix="/map", tags=["map"])
 

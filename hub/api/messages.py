@@ -11,10 +11,10 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
 from protocol.topics import DEVICE_ID_PATTERN
 
-from ..auth.access_log import note_access
-from ..auth.http import ScopeDep, admin_operator
-from .deps import BridgeDep, StoreDep
-from .schemas import MessageIn, MessageOut
+from hub.auth.access_log import note_access
+from hub.auth.http import ScopeDep, admin_operator
+from hub.api.deps import BridgeDep, StoreDep
+from hub.api.schemas import MessageIn, MessageOut
 
 router = APIRouter(prefix="/devices/{device_id}/messages", tags=["messages"], dependencies=[Depends(admin_operator)])
 

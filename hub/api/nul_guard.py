@@ -1,7 +1,7 @@
 """Refuse requests carrying a NUL character (0x00) with a clear 400, before they reach a handler.
 
 PostgreSQL text cannot hold NUL: a path id, query filter or body field with one would reach the database and
-fail there as a 500 (found by the schemathesis run, tests/hub/test_api_schemathesis.py, on ~30 operations).
+fail there as a 500 (found by the schemathesis run, tests/hub/api/test_schemathesis.py, on ~30 operations).
 No legitimate value contains it, so one check at the edge serves SQLite and PostgreSQL alike. Bodies are
 inspected only when they are JSON or a form (the API's only kinds), and are passed on unchanged.
 """

@@ -15,12 +15,12 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..auth.access_log import note_access
-from ..auth.http import AdminDep, DirectoryDep, admin_operator
-from ..auth.operators import Operator, OperatorDirectory
-from ..store.tables import OPERATOR_ROLES, people
-from .auth import OperatorOut
-from .deps import StoreDep
+from hub.auth.access_log import note_access
+from hub.auth.http import AdminDep, DirectoryDep, admin_operator
+from hub.auth.operators import Operator, OperatorDirectory
+from hub.store.tables import OPERATOR_ROLES, people
+from hub.api.auth import OperatorOut
+from hub.api.deps import StoreDep
 
 router = APIRouter(prefix="/operators", tags=["operators"], dependencies=[Depends(admin_operator)])
 

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from protocol import MAX_PAYLOAD_BYTES
 
-from ..store import DeadLetterRow, DownlinkRow, RecordRow
+from hub.store import DeadLetterRow, DownlinkRow, RecordRow
 
 DEAD_LETTER_PREVIEW_CHARS = 2000
 

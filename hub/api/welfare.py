@@ -13,22 +13,15 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..cases.service import CaseService
-from ..welfare import checks as check_store
-from ..welfare.enrolment import (
-    AlreadyEnrolled,
-    Enrolment,
-    EnrolmentError,
-    EnrolmentNotFound,
-    EnrolmentRegistry,
-    EnrolmentSpec,
-)
-from ..welfare.today import DayStatus, day_statuses
-from ..welfare.watch import WelfareWatch
-from ..auth.access_log import PERSONAL_READ, note_access
-from ..auth.http import ActingOperatorDep, ScopeDep, acting_person_id
-from ..auth.scope import OperatorScope
-from .deps import StoreDep
+from hub.cases.service import CaseService
+from hub.welfare import checks as check_store
+from hub.welfare.enrolment import AlreadyEnrolled, Enrolment, EnrolmentError, EnrolmentNotFound, EnrolmentRegistry, EnrolmentSpec
+from hub.welfare.today import DayStatus, day_statuses
+from hub.welfare.watch import WelfareWatch
+from hub.auth.access_log import PERSONAL_READ, note_access
+from hub.auth.http import ActingOperatorDep, ScopeDep, acting_person_id
+from hub.auth.scope import OperatorScope
+from hub.api.deps import StoreDep
 
 router = APIRouter(prefix="/welfare", tags=["welfare"])
 

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
-from hub.org.registry import engine_of, write_tx
+from hub.org.repo import engine_of, write_tx
 from hub.store.repository import utc_now
 from hub.store.tables import access_log, operators
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 
-from .operators import Operator, OperatorDirectory
+from hub.auth.operators import Operator, OperatorDirectory
 
 DEMO_ADMIN = "admin"
 

@@ -10,8 +10,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException
 from starlette.requests import HTTPConnection
 
-from .operators import Operator, OperatorDirectory
-from .scope import OperatorScope
+from hub.auth.operators import Operator, OperatorDirectory
+from hub.auth.scope import OperatorScope
 
 COOKIE = "gridline_session"
 ACTING_ROLES = frozenset({"admin", "dispatcher", "supervisor"})  # viewers look, never act

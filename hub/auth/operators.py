@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from hub.org.registry import engine_of, write_tx
+from hub.org.repo import engine_of, write_tx
 from hub.store.repository import utc_now
 from hub.store.tables import OPERATOR_ROLES, operator_sessions, operators, people, units
 from protocol import uuid7
 
-from .passwords import DUMMY_HASH, check_strength, hash_password, needs_rehash, verify_password
+from hub.auth.passwords import DUMMY_HASH, check_strength, hash_password, needs_rehash, verify_password
 
 
 class AuthError(ValueError):

@@ -23,7 +23,7 @@ from hub.store import CursorError
 from hub.store.rows import DeadLetterRow, DeviceRow, PhotoRow, RecordRow
 from hub.store.tables import case_events, cases, dead_letters, device_bindings, devices, records, units
 
-from .operators import Operator
+from hub.auth.operators import Operator
 
 
 def not_found() -> HTTPException:

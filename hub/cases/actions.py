@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from pydantic import ValidationError
 
-from hub.org.registry import write_tx
+from hub.org.repo import write_tx
 from hub.store.batch import dead_letter_row
 from hub.store.engine import is_transient
 from hub.store.items import DeadLetter
@@ -30,9 +30,9 @@ from hub.store.rows import RecordRow
 from hub.store.tables import action_outcomes, cases, dead_letters, records
 from protocol import CaseAction, UplinkKind, topics
 
-from .recipients import device_owner
-from .rows import ACTION_EVENT_PREFIX, DeviceTransition
-from .service import CaseService
+from hub.cases.recipients import device_owner
+from hub.cases.rows import ACTION_EVENT_PREFIX, DeviceTransition
+from hub.cases.service import CaseService
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from hub.org.registry import write_tx
+from hub.org.repo import write_tx
 from hub.org.taxonomy import Category
 from hub.store.batch import body_json
 from hub.store.engine import is_transient
@@ -31,14 +31,14 @@ from hub.store.locks import ClusterLock
 from hub.store.repository import new_downlink_row
 from hub.store.rows import DownlinkRow
 from hub.store.tables import case_events, cases, dispatch_marks, downlinks, records, task_deliveries
-from hub.wakeup import Doorbell, serve_rung
+from hub.jobs.wakeup import Doorbell, serve_rung
 from protocol import MAX_NOTE_CHARS, Position, TaskBody
 
-from . import states
-from .recipients import Recipient, grid_leader, person_roles, recipients
-from .rows import ACTION_EVENT_PREFIX, CaseEvent, CaseRow
-from .service import CaseService
-from .states import Context, IllegalTransition
+from hub.cases import states
+from hub.cases.recipients import Recipient, grid_leader, person_roles, recipients
+from hub.cases.rows import ACTION_EVENT_PREFIX, CaseEvent, CaseRow
+from hub.cases.service import CaseService
+from hub.cases.states import Context, IllegalTransition
 
 log = logging.getLogger(__name__)
 

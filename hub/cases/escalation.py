@@ -23,16 +23,16 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from hub.org.registry import write_tx
+from hub.org.repo import write_tx
 from hub.store.locks import ClusterLock
 from hub.store.tables import case_events, cases, task_deliveries
-from hub.wakeup import serve_periodic
+from hub.jobs.wakeup import serve_periodic
 
-from . import timing
-from .dispatch import Dispatcher
-from .recipients import ESCALATION_CHAIN, case_chain
-from .rows import CaseRow
-from .service import LIVE_STATES, CaseService, _case, _insert_event
+from hub.cases import timing
+from hub.cases.dispatch import Dispatcher
+from hub.cases.recipients import ESCALATION_CHAIN, case_chain
+from hub.cases.rows import CaseRow
+from hub.cases.service import LIVE_STATES, CaseService, _case, _insert_event
 
 log = logging.getLogger(__name__)
 

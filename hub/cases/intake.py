@@ -21,9 +21,9 @@ from hub.store.locks import ClusterLock
 from hub.store.rows import RecordRow
 from hub.store.tables import case_events, records
 
-from hub.wakeup import Doorbell, serve_rung
+from hub.jobs.wakeup import Doorbell, serve_rung
 
-from .service import CaseService
+from hub.cases.service import CaseService
 
 log = logging.getLogger(__name__)
 

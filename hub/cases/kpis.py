@@ -34,10 +34,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from hub.org.registry import engine_of
+from hub.org.repo import engine_of
 from hub.store.tables import UNIT_LEVELS, case_events, cases, categories, units
 
-from . import states
+from hub.cases import states
 
 GROUPINGS = (*reversed(UNIT_LEVELS), "category")  # grid, community, street, district, city, category
 

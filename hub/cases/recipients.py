@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from hub.org.taxonomy import Category
 from hub.store.tables import department_contacts, device_bindings, people, units
 
-from . import states
-from .rows import CaseRow
+from hub.cases import states
+from hub.cases.rows import CaseRow
 
 ESCALATION_CHAIN = ("grid", "community", "street", "district", "city")
 ROLE_RANK = {"handler": 0, "verifier": 1, "informed": 2}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from .states import CaseState
+from hub.cases.states import CaseState
 
 ACTION_EVENT_PREFIX = "action:"  # a device action's case event: client_event_id = prefix + its record id
 

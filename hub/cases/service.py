@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from hub.org.calendar import WorkCalendar
-from hub.org.registry import engine_of, write_tx
+from hub.org.repo import engine_of, write_tx
 from hub.org.routing import M_PER_DEG, RouteResult
 from hub.org.taxonomy import Category, get_category
 from hub.store.repository import utc_now
@@ -22,9 +22,9 @@ from hub.store.rows import RecordRow
 from hub.store.tables import case_events, cases, people
 from protocol import uuid7
 
-from . import states, timing
-from .rows import CaseEvent, CaseRow, DeviceTransition, OpenResult, TransitionOutcome
-from .states import CaseState, Context, IllegalTransition
+from hub.cases import states, timing
+from hub.cases.rows import CaseEvent, CaseRow, DeviceTransition, OpenResult, TransitionOutcome
+from hub.cases.states import CaseState, Context, IllegalTransition
 
 LIVE_STATES = tuple(states.OPEN | {"suspended"})
 

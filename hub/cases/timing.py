@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from hub.org.calendar import Suspension, WorkCalendar
 from hub.org.taxonomy import Category
 
-from .rows import CaseEvent
+from hub.cases.rows import CaseEvent
 
 LEVELS = ("blue", "yellow", "red")
 

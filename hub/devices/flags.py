@@ -14,10 +14,10 @@ import threading
 import sqlalchemy as sa
 
 from hub.store.tables import dead_letters
-from hub.uplink_limit import UplinkLimiter
+from hub.mqtt.uplink_limit import UplinkLimiter
 from protocol import TopicError, topics
 
-from .identities import DeviceRegistry
+from hub.devices.identities import DeviceRegistry
 
 log = logging.getLogger(__name__)
 

@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from hub.org.registry import DeviceBinding, engine_of, existing_unit_codes, save_device_bindings, write_tx
+from hub.org.repo import DeviceBinding, engine_of, existing_unit_codes, save_device_bindings, write_tx
 from hub.store.repository import utc_now
 from hub.store.tables import DEVICE_KINDS, device_bindings, device_flags, device_identities, people
 from protocol import topics
 
-from .mosquitto_auth import BrokerAccount, mosquitto_hash
+from hub.devices.mosquitto_auth import BrokerAccount, mosquitto_hash
 
 # No 0/O, 1/I/L, U: read aloud or typed from a sticker without mistakes. 12 of 31 symbols ≈ 59 bits.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -1,15 +1,16 @@
-"""The device-identity background jobs, for ``hub/jobs.py``: broker account sync (when the hub manages the
+"""The device-identity background jobs, for ``hub/app.py``: broker account sync (when the hub manages the
 broker's files), the spoofing watch and the rate-limit flags."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from hub.jobs.runner import Job
 from protocol import parse_broker_url
 
-from .broker_sync import BrokerAuthSync
-from .flags import RateLimitWatch, SpoofWatch
-from .identities import DeviceRegistry
+from hub.devices.broker_sync import BrokerAuthSync
+from hub.devices.flags import RateLimitWatch, SpoofWatch
+from hub.devices.identities import DeviceRegistry
 
 
 def registry_from_settings(settings, store_or_engine, clock: Callable[[], datetime]) -> DeviceRegistry:
@@ -19,8 +20,6 @@ def registry_from_settings(settings, store_or_engine, clock: Callable[[], dateti
 
 
 def device_identity_jobs(settings, store, clock: Callable[[], datetime], bridge=None) -> list:
-    from hub.jobs import Job  # here, not at the top: hub.jobs imports this module
-
     registry = registry_from_settings(settings, store, clock)
     jobs = [Job("spoof-watch", (watch := SpoofWatch(registry)).run_forever, watch)]
     if bridge is not None and bridge.uplink_limit is not None:

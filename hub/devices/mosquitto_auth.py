@@ -8,7 +8,7 @@ so we keep Mosquitto's default (cheap for the broker when a whole district recon
 ACL: every rule for devices is a ``pattern`` with ``%u`` (the account name), and the device listener
 sets ``use_username_as_clientid``, so client id == account == the device id in the topic. A revoked
 device leaves the password file; on SIGHUP Mosquitto 2.0 reloads both files *and* disconnects connected
-clients that no longer authenticate (measured in tests/hub/test_device_provisioning.py).
+clients that no longer authenticate (measured in tests/hub/devices/test_provisioning.py).
 """
 from __future__ import annotations
 

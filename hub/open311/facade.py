@@ -29,13 +29,13 @@ import sqlalchemy as sa
 
 from hub.cases.intake import CaseIntake
 from hub.cases.service import CaseService
-from hub.org.registry import write_tx
+from hub.org.repo import write_tx
 from hub.org.taxonomy import Category, list_categories
 from hub.store.rows import RecordRow
 from hub.store.tables import case_events, cases, categories, records, units
 from protocol import MAX_NOTE_CHARS, IncidentReport, Position, encode, uuid7
 
-from .formats import Open311Error, w3
+from hub.open311.formats import Open311Error, w3
 
 SOURCE_DEVICE = "open311"  # the virtual device id of web/311 reports
 DEFAULT_SPAN = timedelta(days=90)  # the spec's default window

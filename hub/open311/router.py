@@ -11,10 +11,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from ..auth.api_keys import ApiKeyRegistry
-from ..wakeup import ring_jobs
-from .facade import Open311Facade
-from .formats import FORMATS, Open311Error, error, parse_w3, render, render_one
+from hub.auth.api_keys import ApiKeyRegistry
+from hub.jobs.wakeup import ring_jobs
+from hub.open311.facade import Open311Facade
+from hub.open311.formats import FORMATS, Open311Error, error, parse_w3, render, render_one
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from hub.store.tables import department_contacts, people, units
 
-from .registry import engine_of, write_tx
+from hub.org.repo import engine_of, write_tx
 
 
 @dataclass(frozen=True)

@@ -18,21 +18,8 @@ from shapely.strtree import STRtree
 
 from hub.store.tables import DEVICE_KINDS, PERSON_ROLES
 
-from .codes import LEVEL_LENGTHS, CodeError, parent_code, split_grid_code
-from .registry import (
-    Clock,
-    DeviceBinding,
-    Person,
-    Unit,
-    engine_of,
-    existing_unit_codes,
-    list_units,
-    save_device_bindings,
-    save_people,
-    save_units,
-    utc_now,
-    write_tx,
-)
+from hub.org.codes import LEVEL_LENGTHS, CodeError, parent_code, split_grid_code
+from hub.org.repo import Clock, DeviceBinding, Person, Unit, engine_of, existing_unit_codes, list_units, save_device_bindings, save_people, save_units, utc_now, write_tx
 
 # Two grids of one file may share edges but not area; slivers under this share of the smaller grid are
 # digitising noise, anything above is a real double assignment of territory.

@@ -18,7 +18,7 @@ from shapely.geometry import Point, box, shape
 from shapely.ops import unary_union
 from shapely.strtree import STRtree
 
-from .registry import Unit
+from hub.org.repo import Unit
 
 EARTH_RADIUS_M = 6_371_008.8
 M_PER_DEG = math.pi * EARTH_RADIUS_M / 180
@@ -75,7 +75,7 @@ class GridRouter:
 
     @classmethod
     def from_store(cls, store_or_engine, **kwargs) -> GridRouter:
-        from .registry import list_units
+        from hub.org.repo import list_units
 
         return cls.from_units(list_units(store_or_engine, level="grid"), **kwargs)
 

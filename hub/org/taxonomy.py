@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 from hub.store.tables import CATEGORY_KINDS, TIME_LIMIT_UNITS, categories
 
-from .calendar import WorkCalendar
-from .registry import engine_of, write_tx
+from hub.org.calendar import WorkCalendar
+from hub.org.repo import engine_of, write_tx
 
 CODE_PATTERN = re.compile(r"^(?P<kind>[CE])(?P<major>\d{2})(?P<minor>\d{2})$")
 KIND_LETTER = {"component": "C", "event": "E"}

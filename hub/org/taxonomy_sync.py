@@ -20,7 +20,7 @@ from hub.store.repository import utc_now
 from hub.store.tables import device_bindings, downlinks
 from protocol import TaxonomyBody, TaxonomyEntry, TaxonomyMajor
 
-from .taxonomy import _default_raw, list_categories
+from hub.org.taxonomy import _default_raw, list_categories
 
 log = logging.getLogger(__name__)
 KIND = "taxonomy"

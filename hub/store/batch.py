@@ -28,10 +28,10 @@ from protocol import (
 
 from gridline.files import write_atomically
 
-from ..photos import PhotoRejected, StoredChunk, assemble, photo_relpath, sniff_mime
-from .items import BatchItem, BatchResult, DeadLetter, Inbound, PresenceUpdate
-from .locks import lock_key
-from .tables import dead_letters, devices, downlinks, photo_chunks, photos, records
+from hub.store.photos import PhotoRejected, StoredChunk, assemble, photo_relpath, sniff_mime
+from hub.store.items import BatchItem, BatchResult, DeadLetter, Inbound, PresenceUpdate
+from hub.store.locks import lock_key
+from hub.store.tables import dead_letters, devices, downlinks, photo_chunks, photos, records
 
 SQL_IN_CHUNK = 500  # ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
 

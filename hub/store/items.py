@@ -1,6 +1,6 @@
 """What goes into :meth:`HubStore.store_batch` and what comes out of it.
 
-Inputs are already decoded (``hub.ingest`` does that); the store only persists them.
+Inputs are already decoded (``hub.mqtt.ingest`` does that); the store only persists them.
 Outputs say, per device, exactly what is committed so the bridge can receipt it.
 """
 from __future__ import annotations

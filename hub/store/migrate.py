@@ -6,7 +6,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from .engine import create_hub_engine
+from hub.store.engine import create_hub_engine
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 

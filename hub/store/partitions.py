@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from .locks import ClusterLock
+from hub.store.locks import ClusterLock
 
 log = logging.getLogger(__name__)
 
@@ -183,27 +183,9 @@ class PositionPartitions:
             conn.execute(sa.text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
             yield conn
 
-    def run_forever(self, stop: threading.Event, interval_s: float = 3600.0, *,
-                    lock: ClusterLock | None = None) -> None:
-        from hub.wakeup import serve_periodic  # here: hub.wakeup sits above the store package
-
-        serve_periodic(stop, interval_s, self.maintain, lock=lock, first_wait=False, name="position partitions")
 
 
 def maintain_once(partitions: PositionPartitions, lock: ClusterLock, wait_s: float = 0.0) -> MaintenanceResult | None:
     """One pass if this worker gets the lock (None: another worker holds it and is doing this now)."""
     with lock.held(wait_s=wait_s) as got:
         return partitions.maintain() if got else None
-
-
-def position_partition_jobs(settings, store, clock: Callable[[], datetime]) -> list:
-    """For ``hub/jobs.py``: the maintenance job (PostgreSQL), a pass at start then each period, once across workers."""
-    from hub.jobs import Job  # here, not at the top: hub.jobs imports the store package
-
-    if store.engine.dialect.name != "postgresql":
-        return []  # SQLite: one plain records table, nothing to keep
-    keeper = PositionPartitions(store.engine, retention_days=settings.position_retention_days,
-                                days_ahead=settings.position_partitions_ahead_days, clock=clock)
-    lock = ClusterLock(store.engine, "position-partitions")
-    return [Job("position-partitions", lambda stop: keeper.run_forever(
-        stop, settings.position_partition_check_s, lock=lock), keeper)]

@@ -12,12 +12,12 @@ import sqlalchemy as sa
 
 from protocol import uuid7
 
-from .batch import BatchWriter, body_json
-from .engine import create_hub_engine, normalize_db_url
-from .items import BatchItem, BatchResult
-from .migrate import upgrade
-from .rows import DeadLetterRow, DeviceRow, DownlinkRow, PhotoRow, RecordRow, SeqGroup
-from .tables import dead_letters, devices, downlinks, photos, records
+from hub.store.batch import BatchWriter, body_json
+from hub.store.engine import create_hub_engine, normalize_db_url
+from hub.store.items import BatchItem, BatchResult
+from hub.store.migrate import upgrade
+from hub.store.rows import DeadLetterRow, DeviceRow, DownlinkRow, PhotoRow, RecordRow, SeqGroup
+from hub.store.tables import dead_letters, devices, downlinks, photos, records
 
 UNCONFIRMED = ("queued", "sent")
 

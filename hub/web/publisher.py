@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hub.store.tables import device_bindings, devices
 
-from .feed import event_ids_after, feed_after, max_case_event_id, positions_after, positions_cursor
+from hub.web.feed import event_ids_after, feed_after, max_case_event_id, positions_after, positions_cursor
 
 log = logging.getLogger(__name__)
 

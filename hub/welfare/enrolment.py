@@ -14,12 +14,12 @@ from datetime import date, datetime, time
 import sqlalchemy as sa
 
 from hub.cases.states import FIELD_ROLES
-from hub.org.registry import engine_of, write_tx
+from hub.org.repo import engine_of, write_tx
 from hub.store.repository import utc_now
 from hub.store.tables import people, units, welfare_enrolments
 from protocol import uuid7
 
-from .schedule import ALL_DAYS, ScheduleError, check_window, normalise_weekdays, parse_hhmm
+from hub.welfare.schedule import ALL_DAYS, ScheduleError, check_window, normalise_weekdays, parse_hhmm
 
 RESIDENT_KEY = re.compile(r"^[0-9a-f]{64}$")
 MAX_LABEL = 64

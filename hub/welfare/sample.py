@@ -11,7 +11,7 @@ from importlib.resources import files
 
 from hub.store.repository import utc_now
 
-from .enrolment import EnrolmentRegistry, EnrolmentSpec
+from hub.welfare.enrolment import EnrolmentRegistry, EnrolmentSpec
 
 
 def sample_enrolments() -> list[tuple[EnrolmentSpec, str]]:

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 
 from hub.store.tables import cases
 
-from . import checks as check_store
-from .enrolment import Enrolment
-from .watch import WelfareWatch
+from hub.welfare import checks as check_store
+from hub.welfare.enrolment import Enrolment
+from hub.welfare.watch import WelfareWatch
 
 
 @dataclass(frozen=True)

@@ -29,15 +29,15 @@ import sqlalchemy as sa
 
 from hub.cases.service import CaseService
 from hub.cases.states import IllegalTransition
-from hub.org.registry import engine_of, write_tx
+from hub.org.repo import engine_of, write_tx
 from hub.store.locks import ClusterLock
 from hub.store.tables import units, welfare_checks
-from hub.wakeup import serve_periodic
+from hub.jobs.wakeup import serve_periodic
 from protocol import uuid7
 
-from . import checks as check_store
-from .enrolment import Enrolment, EnrolmentRegistry
-from .schedule import Window, is_expected_day, local_day_end, recent_days, window_on
+from hub.welfare import checks as check_store
+from hub.welfare.enrolment import Enrolment, EnrolmentRegistry
+from hub.welfare.schedule import Window, is_expected_day, local_day_end, recent_days, window_on
 
 log = logging.getLogger(__name__)
 

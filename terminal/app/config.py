@@ -33,7 +33,7 @@ from typing import Any
 
 from protocol.topics import valid_device_id
 
-from .i18n import LANGUAGES
+from terminal.app.i18n import LANGUAGES
 
 PROFILES = ("kiosk", "tablet", "phone")
 

@@ -10,23 +10,23 @@ from collections.abc import Callable
 
 from protocol import DownlinkMessage
 
-from ..camera import CameraProvider, camera_from_config
-from ..clock import Clock, utc_now
-from ..device import Device
-from ..position import PositionProvider, position_from_config
-from .alerts import Alerter, platform_alerter
-from .config import PROFILES, AppConfig, ConfigError
-from .i18n import Translator
-from .presenters.checkin import CheckinFlow
-from .presenters.gridmap import GridMap
-from .presenters.idle import IdleTimer
-from .presenters.notices import NoticesPresenter
-from .presenters.patrol import PatrolFlow
-from .presenters.photo import PhotoTaker
-from .presenters.report import ReportFlow
-from .presenters.sync_status import SyncStatusPresenter
-from .presenters.tasks import TaskFlow
-from .taxonomy import load_categories, synced_categories
+from terminal.camera import CameraProvider, camera_from_config
+from terminal.clock import Clock, utc_now
+from terminal.device import Device
+from terminal.position import PositionProvider, position_from_config
+from terminal.app.alerts import Alerter, platform_alerter
+from terminal.app.config import PROFILES, AppConfig, ConfigError
+from terminal.app.i18n import Translator
+from terminal.app.presenters.checkin import CheckinFlow
+from terminal.app.presenters.gridmap import GridMap
+from terminal.app.presenters.idle import IdleTimer
+from terminal.app.presenters.notices import NoticesPresenter
+from terminal.app.presenters.patrol import PatrolFlow
+from terminal.app.presenters.photo import PhotoTaker
+from terminal.app.presenters.report import ReportFlow
+from terminal.app.presenters.sync_status import SyncStatusPresenter
+from terminal.app.presenters.tasks import TaskFlow
+from terminal.app.taxonomy import load_categories, synced_categories
 
 
 class TerminalContext:

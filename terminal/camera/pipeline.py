@@ -15,7 +15,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from .providers import as_bgr
+from terminal.camera.providers import as_bgr
 
 
 class QualityIssue(str, enum.Enum):

@@ -1,18 +1,10 @@
 """Positions for terminal apps: providers (fixed, simulated, Android, NMEA, gpsd) and patrol tracking."""
 from __future__ import annotations
 
-from .geo import haversine_m
-from .patrol import FilterDecision, FixFilter, PatrolSession, PatrolSummary
-from .providers import (
-    Fix,
-    FixedPositionProvider,
-    PlyerGpsProvider,
-    PositionProvider,
-    PositionUnavailable,
-    SimulatedTrackProvider,
-    position_from_config,
-)
-from .receivers import GpsdProvider, NmeaProvider
+from terminal.position.geo import haversine_m
+from terminal.position.patrol import FilterDecision, FixFilter, PatrolSession, PatrolSummary
+from terminal.position.providers import Fix, FixedPositionProvider, PlyerGpsProvider, PositionProvider, PositionUnavailable, SimulatedTrackProvider, position_from_config
+from terminal.position.receivers import GpsdProvider, NmeaProvider
 
 __all__ = [
     "Fix", "FixedPositionProvider", "PlyerGpsProvider", "PositionProvider", "PositionUnavailable",

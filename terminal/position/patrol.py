@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..clock import Clock, utc_now
-from .geo import haversine_m
-from .providers import Fix
+from terminal.clock import Clock, utc_now
+from terminal.position.geo import haversine_m
+from terminal.position.providers import Fix
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..clock import Clock, utc_now
-from .geo import bearing_deg, haversine_m
+from terminal.clock import Clock, utc_now
+from terminal.position.geo import bearing_deg, haversine_m
 
 
 class PositionUnavailable(RuntimeError):
@@ -150,7 +150,7 @@ class PlyerGpsProvider(PositionProvider):
 
 def position_from_config(config: Mapping[str, Any], *, clock: Clock = utc_now) -> PositionProvider:
     """Build a provider from a ``kind`` key: fixed, simulated, plyer, nmea or gpsd."""
-    from .receivers import GpsdProvider, NmeaProvider  # noqa: PLC0415 - avoids an import cycle
+    from terminal.position.receivers import GpsdProvider, NmeaProvider  # noqa: PLC0415 - avoids an import cycle
 
     kind = config.get("kind")
     if kind == "fixed":

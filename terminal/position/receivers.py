@@ -15,9 +15,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from ..clock import Clock, utc_now
-from .nmea import NmeaError, NmeaFix, parse_sentence
-from .providers import Fix, PositionProvider, PositionUnavailable
+from terminal.clock import Clock, utc_now
+from terminal.position.nmea import NmeaError, NmeaFix, parse_sentence
+from terminal.position.providers import Fix, PositionProvider, PositionUnavailable
 
 
 class StreamingProvider(PositionProvider):

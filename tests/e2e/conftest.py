@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gridline.audit import AuditTotals, audit
-from hub.runner import HubRunner
+from hub.process.runner import HubRunner
 from hub.settings import HubSettings
 from hub.store import HubStore
 

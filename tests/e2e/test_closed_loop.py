@@ -13,7 +13,7 @@ from hub.cases import CaseService
 from hub.cases.dispatch import Dispatcher
 from hub.cases.kpis import compute_kpis
 from hub.org.geojson_io import load_community
-from hub.org.registry import Person, save_people, write_tx
+from hub.org.repo import Person, save_people, write_tx
 from hub.store.tables import action_outcomes, cases
 from terminal.device import Device
 from terminal.photos import synthetic_photo

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from hub import sample
 from hub.auth.operators import OperatorDirectory
 from hub.org.geojson_io import load_community
-from hub.org.registry import DeviceBinding, Person, Unit, save_device_bindings, save_people, save_units, write_tx
+from hub.org.repo import DeviceBinding, Person, Unit, save_device_bindings, save_people, save_units, write_tx
 from terminal.device import Device
 from terminal.photos import synthetic_photo
 

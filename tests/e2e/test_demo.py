@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from hub.embedded_broker import ManagedBroker
+from hub.mqtt.embedded_broker import ManagedBroker
 
 LAST_LINE = re.compile(r"demo: created=(\d+) stored=(\d+) acknowledged=(\d+) lost=(\d+) duplicates=(\d+)")
 

@@ -15,9 +15,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from hub import sample
 from hub.auth.operators import OperatorDirectory
 from hub.devices.mosquitto_auth import BrokerAccount, acl_file, mosquitto_hash, password_file, write_atomically
-from hub.embedded_broker import BrokerAuth, BrokerTls, ManagedBroker
+from hub.mqtt.embedded_broker import BrokerAuth, BrokerTls, ManagedBroker
 from hub.org.geojson_io import load_community
-from hub.runner import HubRunner
+from hub.process.runner import HubRunner
 from hub.settings import HubSettings
 from protocol import IncidentReport, Position, encode, topics, uuid7
 from terminal.device import Device
@@ -91,7 +91,7 @@ def secure(tmp_path, unique):
         OperatorDirectory(hub.store).create("admin", ADMIN_PASSWORD, role="admin", scope_code="440402004005")
         token = httpx.post(f"{hub.base_url}/api/auth/login",
                            json={"username": "admin", "password": ADMIN_PASSWORD}).json()["token"]
-        assert wait_until(lambda: hub.bridge.connected.is_set(), 10, message="hub connected over TLS")
+        assert wait_until(lambda: hub.mqtt.bridge.connected.is_set(), 10, message="hub connected over TLS")
         yield Secure(hub, broker, pki, {"Authorization": f"Bearer {token}"})
     finally:
         hub.stop()

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from hub import sample
 from hub.auth.operators import OperatorDirectory
 from hub.org.geojson_io import load_community
-from hub.org.registry import DeviceBinding, save_device_bindings, write_tx
-from hub.runner import HubRunner
+from hub.org.repo import DeviceBinding, save_device_bindings, write_tx
+from hub.process.runner import HubRunner
 from hub.settings import HubSettings
 from hub.store.tables import cases, records, welfare_checks
 from terminal.device import Device

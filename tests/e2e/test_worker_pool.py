@@ -1,4 +1,4 @@
-"""``gridline hub serve --workers N`` (hub/worker_pool.py): one API address, N workers in one share group.
+"""``gridline hub serve --workers N`` (hub/process/worker_pool.py): one API address, N workers in one share group.
 
 - two workers serve one port and split the uplinks; one killed with SIGKILL while devices produce is started
   again in its slot, and nothing is lost or stored twice; SIGTERM stops the pool and every worker cleanly;
@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from hub.embedded_broker import free_port
+from hub.mqtt.embedded_broker import free_port
 from hub.settings import HubSettings
-from hub.worker_pool import PoolConfigError, check_pool_settings
+from hub.process.worker_pool import PoolConfigError, check_pool_settings
 from terminal.simulate import run_simulation
 
 from .conftest import assert_nothing_lost, audit_dirs, wait_until

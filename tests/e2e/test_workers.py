@@ -26,16 +26,17 @@ from hub.cases import CaseService
 from hub.cases.dispatch import Dispatcher
 from hub.cases.escalation import EscalationSweep
 from hub import sample
-from hub.embedded_broker import free_port
-from hub.jobs import JobRunner, relay_jobs
+from hub.mqtt.embedded_broker import free_port
+from hub.app import relay_jobs
+from hub.jobs.runner import JobRunner
 from hub.org.calendar import WorkCalendar
 from hub.org.routing import RouteResult
 from hub.store import HubStore
 from hub.store.locks import ClusterLock
-from hub.store.notify import NotifyRelay
+from hub.jobs.notify import NotifyRelay
 from hub.store.tables import case_events, dispatch_marks, records
 from terminal.simulate import run_simulation
-from tests.hub.dispatch_fixtures import CATEGORIES, INSIDE, drain, far_lon, make_service, report
+from tests.hub.cases.dispatch_fixtures import CATEGORIES, INSIDE, drain, far_lon, make_service, report
 
 from .conftest import assert_nothing_lost, audit_dirs, wait_until
 
@@ -148,7 +149,7 @@ def test_two_workers_one_killed_under_load_lose_and_duplicate_nothing(own_broker
 
 
 def _listeners(engine, but: NotifyRelay) -> set[int]:
-    """Backend pids of the LISTEN connections of hub workers other than ``but`` (``hub/store/notify.py``
+    """Backend pids of the LISTEN connections of hub workers other than ``but`` (``hub/jobs/notify.py``
     names them)."""
     query = sa.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
                     "AND application_name LIKE 'gridline-wakeup-listen:%' AND pid <> :own")

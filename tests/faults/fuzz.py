@@ -315,9 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     from hub import sample
-    from hub.embedded_broker import ManagedBroker
+    from hub.mqtt.embedded_broker import ManagedBroker
     from hub.org.geojson_io import load_community
-    from hub.runner import HubRunner
+    from hub.process.runner import HubRunner
     from hub.settings import HubSettings
 
     work = Path(tempfile.mkdtemp(prefix="gridline-fuzz-"))

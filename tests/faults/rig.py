@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:
 import sqlalchemy as sa  # noqa: E402
 
 from gridline.audit import audit  # noqa: E402
-from hub.embedded_broker import ManagedBroker, free_port  # noqa: E402
+from hub.mqtt.embedded_broker import ManagedBroker, free_port  # noqa: E402
 from hub.store import HubStore  # noqa: E402
 from hub.store.tables import action_outcomes, case_events, dispatch_marks, downlinks, records  # noqa: E402
 from terminal.device import Device  # noqa: E402

@@ -7,7 +7,7 @@
 with photos, check-ins, positions: the simulator's mix) and a crowd of 1,185 position-only MQTT devices
 (``--crowd``, many per process, one fix every ``--crowd-interval`` s), ≈1,300 devices and ≈130 msg/s.
 ``--fault-every 0`` is a pure memory soak. ``--memdiag FILE [--tracemalloc]`` makes the hub append memory
-samples to FILE (hub/memdiag.py: gc object counts, glibc heap in use vs. free, tracemalloc's growing sites).
+samples to FILE (hub/process/memdiag.py: gc object counts, glibc heap in use vs. free, tracemalloc's growing sites).
 
 Every minute it prints the hub's RSS and CPU, the broker's RSS, the bridge's queue depth, task messages still
 unconfirmed, the devices' unacknowledged backlog, and the two numbers that must stay 0 all along:
@@ -37,7 +37,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from gridline.audit import audit  # noqa: E402
 from hub import sample  # noqa: E402
-from hub.embedded_broker import ManagedBroker  # noqa: E402
+from hub.mqtt.embedded_broker import ManagedBroker  # noqa: E402
 from hub.store import HubStore  # noqa: E402
 from hub.store.tables import downlinks  # noqa: E402
 from tests.e2e.netcut import CuttableLink  # noqa: E402
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--crowd", type=int, default=0, help="position-only MQTT devices, many per process")
     p.add_argument("--crowd-interval", type=float, default=10.0, help="mean seconds between a crowd device's fixes")
     p.add_argument("--district", action="store_true", help="≈1,300 devices, ≈130 msg/s (sets --fleet/--crowd)")
-    p.add_argument("--memdiag", type=Path, help="the hub appends memory diagnostics here (hub/memdiag.py)")
+    p.add_argument("--memdiag", type=Path, help="the hub appends memory diagnostics here (hub/process/memdiag.py)")
     p.add_argument("--tracemalloc", action="store_true", help="with --memdiag: also tracemalloc's top growth")
     p.add_argument("--faults", help="comma-separated subset of the faults (default all that apply); pg_restart "
                    "restarts the machine's PostgreSQL server, so leave it out on a shared machine")

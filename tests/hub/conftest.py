@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from hub.ingest import RawMessage
+from hub.mqtt.ingest import RawMessage
 from hub.store import HubStore
 from protocol import (
     DeviceStatus,
@@ -220,7 +220,7 @@ def hub_settings(own_broker, tmp_path, unique, db_url):
 
 @pytest.fixture
 def bridge(hub_settings):
-    from hub.bridge import MqttBridge
+    from hub.mqtt.bridge import MqttBridge
 
     hub_store = HubStore.from_settings(hub_settings)
     hub_store.migrate()

@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from hub import cli
+from hub.cli.common import settings_from_args
 from hub.settings import HubSettings
 from hub.store import normalize_db_url
 
@@ -56,7 +57,7 @@ def test_cli_serve_arguments():
     parser = argparse.ArgumentParser()
     cli.register(parser.add_subparsers(required=True))
     args = parser.parse_args(["serve", "--broker", "embedded", "--http", "0.0.0.0:9000", "--data-dir", "/srv/g"])
-    settings = cli._settings(args)
+    settings = settings_from_args(args)
     assert (settings.broker_url, settings.http_host, settings.http_port) == ("embedded", "0.0.0.0", 9000)
     with pytest.raises(SystemExit):
         parser.parse_args(["serve", "--http", "nonsense"])

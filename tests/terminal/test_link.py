@@ -8,7 +8,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from hub.embedded_broker import ManagedBroker
+from hub.mqtt.embedded_broker import ManagedBroker
 from protocol import DeviceStatus, decode, topics
 from terminal.link import Backoff, SyncLink
 
@@ -156,7 +156,7 @@ def test_good_credentials_connect(auth_broker, unique):
 
 
 def test_keeps_retrying_while_broker_is_away_then_connects(tmp_path, unique):
-    from hub.embedded_broker import free_port
+    from hub.mqtt.embedded_broker import free_port
 
     port = free_port()
     link = SyncLink(f"away-{unique}", f"mqtt://127.0.0.1:{port}", backoff=Backoff(0.05, 0.2))

@@ -10,14 +10,14 @@ from collections.abc import Callable
 from protocol import CheckinKind, ResidentCheckin
 from protocol.messages import MAX_NOTE_CHARS
 
-from ...camera import CameraError
-from ...camera.qr import plausible_card, scan_resident_key
-from ...device import Device
-from ...position import Fix
-from ...residents import resident_key
-from ..i18n import Translator
-from .common import FlowRefused
-from .photo import PhotoTaker
+from terminal.camera import CameraError
+from terminal.camera.qr import plausible_card, scan_resident_key
+from terminal.device import Device
+from terminal.position import Fix
+from terminal.residents import resident_key
+from terminal.app.i18n import Translator
+from terminal.app.presenters.common import FlowRefused
+from terminal.app.presenters.photo import PhotoTaker
 
 KINDS = [CheckinKind.WELLBEING, CheckinKind.SERVICE_LEGAL, CheckinKind.SERVICE_MEDIATION, CheckinKind.SERVICE_REPAIR,
          CheckinKind.SERVICE_OTHER]

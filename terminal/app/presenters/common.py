@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..i18n import Translator
+from terminal.app.i18n import Translator
 
 
 class FlowRefused(ValueError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ...position.geo import haversine_m
+from terminal.position.geo import haversine_m
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ...camera import CameraError, CameraProvider, ProcessedPhoto, process_photo
+from terminal.camera import CameraError, CameraProvider, ProcessedPhoto, process_photo
 
 
 class PhotoTaker:

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from protocol import IncidentReport, Severity
 from protocol.messages import MAX_NOTE_CHARS
 
-from ...camera import CameraError, ProcessedPhoto
-from ...device import Device
-from ...position import Fix
-from ..i18n import Translator
-from ..taxonomy import CategoryChoice
-from .common import FlowRefused
-from .gridmap import GridMap, PickedPlace
-from .photo import PhotoTaker
+from terminal.camera import CameraError, ProcessedPhoto
+from terminal.device import Device
+from terminal.position import Fix
+from terminal.app.i18n import Translator
+from terminal.app.taxonomy import CategoryChoice
+from terminal.app.presenters.common import FlowRefused
+from terminal.app.presenters.gridmap import GridMap, PickedPlace
+from terminal.app.presenters.photo import PhotoTaker
 
 SEVERITIES = [Severity.LOW, Severity.NORMAL, Severity.HIGH, Severity.URGENT]
 

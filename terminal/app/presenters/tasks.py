@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from protocol import CaseAction, CaseActionKind, DownlinkMessage, TaskBody
 from protocol.messages import MAX_NOTE_CHARS
 
-from ...camera import CameraError, ProcessedPhoto
-from ...clock import Clock, utc_now
-from ...device import Device
-from ...position import Fix
-from ...tasks import Task
-from ..alerts import Alerter, SilentAlerter
-from ..i18n import Translator
-from .common import FlowRefused, local_time
-from .photo import PhotoTaker
+from terminal.camera import CameraError, ProcessedPhoto
+from terminal.clock import Clock, utc_now
+from terminal.device import Device
+from terminal.position import Fix
+from terminal.tasks import Task
+from terminal.app.alerts import Alerter, SilentAlerter
+from terminal.app.i18n import Translator
+from terminal.app.presenters.common import FlowRefused, local_time
+from terminal.app.presenters.photo import PhotoTaker
 
 
 SELECTED_SETTING = "app.selected_case"

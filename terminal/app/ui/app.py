@@ -20,12 +20,12 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from ..context import TerminalContext
-from .screens.kiosk import CheckinScreen, KioskHomeScreen, NoticesScreen
-from .screens.patrol import PatrolScreen
-from .screens.report import ReportScreen
-from .screens.tasks import TaskScreen, TasksScreen
-from .widgets import StatusBar
+from terminal.app.context import TerminalContext
+from terminal.app.ui.screens.kiosk import CheckinScreen, KioskHomeScreen, NoticesScreen
+from terminal.app.ui.screens.patrol import PatrolScreen
+from terminal.app.ui.screens.report import ReportScreen
+from terminal.app.ui.screens.tasks import TaskScreen, TasksScreen
+from terminal.app.ui.widgets import StatusBar
 
 log = logging.getLogger(__name__)
 

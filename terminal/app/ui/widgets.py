@@ -12,7 +12,7 @@ from kivy.uix.image import Image
 from kivy.uix.screenmanager import Screen
 from kivy.uix.togglebutton import ToggleButton
 
-from ..presenters.common import FlowRefused
+from terminal.app.presenters.common import FlowRefused
 
 
 class StatusBar(BoxLayout):

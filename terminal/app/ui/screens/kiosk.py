@@ -4,8 +4,8 @@ from __future__ import annotations
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
-from ...presenters.checkin import KINDS
-from ..widgets import GridlineScreen
+from terminal.app.presenters.checkin import KINDS
+from terminal.app.ui.widgets import GridlineScreen
 
 SCAN_PERIOD_S = 0.4  # QR decoding costs ~20-60 ms a frame; a few looks a second feels instant
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
 
-from ..widgets import GridlineScreen
+from terminal.app.ui.widgets import GridlineScreen
 
 
 class PatrolScreen(GridlineScreen):

@@ -4,8 +4,8 @@ from __future__ import annotations
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
 
-from ....camera import CameraError
-from ..widgets import GridlineScreen
+from terminal.camera import CameraError
+from terminal.app.ui.widgets import GridlineScreen
 
 PREVIEW_PERIOD_S = 0.2
 
