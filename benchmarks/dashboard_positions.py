@@ -34,7 +34,7 @@ from hub import sample  # noqa: E402
 from hub.auth.operators import OperatorDirectory  # noqa: E402
 from hub.mqtt.embedded_broker import ManagedBroker  # noqa: E402
 from hub.org.geojson_io import load_community  # noqa: E402
-from hub.org.repo import DeviceBinding, save_device_bindings, write_tx  # noqa: E402
+from hub.org.repo import DeviceBinding, save_device_bindings  # noqa: E402
 from hub.process.runner import HubRunner  # noqa: E402
 from hub.settings import HubSettings  # noqa: E402
 
@@ -115,7 +115,7 @@ def main() -> None:
         store = hub.store
         load_community(store, sample.load_raw())
         grids = [g.code for g in sample.grids()]
-        with write_tx(store.engine) as conn:
+        with store.write() as conn:
             save_device_bindings(conn, [DeviceBinding(dev, "tablet", grids[i % len(grids)])
                                         for i, dev in enumerate(device_ids(args.devices))])
         OperatorDirectory(store, clock=store.clock).create("bench", PASSWORD, role="viewer",

@@ -15,6 +15,10 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hub.store import HubStore
 
 DEFAULT_DATA_DIR = Path("gridline-data")
 
@@ -38,13 +42,11 @@ def _post_json(url: str, body: dict, token: str) -> dict:
         return json.loads(resp.read())
 
 
-def case_states(store) -> dict[str, int]:
-    import sqlalchemy as sa
+def case_states(store: HubStore) -> dict[str, int]:
+    from hub.cases.repo import count_by_state
 
-    from hub.store.tables import cases
-
-    with store.engine.connect() as conn:
-        return dict(conn.execute(sa.select(cases.c.state, sa.func.count()).group_by(cases.c.state)).all())
+    with store.read() as conn:
+        return count_by_state(conn)
 
 
 def _demo_admin_session(store, hub_dir: Path) -> str:
@@ -53,10 +55,10 @@ def _demo_admin_session(store, hub_dir: Path) -> str:
     from hub import sample
     from hub.auth.bootstrap import ensure_demo_admin
     from hub.auth.operators import OperatorDirectory
-    from hub.org.repo import Person, save_people, write_tx
+    from hub.org.repo import Person, save_people
 
     community = next(u["code"] for u in sample.load_raw()["hierarchy"] if u["level"] == "community")
-    with write_tx(store.engine) as conn:
+    with store.write() as conn:
         save_people(conn, [Person("p-demo-dispatcher", "社区调度员（演示）", "dispatcher", community)])
     directory = OperatorDirectory(store, clock=store.clock)
     admin, password = ensure_demo_admin(directory, community, person_id="p-demo-dispatcher")

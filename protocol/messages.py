@@ -274,6 +274,18 @@ class TaskRole(str, Enum):
 
 CaseLevel = Literal["blue", "yellow", "red"]
 
+# Every value the hub sends as TaskBody.why (hub/cases/dispatch.py: why_for() of a case event's transition, and the
+# literal whys of dispatch, reminders and level changes), each documented in docs/protocol.md
+# (tests/protocol/test_docs_wire_values.py). Deliberately not a Literal on the field: a terminal that forbids values
+# it does not know would drop the whole task message of a newer hub that adds one. Receivers treat an unknown why as
+# "update".
+TASK_WHY_VALUES = frozenset({
+    "dispatch", "update", "action_rejected", "reminder", "level", "escalation",  # the hub's own reasons
+    "report", "duplicate", "note",  # trail entries that change no state
+    "file", "not_file", "reassign", "accept", "arrive", "return", "resolve", "verify", "rework", "close",
+    "suspend", "resume", "auto_resolve",  # the case transition that caused the message
+})
+
 
 class TaskBody(BaseModel):
     """Body of a ``DownlinkMessage`` of kind ``task``: everything a phone needs to handle a case offline.
@@ -288,7 +300,8 @@ class TaskBody(BaseModel):
     role: TaskRole
     withdrawn: bool = False
     why: Annotated[str, Field(pattern=r"^[a-z_]{1,24}$")] = Field(
-        default="dispatch", description="dispatch, reassign, rework, escalation, welfare, update, ...")
+        default="dispatch", description="what caused the message: one of TASK_WHY_VALUES (dispatch, reassign, "
+        "rework, escalation, update, ...); a value not known to the receiver reads as update")
     category: Code
     category_name: Annotated[str, Field(max_length=64)] = ""
     category_name_en: Annotated[str, Field(max_length=128)] = ""

@@ -8,7 +8,7 @@ Scheme (``v1`` is the topic-scheme version, independent of payload schema versio
     gridline/v1/dev/{device_id}/status       device, retained, with an "offline" last will
     gridline/v1/hub/status                   hub, retained, with an "offline" last will
 
-Per-device topics let a broker ACL pin each device to its own subtree (``%c`` patterns).
+Per-device topics let a broker ACL pin each device to its own subtree (``%u`` patterns: :func:`acl_patterns`).
 """
 from __future__ import annotations
 
@@ -107,9 +107,83 @@ def device_subscriptions(device_id: str) -> list[str]:
     return [receipt(device_id), downlink(device_id), hub_status()]
 
 
+ACCOUNT = "%u"  # Mosquitto's ACL pattern token: the connecting account (= client id = device id at Gridline)
+
+
+@dataclass(frozen=True)
+class AclRule:
+    """One broker ACL line as data: ``access`` is ``read``, ``write`` or ``readwrite``; ``filter`` may hold MQTT
+    wildcards and, in a device rule, :data:`ACCOUNT` where the device's own id goes."""
+
+    access: str
+    filter: str
+
+
+@dataclass(frozen=True)
+class AclPatterns:
+    hub: tuple[AclRule, ...]  # the hub's account only
+    device: tuple[AclRule, ...]  # every account (patterns): each device its own subtree
+
+
+def acl_patterns() -> AclPatterns:
+    """Who may publish and subscribe where: the hub reads every uplink and device status, writes every receipt
+    and downlink and its own status; a device writes only its own uplinks and status and reads only its own
+    receipts, downlink and the hub's status. ``hub/devices/mosquitto_auth.py`` writes Mosquitto's ACL file from
+    this; docs/security.md shows that file (tests/protocol/test_security_doc.py keeps them equal)."""
+    dev = f"{ROOT}/dev"
+    own = f"{dev}/{ACCOUNT}"
+    return AclPatterns(
+        hub=(AclRule("read", all_uplinks_filter()),
+             AclRule("read", all_device_status_filter()),
+             AclRule("write", f"{dev}/+/{Channel.RECEIPT.value}"),
+             AclRule("write", f"{dev}/+/{Channel.DOWNLINK.value}"),
+             AclRule("readwrite", hub_status())),
+        device=(AclRule("write", f"{own}/{Channel.UPLINK.value}/+"),
+                AclRule("write", f"{own}/{Channel.STATUS.value}"),
+                AclRule("read", f"{own}/{Channel.RECEIPT.value}"),
+                AclRule("read", f"{own}/{Channel.DOWNLINK.value}"),
+                AclRule("read", hub_status())),
+    )
+
+
+_DEV_PREFIX = f"{ROOT}/dev/"
+_DEV_PREFIX_LEN = len(_DEV_PREFIX)
+_KINDS = {k.value: k for k in UplinkKind}
+
+
+def uplink_parts(topic: str) -> tuple[str, str] | None:
+    """``(device_id, kind)`` of a topic *shaped* like an uplink, ``gridline/v1/dev/{device_id}/up/{kind}``; None
+    for any other topic (status, receipt, downlink, malformed, foreign).
+
+    The per-message fast path (the hub's rate limiter runs it on paho's network thread for every message): one
+    partition at the last ``/up/`` and three C-level string tests, no regex, no split. Neither part is validated:
+    the device id may be one :func:`valid_device_id` refuses (even empty) and the kind one :func:`uplink_kind` does
+    not know. Callers that act on them check what they need (the limiter validates an id once, before giving it a
+    bucket); :func:`parse` is the full check, with reason codes."""
+    head, up, kind = topic.rpartition("/up/")
+    if not up or "/" in kind or not head.startswith(_DEV_PREFIX):
+        return None
+    device_id = head[_DEV_PREFIX_LEN:]
+    return None if "/" in device_id else (device_id, kind)
+
+
+def uplink_kind(kind: str) -> UplinkKind | None:
+    """The :class:`UplinkKind` named ``kind`` (an :func:`uplink_parts` kind), None for an unknown one."""
+    return _KINDS.get(kind)
+
+
+def device_in_topic(topic: str) -> str | None:
+    """The device a ``gridline/v1/dev/{device_id}/...`` topic names when that id is valid, whatever follows it
+    (even nothing, or a channel the scheme does not have); None otherwise. For the dead-letter path: the
+    best-effort sender of a topic :func:`parse` refused, so operators can find a misbehaving device."""
+    if not topic.startswith(_DEV_PREFIX):
+        return None
+    device_id = topic[_DEV_PREFIX_LEN:].partition("/")[0]
+    return device_id if valid_device_id(device_id) else None
+
+
 _DEVICE_TOPIC_RE = re.compile(rf"^{re.escape(ROOT)}/dev/([^/]*)/(receipt|down|status|up/([^/]*))$")
 _CHANNELS = {"receipt": Channel.RECEIPT, "down": Channel.DOWNLINK, "status": Channel.STATUS}
-_KINDS = {k.value: k for k in UplinkKind}
 
 
 def parse(topic: str) -> ParsedTopic:
@@ -118,8 +192,7 @@ def parse(topic: str) -> ParsedTopic:
     if match is None:
         if topic == hub_status():
             return ParsedTopic(None, Channel.STATUS)
-        prefix = f"{ROOT}/dev/"
-        if topic.startswith(prefix) and not valid_device_id(topic[len(prefix):].split("/")[0]):
+        if topic.startswith(_DEV_PREFIX) and device_in_topic(topic) is None:
             raise TopicError("bad_device_id", topic)
         raise TopicError("unknown_topic", topic)
     device_id, channel, kind = match.groups()

@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from gridline.files import write_atomically
+from terminal.files import write_atomically
 from protocol import MAX_CHUNK_BYTES, MAX_PHOTO_BYTES
 
 DEFAULT_CHUNK_BYTES = 32 * 1024

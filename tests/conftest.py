@@ -1,9 +1,16 @@
 """Shared fixtures: real brokers and real databases, never mocks.
 
-- ``broker_url``: the broker under test. ``GRIDLINE_TEST_BROKER`` = ``mqtt://host:port`` (default: this
-  machine's Mosquitto on 127.0.0.1:1883) or ``embedded`` (an iotcore broker started for the session).
+- ``broker_url``: the broker under test. ``GRIDLINE_TEST_BROKER`` = ``mqtt://host:port`` (a broker shared by
+  everything that runs tests against it), ``embedded`` (an iotcore broker started for the session) or unset (the
+  default): a Mosquitto of this session's own - under pytest-xdist, one per worker - since a hub under test
+  takes every device's uplinks and tests running side by side on one broker would see each other's traffic.
 - ``own_broker``: a Mosquitto (or iotcore) of the test's own on a free port, which the test may restart or kill.
 - ``db_url``: parametrised over a SQLite file and a fresh PostgreSQL database (``GRIDLINE_TEST_PG``).
+
+Ports come from ``tests.isolation.free_port`` (claimed across processes, so parallel workers never race for one);
+a fresh PostgreSQL database is used under a shared hold of ``tests.isolation``'s PostgreSQL lock, which the
+``pg_restart`` fault scenario takes exclusively. ``pytest_xdist_make_scheduler`` below pins the tests that
+must not be spread over xdist workers to one worker each (tests/scheduling.py; run with ``--dist loadgroup``).
 """
 from __future__ import annotations
 
@@ -13,17 +20,19 @@ import uuid
 import pytest
 
 from hub.mqtt.embedded_broker import ManagedBroker
+from tests.isolation import free_port, hold_postgres, release_postgres
 
 PG_ADMIN_URL = os.environ.get("GRIDLINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
 @pytest.fixture(scope="session")
 def broker_url(tmp_path_factory):
-    target = os.environ.get("GRIDLINE_TEST_BROKER", "mqtt://127.0.0.1:1883")
-    if target != "embedded":
+    target = os.environ.get("GRIDLINE_TEST_BROKER", "")
+    if target not in ("", "embedded"):
         yield target
         return
-    broker = ManagedBroker(tmp_path_factory.mktemp("embedded-broker"), engine="iotcore").start()
+    engine = "iotcore" if target == "embedded" else "mosquitto"
+    broker = ManagedBroker(tmp_path_factory.mktemp(f"{engine}-broker"), port=free_port(), engine=engine).start()
     yield broker.url
     broker.stop()
 
@@ -32,7 +41,7 @@ def broker_url(tmp_path_factory):
 def own_broker(tmp_path):
     """A broker only this test uses; restartable. Mosquitto unless GRIDLINE_TEST_BROKER=embedded."""
     engine = "iotcore" if os.environ.get("GRIDLINE_TEST_BROKER") == "embedded" else "mosquitto"
-    broker = ManagedBroker(tmp_path / "broker", engine=engine).start()
+    broker = ManagedBroker(tmp_path / "broker", port=free_port(), engine=engine).start()
     yield broker
     broker.stop()
 
@@ -47,17 +56,25 @@ def _fresh_pg_database():
     import sqlalchemy as sa
 
     name = f"gridline_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    hold_postgres()  # from CREATE to DROP: the pg_restart fault scenario waits for it (tests/isolation.py)
+    try:
+        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except BaseException:
+        release_postgres()
+        raise
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
     def drop():
-        with admin.connect() as conn:
-            conn.execute(sa.text(
-                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+        try:
+            with admin.connect() as conn:
+                conn.execute(sa.text(
+                    f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+            admin.dispose()
+        finally:
+            release_postgres()
 
     return url, drop
 
@@ -107,3 +124,14 @@ def sign_in():
         return token
 
     return sign
+
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # ahead of xdist's own; optional: xdist may be absent
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup``: the groups and start order of tests/scheduling.py (see there why not marks alone)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from tests.scheduling import make_scheduler
+
+    return make_scheduler(config, log)

@@ -13,7 +13,6 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from hub.auth.access_log import PERSONAL_READ
@@ -21,10 +20,12 @@ from hub.auth.http import ActingOperatorDep, OperatorDep, ScopeDep, acting_perso
 from hub.auth.operators import Operator
 from hub.auth.scope import OperatorScope
 from hub.cases import CaseConflict, CaseService, IllegalTransition, states
-from hub.cases.kpis import in_unit
+from hub.cases import views_repo
 from hub.org.calendar import WorkCalendar
+from hub.org import repo as org_repo
 from hub.org.repo import Person
-from hub.store.tables import CASE_LEVELS, CASE_STATES, cases, people
+from hub.store import HubStore
+from hub.store.vocabulary import CASE_LEVELS, CASE_STATES
 from hub.jobs.wakeup import ring_jobs
 from hub.api.deps import StoreDep
 from hub.api.schemas import AllowedOut, AllowedTransition, CaseEventOut, CaseOut, CasePage, EscalationOut, IllegalTransitionOut, PersonRef, TransitionIn
@@ -41,13 +42,12 @@ def _refusal(status: int, code: str, zh: str, en: str) -> HTTPException:
     return HTTPException(status, detail={"code": code, "zh": zh, "en": en})
 
 
-def _person(store, person_id: str) -> Person | None:
-    with store.engine.connect() as conn:
-        row = conn.execute(sa.select(people).where(people.c.id == person_id)).first()
-    return Person(**row._mapping) if row else None
+def _person(store: HubStore, person_id: str) -> Person | None:
+    with store.read() as conn:
+        return org_repo.person(conn, person_id)
 
 
-def acting_person(store, operator: Operator) -> Person:
+def acting_person(store: HubStore, operator: Operator) -> Person:
     """The person the signed-in operator acts as (403 when an admin has not linked one)."""
     person = _person(store, acting_person_id(operator))
     if person is None:  # the foreign key keeps this from happening; say so clearly if it ever does
@@ -65,49 +65,10 @@ CaseServiceDep = Annotated[CaseService, Depends(get_case_service)]
 
 
 # -- reads --------------------------------------------------------------------------------------------
-def _overdue(now: datetime):
-    return sa.and_(cases.c.state.in_(LIVE), cases.c.deadline.is_not(None), cases.c.deadline < now)
-
-
-def find_cases(engine, *, now: datetime, state: list[str] | None = None, level: list[str] | None = None,
-               unit: str | None = None, category: str | None = None, assignee: str | None = None,
-               overdue: bool | None = None, flagged: bool | None = None, order: str = "newest",
-               offset: int = 0, limit: int = 50, within=None) -> tuple[list[Mapping[str, Any]], int]:
-    """Case rows (as mappings, so columns added later come along) matching every given filter, and the total.
-    ``within``: a further SQL condition, e.g. the operator's scope (``OperatorScope.case_condition()``)."""
-    where = [] if within is None else [within]
-    if state:
-        where.append(cases.c.state.in_(state))
-    if level:
-        where.append(cases.c.level.in_(level))
-    if unit:
-        where.append(in_unit(unit))
-    if category:
-        where.append(cases.c.category_code == category)
-    if assignee:
-        where.append(cases.c.assignee == assignee)
-    if overdue is not None:
-        where.append(_overdue(now) if overdue else sa.not_(_overdue(now)))
-    if flagged is not None:
-        where.append(cases.c.flagged_for_review == flagged)
-    newest = (cases.c.created_at.desc(), cases.c.id.desc())
-    if order == "overdue_first":
-        # Overdue first, then the nearest deadline (none last), then the newest.
-        ordering = (sa.case((_overdue(now), 0), else_=1), cases.c.deadline.is_(None), cases.c.deadline, *newest)
-    else:
-        ordering = newest
-    with engine.connect() as conn:
-        total = conn.execute(sa.select(sa.func.count()).select_from(cases).where(*where)).scalar_one()
-        rows = conn.execute(sa.select(cases).where(*where).order_by(*ordering).offset(offset).limit(limit))
-        return [dict(r._mapping) for r in rows], total
-
-
-def _people_refs(store, ids: set[str]) -> dict[str, PersonRef]:
-    if not ids:
-        return {}
-    with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(people.c.id, people.c.name, people.c.role).where(people.c.id.in_(ids)))
-        return {r.id: PersonRef(id=r.id, name=r.name, role=r.role) for r in rows}
+def _people_refs(store: HubStore, ids: set[str]) -> dict[str, PersonRef]:
+    with store.read() as conn:
+        found = org_repo.people_by_id(conn, ids)
+    return {p.id: PersonRef(id=p.id, name=p.name, role=p.role) for p in found.values()}
 
 
 def _escalation(m: Mapping[str, Any], events: list | None) -> EscalationOut | None:
@@ -139,13 +100,12 @@ def case_out(m: Mapping[str, Any], *, now: datetime, calendar: WorkCalendar, ref
         escalation=_escalation(m, events))
 
 
-def _detail(store, service: CaseService, case_id: str, scope: OperatorScope) -> CaseOut:
-    with store.engine.connect() as conn:
-        row = conn.execute(sa.select(cases).where(cases.c.id == case_id)).first()
-    if row is None:
+def _detail(store: HubStore, service: CaseService, case_id: str, scope: OperatorScope) -> CaseOut:
+    with store.read() as conn:
+        m = views_repo.case_mapping(conn, case_id)
+    if m is None:
         raise HTTPException(404, f"no case {case_id}")
-    scope.require_case(row)
-    m = dict(row._mapping)
+    scope.require_unit(m["grid_code"] or m["community_code"])
     refs = _people_refs(store, {m["assignee"]} - {None})
     return case_out(m, now=service.clock(), calendar=service.calendar, refs=refs, events=service.events(case_id))
 
@@ -168,9 +128,10 @@ def list_cases(
 ) -> CasePage:
     """Cases in your subtree matching all filters; repeat ``state`` / ``level`` for several values."""
     now = service.clock()
-    rows, total = find_cases(store.engine, now=now, state=state, level=level, unit=unit, category=category,
-                             assignee=assignee, overdue=overdue, flagged=flagged, order=order, offset=offset,
-                             limit=limit, within=scope.case_condition())
+    with store.read() as conn:
+        rows, total = views_repo.find_cases(conn, now=now, live=LIVE, state=state, level=level, unit=unit,
+                                            category=category, assignee=assignee, overdue=overdue, flagged=flagged,
+                                            order=order, offset=offset, limit=limit, scope_prefix=scope.case_prefix)
     refs = _people_refs(store, {r["assignee"] for r in rows} - {None})
     items = [case_out(r, now=now, calendar=service.calendar, refs=refs) for r in rows]
     return CasePage(items=items, total=total, offset=offset, limit=limit)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from hub.store.tables import DEVICE_KINDS
+from hub.store.vocabulary import DEVICE_KINDS
 
 from hub.auth.http import AdminDep, require_scope
 from hub.devices.identities import DeviceIdentity, EnrollmentCode, IdentityError

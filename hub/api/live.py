@@ -70,7 +70,7 @@ async def live_events(request: Request, operator: OperatorDep, scope: ScopeDep, 
             yield f"retry: {RETRY_MS}\n\n"
             if resume is not None:
                 def missed():
-                    with store.engine.connect() as conn:
+                    with store.read() as conn:
                         return feed_after(conn, resume, scope_code=None if see_unbound else operator.scope_code,
                                           limit=REPLAY_LIMIT)
                 for item in await run_in_threadpool(missed):
@@ -106,5 +106,5 @@ async def live_events(request: Request, operator: OperatorDep, scope: ScopeDep, 
 def live_recent(operator: OperatorDep, scope: ScopeDep, store: StoreDep,
                 limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[dict[str, Any]]:
     """The newest feed entries in scope, oldest first: what the feed shows before live events arrive."""
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         return recent_feed(conn, None if scope.top else operator.scope_code, limit)

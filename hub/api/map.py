@@ -3,18 +3,17 @@ with their open-case load, open case pins, terminals with presence and recent po
 people one may dispatch to, and the base-map settings. Live changes come over ``/api/live/events``."""
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Request
 
-from hub.auth.http import OperatorDep, ScopeDep
-from hub.cases import states
-from hub.store.tables import cases, categories, device_bindings, devices, people, units
-from hub.web.feed import case_in_scope, recent_tails
 from hub.api.deps import StoreDep
+from hub.auth.http import OperatorDep, ScopeDep
+from hub.cases import states, views_repo
+from hub.org import repo as org_repo
+from hub.store import devices as device_rows
+from hub.web.feed import recent_tails
 
 router = APIRouter(prefix="/map", tags=["map"])
 
@@ -25,10 +24,6 @@ STALE_AFTER_S = 180  # three missed heartbeats (terminals beat every 60 s): show
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def _in_scope(column, scope_code: str):
-    return column.startswith(scope_code, autoescape=True)
 
 
 @router.get("/config")
@@ -44,30 +39,24 @@ def map_config(request: Request, operator: OperatorDep) -> dict[str, Any]:
 def map_grids(operator: OperatorDep, store: StoreDep) -> dict[str, Any]:
     """Grids as a GeoJSON FeatureCollection; properties carry open/overdue counts and the highest open level."""
     now = store.clock()
-    overdue = sa.and_(cases.c.deadline.is_not(None), cases.c.deadline < now, cases.c.state.in_(states.OPEN))
-    with store.engine.connect() as conn:
-        grid_rows = conn.execute(sa.select(units).where(units.c.level == "grid",
-                                                        _in_scope(units.c.code, operator.scope_code))
-                                 .order_by(units.c.code)).all()
-        load = conn.execute(sa.select(cases.c.grid_code, cases.c.level, sa.func.count().label("n"),
-                                      sa.func.sum(sa.case((overdue, 1), else_=0)).label("late"))
-                            .where(cases.c.state.in_(OPEN_STATES), case_in_scope(operator.scope_code))
-                            .group_by(cases.c.grid_code, cases.c.level)).all()
-    per_grid: dict[str, dict[str, Any]] = {}
+    with store.read() as conn:
+        grids = org_repo.units_listed(conn, level="grid", under=operator.scope_code)
+        load = views_repo.open_load(conn, OPEN_STATES, tuple(states.OPEN), now, operator.scope_code)
+    per_grid: dict[str | None, dict[str, Any]] = {}
     for grid_code, level, n, late in load:
         entry = per_grid.setdefault(grid_code, {"open": 0, "overdue": 0, "max_level": None, "by_level": {}})
         entry["open"] += n
-        entry["overdue"] += int(late or 0)
+        entry["overdue"] += late
         entry["by_level"][level] = n
         if entry["max_level"] is None or LEVEL_RANK[level] > LEVEL_RANK[entry["max_level"]]:
             entry["max_level"] = level
     features = []
-    for row in grid_rows:
-        if not row.geometry:
+    for grid in grids:
+        if not grid.geometry:
             continue
-        stats = per_grid.get(row.code, {"open": 0, "overdue": 0, "max_level": None, "by_level": {}})
-        features.append({"type": "Feature", "geometry": json.loads(row.geometry),
-                         "properties": {"code": row.code, "name": row.name, "parent": row.parent_code, **stats}})
+        stats = per_grid.get(grid.code, {"open": 0, "overdue": 0, "max_level": None, "by_level": {}})
+        features.append({"type": "Feature", "geometry": grid.geometry,
+                         "properties": {"code": grid.code, "name": grid.name, "parent": grid.parent_code, **stats}})
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -75,19 +64,15 @@ def map_grids(operator: OperatorDep, store: StoreDep) -> dict[str, Any]:
 def map_cases(operator: OperatorDep, store: StoreDep) -> list[dict[str, Any]]:
     """Open (and suspended) cases in scope with where they are: the map's pins and the task board's rows."""
     now = store.clock()
-    with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(cases, categories.c.name_zh, categories.c.name_en, people.c.name.label("who"))
-                            .outerjoin(categories, categories.c.code == cases.c.category_code)
-                            .outerjoin(people, people.c.id == cases.c.assignee)
-                            .where(cases.c.state.in_(OPEN_STATES), case_in_scope(operator.scope_code))
-                            .order_by(cases.c.created_at.desc()).limit(2000)).all()
+    with store.read() as conn:
+        rows = views_repo.open_cases_named(conn, OPEN_STATES, operator.scope_code)
     out = []
-    for r in rows:
+    for r, name_zh, name_en, who in rows:
         remaining = (r.deadline - now).total_seconds() if r.deadline is not None and r.state in states.OPEN else None
         out.append({"id": r.id, "state": r.state, "level": r.level, "title": r.title, "note": r.note,
-                    "category_code": r.category_code, "category_zh": r.name_zh, "category_en": r.name_en,
+                    "category_code": r.category_code, "category_zh": name_zh, "category_en": name_en,
                     "grid_code": r.grid_code, "community_code": r.community_code, "lat": r.lat, "lon": r.lon,
-                    "assignee": r.assignee, "assignee_name": r.who, "deadline": _iso(r.deadline),
+                    "assignee": r.assignee, "assignee_name": who, "deadline": _iso(r.deadline),
                     "remaining_s": remaining, "overdue": remaining is not None and remaining < 0,
                     "report_count": r.report_count, "flagged_for_review": r.flagged_for_review,
                     "escalation_level": r.escalation_level, "created_at": _iso(r.created_at),
@@ -100,15 +85,10 @@ def map_devices(operator: OperatorDep, store: StoreDep, scope: ScopeDep) -> dict
     """Terminals bound in scope (top-of-hierarchy operators: also unbound ones the hub has heard from) with presence, heartbeat
     figures and their last few positions; ``now`` lets the page judge staleness against the hub's clock."""
     now = store.clock()
-    owner = people.alias("owner")
-    with store.engine.connect() as conn:
-        bound = conn.execute(sa.select(device_bindings, owner.c.name.label("owner_name"),
-                                       owner.c.role.label("owner_role"))
-                             .outerjoin(owner, owner.c.id == device_bindings.c.owner_person_id)
-                             .where(_in_scope(device_bindings.c.unit_code, operator.scope_code))).all()
-        by_id = {b.device_id: b for b in bound}
+    with store.read() as conn:
+        by_id = {b.device_id: b for b in org_repo.bindings_under(conn, operator.scope_code)}
         ids = set(by_id)
-        seen = {r.id: r for r in conn.execute(sa.select(devices))}
+        seen = {r.id: r for r in device_rows.listed(conn)}
         tails = recent_tails(conn, now)
     out = []
     unbound = [i for i in seen if i not in ids] if scope.top else []
@@ -129,8 +109,7 @@ def map_devices(operator: OperatorDep, store: StoreDep, scope: ScopeDep) -> dict
 @router.get("/people")
 def map_people(operator: OperatorDep, store: StoreDep) -> list[dict[str, Any]]:
     """People in scope: whom a case can be dispatched or reassigned to."""
-    with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(people).where(_in_scope(people.c.unit_code, operator.scope_code))
-                            .order_by(people.c.unit_code, people.c.id)).all()
-    return [{"id": r.id, "name": r.name, "role": r.role, "unit": r.unit_code, "phone": r.phone_device_id}
-            for r in rows]
+    with store.read() as conn:
+        found = org_repo.people_under(conn, operator.scope_code)
+    return [{"id": p.id, "name": p.name, "role": p.role, "unit": p.unit_code, "phone": p.phone_device_id}
+            for p in found]

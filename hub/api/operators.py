@@ -11,16 +11,17 @@ import secrets
 from datetime import datetime
 from typing import Literal
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.auth.access_log import note_access
 from hub.auth.http import AdminDep, DirectoryDep, admin_operator
 from hub.auth.operators import Operator, OperatorDirectory
-from hub.store.tables import OPERATOR_ROLES, people
+from hub.store.vocabulary import OPERATOR_ROLES
 from hub.api.auth import OperatorOut
 from hub.api.deps import StoreDep
+from hub.org import repo as org_repo
+from hub.store import HubStore
 
 router = APIRouter(prefix="/operators", tags=["operators"], dependencies=[Depends(admin_operator)])
 
@@ -76,12 +77,12 @@ def _managed(directory: OperatorDirectory, admin: Operator, operator_id: str) ->
     return target
 
 
-def _check_person(store, admin: Operator, person_id: str | None) -> None:
+def _check_person(store: HubStore, admin: Operator, person_id: str | None) -> None:
     if person_id is None:
         return
-    with store.engine.connect() as conn:
-        unit = conn.execute(sa.select(people.c.unit_code).where(people.c.id == person_id)).scalar()
-    if unit is None or not admin.sees(unit):
+    with store.read() as conn:
+        found = org_repo.person(conn, person_id)
+    if found is None or not admin.sees(found.unit_code):
         raise _refuse(422, "unknown_person", f"无此人员 {person_id}", f"no person {person_id!r} in your scope")
 
 

@@ -19,7 +19,6 @@ router = APIRouter(prefix="/records", tags=["records"])
 @router.get("", response_model=RecordPage, openapi_extra=PERSONAL_READ)
 def list_records(
     scope: ScopeDep,
-    store: StoreDep,
     kind: Annotated[str | None, Query(description="report, checkin, position")] = None,
     device_id: str | None = None,
     since: Annotated[AwareDatetime | None, Query(description="hub receive time, inclusive")] = None,
@@ -29,7 +28,7 @@ def list_records(
 ) -> RecordPage:
     """Stored records of devices in your subtree, oldest received first; follow ``next_cursor`` for more."""
     try:
-        rows, next_cursor = scope.records(store, kind=kind, device_id=device_id, since=since, until=until,
+        rows, next_cursor = scope.records(kind=kind, device_id=device_id, since=since, until=until,
                                           limit=limit, cursor=cursor)
     except CursorError:
         raise HTTPException(400, "invalid cursor") from None

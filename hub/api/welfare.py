@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.cases.service import CaseService
-from hub.welfare import checks as check_store
+from hub.welfare import repo as check_store
 from hub.welfare.enrolment import AlreadyEnrolled, Enrolment, EnrolmentError, EnrolmentNotFound, EnrolmentRegistry, EnrolmentSpec
 from hub.welfare.today import DayStatus, day_statuses
 from hub.welfare.watch import WelfareWatch
@@ -223,7 +223,7 @@ def history(enrolment_id: str, store: StoreDep, request: Request, scope: ScopeDe
     """The resident's judged days, newest first."""
     enrolment = _enrolment(store, enrolment_id, scope)
     watch = _watch(request, store)
-    with store.engine.connect() as conn:
+    with store.read() as conn:
         rows = check_store.history(conn, enrolment_id, limit=limit, before=before)
     # Reuse the day view for the case columns: one day at a time is fine for a page of history.
     return [CheckOut.of(day_statuses(watch, [enrolment], row.day, store.clock())[0]) for row in rows]

@@ -21,13 +21,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
-from hub.org.repo import engine_of, write_tx
-from hub.store.repository import utc_now
-from hub.store.tables import access_log, operators
+from hub.auth import repo
+from hub.store.clock import utc_now
+from hub.store.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +59,14 @@ class AccessEntry:
 
 
 class AccessLog:
-    def __init__(self, store_or_engine, clock: Callable[[], datetime] = utc_now):
-        self.engine = engine_of(store_or_engine)
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utc_now):
+        self.db = db
         self.clock = clock
 
     def record(self, *, at: datetime, operator_id: str | None, api_key_id: str | None, method: str, route: str,
                resource_ids: dict[str, Any], status: int, client_addr: str = "", user_agent: str = "") -> None:
-        with write_tx(self.engine) as conn:
-            conn.execute(sa.insert(access_log), {
+        with self.db.write() as conn:
+            repo.insert_access(conn, {
                 "at": at, "operator_id": operator_id, "api_key_id": api_key_id, "method": method[:8],
                 "route": route[:200], "resource_ids": resource_ids, "status": status,
                 "client_addr": client_addr[:64], "user_agent": user_agent[:200]})
@@ -77,24 +76,11 @@ class AccessLog:
               limit: int = 100, before_id: int | None = None) -> list[AccessEntry]:
         """Newest first. ``scope_code``: only rows of operators scoped inside that unit (None = all rows,
         anonymous and API-key ones included). ``resource_id``: rows that name that id anywhere."""
-        query = sa.select(access_log).order_by(access_log.c.id.desc()).limit(limit)
-        if scope_code is not None:
-            query = query.where(access_log.c.operator_id.in_(
-                sa.select(operators.c.id).where(operators.c.scope_code.like(f"{scope_code}%"))))
-        if operator_id:
-            query = query.where(access_log.c.operator_id == operator_id)
-        if route:
-            query = query.where(access_log.c.route == route)
-        if resource_id:
-            query = query.where(sa.cast(access_log.c.resource_ids, sa.Text).contains(f'"{resource_id}"'))
-        if since:
-            query = query.where(access_log.c.at >= since)
-        if until:
-            query = query.where(access_log.c.at < until)
-        if before_id is not None:
-            query = query.where(access_log.c.id < before_id)
-        with self.engine.connect() as conn:
-            return [AccessEntry(**r._mapping) for r in conn.execute(query)]
+        with self.db.read() as conn:
+            rows = repo.access_rows(conn, scope_prefix=scope_code, operator_id=operator_id, route=route,
+                                    resource_id=resource_id, since=since, until=until, limit=limit,
+                                    before_id=before_id)
+        return [AccessEntry(**r) for r in rows]
 
 
 def route_template(scope: dict) -> str | None:

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
+from typing import Any
 
-from hub.org.repo import engine_of, write_tx
-from hub.store.repository import utc_now
-from hub.store.tables import api_keys
+from hub.auth import repo
+from hub.store.clock import utc_now
+from hub.store.db import Database
 from protocol import uuid7
 
 KEY_PREFIX = "g311_"  # recognisable in logs and secret scanners
@@ -36,13 +36,13 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def _key(row) -> ApiKey:
-    return ApiKey(row.id, row.name, row.created_by, row.created_at, row.revoked_at)
+def _key(row: dict[str, Any]) -> ApiKey:
+    return ApiKey(row["id"], row["name"], row["created_by"], row["created_at"], row["revoked_at"])
 
 
 class ApiKeyRegistry:
-    def __init__(self, store_or_engine, clock: Callable[[], datetime] = utc_now):
-        self.engine = engine_of(store_or_engine)
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utc_now):
+        self.db = db
         self.clock = clock
 
     def issue(self, name: str, created_by: str) -> tuple[ApiKey, str]:
@@ -53,32 +53,37 @@ class ApiKeyRegistry:
         secret = KEY_PREFIX + secrets.token_urlsafe(32)
         now = self.clock()
         key_id = uuid7(int(now.timestamp() * 1000))
-        with write_tx(self.engine) as conn:
-            conn.execute(sa.insert(api_keys), {"id": key_id, "name": name[:64], "key_sha256": _hash(secret),
-                                               "created_by": created_by, "created_at": now, "revoked_at": None})
-        return self.get(key_id), secret
+        with self.db.write() as conn:
+            repo.insert_api_key(conn, {"id": key_id, "name": name[:64], "key_sha256": _hash(secret),
+                                       "created_by": created_by, "created_at": now, "revoked_at": None})
+        return self._existing(key_id), secret
 
     def get(self, key_id: str) -> ApiKey | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(api_keys).where(api_keys.c.id == key_id)).first()
+        with self.db.read() as conn:
+            row = repo.api_key(conn, key_id)
         return _key(row) if row else None
 
+    def _existing(self, key_id: str) -> ApiKey:
+        found = self.get(key_id)
+        if found is None:
+            raise ValueError(f"no API key {key_id}")
+        return found
+
     def all_keys(self) -> list[ApiKey]:
-        with self.engine.connect() as conn:
-            return [_key(r) for r in conn.execute(sa.select(api_keys).order_by(api_keys.c.created_at))]
+        with self.db.read() as conn:
+            return [_key(r) for r in repo.all_api_keys(conn)]
 
     def revoke(self, key_id: str) -> ApiKey:
-        with write_tx(self.engine) as conn:
-            if conn.execute(sa.select(api_keys.c.id).where(api_keys.c.id == key_id)).first() is None:
+        with self.db.write() as conn:
+            if repo.api_key(conn, key_id) is None:
                 raise ValueError(f"no API key {key_id}")
-            conn.execute(sa.update(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
-                         .values(revoked_at=self.clock()))
-        return self.get(key_id)
+            repo.revoke_api_key(conn, key_id, self.clock())
+        return self._existing(key_id)
 
     def check(self, secret: str | None) -> ApiKey | None:
         """The live key behind ``secret``, or None (missing, unknown or revoked)."""
         if not secret or not secret.startswith(KEY_PREFIX):
             return None
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(api_keys).where(api_keys.c.key_sha256 == _hash(secret))).first()
-        return _key(row) if row is not None and row.revoked_at is None else None
+        with self.db.read() as conn:
+            row = repo.api_key_by_hash(conn, _hash(secret))
+        return _key(row) if row is not None and row["revoked_at"] is None else None

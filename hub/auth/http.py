@@ -54,7 +54,7 @@ def admin_operator(operator: Annotated[Operator, Depends(current_operator)]) -> 
 
 def operator_scope(request: HTTPConnection, operator: Annotated[Operator, Depends(current_operator)]) -> OperatorScope:
     """The signed-in operator's scope rules (subtree filters, single-item checks) over the hub's database."""
-    return OperatorScope(request.app.state.store.engine, operator)
+    return OperatorScope(request.app.state.store, operator)
 
 
 def acting_person_id(operator: Operator) -> str:

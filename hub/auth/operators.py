@@ -13,14 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
+from typing import Any
 
-from hub.org.repo import engine_of, write_tx
-from hub.store.repository import utc_now
-from hub.store.tables import OPERATOR_ROLES, operator_sessions, operators, people, units
-from protocol import uuid7
-
+from hub.auth import repo
 from hub.auth.passwords import DUMMY_HASH, check_strength, hash_password, needs_rehash, verify_password
+from hub.org import repo as org_repo
+from hub.store.clock import utc_now
+from hub.store.db import Database
+from hub.store.vocabulary import OPERATOR_ROLES
+from protocol import uuid7
 
 
 class AuthError(ValueError):
@@ -58,15 +59,15 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _operator(row) -> Operator:
-    return Operator(row.id, row.username, row.display_name, row.role, row.scope_code, row.person_id, row.disabled,
-                    row.locked_until)
+def _operator(row: dict[str, Any]) -> Operator:
+    return Operator(row["id"], row["username"], row["display_name"], row["role"], row["scope_code"],
+                    row["person_id"], row["disabled"], row["locked_until"])
 
 
 class OperatorDirectory:
-    def __init__(self, store_or_engine, *, clock: Callable[[], datetime] = utc_now, max_failures: int = 5,
+    def __init__(self, db: Database, *, clock: Callable[[], datetime] = utc_now, max_failures: int = 5,
                  lockout: timedelta = timedelta(minutes=15), session_ttl: timedelta = timedelta(hours=12)):
-        self.engine = engine_of(store_or_engine)
+        self.db = db
         self.clock = clock
         self.max_failures, self.lockout, self.session_ttl = max_failures, lockout, session_ttl
 
@@ -77,34 +78,39 @@ class OperatorDirectory:
             raise ValueError(f"role must be one of {', '.join(OPERATOR_ROLES)}")
         check_strength(password, username)
         now = self.clock()
-        with write_tx(self.engine) as conn:
-            if conn.execute(sa.select(units.c.code).where(units.c.code == scope_code)).first() is None:
+        with self.db.write() as conn:
+            if org_repo.unit(conn, scope_code) is None:
                 raise ValueError(f"no unit {scope_code!r} to scope the account to (load the hierarchy first)")
-            if person_id and conn.execute(sa.select(people.c.id).where(people.c.id == person_id)).first() is None:
+            if person_id and org_repo.person(conn, person_id) is None:
                 raise ValueError(f"no person {person_id!r}")
-            if conn.execute(sa.select(operators.c.id).where(operators.c.username == username)).first():
+            if repo.operator_by_name(conn, username) is not None:
                 raise ValueError(f"user name {username!r} is taken")
             op_id = uuid7(int(now.timestamp() * 1000))
-            conn.execute(sa.insert(operators), {
+            repo.insert_operator(conn, {
                 "id": op_id, "username": username, "display_name": display_name or username, "role": role,
                 "scope_code": scope_code, "person_id": person_id, "password_hash": hash_password(password),
                 "failed_attempts": 0, "locked_until": None, "disabled": False, "created_at": now,
                 "password_changed_at": now})
-        return self.get(op_id)
+        return self._existing(op_id)
 
     def get(self, operator_id: str) -> Operator | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(operators).where(operators.c.id == operator_id)).first()
+        with self.db.read() as conn:
+            row = repo.operator(conn, operator_id)
         return _operator(row) if row else None
 
+    def _existing(self, operator_id: str) -> Operator:
+        found = self.get(operator_id)
+        if found is None:
+            raise ValueError(f"no operator {operator_id}")
+        return found
+
     def all_operators(self) -> list[Operator]:
-        with self.engine.connect() as conn:
-            return [_operator(r) for r in conn.execute(sa.select(operators).order_by(operators.c.username))]
+        with self.db.read() as conn:
+            return [_operator(r) for r in repo.all_operators(conn)]
 
     def count_admins(self) -> int:
-        with self.engine.connect() as conn:
-            return conn.execute(sa.select(sa.func.count()).select_from(operators)
-                                .where(operators.c.role == "admin", operators.c.disabled.is_(False))).scalar_one()
+        with self.db.read() as conn:
+            return repo.count_enabled(conn, "admin")
 
     def set_password(self, operator_id: str, password: str) -> None:
         op = self.get(operator_id)
@@ -112,72 +118,67 @@ class OperatorDirectory:
             raise ValueError(f"no operator {operator_id}")
         check_strength(password, op.username)
         now = self.clock()
-        with write_tx(self.engine) as conn:
-            conn.execute(sa.update(operators).where(operators.c.id == operator_id).values(
-                password_hash=hash_password(password), password_changed_at=now, failed_attempts=0, locked_until=None))
-            # a new password ends every session signed in with the old one
-            conn.execute(sa.update(operator_sessions).where(operator_sessions.c.operator_id == operator_id,
-                                                            operator_sessions.c.revoked_at.is_(None))
-                         .values(revoked_at=now))
+        with self.db.write() as conn:
+            repo.update_operator(conn, operator_id, {"password_hash": hash_password(password),
+                                                     "password_changed_at": now, "failed_attempts": 0,
+                                                     "locked_until": None})
+            repo.revoke_sessions(conn, operator_id, now)  # a new password ends every session with the old one
 
     def set_disabled(self, operator_id: str, disabled: bool) -> None:
         now = self.clock()
-        with write_tx(self.engine) as conn:
-            conn.execute(sa.update(operators).where(operators.c.id == operator_id).values(disabled=disabled))
+        with self.db.write() as conn:
+            repo.update_operator(conn, operator_id, {"disabled": disabled})
             if disabled:
-                conn.execute(sa.update(operator_sessions).where(operator_sessions.c.operator_id == operator_id,
-                                                                operator_sessions.c.revoked_at.is_(None))
-                             .values(revoked_at=now))
+                repo.revoke_sessions(conn, operator_id, now)
 
     def by_username(self, username: str) -> Operator | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(operators).where(operators.c.username == username)).first()
+        with self.db.read() as conn:
+            row = repo.operator_by_name(conn, username)
         return _operator(row) if row else None
 
     def set_person(self, operator_id: str, person_id: str | None) -> Operator:
         """Link (or unlink, with None) the person the operator acts as in case and welfare audit trails."""
-        with write_tx(self.engine) as conn:
-            if person_id and conn.execute(sa.select(people.c.id).where(people.c.id == person_id)).first() is None:
+        with self.db.write() as conn:
+            if person_id and org_repo.person(conn, person_id) is None:
                 raise ValueError(f"no person {person_id!r}")
-            if not conn.execute(sa.update(operators).where(operators.c.id == operator_id)
-                                .values(person_id=person_id)).rowcount:
+            if not repo.update_operator(conn, operator_id, {"person_id": person_id}):
                 raise ValueError(f"no operator {operator_id}")
-        return self.get(operator_id)
+        return self._existing(operator_id)
 
     # -- sign-in ---------------------------------------------------------------------------------
     def sign_in(self, username: str, password: str, *, user_agent: str = "") -> Session:
         now = self.clock()
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(operators).where(operators.c.username == username)).first()
+        with self.db.read() as conn:
+            row = repo.operator_by_name(conn, username)
         if row is None:
             verify_password(password, DUMMY_HASH)  # same work as a real check: no user-name oracle by timing
             raise AuthError("bad_credentials", "用户名或密码错误 / wrong user name or password")
-        if row.locked_until is not None and row.locked_until > now:
+        if row["locked_until"] is not None and row["locked_until"] > now:
             raise AuthError("locked", "账号已临时锁定 / account locked after repeated failures",
-                            retry_after=row.locked_until)
-        ok = verify_password(password, row.password_hash)
+                            retry_after=row["locked_until"])
+        ok = verify_password(password, row["password_hash"])
         if not ok:
-            failures = row.failed_attempts + 1
+            failures = row["failed_attempts"] + 1
             locked = now + self.lockout if failures >= self.max_failures else None
-            with write_tx(self.engine) as conn:  # committed before refusing: the count must survive the error
-                conn.execute(sa.update(operators).where(operators.c.id == row.id).values(
-                    failed_attempts=0 if locked else failures, locked_until=locked))
+            with self.db.write() as conn:  # committed before refusing: the count must survive the error
+                repo.update_operator(conn, row["id"], {"failed_attempts": 0 if locked else failures,
+                                                       "locked_until": locked})
             if locked:
                 raise AuthError("locked", "账号已临时锁定 / account locked after repeated failures", retry_after=locked)
             raise AuthError("bad_credentials", "用户名或密码错误 / wrong user name or password")
-        if row.disabled:
+        if row["disabled"]:
             raise AuthError("disabled", "账号已停用 / account disabled")
         token = secrets.token_urlsafe(32)
         expires = now + self.session_ttl
-        with write_tx(self.engine) as conn:
-            values = {"failed_attempts": 0, "locked_until": None}
-            if needs_rehash(row.password_hash):
+        with self.db.write() as conn:
+            values: dict[str, Any] = {"failed_attempts": 0, "locked_until": None}
+            if needs_rehash(row["password_hash"]):
                 values["password_hash"] = hash_password(password)
-            conn.execute(sa.update(operators).where(operators.c.id == row.id).values(**values))
-            conn.execute(sa.insert(operator_sessions), {
-                "token_sha256": _token_hash(token), "operator_id": row.id, "created_at": now, "expires_at": expires,
-                "last_seen_at": now, "revoked_at": None, "user_agent": user_agent[:200]})
-        return Session(token, self.get(row.id), expires)
+            repo.update_operator(conn, row["id"], values)
+            repo.insert_session(conn, {
+                "token_sha256": _token_hash(token), "operator_id": row["id"], "created_at": now,
+                "expires_at": expires, "last_seen_at": now, "revoked_at": None, "user_agent": user_agent[:200]})
+        return Session(token, self._existing(row["id"]), expires)
 
     def start_session(self, operator_id: str, *, user_agent: str = "") -> Session:
         """A session without a password, for trusted code that already holds the database (the demo's own
@@ -186,8 +187,8 @@ class OperatorDirectory:
         if op is None or op.disabled:
             raise AuthError("disabled", "账号不存在或已停用 / no such account, or disabled")
         token, now = secrets.token_urlsafe(32), self.clock()
-        with write_tx(self.engine) as conn:
-            conn.execute(sa.insert(operator_sessions), {
+        with self.db.write() as conn:
+            repo.insert_session(conn, {
                 "token_sha256": _token_hash(token), "operator_id": op.id, "created_at": now,
                 "expires_at": now + self.session_ttl, "last_seen_at": now, "revoked_at": None,
                 "user_agent": user_agent[:200]})
@@ -198,16 +199,12 @@ class OperatorDirectory:
         if not token:
             return None
         now = self.clock()
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(operators, operator_sessions.c.expires_at, operator_sessions.c.revoked_at)
-                               .join(operator_sessions, operator_sessions.c.operator_id == operators.c.id)
-                               .where(operator_sessions.c.token_sha256 == _token_hash(token))).first()
-        if row is None or row.revoked_at is not None or row.expires_at <= now or row.disabled:
+        with self.db.read() as conn:
+            row = repo.session_with_operator(conn, _token_hash(token))
+        if row is None or row["revoked_at"] is not None or row["expires_at"] <= now or row["disabled"]:
             return None
         return _operator(row)
 
     def sign_out(self, token: str) -> bool:
-        with write_tx(self.engine) as conn:
-            return bool(conn.execute(sa.update(operator_sessions).where(
-                operator_sessions.c.token_sha256 == _token_hash(token), operator_sessions.c.revoked_at.is_(None))
-                .values(revoked_at=self.clock())).rowcount)
+        with self.db.write() as conn:
+            return repo.revoke_session(conn, _token_hash(token), self.clock())

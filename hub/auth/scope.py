@@ -19,11 +19,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from fastapi import HTTPException
 
-from hub.store import CursorError
-from hub.store.rows import DeadLetterRow, DeviceRow, PhotoRow, RecordRow
-from hub.store.tables import case_events, cases, dead_letters, device_bindings, devices, records, units
-
 from hub.auth.operators import Operator
+from hub.cases import repo as case_repo
+from hub.org import repo as org_repo
+from hub.store import CursorError, HubStore
+from hub.store.rows import DeadLetterRow, DeviceRow, PhotoRow, RecordRow
 
 
 def not_found() -> HTTPException:
@@ -31,16 +31,12 @@ def not_found() -> HTTPException:
     return HTTPException(404, "not found")
 
 
-def _under(column, code: str):
-    return column.like(f"{code}%")
-
-
 class OperatorScope:
     """The checks and scoped reads for one operator (built per request; one small query at most to know
     whether the scope is the top of the hierarchy)."""
 
-    def __init__(self, engine: sa.Engine, operator: Operator):
-        self.engine, self.operator = engine, operator
+    def __init__(self, store: HubStore, operator: Operator):
+        self.store, self.operator = store, operator
         self._top: bool | None = None
 
     @property
@@ -51,9 +47,9 @@ class OperatorScope:
     def top(self) -> bool:
         """Scoped to a root unit: sees everything, including what belongs to no unit."""
         if self._top is None:
-            with self.engine.connect() as conn:
-                parent = conn.execute(sa.select(units.c.parent_code).where(units.c.code == self.code)).first()
-            self._top = parent is not None and parent.parent_code is None
+            with self.store.read() as conn:
+                unit = org_repo.unit(conn, self.code)
+            self._top = unit is not None and unit.parent_code is None
         return self._top
 
     # -- units ------------------------------------------------------------------------------------
@@ -82,58 +78,50 @@ class OperatorScope:
             raise not_found()
 
     # -- cases ------------------------------------------------------------------------------------
-    def case_condition(self):
-        if self.top:
-            return sa.true()
-        return _under(sa.func.coalesce(cases.c.grid_code, cases.c.community_code), self.code)
+    @property
+    def case_prefix(self) -> str | None:
+        """The code prefix a case's unit must have (None: the top sees every case)."""
+        return None if self.top else self.code
 
-    def require_case(self, case_row) -> None:
+    def require_case(self, case_row: object) -> None:
         """``case_row``: anything with grid_code and community_code (a row, a Case)."""
-        self.require_unit(case_row.grid_code or case_row.community_code)
+        self.require_unit(getattr(case_row, "grid_code", None) or getattr(case_row, "community_code", None))
 
     # -- devices ----------------------------------------------------------------------------------
-    def bound_devices(self) -> sa.Select:
-        return sa.select(device_bindings.c.device_id).where(_under(device_bindings.c.unit_code, self.code))
+    def bound_devices(self) -> sa.Select[tuple[str]]:
+        return org_repo.devices_bound_under(self.code)
 
-    def device_condition(self, column):
-        return sa.true() if self.top else column.in_(self.bound_devices())
+    @property
+    def devices_in(self) -> sa.Select[tuple[str]] | None:
+        """The devices this operator sees, as a sub-select for the owners' queries (None: all of them)."""
+        return None if self.top else self.bound_devices()
 
     def sees_device(self, device_id: str | None) -> bool:
         if self.top:
             return True
         if device_id is None:
             return False
-        with self.engine.connect() as conn:
-            return conn.execute(self.bound_devices().where(device_bindings.c.device_id == device_id)).first() \
-                is not None
+        with self.store.read() as conn:
+            return org_repo.is_bound_under(conn, device_id, self.code)
 
     def require_device(self, device_id: str) -> None:
         if not self.sees_device(device_id):
             raise not_found()
 
     def devices(self, state: str | None = None) -> list[DeviceRow]:
-        query = sa.select(devices).where(self.device_condition(devices.c.id)).order_by(devices.c.id)
-        if state:
-            query = query.where(devices.c.state == state)
-        with self.engine.connect() as conn:
-            return [DeviceRow(**r._mapping) for r in conn.execute(query)]
+        return self.store.list_devices(state, devices_in=self.devices_in)
 
     # -- records: HubStore.list_records limited to devices in scope ---------------------------------
-    def records(self, store, **filters) -> tuple[list[RecordRow], str | None]:
-        return store.list_records(where=self.device_condition(records.c.device_id), **filters)
+    def records(self, *, kind: str | None = None, device_id: str | None = None, since: datetime | None = None,
+                until: datetime | None = None, limit: int = 100,
+                cursor: str | None = None) -> tuple[list[RecordRow], str | None]:
+        return self.store.list_records(kind=kind, device_id=device_id, since=since, until=until, limit=limit,
+                                       cursor=cursor, devices_in=self.devices_in)
 
     def dead_letters(self, *, reason: str | None = None, device_id: str | None = None, limit: int = 100,
                      before_id: int | None = None) -> list[DeadLetterRow]:
-        query = (sa.select(dead_letters).where(self.device_condition(dead_letters.c.device_id))
-                 .order_by(dead_letters.c.id.desc()).limit(limit))
-        if reason:
-            query = query.where(dead_letters.c.reason == reason)
-        if device_id:
-            query = query.where(dead_letters.c.device_id == device_id)
-        if before_id is not None:
-            query = query.where(dead_letters.c.id < before_id)
-        with self.engine.connect() as conn:
-            return [DeadLetterRow(**r._mapping) for r in conn.execute(query)]
+        return self.store.list_dead_letters(reason=reason, device_id=device_id, limit=limit, before_id=before_id,
+                                            devices_in=self.devices_in)
 
     # -- photos -----------------------------------------------------------------------------------
     def sees_photo(self, photo: PhotoRow) -> bool:
@@ -141,11 +129,8 @@ class OperatorScope:
         of its own reports); only then look for a case in scope that cites the photo in its trail."""
         if self.sees_device(photo.device_id):
             return True
-        cited = sa.select(case_events.c.case_id).where(
-            sa.cast(case_events.c.evidence, sa.Text).contains(photo.sha256))
-        query = sa.select(cases.c.id).where(self.case_condition(), cases.c.id.in_(cited)).limit(1)
-        with self.engine.connect() as conn:
-            return conn.execute(query).first() is not None
+        with self.store.read() as conn:
+            return case_repo.cites_photo(conn, photo.sha256, self.case_prefix)
 
 
 __all__ = ["CursorError", "OperatorScope", "not_found"]

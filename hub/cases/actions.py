@@ -19,20 +19,21 @@ import logging
 import threading
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
+from typing import Any
+
 from pydantic import ValidationError
 
-from hub.org.repo import write_tx
-from hub.store.batch import dead_letter_row
+from hub.cases import repo
+from hub.cases.rows import ACTION_EVENT_PREFIX, DeviceTransition
+from hub.cases.service import CaseService
+from hub.org.repo import device_owner
+from hub.store import HubStore
+from hub.store import dead_letters as dead_letter_rows
+from hub.store import records as record_rows
 from hub.store.engine import is_transient
 from hub.store.items import DeadLetter
 from hub.store.rows import RecordRow
-from hub.store.tables import action_outcomes, cases, dead_letters, records
 from protocol import CaseAction, UplinkKind, topics
-
-from hub.cases.recipients import device_owner
-from hub.cases.rows import ACTION_EVENT_PREFIX, DeviceTransition
-from hub.cases.service import CaseService
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,8 @@ class DeadAction(Exception):
 
 
 class ActionApplier:
-    def __init__(self, store, service: CaseService, *, batch: int = 200, dead_letter_cap: int = 64 * 1024):
+    def __init__(self, store: HubStore, service: CaseService, *, batch: int = 200, dead_letter_cap: int = 64 * 1024):
         self.store = store
-        self.engine = store.engine
         self.service = service
         self.batch = batch
         self.dead_letter_cap = dead_letter_cap
@@ -61,14 +61,11 @@ class ActionApplier:
         self._attempts: dict[str, int] = {}
 
     def pending(self) -> list[RecordRow]:
-        done = sa.select(action_outcomes.c.record_id).where(action_outcomes.c.record_id == records.c.id)
-        query = sa.select(records).where(records.c.kind == "action", ~sa.exists(done))
-        if self.cursor is not None:
-            query = query.where(records.c.received_at >= self.cursor - LOOKBEHIND)
-        # Device time first: a phone's offline queue is replayed in the order the worker acted.
-        query = query.order_by(records.c.device_time, records.c.id).limit(self.batch)
-        with self.engine.connect() as conn:
-            return [RecordRow(**r._mapping) for r in conn.execute(query)]
+        since = self.cursor - LOOKBEHIND if self.cursor is not None else None
+        with self.store.read() as conn:
+            # Device time first: a phone's offline queue is replayed in the order the worker acted.
+            return record_rows.untaken(conn, "action", repo.action_handled, since=since, limit=self.batch,
+                                       by_device_time=True)
 
     def run_once(self) -> int:
         actions = self.pending()
@@ -116,9 +113,9 @@ class ActionApplier:
             action = CaseAction.model_validate_json(record.payload)
         except ValidationError as exc:  # stored by an older/newer ingest with another shape
             raise DeadAction("action_invalid", str(exc.errors()[0])[:500]) from None
-        with self.engine.connect() as conn:
+        with self.store.read() as conn:
             owner = device_owner(conn, record.device_id)
-            known = conn.execute(sa.select(cases.c.id).where(cases.c.id == action.case_id)).first()
+            known = repo.case(conn, action.case_id)
         if owner is None:
             raise DeadAction("action_no_owner", f"设备 {record.device_id} 未绑定人员 / device {record.device_id} "
                                                 "has no owner, so nobody to act as")
@@ -131,32 +128,27 @@ class ActionApplier:
             reason=action.reason, note=action.note, evidence=tuple(p.sha256 for p in action.photos),
             position=(pos.lat, pos.lon, pos.accuracy_m) if pos else None)
 
-    def _record(self, record_id: str, outcome: str, reason: str, event_id: int | None, conn=None) -> None:
-        row = {"record_id": record_id, "outcome": outcome, "reason": reason, "case_event_id": event_id,
-               "processed_at": self.service.clock()}
-        if conn is not None:
-            conn.execute(sa.insert(action_outcomes), row)
-            return
-        with write_tx(self.engine) as tx:
-            if tx.execute(sa.select(action_outcomes.c.record_id)
-                          .where(action_outcomes.c.record_id == record_id)).first() is None:
-                tx.execute(sa.insert(action_outcomes), row)
+    def _outcome_row(self, record_id: str, outcome: str, reason: str, event_id: int | None) -> dict[str, Any]:
+        return {"record_id": record_id, "outcome": outcome, "reason": reason, "case_event_id": event_id,
+                "processed_at": self.service.clock()}
+
+    def _record(self, record_id: str, outcome: str, reason: str, event_id: int | None) -> None:
+        with self.store.write() as conn:
+            repo.record_action_outcome(conn, self._outcome_row(record_id, outcome, reason, event_id))
         self.counts[outcome] += 1
 
     def _dead(self, record: RecordRow, dead: DeadAction) -> None:
         log.warning("action %s from %s not applied: %s", record.id, record.device_id, dead)
         letter = DeadLetter(topics.uplink(record.device_id, UplinkKind.ACTION), record.payload.encode(),
                             self.service.clock(), dead.code, dead.detail, record.device_id)
-        with write_tx(self.engine) as conn:
-            if conn.execute(sa.select(action_outcomes.c.record_id)
-                            .where(action_outcomes.c.record_id == record.id)).first() is not None:
+        with self.store.write() as conn:
+            row = self._outcome_row(record.id, "dead", f"{dead.code}: {dead.detail}", None)
+            if not repo.record_action_outcome(conn, row):
                 return
-            self._record(record.id, "dead", f"{dead.code}: {dead.detail}", None, conn=conn)
-            conn.execute(sa.insert(dead_letters), dead_letter_row(letter, self.dead_letter_cap))
+            dead_letter_rows.insert(conn, [letter], self.dead_letter_cap)
         self.counts["dead"] += 1
         self._attempts.pop(record.id, None)
 
-    def outcome(self, record_id: str) -> dict | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(action_outcomes).where(action_outcomes.c.record_id == record_id)).first()
-        return dict(row._mapping) if row else None
+    def outcome(self, record_id: str) -> dict[str, Any] | None:
+        with self.store.read() as conn:
+            return repo.action_outcome(conn, record_id)

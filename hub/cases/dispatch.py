@@ -17,28 +17,29 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+
+from typing import Any
 
 import sqlalchemy as sa
 
-from hub.org.repo import write_tx
-from hub.org.taxonomy import Category
-from hub.store.batch import body_json
-from hub.store.engine import is_transient
-from hub.store.locks import ClusterLock
-from hub.store.repository import new_downlink_row
-from hub.store.rows import DownlinkRow
-from hub.store.tables import case_events, cases, dispatch_marks, downlinks, records, task_deliveries
-from hub.jobs.wakeup import Doorbell, serve_rung
-from protocol import MAX_NOTE_CHARS, Position, TaskBody
-
-from hub.cases import states
+from hub.cases import repo, states
 from hub.cases.recipients import Recipient, grid_leader, person_roles, recipients
-from hub.cases.rows import ACTION_EVENT_PREFIX, CaseEvent, CaseRow
+from hub.cases.repo import applied_action_seqs
+from hub.cases.rows import CaseEvent, CaseRow, TaskDelivery
 from hub.cases.service import CaseService
 from hub.cases.states import Context, IllegalTransition
+from hub.jobs.wakeup import Doorbell, serve_rung
+from hub.org.taxonomy import Category
+from hub.store import HubStore
+from hub.store import downlinks as downlink_rows
+from hub.store.downlinks import body_json
+from hub.store.engine import is_transient
+from hub.store.locks import ClusterLock
+from hub.store.rows import DownlinkRow
+from protocol import MAX_NOTE_CHARS, Position, TaskBody
+
+__all__ = ["Dispatcher", "applied_action_seqs", "why_for"]
 
 log = logging.getLogger(__name__)
 
@@ -47,29 +48,6 @@ WHY = {"escalate": "escalation"}  # event transition → TaskBody.why, where the
 MAX_TASK_PHOTOS = 36
 LOOKBEHIND_IDS = 200  # concurrent writers may commit event ids slightly out of order
 MAX_ATTEMPTS = 3  # an event that fails this often is marked failed rather than retried forever
-
-
-@dataclass(frozen=True, slots=True)
-class TaskDelivery:
-    id: int
-    case_id: str
-    device_id: str
-    person_id: str | None
-    role: str
-    reason: str
-    downlink_id: str
-    case_version: int
-    body_sha256: str
-    created_at: datetime
-    updated_at: datetime
-    sent_at: datetime | None
-    delivered_at: datetime | None
-    read_at: datetime | None
-    accepted_at: datetime | None
-    resend_count: int
-    resent_at: datetime | None
-    escalated_at: datetime | None
-    withdrawn_at: datetime | None
 
 
 @dataclass
@@ -93,21 +71,10 @@ def why_for(transition: str) -> str:
     return why if why.replace("_", "").isalpha() and why.islower() and len(why) <= 24 else "update"
 
 
-def applied_action_seqs(case_id: str) -> sa.Select:
-    """(device id, its newest action seq) among the case's events: what each phone's task says was applied.
-    A device action's event is "action:<record id>"; the records are looked up by id and kind, so PostgreSQL
-    reads only records_other. Joining on "'action:' || records.id" instead can use no index and read every
-    record - every position partition too - for every task sent."""
-    action_ids = sa.select(sa.func.substr(case_events.c.client_event_id, len(ACTION_EVENT_PREFIX) + 1)).where(
-        case_events.c.case_id == case_id, case_events.c.client_event_id.like(f"{ACTION_EVENT_PREFIX}%"))
-    return (sa.select(records.c.device_id, sa.func.max(records.c.seq))
-            .where(records.c.kind == "action", records.c.id.in_(action_ids)).group_by(records.c.device_id))
-
-
 class Dispatcher:
-    def __init__(self, store, service: CaseService, *, bridge=None, auto_dispatch: bool = True, batch: int = 200):
+    def __init__(self, store: HubStore, service: CaseService, *, bridge: Any = None, auto_dispatch: bool = True,
+                 batch: int = 200):
         self.store = store
-        self.engine = store.engine
         self.service = service
         self.clock = service.clock
         self.bridge = bridge
@@ -120,13 +87,9 @@ class Dispatcher:
 
     # -- the loop ---------------------------------------------------------------------------------
     def pending_events(self) -> list[CaseEvent]:
-        done = sa.select(dispatch_marks.c.event_id).where(dispatch_marks.c.event_id == case_events.c.id)
-        query = sa.select(case_events).where(~sa.exists(done))
-        if self.cursor is not None:
-            query = query.where(case_events.c.id > self.cursor - LOOKBEHIND_IDS)
-        query = query.order_by(case_events.c.id).limit(self.batch)
-        with self.engine.connect() as conn:
-            return [CaseEvent(**r._mapping) for r in conn.execute(query)]
+        after = self.cursor - LOOKBEHIND_IDS if self.cursor is not None else None
+        with self.store.read() as conn:
+            return repo.undispatched_events(conn, after, self.batch)
 
     def run_once(self) -> int:
         """Handle the case events not yet dispatched; returns how many were looked at."""
@@ -192,7 +155,7 @@ class Dispatcher:
         category = self.service.category(case.category_code)
         if category is None or not category.enabled:
             return "needs_operator"
-        with self.engine.connect() as conn:
+        with self.store.read() as conn:
             leader = grid_leader(conn, case.grid_code)
         if leader is None:
             return "no_grid_leader"
@@ -212,11 +175,9 @@ class Dispatcher:
         current = recipients(conn, case, category)
         roles = person_roles(conn, [r.person_id for r in current.values() if r.person_id])
         photos: list[str] = []
-        for evidence in conn.execute(sa.select(case_events.c.evidence).where(
-                case_events.c.case_id == case.id, case_events.c.outcome == "applied").order_by(case_events.c.seq)
-                ).scalars():
-            photos += [p for p in evidence or [] if isinstance(p, str) and p not in photos]
-        seen = dict(conn.execute(applied_action_seqs(case.id)).all())
+        for evidence in repo.applied_evidence(conn, case.id):
+            photos += [p for p in evidence if isinstance(p, str) and p not in photos]
+        seen = {device: seq for device, seq in conn.execute(applied_action_seqs(case.id))}
         return _Picture(case, category, current, roles, photos[-MAX_TASK_PHOTOS:], seen)
 
     def _body(self, pic: _Picture, device: str, role: str, person: str | None, *, why: str, withdrawn: bool) -> dict:
@@ -241,25 +202,23 @@ class Dispatcher:
                   force_device: str | None = None, outcome: str = "") -> list[DownlinkRow]:
         """Queue whatever the case's devices need to hold its current picture; returns the queued rows
         (the caller sends them after this commit). With ``event``, exactly once per event."""
-        with write_tx(self.engine) as conn:
+        with self.store.write() as conn:
             # Lock the case first: a second dispatcher (another hub worker) waits here, then sees the mark.
-            row = conn.execute(sa.select(cases).where(cases.c.id == case_id).with_for_update()).first()
-            if event is not None and conn.execute(sa.select(dispatch_marks.c.event_id)
-                                                  .where(dispatch_marks.c.event_id == event.id)).first():
+            case = repo.case(conn, case_id, lock=True)
+            if event is not None and repo.is_dispatched(conn, event.id):
                 return []
-            if row is None:
+            if case is None:
                 self._mark(conn, event, "no_case")
                 return []
             now = self.clock()
-            pic = self._picture(conn, CaseRow(**row._mapping))
-            active = {d.device_id: d for d in _active_deliveries(conn, case_id)}
-            queued: list[dict] = []
+            pic = self._picture(conn, case)
+            active = {d.device_id: d for d in repo.deliveries(conn, case_id, include_withdrawn=False)}
+            queued: list[DownlinkRow] = []
 
-            def queue(device: str, body: dict) -> str:
-                message = new_downlink_row(device, "task", body, now)
-                conn.execute(sa.insert(downlinks), message)
+            def queue(device: str, body: dict[str, Any]) -> str:
+                message = downlink_rows.queue(conn, device, "task", body, now)
                 queued.append(message)
-                return message["id"]
+                return message.id
 
             for device, r in pic.current.items():
                 body = self._body(pic, device, r.role, r.person_id, why=why, withdrawn=False)
@@ -271,13 +230,12 @@ class Dispatcher:
                     body["why"] = "action_rejected"
                 message_id = queue(device, body)
                 if held is not None and held.role == r.role:
-                    conn.execute(sa.update(task_deliveries).where(task_deliveries.c.id == held.id).values(
-                        downlink_id=message_id, case_version=pic.case.version, body_sha256=digest, updated_at=now))
+                    repo.update_delivery(conn, held.id, {"downlink_id": message_id, "case_version": pic.case.version,
+                                                         "body_sha256": digest, "updated_at": now})
                     continue
                 if held is not None:  # role changed (e.g. informed → handler): the new message supersedes it
-                    conn.execute(sa.update(task_deliveries).where(task_deliveries.c.id == held.id)
-                                 .values(withdrawn_at=now, updated_at=now))
-                conn.execute(sa.insert(task_deliveries), {
+                    repo.update_delivery(conn, held.id, {"withdrawn_at": now, "updated_at": now})
+                repo.insert_delivery(conn, {
                     "case_id": case_id, "device_id": device, "person_id": r.person_id, "role": r.role,
                     "reason": r.reason, "downlink_id": message_id, "case_version": pic.case.version,
                     "body_sha256": digest, "created_at": now, "updated_at": now, "resend_count": 0})
@@ -288,94 +246,65 @@ class Dispatcher:
                 if device == force_device:
                     body["why"] = "action_rejected"
                 message_id = queue(device, body)
-                conn.execute(sa.update(task_deliveries).where(task_deliveries.c.id == held.id).values(
-                    downlink_id=message_id, case_version=pic.case.version, body_sha256=_digest(body),
-                    updated_at=now, withdrawn_at=now))
+                repo.update_delivery(conn, held.id, {"downlink_id": message_id, "case_version": pic.case.version,
+                                                     "body_sha256": _digest(body), "updated_at": now,
+                                                     "withdrawn_at": now})
             if force_device and force_device not in pic.current and force_device not in active:
                 # Acted on a task it no longer holds: tell it so (the case's current state, withdrawn).
                 body = self._body(pic, force_device, "handler", None, why="action_rejected", withdrawn=True)
                 queue(force_device, body)
             if event is not None and event.transition == "accept" and event.outcome == "applied":
-                conn.execute(sa.update(task_deliveries).where(
-                    task_deliveries.c.case_id == case_id, task_deliveries.c.person_id == event.actor,
-                    task_deliveries.c.role == "handler", task_deliveries.c.withdrawn_at.is_(None),
-                    # the latest accept counts: a rework round is accepted again
-                    sa.or_(task_deliveries.c.accepted_at.is_(None), task_deliveries.c.accepted_at < event.at))
-                    .values(accepted_at=event.at))
+                repo.note_accept(conn, case_id, event.actor, event.at)
             self._mark(conn, event, outcome or f"{len(queued)} message(s)")
-        return [DownlinkRow(**m) for m in queued]
+        return queued
 
     def remind(self, delivery_id: int, why: str = "reminder") -> DownlinkRow | None:
         """Send an open task again as a fresh message (催办), counting it; None if it is no longer open."""
-        with write_tx(self.engine) as conn:
-            held = conn.execute(sa.select(task_deliveries).where(task_deliveries.c.id == delivery_id)).first()
+        with self.store.write() as conn:
+            held = repo.delivery(conn, delivery_id)
             if held is None or held.withdrawn_at is not None:
                 return None
-            row = conn.execute(sa.select(cases).where(cases.c.id == held.case_id).with_for_update()).first()
-            pic = self._picture(conn, CaseRow(**row._mapping))
+            case = repo.case(conn, held.case_id, lock=True)
+            if case is None:
+                return None
+            pic = self._picture(conn, case)
             r = pic.current.get(held.device_id)
             if r is None or r.role != held.role:
                 return None  # the next dispatch pass withdraws or replaces it
             now = self.clock()
             body = self._body(pic, held.device_id, r.role, r.person_id, why=why, withdrawn=False)
-            message = new_downlink_row(held.device_id, "task", body, now)
-            conn.execute(sa.insert(downlinks), message)
-            conn.execute(sa.update(task_deliveries).where(task_deliveries.c.id == delivery_id).values(
-                downlink_id=message["id"], case_version=pic.case.version, body_sha256=_digest(body),
-                updated_at=now, resent_at=now, resend_count=task_deliveries.c.resend_count + 1))
-        row = DownlinkRow(**message)
-        self.send([row])
-        return row
+            message = downlink_rows.queue(conn, held.device_id, "task", body, now)
+            repo.count_resend(conn, delivery_id, {"downlink_id": message.id, "case_version": pic.case.version,
+                                                  "body_sha256": _digest(body), "updated_at": now, "resent_at": now})
+        self.send([message])
+        return message
 
     # -- receipts ---------------------------------------------------------------------------------
     def sync_receipts(self) -> int:
         """Copy sent / delivered / read from each open task's latest downlink (first time wins)."""
-        d, t = downlinks, task_deliveries
-        behind = sa.or_(sa.and_(t.c.sent_at.is_(None), d.c.last_sent_at.is_not(None)),
-                        sa.and_(t.c.delivered_at.is_(None), d.c.delivered_at.is_not(None)),
-                        sa.and_(t.c.read_at.is_(None), d.c.read_at.is_not(None)))
-        query = (sa.select(t.c.id, d.c.last_sent_at, d.c.delivered_at, d.c.read_at)
-                 .join(d, d.c.id == t.c.downlink_id).where(t.c.withdrawn_at.is_(None), behind).limit(1000))
-        with self.engine.connect() as conn:
-            changes = conn.execute(query).all()
+        with self.store.read() as conn:
+            changes = repo.deliveries_behind(conn, downlink_rows.receipt_view())
         if not changes:
             return 0
-        with write_tx(self.engine) as conn:
+        with self.store.write() as conn:
             for delivery_id, sent, delivered, read in changes:
-                conn.execute(sa.update(t).where(t.c.id == delivery_id).values(
-                    sent_at=sa.func.coalesce(t.c.sent_at, _at(sent)),
-                    delivered_at=sa.func.coalesce(t.c.delivered_at, _at(delivered)),
-                    read_at=sa.func.coalesce(t.c.read_at, _at(read))))
+                repo.copy_receipt(conn, delivery_id, sent, delivered, read)
         return len(changes)
 
     # -- reads ------------------------------------------------------------------------------------
     def deliveries(self, case_id: str, *, include_withdrawn: bool = True) -> list[TaskDelivery]:
-        query = sa.select(task_deliveries).where(task_deliveries.c.case_id == case_id).order_by(task_deliveries.c.id)
-        if not include_withdrawn:
-            query = query.where(task_deliveries.c.withdrawn_at.is_(None))
-        with self.engine.connect() as conn:
-            return [TaskDelivery(**r._mapping) for r in conn.execute(query)]
+        with self.store.read() as conn:
+            return repo.deliveries(conn, case_id, include_withdrawn=include_withdrawn)
 
     # -- marks ------------------------------------------------------------------------------------
     def _mark(self, conn: sa.Connection, event: CaseEvent | None, outcome: str) -> None:
         if event is not None:
-            conn.execute(sa.insert(dispatch_marks), {"event_id": event.id, "processed_at": self.clock(),
-                                                     "outcome": outcome[:32]})
+            repo.mark_dispatched(conn, event.id, self.clock(), outcome)
 
     def _mark_failed(self, event: CaseEvent, exc: Exception) -> None:
         try:
-            with write_tx(self.engine) as conn:
+            with self.store.write() as conn:
                 self._mark(conn, event, f"failed:{type(exc).__name__}")
             self._attempts.pop(event.id, None)
         except Exception:  # noqa: BLE001 - still failing: next pass tries again
             log.exception("could not mark case event %s as failed", event.id)
-
-
-def _at(value: datetime | None):
-    return sa.bindparam(None, value, type_=task_deliveries.c.sent_at.type) if value is not None else sa.null()
-
-
-def _active_deliveries(conn: sa.Connection, case_id: str) -> Iterable[TaskDelivery]:
-    query = sa.select(task_deliveries).where(task_deliveries.c.case_id == case_id,
-                                             task_deliveries.c.withdrawn_at.is_(None))
-    return [TaskDelivery(**r._mapping) for r in conn.execute(query)]

@@ -21,18 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
-
-from hub.org.repo import write_tx
-from hub.store.locks import ClusterLock
-from hub.store.tables import case_events, cases, task_deliveries
-from hub.jobs.wakeup import serve_periodic
-
-from hub.cases import timing
+from hub.cases import repo, timing
 from hub.cases.dispatch import Dispatcher
 from hub.cases.recipients import ESCALATION_CHAIN, case_chain
 from hub.cases.rows import CaseRow
-from hub.cases.service import LIVE_STATES, CaseService, _case, _insert_event
+from hub.cases.service import LIVE_STATES, CaseService
+from hub.jobs.wakeup import serve_periodic
+from hub.store.locks import ClusterLock
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +47,7 @@ class EscalationSweep:
                  overdue_every: timedelta):
         self.service = service
         self.dispatcher = dispatcher
-        self.engine = service.engine
+        self.db = service.db
         self.clock = service.clock
         self.accept_window = accept_window
         self.overdue_every = overdue_every
@@ -79,9 +74,8 @@ class EscalationSweep:
 
     # -- unaccepted ---------------------------------------------------------------------------------
     def _unaccepted(self, now: datetime, result: SweepResult) -> None:
-        with self.engine.connect() as conn:
-            query = sa.select(cases).where(cases.c.state == "dispatched")
-            waiting = [CaseRow(**r._mapping) for r in conn.execute(query)]
+        with self.db.read() as conn:
+            waiting = repo.cases_in_states(conn, ["dispatched"])
         for case in waiting:
             try:
                 self._check_unaccepted(case, now, result)
@@ -89,22 +83,13 @@ class EscalationSweep:
                 log.exception("unaccepted check of case %s failed", case.id)
 
     def _check_unaccepted(self, case: CaseRow, now: datetime, result: SweepResult) -> None:
-        with self.engine.connect() as conn:
-            since = conn.execute(sa.select(sa.func.max(case_events.c.at)).where(
-                case_events.c.case_id == case.id, case_events.c.outcome == "applied",
-                case_events.c.transition.in_(DISPATCHING))).scalar()
+        with self.db.read() as conn:
+            since = repo.last_applied_at(conn, case.id, DISPATCHING)
             if since is None or now - since < self.accept_window:
                 return
-            already = conn.execute(sa.select(case_events.c.id).where(
-                case_events.c.case_id == case.id, case_events.c.transition == "escalate",
-                case_events.c.reason == "unaccepted", case_events.c.at >= since).limit(1)).first()
-            if already is not None:
+            if repo.escalated_since(conn, case.id, "unaccepted", since):
                 return  # escalated once for this dispatch; overdue takes it further
-            # This round only: after a rework (返工) the same task row may hold an older accept and reminder.
-            t = task_deliveries.c
-            handler_tasks = conn.execute(sa.select(task_deliveries).where(
-                t.case_id == case.id, t.role == "handler", t.withdrawn_at.is_(None),
-                sa.or_(t.accepted_at.is_(None), t.accepted_at < since))).all()
+            handler_tasks = repo.unaccepted_handler_tasks(conn, case.id, since)
         unreminded = [t for t in handler_tasks if t.resent_at is None or t.resent_at < since]
         if unreminded:
             for task in unreminded:
@@ -116,18 +101,15 @@ class EscalationSweep:
         escalated = self.escalate(case.id, "unaccepted", seen_level=case.escalation_level)
         if escalated is not None:
             result.escalated.append((case.id, "unaccepted", escalated.escalation_level))
-            with write_tx(self.engine) as conn:
-                conn.execute(sa.update(task_deliveries).where(task_deliveries.c.id.in_([t.id for t in handler_tasks]))
-                             .values(escalated_at=now))
+            with self.db.write() as conn:
+                repo.mark_escalated(conn, [t.id for t in handler_tasks], now)
 
     # -- overdue ------------------------------------------------------------------------------------
     def _overdue(self, now: datetime, result: SweepResult) -> None:
-        with self.engine.connect() as conn:
-            late = [CaseRow(**r._mapping) for r in conn.execute(sa.select(cases).where(
-                cases.c.state.in_(LIVE_STATES), cases.c.state != "suspended", cases.c.deadline.is_not(None),
-                cases.c.deadline < now))]
+        with self.db.read() as conn:
+            late = repo.overdue(conn, LIVE_STATES, now)
         for case in late:
-            due_again = (case.escalated_at is None or case.escalated_at < case.deadline
+            due_again = (case.escalated_at is None or case.deadline is None or case.escalated_at < case.deadline
                          or now - case.escalated_at >= self.overdue_every)
             if not due_again or case.escalation_level == ESCALATION_CHAIN[-1]:
                 continue
@@ -146,11 +128,10 @@ class EscalationSweep:
 
         ``seen_level`` is the escalation level the caller decided on: if the locked row has moved on (another
         worker's sweep escalated it meanwhile) nothing happens, so a decision is acted on at most once."""
-        with write_tx(self.engine) as conn:
-            row = conn.execute(sa.select(cases).where(cases.c.id == case_id).with_for_update()).first()
-            if row is None:
+        with self.db.write() as conn:
+            case = repo.case(conn, case_id, lock=True)
+            if case is None:
                 return None
-            case = CaseRow(**row._mapping)
             if case.state not in LIVE_STATES or case.state == "suspended":
                 return None
             if seen_level is not ANY_LEVEL and case.escalation_level != seen_level:
@@ -161,22 +142,20 @@ class EscalationSweep:
             if start + 1 >= len(chain):
                 return None
             target, now = chain[start + 1], self.clock()
-            conn.execute(sa.update(cases).where(cases.c.id == case_id).values(
-                escalation_level=target.level, escalated_at=now, level=timing.bump_level(case.level)))
-            _insert_event(conn, case_id, {
+            repo.escalate_row(conn, case_id, escalation_level=target.level, at=now, level=timing.bump_level(case.level))
+            repo.insert_event(conn, case_id, {
                 "transition": "escalate", "outcome": "applied", "from_state": case.state, "to_state": case.state,
                 "actor": "system", "at": now, "received_at": now, "origin": "system", "reason": reason,
                 "note": f"升级至{target.name}（{target.code}）/ escalated to the {target.level} {target.code}",
                 "client_event_id": f"escalate:{case_id}:{target.level}"})
             log.info("case %s escalated to %s %s (%s)", case_id, target.level, target.code, reason)
-            return _case(conn, case_id)
+            return repo.case(conn, case_id)
 
     # -- three colours --------------------------------------------------------------------------
     def _recolour(self, result: SweepResult) -> None:
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             # Red cannot rise further: only the others are worth a (write) refresh each sweep.
-            live = conn.execute(sa.select(cases.c.id, cases.c.level).where(
-                cases.c.state.in_(LIVE_STATES), cases.c.level != "red")).all()
+            live = repo.levels_of_live(conn, LIVE_STATES, below_red=True)
         for case_id, level in live:
             try:
                 if self.service.refresh_level(case_id).level != level:

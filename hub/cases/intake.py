@@ -13,17 +13,15 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
-
+from hub.cases import repo
+from hub.cases.service import CaseService
+from hub.jobs.wakeup import Doorbell, serve_rung
 from hub.org.routing import GridRouter, RouteResult
+from hub.store import HubStore
+from hub.store import records as record_rows
 from hub.store.engine import is_transient
 from hub.store.locks import ClusterLock
 from hub.store.rows import RecordRow
-from hub.store.tables import case_events, records
-
-from hub.jobs.wakeup import Doorbell, serve_rung
-
-from hub.cases.service import CaseService
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +33,7 @@ UNROUTED = RouteResult(grid_code=None, community_code=None, confidence=0.0, flag
 
 
 class CaseIntake:
-    def __init__(self, store, service: CaseService, *, router_ttl_s: float = 30.0, batch: int = 200):
+    def __init__(self, store: HubStore, service: CaseService, *, router_ttl_s: float = 30.0, batch: int = 200):
         self.store = store
         self.service = service
         self.router_ttl_s = router_ttl_s
@@ -57,13 +55,9 @@ class CaseIntake:
         return self._router
 
     def unprocessed_reports(self) -> list[RecordRow]:
-        known = sa.select(case_events.c.id).where(case_events.c.client_event_id == sa.literal("report:") + records.c.id)
-        query = sa.select(records).where(records.c.kind == "report", ~sa.exists(known))
-        if self.cursor is not None:
-            query = query.where(records.c.received_at >= self.cursor - LOOKBEHIND)
-        query = query.order_by(records.c.received_at, records.c.id).limit(self.batch)
-        with self.store.engine.connect() as conn:
-            return [RecordRow(**r._mapping) for r in conn.execute(query)]
+        since = self.cursor - LOOKBEHIND if self.cursor is not None else None
+        with self.store.read() as conn:
+            return record_rows.untaken(conn, "report", repo.report_taken, since=since, limit=self.batch)
 
     def route(self, report: RecordRow) -> RouteResult:
         body = report.payload_dict()

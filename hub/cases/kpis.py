@@ -28,16 +28,17 @@ Rates and means are ``None`` when their denominator is zero. Times are event tim
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
-import sqlalchemy as sa
+from hub.cases.kpi_repo import in_unit, kpi_figures
+from hub.org import repo as org_repo
+from hub.store.db import Database
+from hub.store.vocabulary import UNIT_LEVELS
 
-from hub.org.repo import engine_of
-from hub.store.tables import UNIT_LEVELS, case_events, cases, categories, units
-
-from hub.cases import states
+__all__ = ["GROUPINGS", "KpiError", "KpiReport", "KpiRow", "compute_kpis", "in_unit"]
 
 GROUPINGS = (*reversed(UNIT_LEVELS), "category")  # grid, community, street, district, city, category
 
@@ -90,55 +91,7 @@ def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 6) if whole else None
 
 
-def unit_subtree(code: str) -> sa.Select:
-    """``SELECT code`` of a unit and everything under it (recursive over ``parent_code``)."""
-    tree = sa.select(units.c.code).where(units.c.code == code).cte("unit_subtree", recursive=True)
-    child = units.alias("child")
-    tree = tree.union_all(sa.select(child.c.code).where(child.c.parent_code == tree.c.code))
-    return sa.select(tree.c.code)
-
-
-def in_unit(code: str):
-    """Cases in a unit's subtree: by grid, or by community for cases without a grid (属地兜底)."""
-    subtree = unit_subtree(code)
-    return sa.or_(cases.c.grid_code.in_(subtree), cases.c.community_code.in_(subtree))
-
-
-def _ancestor_at(level: str) -> sa.Subquery:
-    """community code → its ancestor code at ``level`` (street / district / city)."""
-    up = sa.select(units.c.code.label("community"), units.c.code.label("anc"), units.c.level.label("lvl"),
-                   units.c.parent_code.label("up")).where(units.c.level == "community").cte(
-        f"up_{level}", recursive=True)
-    parent = units.alias("parent")
-    up = up.union_all(sa.select(up.c.community, parent.c.code, parent.c.level, parent.c.parent_code)
-                      .where(parent.c.code == up.c.up))
-    return sa.select(up.c.community, up.c.anc).where(up.c.lvl == level).subquery(f"anc_{level}")
-
-
-def _seconds(dialect: str, a, b):
-    """b - a in seconds, as a float, in either dialect (SQLite stores UTC text, see UtcDateTime)."""
-    if dialect == "sqlite":
-        return (sa.func.julianday(b) - sa.func.julianday(a)) * 86400.0
-    return sa.cast(sa.extract("epoch", b), sa.Float) - sa.cast(sa.extract("epoch", a), sa.Float)
-
-
-def _per_case_events(end: datetime) -> sa.Subquery:
-    """Per case: first dispatch, first accept, last resolve and rework count, all before ``end``."""
-    ev = case_events.c
-
-    def when(transition: str):
-        return sa.case((sa.and_(ev.outcome == "applied", ev.transition == transition), ev.at))
-
-    return (sa.select(ev.case_id,
-                      sa.func.min(when("dispatch")).label("first_dispatch"),
-                      sa.func.min(when("accept")).label("first_accept"),
-                      sa.func.max(when("resolve")).label("last_resolve"),
-                      sa.func.sum(sa.case((sa.and_(ev.outcome == "applied", ev.transition == "rework"), 1),
-                                          else_=0)).label("reworks"))
-            .where(ev.at < end).group_by(ev.case_id).subquery("per_case"))
-
-
-def compute_kpis(store_or_engine, *, start: datetime, end: datetime, group_by: str = "grid",
+def compute_kpis(db: Database, *, start: datetime, end: datetime, group_by: str = "grid",
                  unit: str | None = None, category: str | None = None,
                  clock: Callable[[], datetime] | None = None, now: datetime | None = None) -> KpiReport:
     """KPIs for [start, end) grouped by ``group_by``, limited to ``unit``'s subtree and/or one ``category``.
@@ -148,32 +101,13 @@ def compute_kpis(store_or_engine, *, start: datetime, end: datetime, group_by: s
     if start.tzinfo is None or end.tzinfo is None or not start < end:
         raise KpiError("need timezone-aware start < end")
     now = now or (clock() if clock else datetime.now(start.tzinfo))
-    engine = engine_of(store_or_engine)
-    with engine.connect() as conn:
-        if unit is not None and conn.execute(sa.select(units.c.code).where(units.c.code == unit)).first() is None:
+    with db.read() as conn:
+        if unit is not None and org_repo.unit(conn, unit) is None:
             raise KpiError(f"unknown unit {unit}")
-        per_case = _per_case_events(end)
-        source = cases.outerjoin(per_case, per_case.c.case_id == cases.c.id)
-        if group_by == "grid":
-            key = cases.c.grid_code
-        elif group_by == "community":
-            key = cases.c.community_code
-        elif group_by == "category":
-            key = cases.c.category_code
-        else:
-            anc = _ancestor_at(group_by)
-            source = source.outerjoin(anc, anc.c.community == cases.c.community_code)
-            key = anc.c.anc
-        where = []
-        if unit is not None:
-            where.append(in_unit(unit))
-        if category is not None:
-            where.append(cases.c.category_code == category)
-        measures = _measures(conn.dialect.name, per_case, start, end, now)
-        grouped = sa.select(key.label("key"), *measures).select_from(source).where(*where).group_by(key)
-        total = sa.select(*measures).select_from(source).where(*where)
-        rows = {r.key: _row(r.key, r._mapping) for r in conn.execute(grouped)}
-        total_row = _row(None, conn.execute(total).one()._mapping)
+        figures, total_figures = kpi_figures(conn, group_by=group_by, start=start, end=end, now=now, unit=unit,
+                                             category=category)
+        rows = {key: _row(key, m) for key, m in figures.items()}
+        total_row = _row(None, total_figures)
         names = _names(conn, group_by, unit)
     for code in names:  # every unit of the level under the filter appears, with zeros if it had no cases
         if group_by != "category" and code not in rows:
@@ -184,35 +118,8 @@ def compute_kpis(store_or_engine, *, start: datetime, end: datetime, group_by: s
                      _named(total_row, {None: "合计 total"}))
 
 
-def _measures(dialect: str, per_case: sa.Subquery, start: datetime, end: datetime, now: datetime) -> list:
-    c = cases.c
-
-    def count(*conds):
-        return sa.func.coalesce(sa.func.sum(sa.case((sa.and_(*conds), 1), else_=0)), 0)
-
-    cohort = sa.and_(c.filed_at >= start, c.filed_at < end)
-    closed_by_end = sa.and_(cohort, c.closed_at.is_not(None), c.closed_at < end)
-    accepted = sa.and_(cohort, per_case.c.first_accept.is_not(None), per_case.c.first_dispatch.is_not(None))
-    resolved = sa.and_(closed_by_end, per_case.c.last_resolve.is_not(None), per_case.c.first_dispatch.is_not(None))
-    live = tuple(states.OPEN)
-    return [
-        count(c.created_at >= start, c.created_at < end).label("reported"),
-        count(cohort).label("filed"),
-        count(c.closed_at >= start, c.closed_at < end).label("closed"),
-        count(closed_by_end).label("cohort_closed"),
-        count(closed_by_end, c.deadline.is_not(None), c.closed_at <= c.deadline).label("on_time_closed"),
-        count(closed_by_end, per_case.c.reworks > 0).label("reworked_closed"),
-        count(accepted).label("accepted"),
-        count(c.state.in_(live), c.deadline.is_not(None), c.deadline < now).label("overdue_now"),
-        sa.func.avg(sa.case((accepted, _seconds(dialect, per_case.c.first_dispatch, per_case.c.first_accept))))
-        .label("mean_accept_s"),
-        sa.func.avg(sa.case((resolved, _seconds(dialect, per_case.c.first_dispatch, per_case.c.last_resolve))))
-        .label("mean_resolve_s"),
-    ]
-
-
-def _row(key: str | None, m) -> KpiRow:
-    def mean(value):
+def _row(key: str | None, m: Mapping[str, Any]) -> KpiRow:
+    def mean(value: Any) -> float | None:
         return None if value is None else round(float(value), 3)
 
     return KpiRow(key, "", **{k: int(m[k] or 0) for k in (
@@ -220,18 +127,16 @@ def _row(key: str | None, m) -> KpiRow:
         "overdue_now")}, mean_accept_s=mean(m["mean_accept_s"]), mean_resolve_s=mean(m["mean_resolve_s"]))
 
 
-def _names(conn, group_by: str, unit: str | None) -> dict[str | None, str]:
+def _names(conn: Any, group_by: str, unit: str | None) -> dict[str | None, str]:
     if group_by == "category":
-        found = {code: f"{zh} {en}" for code, zh, en in conn.execute(
-            sa.select(categories.c.code, categories.c.name_zh, categories.c.name_en))}
+        found: dict[str | None, str] = {c["code"]: f"{c['name_zh']} {c['name_en']}"
+                                        for c in org_repo.category_rows(conn)}
         return found | {None: "未分类 uncategorised"}
-    query = sa.select(units.c.code, units.c.name).where(units.c.level == group_by)
-    if unit is not None:
-        query = query.where(units.c.code.in_(unit_subtree(unit)))
-    return dict(conn.execute(query).all())
+    within = org_repo.unit_subtree(unit) if unit is not None else None
+    return dict(org_repo.unit_names(conn, group_by, within))
 
 
-def _named(row: KpiRow, names: dict) -> KpiRow:
+def _named(row: KpiRow, names: Mapping[str | None, str]) -> KpiRow:
     default = "未落格 no unit" if row.key is None else row.key
     return replace(row, name=names.get(row.key, default))
 

@@ -97,3 +97,26 @@ class DeviceTransition:
     evidence: tuple[str, ...] = ()
     position: tuple[float, float, float] | None = None
     expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskDelivery:
+    id: int
+    case_id: str
+    device_id: str
+    person_id: str | None
+    role: str
+    reason: str
+    downlink_id: str
+    case_version: int
+    body_sha256: str
+    created_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    read_at: datetime | None
+    accepted_at: datetime | None
+    resend_count: int
+    resent_at: datetime | None
+    escalated_at: datetime | None
+    withdrawn_at: datetime | None

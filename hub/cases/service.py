@@ -11,20 +11,20 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 
+
 import sqlalchemy as sa
 
-from hub.org.calendar import WorkCalendar
-from hub.org.repo import engine_of, write_tx
-from hub.org.routing import M_PER_DEG, RouteResult
-from hub.org.taxonomy import Category, get_category
-from hub.store.repository import utc_now
-from hub.store.rows import RecordRow
-from hub.store.tables import case_events, cases, people
-from protocol import uuid7
-
-from hub.cases import states, timing
+from hub.cases import repo, states, timing
 from hub.cases.rows import CaseEvent, CaseRow, DeviceTransition, OpenResult, TransitionOutcome
 from hub.cases.states import CaseState, Context, IllegalTransition
+from hub.org import repo as org_repo
+from hub.org.calendar import WorkCalendar
+from hub.org.routing import M_PER_DEG, RouteResult
+from hub.org.taxonomy import Category, get_category
+from hub.store.clock import utc_now
+from hub.store.db import Database
+from hub.store.rows import RecordRow
+from protocol import uuid7
 
 LIVE_STATES = tuple(states.OPEN | {"suspended"})
 
@@ -41,10 +41,10 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 class CaseService:
-    def __init__(self, store_or_engine, *, clock: Callable[[], datetime] = utc_now,
+    def __init__(self, db: Database, *, clock: Callable[[], datetime] = utc_now,
                  calendar: WorkCalendar | None = None, categories: Mapping[str, Category] | None = None,
                  duplicate_radius_m: float = 30.0, level_policy: timing.LevelPolicy | None = None):
-        self.engine = engine_of(store_or_engine)
+        self.db = db
         self.clock = clock
         self.calendar = calendar or WorkCalendar(clock=clock)
         self._categories = dict(categories) if categories is not None else None  # None: read the table
@@ -56,16 +56,16 @@ class CaseService:
             return None
         if self._categories is not None:
             return self._categories.get(code)
-        return get_category(self.engine, code)
+        return get_category(self.db, code)
 
     # -- reads ----------------------------------------------------------------------------------
     def get(self, case_id: str) -> CaseRow | None:
-        with self.engine.connect() as conn:
-            return _case(conn, case_id)
+        with self.db.read() as conn:
+            return repo.case(conn, case_id)
 
     def events(self, case_id: str) -> list[CaseEvent]:
-        with self.engine.connect() as conn:
-            return _events(conn, case_id)
+        with self.db.read() as conn:
+            return repo.events(conn, case_id)
 
     def replay(self, case_id: str) -> CaseState:
         """The state rebuilt from the applied events alone; raises if the trail contradicts itself."""
@@ -85,17 +85,18 @@ class CaseService:
         Idempotent by the report's record id, also under concurrent callers (unique client_event_id)."""
         for attempt in range(2):
             try:
-                with write_tx(self.engine) as conn:
+                with self.db.write() as conn:
                     return self._open(conn, record, route)
             except sa.exc.IntegrityError:
                 if attempt:
                     raise
+        raise AssertionError("unreachable")  # the second attempt returns or raises
 
     def _open(self, conn: sa.Connection, record: RecordRow, route: RouteResult) -> OpenResult:
-        key = f"report:{record.id}"
-        seen = conn.execute(sa.select(case_events.c.case_id).where(case_events.c.client_event_id == key)).scalar()
+        key = f"{repo.REPORT_EVENT_PREFIX}{record.id}"
+        seen = repo.case_of_client_event(conn, key)
         if seen is not None:
-            return OpenResult(_case(conn, seen), created=False, joined=False)
+            return OpenResult(self._row(conn, seen), created=False, joined=False)
         body = record.payload_dict()
         pos = body.get("position") or {}
         lat, lon, acc = pos.get("lat"), pos.get("lon"), pos.get("accuracy_m")
@@ -106,15 +107,13 @@ class CaseService:
                 "client_event_id": key}
         twin = self._open_twin(conn, code, lat, lon) if lat is not None and lon is not None else None
         if twin is not None:
-            conn.execute(sa.update(cases).where(cases.c.id == twin.id).values(
-                report_count=cases.c.report_count + 1, level=timing.bump_level(twin.level),
-                updated_at=now, version=cases.c.version + 1))
-            _insert_event(conn, twin.id, base | {"transition": "duplicate", "from_state": twin.state,
-                                                 "to_state": twin.state})
-            return OpenResult(_case(conn, twin.id), created=False, joined=True)
+            repo.join_duplicate(conn, twin.id, timing.bump_level(twin.level), now)
+            repo.insert_event(conn, twin.id, base | {"transition": "duplicate", "from_state": twin.state,
+                                                     "to_state": twin.state})
+            return OpenResult(self._row(conn, twin.id), created=False, joined=True)
         category = self.category(code)
         case_id = uuid7(int(now.timestamp() * 1000))
-        conn.execute(sa.insert(cases), {
+        repo.insert_case(conn, {
             "id": case_id, "state": "reported", "category_code": code, "grid_code": route.grid_code,
             "community_code": route.community_code, "level": "red" if category and category.urgent else "blue",
             "title": category.name_zh if category else code, "note": body.get("note", ""), "lat": lat, "lon": lon,
@@ -122,8 +121,8 @@ class CaseService:
             # An unknown or disabled category needs a person to pick the right one before filing.
             "flagged_for_review": route.flagged_for_review or category is None or not category.enabled,
             "created_at": now, "updated_at": now, "version": 1})
-        _insert_event(conn, case_id, base | {"from_state": None, "to_state": "reported"})
-        return OpenResult(_case(conn, case_id), created=True, joined=False)
+        repo.insert_event(conn, case_id, base | {"from_state": None, "to_state": "reported"})
+        return OpenResult(self._row(conn, case_id), created=True, joined=False)
 
     def open_case(self, source_id: str, category_code: str, *, grid_code: str | None,
                   community_code: str | None = None, title: str = "", note: str = "", at: datetime | None = None,
@@ -136,14 +135,14 @@ class CaseService:
         of the trail (the dispatcher's 智能派单) never see it half-way; if none fits it waits for an operator."""
         for attempt in range(2):
             try:
-                with write_tx(self.engine) as conn:
-                    seen = conn.execute(sa.select(cases.c.id).where(cases.c.source_record_id == source_id)).scalar()
+                with self.db.write() as conn:
+                    seen = repo.case_id_by_source(conn, source_id)
                     if seen is not None:
-                        return OpenResult(_case(conn, seen), created=False, joined=False)
+                        return OpenResult(self._row(conn, seen), created=False, joined=False)
                     category, now = self.category(category_code), self.clock()
                     lat, lon, acc = position if position else (None, None, None)
                     case_id = uuid7(int(now.timestamp() * 1000))
-                    conn.execute(sa.insert(cases), {
+                    repo.insert_case(conn, {
                         "id": case_id, "state": "reported", "category_code": category_code, "grid_code": grid_code,
                         "community_code": community_code, "level": "red" if category and category.urgent else "blue",
                         "title": (title or (category.name_zh if category else category_code))[:128], "note": note,
@@ -151,7 +150,7 @@ class CaseService:
                         "source_record_id": source_id, "report_count": 1,
                         "flagged_for_review": grid_code is None or category is None or not category.enabled,
                         "created_at": now, "updated_at": now, "version": 1})
-                    _insert_event(conn, case_id, {
+                    repo.insert_event(conn, case_id, {
                         "transition": "report", "from_state": None, "to_state": "reported", "actor": "system",
                         "at": at or now, "received_at": now, "lat": lat, "lon": lon, "accuracy_m": acc, "note": note,
                         "origin": "system", "client_event_id": f"open:{source_id}"})
@@ -167,21 +166,20 @@ class CaseService:
                             continue  # this person cannot take it: try the next
                         if transition == "dispatch":
                             break
-                    return OpenResult(_case(conn, case_id), created=True, joined=False)
+                    return OpenResult(self._row(conn, case_id), created=True, joined=False)
             except sa.exc.IntegrityError:
                 if attempt:  # the concurrent opener's row is visible on the retry
                     raise
+        raise AssertionError("unreachable")
 
     def _open_twin(self, conn: sa.Connection, code: str, lat: float, lon: float) -> CaseRow | None:
         r = self.duplicate_radius_m
         dlat, dlon = r / M_PER_DEG, r / (M_PER_DEG * max(math.cos(math.radians(lat)), 1e-6))
-        rows = conn.execute(sa.select(cases).where(
-            cases.c.category_code == code, cases.c.state.in_(LIVE_STATES),
-            cases.c.lat.between(lat - dlat, lat + dlat), cases.c.lon.between(lon - dlon, lon + dlon))
-            .with_for_update())  # concurrent duplicates queue up instead of losing a level bump
-        near = [(distance_m(lat, lon, row.lat, row.lon), row.id, row) for row in rows]
+        rows = repo.near_open_cases(conn, code, (lat - dlat, lat + dlat), (lon - dlon, lon + dlon), LIVE_STATES)
+        near = [(distance_m(lat, lon, row.lat, row.lon), row.id, row) for row in rows
+                if row.lat is not None and row.lon is not None]
         near = [n for n in near if n[0] <= r]
-        return CaseRow(**min(near)[2]._mapping) if near else None
+        return min(near)[2] if near else None
 
     # -- transitions ----------------------------------------------------------------------------
     def transition(self, case_id: str, transition: str, actor: str, *, assignee: str | None = None,
@@ -197,12 +195,13 @@ class CaseService:
                    "expected_version": expected_version}
         for attempt in range(2):
             try:
-                with write_tx(self.engine) as conn:
+                with self.db.write() as conn:
                     return self._transition(conn, case_id, **request)
             except sa.exc.IntegrityError:
                 # A concurrent writer took the same client_event_id or seq: the retry sees its row.
                 if attempt or client_event_id is None:
                     raise
+        raise AssertionError("unreachable")
 
     def apply_device_transitions(self, items: Iterable[DeviceTransition]) -> list[TransitionOutcome]:
         """An offline device's queue, applied in event-time order (ties by client_event_id)."""
@@ -216,17 +215,16 @@ class CaseService:
                     category_code, at, actor_device, origin, client_event_id, expected_version) -> TransitionOutcome:
         # Lock the row first (PostgreSQL; SQLite's write transaction is already exclusive) so a concurrent
         # copy of the same device event waits here and then finds the first one's event below.
-        row = conn.execute(sa.select(cases).where(cases.c.id == case_id).with_for_update()).first()
-        if row is None:
+        case = repo.case(conn, case_id, lock=True)
+        if case is None:
             raise CaseConflict(f"no case {case_id}")
         if client_event_id is not None:
-            done = conn.execute(sa.select(case_events).where(case_events.c.client_event_id == client_event_id)).first()
-            if done is not None:
-                event = CaseEvent(**done._mapping)
+            event = repo.event_by_client_id(conn, client_event_id)
+            if event is not None:
                 if event.case_id != case_id:
                     raise CaseConflict(f"client_event_id {client_event_id} was used for case {event.case_id}")
-                return TransitionOutcome(CaseRow(**row._mapping), event, event.outcome == "applied", repeated=True)
-        case, now = CaseRow(**row._mapping), self.clock()
+                return TransitionOutcome(case, event, event.outcome == "applied", repeated=True)
+        now = self.clock()
         at = at or now
         event = {"transition": transition, "from_state": case.state, "actor": actor, "actor_device": actor_device,
                  "assignee": assignee, "category_code": category_code, "at": at, "received_at": now,
@@ -248,21 +246,17 @@ class CaseService:
             # The device acted on an old picture of the case; keep its action on record, change nothing.
             event |= {"outcome": "rejected", "to_state": case.state,
                       "reason": f"{refused}" + (f" | {reason}" if reason else "")}
-            stored = _insert_event(conn, case_id, event)
+            stored = repo.insert_event(conn, case_id, event)
             return TransitionOutcome(case, stored, applied=False)
-        done = conn.execute(sa.update(cases).where(cases.c.id == case_id, cases.c.version == case.version)
-                            .values(**values, updated_at=now, version=case.version + 1))
-        if done.rowcount != 1:
+        if not repo.update_case(conn, case_id, values | {"updated_at": now, "version": case.version + 1},
+                                at_version=case.version):
             raise CaseConflict(f"case {case_id} changed concurrently")
-        stored = _insert_event(conn, case_id, event | {"outcome": "applied", "to_state": new.state})
-        return TransitionOutcome(_case(conn, case_id), stored, applied=True)
+        stored = repo.insert_event(conn, case_id, event | {"outcome": "applied", "to_state": new.state})
+        return TransitionOutcome(self._row(conn, case_id), stored, applied=True)
 
     def _check_not_stale(self, conn, case: CaseRow, actor: str, at: datetime) -> None:
         """Conflict rule: a device transition older than someone else's applied change is stale."""
-        later = conn.execute(sa.select(case_events).where(
-            case_events.c.case_id == case.id, case_events.c.outcome == "applied", case_events.c.actor != actor,
-            case_events.c.transition.not_in(tuple(sorted(states.NON_STATE_EVENTS))), case_events.c.at > at)
-            .order_by(case_events.c.seq).limit(1)).first()
+        later = repo.later_change_by_another(conn, case.id, actor, at, states.NON_STATE_EVENTS)
         if later is not None:
             raise IllegalTransition("stale", f"案件已于 {later.at.isoformat()} 被 {later.actor} {later.transition}",
                                     f"the case moved on at {later.at.isoformat()} ({later.transition} by {later.actor})"
@@ -271,7 +265,7 @@ class CaseService:
     def _role(self, conn, actor: str) -> str:
         if actor == "system":
             return states.SYSTEM_ROLE
-        role = conn.execute(sa.select(people.c.role).where(people.c.id == actor)).scalar()
+        role = org_repo.person_role(conn, actor)
         if role is None:
             raise IllegalTransition("unknown_actor", f"未知人员 {actor}", f"unknown person {actor!r}")
         return role
@@ -294,7 +288,7 @@ class CaseService:
             if category.urgent:
                 values["level"] = "red"
         elif transition in ("suspend", "resume"):
-            spans = timing.suspensions(_events(conn, case.id))
+            spans = timing.suspensions(repo.events(conn, case.id))
             spans = spans + [(at, None)] if transition == "suspend" else spans[:-1] + [(spans[-1][0], max(at, spans[-1][0] + timedelta(microseconds=1)))]
             values |= {"suspended_at": at if transition == "suspend" else None}
             if case.filed_at is not None and category is not None:
@@ -306,41 +300,28 @@ class CaseService:
     # -- three-colour levels --------------------------------------------------------------------
     def refresh_levels(self) -> int:
         """Re-level every live case (for a periodic job); returns how many changed colour."""
-        with self.engine.connect() as conn:
-            live = [(r.id, r.level) for r in conn.execute(sa.select(cases.c.id, cases.c.level)
-                                                          .where(cases.c.state.in_(LIVE_STATES)))]
+        with self.db.read() as conn:
+            live = repo.levels_of_live(conn, LIVE_STATES)
         return sum(self.refresh_level(case_id).level != level for case_id, level in live)
 
     def refresh_level(self, case_id: str) -> CaseRow:
         """Raise the case's level to what the elapsed share of its time limit calls for (never lowers)."""
-        with write_tx(self.engine) as conn:
-            case = _case(conn, case_id)
+        with self.db.write() as conn:
+            case = self._row(conn, case_id)
             if case.state in LIVE_STATES:
-                spans = timing.suspensions(_events(conn, case_id))
+                spans = timing.suspensions(repo.events(conn, case_id))
                 level = timing.level_for(self.category(case.category_code), self.calendar, self.level_policy,
                                          current=case.level, filed_at=case.filed_at, deadline_at=case.deadline,
                                          spans=spans, now=self.clock())
                 if level != case.level:
-                    # Not a state change: no version bump, so clients' expected_version stays valid.
-                    conn.execute(sa.update(cases).where(cases.c.id == case_id).values(level=level))
-            return _case(conn, case_id)
+                    repo.set_level(conn, case_id, level)
+                    case = self._row(conn, case_id)
+            return case
 
-
-def _case(conn, case_id: str) -> CaseRow | None:
-    row = conn.execute(sa.select(cases).where(cases.c.id == case_id)).first()
-    return CaseRow(**row._mapping) if row else None
-
-
-def _events(conn, case_id: str) -> list[CaseEvent]:
-    query = sa.select(case_events).where(case_events.c.case_id == case_id).order_by(case_events.c.seq)
-    return [CaseEvent(**r._mapping) for r in conn.execute(query)]
-
-
-def _insert_event(conn, case_id: str, event: dict) -> CaseEvent:
-    seq = conn.execute(sa.select(sa.func.coalesce(sa.func.max(case_events.c.seq), 0))
-                       .where(case_events.c.case_id == case_id)).scalar_one() + 1
-    row = {"outcome": "applied", "assignee": None, "category_code": None, "reason": "", "note": "",
-           "evidence": None, "actor_device": None, "lat": None, "lon": None, "accuracy_m": None,
-           "client_event_id": None} | event | {"case_id": case_id, "seq": seq}
-    new_id = conn.execute(sa.insert(case_events).returning(case_events.c.id), row).scalar_one()
-    return CaseEvent(id=new_id, **row)
+    @staticmethod
+    def _row(conn: sa.Connection, case_id: str) -> CaseRow:
+        """A case known to exist in this transaction."""
+        case = repo.case(conn, case_id)
+        if case is None:
+            raise CaseConflict(f"no case {case_id}")
+        return case

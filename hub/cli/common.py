@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-import sqlalchemy as sa
-
 from hub.settings import HubSettings
+from hub.store.db import Database
 
 
 def host_port(text: str) -> tuple[str, int]:
@@ -50,7 +49,5 @@ def migrated_db_url(args: argparse.Namespace) -> str:
     return url
 
 
-def migrated_engine(args: argparse.Namespace) -> sa.Engine:
-    from hub.store import create_hub_engine
-
-    return create_hub_engine(migrated_db_url(args))
+def migrated_db(args: argparse.Namespace) -> Database:
+    return Database.from_url(migrated_db_url(args))

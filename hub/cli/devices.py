@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from hub.cli.common import db_options, migrated_engine, settings_from_args
-from hub.store.tables import DEVICE_KINDS
+from hub.cli.common import db_options, migrated_db, settings_from_args
+from hub.store.vocabulary import DEVICE_KINDS
 
 BY = "cli"
 
@@ -59,7 +59,7 @@ def _context(args):
     from hub.devices.identities import utc_now
 
     settings = settings_from_args(args)
-    return settings, registry_from_settings(settings, migrated_engine(args), utc_now)
+    return settings, registry_from_settings(settings, migrated_db(args), utc_now)
 
 
 def _apply(settings, registry) -> None:

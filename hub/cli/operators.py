@@ -8,8 +8,8 @@ from __future__ import annotations
 import getpass
 import sys
 
-from hub.cli.common import db_options, migrated_engine
-from hub.store.tables import OPERATOR_ROLES
+from hub.cli.common import db_options, migrated_db
+from hub.store.vocabulary import OPERATOR_ROLES
 
 
 def register(subparsers) -> None:
@@ -41,7 +41,7 @@ def register(subparsers) -> None:
 def _directory(args):
     from hub.auth.operators import OperatorDirectory
 
-    return OperatorDirectory(migrated_engine(args))
+    return OperatorDirectory(migrated_db(args))
 
 
 def _read_password(args) -> str:

@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from hub.cli.common import db_options, migrated_engine
+from hub.cli.common import db_options, migrated_db
 
 
 def register(subparsers) -> None:
@@ -57,16 +57,16 @@ def _import(args) -> int:
     except (OSError, ValueError) as exc:
         print(f"cannot read {args.file}: {exc}", file=sys.stderr)
         return 2
-    engine = migrated_engine(args)
+    db = migrated_db(args)
     try:
-        summary = import_grids(engine, collection)
+        summary = import_grids(db, collection)
     except OrgDataError as exc:
         print(f"{args.file}: {len(exc.errors)} problem(s), nothing imported:", file=sys.stderr)
         for error in exc.errors:
             print(f"  {error}", file=sys.stderr)
         return 2
     finally:
-        engine.dispose()
+        db.dispose()
     print(f"imported {summary.grids} grids ({summary.units_created} units new, {summary.units_updated} updated)")
     return 0
 
@@ -74,11 +74,11 @@ def _import(args) -> int:
 def _export(args) -> int:
     from hub.org.geojson_io import export_grids
 
-    engine = migrated_engine(args)
+    db = migrated_db(args)
     try:
-        text = json.dumps(export_grids(engine, under=args.under), ensure_ascii=False, indent=1)
+        text = json.dumps(export_grids(db, under=args.under), ensure_ascii=False, indent=1)
     finally:
-        engine.dispose()
+        db.dispose()
     if args.file:
         args.file.write_text(text + "\n", encoding="utf-8")
     else:
@@ -91,11 +91,11 @@ def _load_sample(args) -> int:
 
     from hub.org.geojson_io import load_community
 
-    engine = migrated_engine(args)
+    db = migrated_db(args)
     try:
-        summary = load_community(engine, load_raw())
+        summary = load_community(db, load_raw())
     finally:
-        engine.dispose()
+        db.dispose()
     print(f"sample community loaded: {summary.grids} grids, {summary.people} people, {summary.devices} devices")
     return 0
 
@@ -103,14 +103,14 @@ def _load_sample(args) -> int:
 def _add_department(args) -> int:
     from hub.org.departments import add_contact
 
-    engine = migrated_engine(args)
+    db = migrated_db(args)
     try:
-        new = add_contact(engine, args.department, args.unit, args.person)
+        new = add_contact(db, args.department, args.unit, args.person)
     except ValueError as exc:
         print(f"departments add: {exc}", file=sys.stderr)
         return 2
     finally:
-        engine.dispose()
+        db.dispose()
     print(f"{args.department} at {args.unit}: {args.person}" + ("" if new else " (already there)"))
     return 0
 
@@ -118,11 +118,11 @@ def _add_department(args) -> int:
 def _remove_department(args) -> int:
     from hub.org.departments import remove_contact
 
-    engine = migrated_engine(args)
+    db = migrated_db(args)
     try:
-        gone = remove_contact(engine, args.department, args.unit, args.person)
+        gone = remove_contact(db, args.department, args.unit, args.person)
     finally:
-        engine.dispose()
+        db.dispose()
     print("removed" if gone else "no such contact")
     return 0 if gone else 1
 
@@ -130,11 +130,11 @@ def _remove_department(args) -> int:
 def _list_departments(args) -> int:
     from hub.org.departments import list_contacts
 
-    engine = migrated_engine(args)
+    db = migrated_db(args)
     try:
-        for c in list_contacts(engine, args.under):
+        for c in list_contacts(db, args.under):
             print(f"{c.unit_code}\t{c.department}\t{c.person_id}")
     finally:
-        engine.dispose()
+        db.dispose()
     return 0
 

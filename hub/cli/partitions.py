@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from hub.cli.common import db_options, migrated_engine, settings_from_args
+from hub.cli.common import db_options, migrated_db, settings_from_args
 
 
 def register(subparsers) -> None:
@@ -29,7 +29,7 @@ def _keeper(args):
     from hub.store.partitions import PositionPartitions
 
     settings = settings_from_args(args)
-    engine = migrated_engine(args)
+    engine = migrated_db(args).engine
     return PositionPartitions(engine, retention_days=settings.position_retention_days,
                               days_ahead=settings.position_partitions_ahead_days, clock=utc_now)
 

@@ -22,7 +22,8 @@ from pathlib import Path
 from protocol import parse_broker_url
 
 from hub.devices.identities import DeviceRegistry
-from hub.devices.mosquitto_auth import BrokerAccount, acl_file, mosquitto_hash, password_file, write_atomically
+from hub.devices.mosquitto_auth import BrokerAccount, acl_file, mosquitto_hash, password_file
+from hub.store.files import write_atomically
 
 log = logging.getLogger(__name__)
 

@@ -11,13 +11,10 @@ from __future__ import annotations
 import logging
 import threading
 
-import sqlalchemy as sa
-
-from hub.store.tables import dead_letters
-from hub.mqtt.uplink_limit import UplinkLimiter
-from protocol import TopicError, topics
-
 from hub.devices.identities import DeviceRegistry
+from hub.mqtt.uplink_limit import UplinkLimiter
+from hub.store import dead_letters as dead_letter_rows
+from protocol import TopicError, topics
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +40,8 @@ class SpoofWatch:
         """Flag the senders of spoofing dead letters newer than the watermark; returns how many."""
         if self.watermark is None:  # flags record the dead letter that raised them: resume after it
             self.watermark = self.registry.last_flagged_dead_letter()
-        query = (sa.select(dead_letters.c.id, dead_letters.c.topic, dead_letters.c.reason, dead_letters.c.detail,
-                           dead_letters.c.device_id)
-                 .where(dead_letters.c.reason.in_(SPOOF_REASONS), dead_letters.c.id > self.watermark)
-                 .order_by(dead_letters.c.id).limit(self.batch))
-        with self.registry.engine.connect() as conn:
-            rows = conn.execute(query).all()
+        with self.registry.db.read() as conn:
+            rows = dead_letter_rows.after(conn, self.watermark, SPOOF_REASONS, self.batch)
         for row in rows:
             sender = self._sender(row.topic, row.device_id)
             if sender:

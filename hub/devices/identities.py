@@ -14,14 +14,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
+from typing import Any
 
-from hub.org.repo import DeviceBinding, engine_of, existing_unit_codes, save_device_bindings, write_tx
-from hub.store.repository import utc_now
-from hub.store.tables import DEVICE_KINDS, device_bindings, device_flags, device_identities, people
-from protocol import topics
-
+from hub.devices import repo
 from hub.devices.mosquitto_auth import BrokerAccount, mosquitto_hash
+from hub.org import repo as org_repo
+from hub.org.repo import DeviceBinding
+from hub.store.clock import utc_now
+from hub.store.db import Database
+from hub.store.vocabulary import DEVICE_KINDS
+from protocol import topics
 
 # No 0/O, 1/I/L, U: read aloud or typed from a sticker without mistakes. 12 of 31 symbols ≈ 59 bits.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -89,9 +91,9 @@ def code_hash(code: str) -> str:
 
 
 class DeviceRegistry:
-    def __init__(self, store_or_engine, *, clock: Callable[[], datetime] = utc_now,
+    def __init__(self, db: Database, *, clock: Callable[[], datetime] = utc_now,
                  code_ttl: timedelta = DEFAULT_CODE_TTL, reserved: Iterable[str] = ()):
-        self.engine = engine_of(store_or_engine)
+        self.db = db
         self.clock = clock
         self.code_ttl = code_ttl
         self.reserved = {name for name in reserved if name}  # e.g. the hub's own broker account
@@ -107,17 +109,15 @@ class DeviceRegistry:
             raise IdentityError("bad_kind", f"kind must be one of {', '.join(DEVICE_KINDS)}")
         now = self.clock()
         code = new_code()
-        with write_tx(self.engine) as conn:
-            if conn.execute(sa.select(device_identities.c.device_id)
-                            .where(device_identities.c.device_id == device_id)).first():
+        with self.db.write() as conn:
+            if repo.identity_state(conn, device_id) is not None:
                 raise IdentityError("exists", f"设备 {device_id} 已登记 / already registered; issue a new code instead")
-            if not existing_unit_codes(conn, [unit_code]):
+            if not org_repo.existing_unit_codes(conn, [unit_code]):
                 raise IdentityError("unknown_unit", f"no unit {unit_code}")
-            owner = sa.select(people.c.id).where(people.c.id == owner_person_id)
-            if owner_person_id and not conn.execute(owner).first():
+            if owner_person_id and org_repo.person(conn, owner_person_id) is None:
                 raise IdentityError("unknown_person", f"no person {owner_person_id}")
-            save_device_bindings(conn, [DeviceBinding(device_id, kind, unit_code, owner_person_id)])
-            conn.execute(sa.insert(device_identities), {
+            org_repo.save_device_bindings(conn, [DeviceBinding(device_id, kind, unit_code, owner_person_id)])
+            repo.insert_identity(conn, {
                 "device_id": device_id, "state": "pending", "password_hash": None,
                 "enroll_code_sha256": code_hash(code), "enroll_expires_at": now + self.code_ttl,
                 "created_at": now, "created_by": by, "enrolled_at": None, "revoked_at": None, "revoked_by": None,
@@ -129,14 +129,13 @@ class DeviceRegistry:
         new code is used; a revoked one comes back only through it."""
         now = self.clock()
         code = new_code()
-        with write_tx(self.engine) as conn:
-            row = conn.execute(sa.select(device_identities.c.state)
-                               .where(device_identities.c.device_id == device_id)).first()
-            if row is None:
+        with self.db.write() as conn:
+            state = repo.identity_state(conn, device_id)
+            if state is None:
                 raise IdentityError("not_found", f"no device {device_id}")
-            conn.execute(sa.update(device_identities).where(device_identities.c.device_id == device_id).values(
-                enroll_code_sha256=code_hash(code), enroll_expires_at=now + self.code_ttl,
-                state="active" if row.state == "active" else "pending", updated_at=now))
+            repo.update_identity(conn, device_id, {
+                "enroll_code_sha256": code_hash(code), "enroll_expires_at": now + self.code_ttl,
+                "state": "active" if state == "active" else "pending", "updated_at": now})
         return EnrollmentCode(device_id, code, now + self.code_ttl)
 
     def enroll(self, code: str) -> Enrolled:
@@ -147,79 +146,59 @@ class DeviceRegistry:
             raise refused
         digest, now = code_hash(code), self.clock()
         password = secrets.token_urlsafe(32)
-        with write_tx(self.engine) as conn:
-            row = conn.execute(sa.select(device_identities.c.device_id, device_identities.c.enroll_expires_at)
-                               .where(device_identities.c.enroll_code_sha256 == digest)).first()
-            if row is None or row.enroll_expires_at is None or row.enroll_expires_at <= now:
+        with self.db.write() as conn:
+            found = repo.by_code(conn, digest)
+            if found is None or found[1] is None or found[1] <= now:
                 raise refused
+            device_id = found[0]
             # Conditional on the code still being there: two racing exchanges, one winner.
-            done = conn.execute(sa.update(device_identities).where(
-                device_identities.c.device_id == row.device_id,
-                device_identities.c.enroll_code_sha256 == digest).values(
-                state="active", password_hash=mosquitto_hash(password), enroll_code_sha256=None,
-                enroll_expires_at=None, enrolled_at=now, revoked_at=None, revoked_by=None, revoke_reason="",
-                updated_at=now))
-            if done.rowcount != 1:
+            if not repo.update_identity(conn, device_id, {
+                    "state": "active", "password_hash": mosquitto_hash(password), "enroll_code_sha256": None,
+                    "enroll_expires_at": None, "enrolled_at": now, "revoked_at": None, "revoked_by": None,
+                    "revoke_reason": "", "updated_at": now}, code_sha256=digest):
                 raise refused
-        return Enrolled(row.device_id, row.device_id, password)
+        return Enrolled(device_id, device_id, password)
 
     def revoke(self, device_id: str, *, by: str, reason: str = "") -> DeviceIdentity:
         """Out of the broker's password file at the next sync (the broker then drops its connection);
         everything it already sent stays stored."""
         now = self.clock()
-        with write_tx(self.engine) as conn:
-            done = conn.execute(sa.update(device_identities).where(device_identities.c.device_id == device_id).values(
-                state="revoked", password_hash=None, enroll_code_sha256=None, enroll_expires_at=None,
-                revoked_at=now, revoked_by=by, revoke_reason=reason[:500], updated_at=now))
-            if done.rowcount != 1:
+        with self.db.write() as conn:
+            if not repo.update_identity(conn, device_id, {
+                    "state": "revoked", "password_hash": None, "enroll_code_sha256": None, "enroll_expires_at": None,
+                    "revoked_at": now, "revoked_by": by, "revoke_reason": reason[:500], "updated_at": now}):
                 raise IdentityError("not_found", f"no device {device_id}")
-        return self.get(device_id)
+        revoked = self.get(device_id)
+        assert revoked is not None  # just written
+        return revoked
 
     # -- spoofing flags --------------------------------------------------------------------------
     def flag(self, device_id: str, reason: str, detail: str = "", dead_letter_id: int | None = None,
              times: int = 1) -> None:
         """Raise (or re-raise) the device's flag; ``count`` grows by ``times`` (the events this call reports)."""
         now = self.clock()
-        with write_tx(self.engine) as conn:
-            exists = conn.execute(sa.select(device_flags.c.device_id)
-                                  .where(device_flags.c.device_id == device_id)).first()
-            if exists is None:
-                conn.execute(sa.insert(device_flags), {
+        with self.db.write() as conn:
+            if not repo.flag_exists(conn, device_id):
+                repo.insert_flag(conn, {
                     "device_id": device_id, "reason": reason, "detail": detail[:1000], "count": times, "first_at": now,
                     "last_at": now, "last_dead_letter_id": dead_letter_id, "cleared_at": None, "cleared_by": None})
                 return
             # A flag raised by no dead letter (rate_limited) keeps the row's watermark: SpoofWatch resumes from it.
             watermark = {} if dead_letter_id is None else {"last_dead_letter_id": dead_letter_id}
-            conn.execute(sa.update(device_flags).where(device_flags.c.device_id == device_id).values(
-                reason=reason, detail=detail[:1000], count=device_flags.c.count + times, last_at=now,
-                cleared_at=None, cleared_by=None, **watermark))
+            repo.raise_flag(conn, device_id, {"reason": reason, "detail": detail[:1000], "last_at": now, **watermark},
+                            times)
 
     def clear_flag(self, device_id: str, *, by: str) -> bool:
-        with write_tx(self.engine) as conn:
-            done = conn.execute(sa.update(device_flags).where(device_flags.c.device_id == device_id,
-                                                              device_flags.c.cleared_at.is_(None))
-                                .values(cleared_at=self.clock(), cleared_by=by))
-        return done.rowcount == 1
+        with self.db.write() as conn:
+            return repo.clear_flag(conn, device_id, self.clock(), by)
 
     def last_flagged_dead_letter(self) -> int:
-        with self.engine.connect() as conn:
-            return conn.execute(sa.select(sa.func.max(device_flags.c.last_dead_letter_id))).scalar() or 0
+        with self.db.read() as conn:
+            return repo.last_flagged_dead_letter(conn)
 
     # -- reads -----------------------------------------------------------------------------------
-    def _query(self):
-        return (sa.select(device_identities, device_bindings.c.kind, device_bindings.c.unit_code,
-                          device_bindings.c.owner_person_id, device_flags.c.reason.label("flag_reason"),
-                          device_flags.c.detail.label("flag_detail"), device_flags.c.count.label("flag_count"),
-                          device_flags.c.first_at.label("flag_first_at"), device_flags.c.last_at.label("flag_last_at"),
-                          device_flags.c.cleared_at.label("flag_cleared_at"))
-                .select_from(device_identities
-                             .outerjoin(device_bindings, device_bindings.c.device_id == device_identities.c.device_id)
-                             .outerjoin(device_flags, device_flags.c.device_id == device_identities.c.device_id))
-                .order_by(device_identities.c.device_id))
-
     @staticmethod
-    def _identity(row) -> DeviceIdentity:
-        m = row._mapping
+    def _identity(m: dict[str, Any]) -> DeviceIdentity:
         flag = None
         if m["flag_reason"] is not None and m["flag_cleared_at"] is None:
             flag = DeviceFlag(m["flag_reason"], m["flag_detail"], m["flag_count"], m["flag_first_at"],
@@ -229,39 +208,33 @@ class DeviceRegistry:
                               m["revoke_reason"], flag)
 
     def get(self, device_id: str) -> DeviceIdentity | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(self._query().where(device_identities.c.device_id == device_id)).first()
-        return self._identity(row) if row else None
+        with self.db.read() as conn:
+            rows = repo.identities(conn, device_id)
+        return self._identity(rows[0]) if rows else None
 
     def list(self) -> list[DeviceIdentity]:
-        with self.engine.connect() as conn:
-            return [self._identity(r) for r in conn.execute(self._query())]
+        with self.db.read() as conn:
+            return [self._identity(r) for r in repo.identities(conn)]
 
     def flags(self, device_ids: Iterable[str] | None = None) -> dict[str, DeviceFlag]:
         """Open flags, also for devices never registered (spoofing seen on an anonymous broker)."""
-        query = sa.select(device_flags).where(device_flags.c.cleared_at.is_(None))
-        if device_ids is not None:
-            query = query.where(device_flags.c.device_id.in_(list(device_ids)))
-        with self.engine.connect() as conn:
-            return {r.device_id: DeviceFlag(r.reason, r.detail, r.count, r.first_at, r.last_at)
-                    for r in conn.execute(query)}
+        with self.db.read() as conn:
+            return {r["device_id"]: DeviceFlag(r["reason"], r["detail"], r["count"], r["first_at"], r["last_at"])
+                    for r in repo.open_flags(conn, device_ids)}
 
     def states(self) -> dict[str, str]:
-        with self.engine.connect() as conn:
-            return dict(conn.execute(sa.select(device_identities.c.device_id, device_identities.c.state)).all())
+        with self.db.read() as conn:
+            return repo.states(conn)
 
     def broker_accounts(self) -> list[BrokerAccount]:
         """Active devices with a password: exactly who the broker's password file lets in."""
-        query = (sa.select(device_identities.c.device_id, device_identities.c.password_hash)
-                 .where(device_identities.c.state == "active", device_identities.c.password_hash.is_not(None))
-                 .order_by(device_identities.c.device_id))
-        with self.engine.connect() as conn:
-            return [BrokerAccount(d, h) for d, h in conn.execute(query)]
+        with self.db.read() as conn:
+            return [BrokerAccount(d, h) for d, h in repo.broker_accounts(conn)]
 
 
-def with_identity(store_or_engine, devices: list) -> list:
+def with_identity(db: Database, devices: list[Any]) -> list[Any]:
     """Presence rows (``DeviceOut``) with their identity state and open spoofing flag, for ``/api/devices``."""
-    registry = DeviceRegistry(store_or_engine)
+    registry = DeviceRegistry(db)
     states, flags = registry.states(), registry.flags([d.id for d in devices])
     return [d.model_copy(update={"identity": states.get(d.id),
                                  "flagged": flags[d.id].reason if d.id in flags else None}) for d in devices]

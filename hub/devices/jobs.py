@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from hub.jobs.runner import Job
+from hub.settings import HubSettings
+from hub.store import HubStore
+from hub.store.db import Database
 from protocol import parse_broker_url
 
 from hub.devices.broker_sync import BrokerAuthSync
@@ -13,13 +17,14 @@ from hub.devices.flags import RateLimitWatch, SpoofWatch
 from hub.devices.identities import DeviceRegistry
 
 
-def registry_from_settings(settings, store_or_engine, clock: Callable[[], datetime]) -> DeviceRegistry:
+def registry_from_settings(settings: HubSettings, db: Database, clock: Callable[[], datetime]) -> DeviceRegistry:
     hub_user = parse_broker_url(settings.broker_url).username if settings.broker_url != "embedded" else None
-    return DeviceRegistry(store_or_engine, clock=clock, code_ttl=timedelta(seconds=settings.enroll_code_ttl_s),
+    return DeviceRegistry(db, clock=clock, code_ttl=timedelta(seconds=settings.enroll_code_ttl_s),
                           reserved=[hub_user or "", settings.client_id])
 
 
-def device_identity_jobs(settings, store, clock: Callable[[], datetime], bridge=None) -> list:
+def device_identity_jobs(settings: HubSettings, store: HubStore, clock: Callable[[], datetime],
+                         bridge: Any = None) -> list[Job]:
     registry = registry_from_settings(settings, store, clock)
     jobs = [Job("spoof-watch", (watch := SpoofWatch(registry)).run_forever, watch)]
     if bridge is not None and bridge.uplink_limit is not None:

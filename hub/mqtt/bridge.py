@@ -288,7 +288,8 @@ class MqttBridge:
     def _tell_listeners(self, batch: list[_Pending]) -> None:
         if not self._commit_listeners:
             return
-        kinds = {p.raw.topic.rpartition("/")[2] for p in batch}  # uplink topics end in their kind
+        # Each distinct topic once (a batch repeats a few per device): the kinds of its uplink-shaped topics.
+        kinds = {parts[1] for parts in map(topics.uplink_parts, {p.raw.topic for p in batch}) if parts is not None}
         for listener in self._commit_listeners:
             try:
                 listener(kinds)

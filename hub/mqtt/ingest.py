@@ -41,7 +41,6 @@ from hub.store.engine import is_transient
 
 log = logging.getLogger(__name__)
 
-_KINDS = {kind.value: kind for kind in UplinkKind}
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 # How protocol.encode lays out what a terminal sends (fields in model order): the id, or a chunk's sha256 and
 # index, come first. Anything else takes the JSON path.
@@ -73,14 +72,6 @@ def _check_semantics(inbound: Inbound) -> None:
         raise ProtocolError("invalid", f"chunk index {m.index} >= count {m.count}", m.device_id)
 
 
-def _device_in_topic(topic: str) -> str | None:
-    """Best-effort sender of an unparseable topic, so operators can find a misbehaving device."""
-    parts = topic.split("/")
-    if len(parts) > 3 and "/".join(parts[:3]) == f"{topics.ROOT}/dev" and topics.valid_device_id(parts[3]):
-        return parts[3]
-    return None
-
-
 def decode_message(raw: RawMessage) -> BatchItem | None:
     """One raw message -> an :class:`Inbound`, a :class:`PresenceUpdate` or a :class:`DeadLetter`.
 
@@ -104,7 +95,7 @@ def decode_message(raw: RawMessage) -> BatchItem | None:
         raise ProtocolError("wrong_channel", f"hub does not ingest {parsed.channel.value} topics", device_id)
     except ProtocolError as exc:
         return DeadLetter(raw.topic, raw.payload, raw.received_at, exc.reason, exc.detail,
-                          exc.device_id or device_id or _device_in_topic(raw.topic))
+                          exc.device_id or device_id or topics.device_in_topic(raw.topic))
     except Exception as exc:  # noqa: BLE001 - a decoder bug must not stop ingest; keep the evidence
         log.exception("unexpected error decoding %s", raw.topic[:200])
         return DeadLetter(raw.topic, raw.payload, raw.received_at, "decode_error",
@@ -177,8 +168,8 @@ def deferral_for(raw: RawMessage) -> tuple[str, Deferral | None]:
     A flood is this path's whole load, and JSON parsing plus pydantic validation were nearly all of its cost:
     the few rules that matter are checked here (the models' own: a receipt the device cannot decode would cost
     it every commit in it) and the models built with ``model_construct``."""
-    parts = raw.topic.split("/")  # the limiter only marks well-formed uplink topics
-    device_id, kind = parts[-3], _KINDS.get(parts[-1])
+    device_id, kind_name = topics.uplink_parts(raw.topic)  # the limiter only marks uplink-shaped topics
+    kind = topics.uplink_kind(kind_name)
     if kind is None or kind is UplinkKind.HEARTBEAT or len(raw.payload) > MAX_PAYLOAD_BYTES:
         return device_id, None
     named, index = _named(kind, raw.payload)

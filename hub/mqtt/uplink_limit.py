@@ -24,9 +24,6 @@ from collections.abc import Callable
 
 from protocol import topics
 
-_UPLINK_PREFIX = f"{topics.ROOT}/dev/"
-_FIELDS = len(_UPLINK_PREFIX.split("/")) + 2  # .../dev/{device_id}/up/{kind}
-
 
 class UplinkLimiter:
     """Not thread-safe for :meth:`admit` (one caller: the bridge's network thread); the throttle counts it
@@ -53,13 +50,10 @@ class UplinkLimiter:
 
     def admit_topic(self, topic: str) -> float | None:
         """:meth:`admit` for an uplink topic's device; other topics (status, malformed ones) pass untouched,
-        as do device ids the protocol would refuse (ingest dead-letters those; they get no bucket)."""
-        if not topic.startswith(_UPLINK_PREFIX):
-            return None
-        parts = topic.split("/")
-        if len(parts) != _FIELDS or parts[-2] != "up":
-            return None
-        return self.admit(parts[-3])
+        as do device ids the protocol would refuse (ingest dead-letters those; they get no bucket). An uplink of
+        a kind the protocol does not know still takes a token: a device flooding junk is still a flood."""
+        parts = topics.uplink_parts(topic)  # shape only, no regex: validation is admit's, once per new device
+        return None if parts is None else self.admit(parts[0])
 
     def admit(self, device_id: str) -> float | None:
         """Take one token for ``device_id``: None if the message may pass, else the seconds after which the

@@ -20,20 +20,20 @@ operators). Reporter contact fields (email, names, phone) are not stored. POST n
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-
+from hub.cases import repo as case_repo
+from hub.cases import views_repo
 from hub.cases.intake import CaseIntake
 from hub.cases.service import CaseService
-from hub.org.repo import write_tx
+from hub.org import repo as org_repo
 from hub.org.taxonomy import Category, list_categories
+from hub.store import HubStore
+from hub.store import records as record_rows
 from hub.store.rows import RecordRow
-from hub.store.tables import case_events, cases, categories, records, units
-from protocol import MAX_NOTE_CHARS, IncidentReport, Position, encode, uuid7
+from protocol import MAX_NOTE_CHARS, IncidentReport, Position, uuid7
 
 from hub.open311.formats import Open311Error, w3
 
@@ -43,7 +43,6 @@ MAX_RESULTS = 1000  # the spec's default cap
 CLOSED_STATES = ("closed", "not_filed")
 # 独居老人未按时签到 is the welfare watch's own task, not something the public reports.
 INTERNAL_SERVICES = frozenset({"E0703"})
-_SEQ_LOCK = 311_0001  # PostgreSQL advisory lock for the virtual source's seq
 TRANSITION_ZH = {"report": "上报", "duplicate": "重复上报并案", "file": "立案", "not_file": "不予立案",
                  "dispatch": "派遣", "reassign": "改派", "accept": "接单", "arrive": "到场", "return": "退回",
                  "resolve": "处置反馈", "verify": "核查", "rework": "返工", "close": "结案", "suspend": "挂起",
@@ -60,15 +59,9 @@ class Posted:
     notice: str
 
 
-def _public():
-    """Cases opened from a report record (device or open311) - never internal tasks."""
-    return cases.c.source_record_id.in_(sa.select(records.c.id).where(records.c.kind == "report"))
-
-
 class Open311Facade:
-    def __init__(self, store, intake: CaseIntake | None = None):
+    def __init__(self, store: HubStore, intake: CaseIntake | None = None):
         self.store = store
-        self.engine = store.engine
         self.clock = store.clock
         self.intake = intake or CaseIntake(store, CaseService(store, clock=store.clock))
 
@@ -96,33 +89,24 @@ class Open311Facade:
     def requests(self, *, ids: list[str] | None = None, service_codes: list[str] | None = None,
                  start: datetime | None = None, end: datetime | None = None,
                  statuses: list[str] | None = None) -> list[dict[str, Any]]:
-        query = sa.select(cases).where(_public())
-        if ids:  # the spec: service_request_id overrides every other filter
-            query = query.where(cases.c.id.in_(ids))
-        else:
+        closed: bool | None = None
+        if not ids:  # the spec: service_request_id overrides every other filter
             now = self.clock()
             end = end or (start + DEFAULT_SPAN if start else now)
             start = start or end - DEFAULT_SPAN
-            query = query.where(cases.c.created_at >= start, cases.c.created_at <= end)
-            if service_codes:
-                query = query.where(cases.c.category_code.in_(service_codes))
             wanted = set(statuses or ())
-            if wanted == {"open"}:
-                query = query.where(cases.c.state.not_in(CLOSED_STATES))
-            elif wanted == {"closed"}:
-                query = query.where(cases.c.state.in_(CLOSED_STATES))
-        query = query.where(cases.c.category_code.not_in(INTERNAL_SERVICES))
-        query = query.order_by(cases.c.created_at.desc(), cases.c.id.desc()).limit(MAX_RESULTS)
-        with self.engine.connect() as conn:
-            rows = [dict(r._mapping) for r in conn.execute(query)]
+            closed = False if wanted == {"open"} else True if wanted == {"closed"} else None
+        with self.store.read() as conn:
+            rows = views_repo.public_cases(conn, internal=INTERNAL_SERVICES, ids=ids, start=start, end=end,
+                                           categories=service_codes, closed=closed, closed_states=CLOSED_STATES,
+                                           limit=MAX_RESULTS)
             if not rows:
                 return []
-            names = dict(conn.execute(sa.select(categories.c.code,
-                                                categories.c.name_zh + " " + categories.c.name_en)).all())
-            departments = dict(conn.execute(sa.select(categories.c.code, categories.c.department)).all())
-            tree = {code: (name, parent) for code, name, parent in conn.execute(
-                sa.select(units.c.code, units.c.name, units.c.parent_code))}
-            notes = self._closing_notes(conn, [r["id"] for r in rows if r["state"] == "not_filed"])
+            cats = {c["code"]: c for c in org_repo.category_rows(conn)}
+            names = {code: f"{c['name_zh']} {c['name_en']}" for code, c in cats.items()}
+            departments = {code: c["department"] for code, c in cats.items()}
+            tree = org_repo.unit_tree(conn)
+            notes = views_repo.applied_reasons(conn, [r["id"] for r in rows if r["state"] == "not_filed"], "not_file")
         return [self._request(r, names, departments, tree, notes) for r in rows]
 
     def request(self, case_id: str) -> dict[str, Any]:
@@ -132,15 +116,8 @@ class Open311Facade:
         return found[0]
 
     @staticmethod
-    def _closing_notes(conn, ids: list[str]) -> dict[str, str]:
-        if not ids:
-            return {}
-        query = sa.select(case_events.c.case_id, case_events.c.reason).where(
-            case_events.c.case_id.in_(ids), case_events.c.transition == "not_file", case_events.c.outcome == "applied")
-        return {case_id: reason for case_id, reason in conn.execute(query)}
-
-    @staticmethod
-    def _request(r: dict, names: dict, departments: dict, tree: dict, notes: dict) -> dict[str, Any]:
+    def _request(r: dict[str, Any], names: dict[str, str], departments: dict[str, str | None],
+                 tree: dict[str, tuple[str, str | None]], notes: dict[str, str]) -> dict[str, Any]:
         unit = r["grid_code"] or r["community_code"]
         path, code = [], unit
         while code in tree:  # 市 区 街道 社区 网格, top down
@@ -165,16 +142,9 @@ class Open311Facade:
                 ids: list[str] | None = None) -> list[dict[str, Any]]:
         end = end or (start + DEFAULT_SPAN if start else self.clock())
         start = start or end - DEFAULT_SPAN
-        ev = case_events.c
-        query = (sa.select(ev.id, ev.case_id, ev.transition, ev.to_state, ev.at, ev.reason, ev.note)
-                 .join(cases, cases.c.id == ev.case_id)
-                 .where(_public(), ev.outcome == "applied", ev.at >= start, ev.at <= end,
-                        cases.c.category_code.not_in(INTERNAL_SERVICES)))
-        if ids:
-            query = query.where(ev.case_id.in_(ids))
-        query = query.order_by(ev.at, ev.id).limit(MAX_RESULTS)
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
+        with self.store.read() as conn:
+            rows = views_repo.public_events(conn, internal=INTERNAL_SERVICES, start=start, end=end, ids=ids,
+                                            limit=MAX_RESULTS)
         return [{"update_id": str(r.id), "service_request_id": r.case_id,
                  "status": "closed" if r.to_state in CLOSED_STATES else "open",
                  "updated_datetime": w3(r.at),
@@ -208,27 +178,20 @@ class Open311Facade:
         return Posted(result.case.id, record.id, notice)
 
     def _store_report(self, code: str, description: str, position: Position) -> RecordRow:
-        now = self.clock()
-        with write_tx(self.engine) as conn:
-            if conn.dialect.name == "postgresql":  # SQLite's write transaction is already exclusive
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SEQ_LOCK})
-            last = conn.execute(sa.select(sa.func.max(records.c.seq))
-                                .where(records.c.device_id == SOURCE_DEVICE)).scalar()
-            report = IncidentReport(id=uuid7(int(now.timestamp() * 1000)), device_id=SOURCE_DEVICE,
-                                    seq=(last or 0) + 1, created_at=now, category=code, note=description,
-                                    position=position)
-            canonical = encode(report)
-            row = {"id": report.id, "device_id": SOURCE_DEVICE, "seq": report.seq, "kind": "report",
-                   "payload": canonical.decode(), "content_sha256": hashlib.sha256(canonical).hexdigest(),
-                   "device_time": now, "received_at": now}
-            conn.execute(sa.insert(records), row)
-        return RecordRow(**row)
+        """The request as a report of the virtual source ``open311``, stored by the same writer as a kiosk's."""
+        def report(seq: int, now: datetime) -> IncidentReport:
+            return IncidentReport(id=uuid7(int(now.timestamp() * 1000)), device_id=SOURCE_DEVICE, seq=seq,
+                                  created_at=now, category=code, note=description, position=position)
+
+        result = self.store.store_local_report(SOURCE_DEVICE, report)
+        [record_id] = result.device(SOURCE_DEVICE).committed
+        record = self.store.get_record(record_id)
+        assert record is not None  # committed just now
+        return record
 
     def token(self, token: str) -> dict[str, Any]:
-        with self.engine.connect() as conn:
-            if conn.execute(sa.select(records.c.id).where(records.c.id == token,
-                                                          records.c.kind == "report")).first() is None:
+        with self.store.read() as conn:
+            if record_rows.get_of_kind(conn, token, "report") is None:
                 raise Open311Error(404, f"no token {token}")
-            case_id = conn.execute(sa.select(case_events.c.case_id).where(
-                case_events.c.client_event_id == f"report:{token}")).scalar()
+            case_id = case_repo.case_of_client_event(conn, f"{case_repo.REPORT_EVENT_PREFIX}{token}")
         return {"token": token, "service_request_id": case_id}

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from hub.store.repository import utc_now
+from hub.store.clock import utc_now
 
 DEFAULT_PERIODS = ((time(8, 30), time(12, 0)), (time(14, 0), time(17, 30)))
 # Safety net: a calendar with no work day at all must fail, not loop forever.

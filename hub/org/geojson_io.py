@@ -16,10 +16,22 @@ import shapely
 from shapely.geometry import shape
 from shapely.strtree import STRtree
 
-from hub.store.tables import DEVICE_KINDS, PERSON_ROLES
+from hub.store.vocabulary import DEVICE_KINDS, PERSON_ROLES
 
 from hub.org.codes import LEVEL_LENGTHS, CodeError, parent_code, split_grid_code
-from hub.org.repo import Clock, DeviceBinding, Person, Unit, engine_of, existing_unit_codes, list_units, save_device_bindings, save_people, save_units, utc_now, write_tx
+from hub.org.repo import (
+    Clock,
+    DeviceBinding,
+    Person,
+    Unit,
+    existing_unit_codes,
+    list_units,
+    save_device_bindings,
+    save_people,
+    save_units,
+    utc_now,
+)
+from hub.store.db import Database
 
 # Two grids of one file may share edges but not area; slivers under this share of the smaller grid are
 # digitising noise, anything above is a real double assignment of territory.
@@ -159,12 +171,12 @@ def _write_units(conn, units: list[Unit], clock: Clock) -> tuple[int, int]:
     return created, len(units) - created
 
 
-def import_grids(store_or_engine: Any, collection: dict, *, clock: Clock = utc_now) -> ImportSummary:
+def import_grids(db: Database, collection: dict, *, clock: Clock = utc_now) -> ImportSummary:
     """Validate and upsert a grid FeatureCollection (plus its ``hierarchy`` member when present)."""
     errors: list[str] = []
     hierarchy = parse_hierarchy(collection.get("hierarchy") or [], errors) if isinstance(collection, dict) else []
     grids = parse_grid_features(collection, errors)
-    with write_tx(engine_of(store_or_engine)) as conn:
+    with db.write() as conn:
         if not errors:
             _check_parents(conn, hierarchy + grids, errors)
         if errors:
@@ -173,13 +185,13 @@ def import_grids(store_or_engine: Any, collection: dict, *, clock: Clock = utc_n
     return ImportSummary(created, updated, len(grids))
 
 
-def export_grids(store_or_engine: Any, *, under: str | None = None, with_hierarchy: bool = True) -> dict:
+def export_grids(db: Database, *, under: str | None = None, with_hierarchy: bool = True) -> dict:
     """Grids (optionally only those whose code starts with ``under``) as a FeatureCollection that
     :func:`import_grids` takes back unchanged; ``hierarchy`` lists their ancestors, city first."""
-    grids = list_units(store_or_engine, level="grid", under=under)
+    grids = list_units(db, level="grid", under=under)
     collection: dict[str, Any] = {"type": "FeatureCollection"}
     if with_hierarchy:
-        ancestors = {u.code: u for u in list_units(store_or_engine) if u.level != "grid"}
+        ancestors = {u.code: u for u in list_units(db) if u.level != "grid"}
         wanted: dict[str, Unit] = {}
         for grid in grids:
             code = grid.parent_code
@@ -226,7 +238,7 @@ def _parse_devices(items: Iterable[dict], people_ids: set[str], errors: list[str
     return parsed
 
 
-def load_community(store_or_engine: Any, data: dict, *, clock: Clock = utc_now) -> ImportSummary:
+def load_community(db: Database, data: dict, *, clock: Clock = utc_now) -> ImportSummary:
     """Load a community file (``hierarchy``, ``grids`` FeatureCollection, ``people``, ``devices``) in one
     transaction; re-loading the same file updates in place."""
     errors: list[str] = []
@@ -239,7 +251,7 @@ def load_community(store_or_engine: Any, data: dict, *, clock: Clock = utc_now) 
     for who in [*persons, *bindings]:
         if who.unit_code not in known:
             errors.append(f"{getattr(who, 'id', None) or who.device_id}: unit {who.unit_code} is not in this file")
-    with write_tx(engine_of(store_or_engine)) as conn:
+    with db.write() as conn:
         if not errors:
             _check_parents(conn, hierarchy + grids, errors)
         if errors:

@@ -12,13 +12,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import shapely
 from shapely.geometry import Point, box, shape
 from shapely.ops import unary_union
 from shapely.strtree import STRtree
 
-from hub.org.repo import Unit
+from hub.org.repo import Unit, list_units
+from hub.store.db import Database
 
 EARTH_RADIUS_M = 6_371_008.8
 M_PER_DEG = math.pi * EARTH_RADIUS_M / 180
@@ -74,10 +76,8 @@ class GridRouter:
                     if u.level == "grid" and u.geometry], **kwargs)
 
     @classmethod
-    def from_store(cls, store_or_engine, **kwargs) -> GridRouter:
-        from hub.org.repo import list_units
-
-        return cls.from_units(list_units(store_or_engine, level="grid"), **kwargs)
+    def from_store(cls, db: Database, **kwargs: Any) -> GridRouter:
+        return cls.from_units(list_units(db, level="grid"), **kwargs)
 
     def route(self, lat: float, lon: float, accuracy_m: float = 0.0, category: str | None = None) -> RouteResult:
         if not (-90 <= lat <= 90 and -180 <= lon <= 180) or not math.isfinite(accuracy_m) or accuracy_m < 0:

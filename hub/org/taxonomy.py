@@ -10,12 +10,11 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-import sqlalchemy as sa
-
-from hub.store.tables import CATEGORY_KINDS, TIME_LIMIT_UNITS, categories
+from hub.store.vocabulary import CATEGORY_KINDS, TIME_LIMIT_UNITS
 
 from hub.org.calendar import WorkCalendar
-from hub.org.repo import engine_of, write_tx
+from hub.org import repo
+from hub.store.db import Database
 
 CODE_PATTERN = re.compile(r"^(?P<kind>[CE])(?P<major>\d{2})(?P<minor>\d{2})$")
 KIND_LETTER = {"component": "C", "event": "E"}
@@ -78,62 +77,58 @@ def default_taxonomy() -> list[Category]:
     return cats
 
 
-def install_taxonomy(store_or_engine: Any, cats: list[Category] | None = None, *, overwrite: bool = False) -> int:
+def install_taxonomy(db: Database, cats: list[Category] | None = None, *, overwrite: bool = False) -> int:
     """Insert categories that are missing; with ``overwrite`` also reset existing ones (losing admin edits).
     Returns how many rows were written."""
     cats = default_taxonomy() if cats is None else [validate_category(c) for c in cats]
     written = 0
-    with write_tx(engine_of(store_or_engine)) as conn:
-        present = set(conn.execute(sa.select(categories.c.code)).scalars())
+    with db.write() as conn:
+        present = repo.category_codes(conn)
         for cat in cats:
             if cat.code not in present:
-                conn.execute(sa.insert(categories), asdict(cat))
+                repo.insert_category(conn, asdict(cat))
             elif overwrite:
-                conn.execute(sa.update(categories).where(categories.c.code == cat.code).values(**asdict(cat)))
+                repo.update_category(conn, cat.code, asdict(cat))
             else:
                 continue
             written += 1
     return written
 
 
-def list_categories(store_or_engine: Any, *, kind: str | None = None, enabled_only: bool = False) -> list[Category]:
-    query = sa.select(categories).order_by(categories.c.code)
-    if kind:
-        query = query.where(categories.c.kind == kind)
-    if enabled_only:
-        query = query.where(categories.c.enabled.is_(True))
-    with engine_of(store_or_engine).connect() as conn:
-        return [Category(**r._mapping) for r in conn.execute(query)]
+def list_categories(db: Database, *, kind: str | None = None, enabled_only: bool = False) -> list[Category]:
+    with db.read() as conn:
+        return [Category(**r) for r in repo.category_rows(conn, kind=kind, enabled_only=enabled_only)]
 
 
-def get_category(store_or_engine: Any, code: str) -> Category | None:
-    with engine_of(store_or_engine).connect() as conn:
-        row = conn.execute(sa.select(categories).where(categories.c.code == code)).first()
-    return Category(**row._mapping) if row else None
+def get_category(db: Database, code: str) -> Category | None:
+    with db.read() as conn:
+        row = repo.category_row(conn, code)
+    return Category(**row) if row else None
 
 
-def _edit(store_or_engine: Any, code: str, **values) -> Category:
-    with write_tx(engine_of(store_or_engine)) as conn:
-        result = conn.execute(sa.update(categories).where(categories.c.code == code).values(**values))
-    if not result.rowcount:
+def _edit(db: Database, code: str, **values: Any) -> Category:
+    with db.write() as conn:
+        found = repo.update_category(conn, code, values)
+    edited = get_category(db, code) if found else None
+    if edited is None:
         raise TaxonomyError(f"no category {code!r}")
-    return get_category(store_or_engine, code)
+    return edited
 
 
-def set_enabled(store_or_engine: Any, code: str, enabled: bool) -> Category:
-    return _edit(store_or_engine, code, enabled=bool(enabled))
+def set_enabled(db: Database, code: str, enabled: bool) -> Category:
+    return _edit(db, code, enabled=bool(enabled))
 
 
-def set_time_limit(store_or_engine: Any, code: str, value: int, unit: str) -> Category:
+def set_time_limit(db: Database, code: str, value: int, unit: str) -> Category:
     if not isinstance(value, int) or value <= 0 or unit not in TIME_LIMIT_UNITS:
         raise TaxonomyError(f"time limit must be a positive whole number of {' or '.join(TIME_LIMIT_UNITS)}")
-    return _edit(store_or_engine, code, time_limit_value=value, time_limit_unit=unit)
+    return _edit(db, code, time_limit_value=value, time_limit_unit=unit)
 
 
-def set_department(store_or_engine: Any, code: str, department: str | None) -> Category:
-    return _edit(store_or_engine, code, department=(department or "").strip() or None)
+def set_department(db: Database, code: str, department: str | None) -> Category:
+    return _edit(db, code, department=(department or "").strip() or None)
 
 
-def department_map(store_or_engine: Any) -> dict[str, str]:
+def department_map(db: Database) -> dict[str, str]:
     """Category code → handling department, for :class:`GridRouter`'s ``departments``."""
-    return {c.code: c.department for c in list_categories(store_or_engine, enabled_only=True) if c.department}
+    return {c.code: c.department for c in list_categories(db, enabled_only=True) if c.department}

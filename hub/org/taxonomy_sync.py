@@ -13,20 +13,20 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-import sqlalchemy as sa
-
-from hub.store.repository import utc_now
-from hub.store.tables import device_bindings, downlinks
-from protocol import TaxonomyBody, TaxonomyEntry, TaxonomyMajor
-
+from hub.org.repo import bound_device_ids
 from hub.org.taxonomy import _default_raw, list_categories
+from hub.store import HubStore
+from hub.store import downlinks as downlink_rows
+from hub.store.clock import utc_now
+from protocol import TaxonomyBody, TaxonomyEntry, TaxonomyMajor
 
 log = logging.getLogger(__name__)
 KIND = "taxonomy"
 
 
-def current_taxonomy(store, now: datetime) -> TaxonomyBody | None:
+def current_taxonomy(store: HubStore, now: datetime) -> TaxonomyBody | None:
     cats = list_categories(store, enabled_only=True)
     if not cats:
         return None
@@ -43,15 +43,14 @@ def current_taxonomy(store, now: datetime) -> TaxonomyBody | None:
 
 
 class TaxonomySync:
-    def __init__(self, store, bridge=None, *, clock: Callable[[], datetime] = utc_now):
+    def __init__(self, store: HubStore, bridge: Any = None, *, clock: Callable[[], datetime] = utc_now):
         self.store, self.bridge, self.clock = store, bridge, clock
         self._sent: dict[str, str] | None = None  # device → revision of the latest queued list
         self._revision: str | None = None
 
     def _known_revisions(self) -> dict[str, str]:
-        with self.store.engine.connect() as conn:
-            rows = conn.execute(sa.select(downlinks.c.device_id, downlinks.c.body).where(downlinks.c.kind == KIND)
-                                .order_by(downlinks.c.created_at)).all()
+        with self.store.read() as conn:
+            rows = downlink_rows.of_kind(conn, KIND)
         sent = {}
         for device_id, body in rows:
             try:
@@ -68,8 +67,8 @@ class TaxonomySync:
         if self._sent is None or body.revision != self._revision:
             # The list changed (or first pass): see what was queued, also by other hub workers, before sending.
             self._sent, self._revision = self._known_revisions(), body.revision
-        with self.store.engine.connect() as conn:
-            targets = set(conn.execute(sa.select(device_bindings.c.device_id)).scalars())
+        with self.store.read() as conn:
+            targets = bound_device_ids(conn)
         stale = sorted(d for d in targets if self._sent.get(d) != body.revision)
         payload = body.model_dump(mode="json")
         rows = []

@@ -6,7 +6,6 @@ told in a :class:`BatchResult`; nothing is receipted unless the whole transactio
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
@@ -26,12 +25,13 @@ from protocol import (
     is_record,
 )
 
-from gridline.files import write_atomically
+from hub.store.files import write_atomically
 
 from hub.store.photos import PhotoRejected, StoredChunk, assemble, photo_relpath, sniff_mime
 from hub.store.items import BatchItem, BatchResult, DeadLetter, Inbound, PresenceUpdate
 from hub.store.locks import lock_key
-from hub.store.tables import dead_letters, devices, downlinks, photo_chunks, photos, records
+from hub.store import dead_letters, downlinks
+from hub.store.tables import devices, photo_chunks, photos, records
 
 SQL_IN_CHUNK = 500  # ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
 
@@ -73,8 +73,10 @@ def _chunks(items: list, size: int = SQL_IN_CHUNK):
 
 
 class BatchWriter:
-    def __init__(self, conn: Connection, data_dir: Path, now: datetime, dead_letter_cap: int):
+    def __init__(self, conn: Connection, data_dir: Path, now: datetime, dead_letter_cap: int, *,
+                 presence: bool = True):
         self.conn = conn
+        self.presence = presence  # False for the hub's own virtual sources (Open311): no device row
         self.data_dir = data_dir
         self.now = now
         self.cap = dead_letter_cap
@@ -92,7 +94,8 @@ class BatchWriter:
         self._store_records(by_type["record"])
         self._store_chunks(by_type[PhotoChunk])
         self._apply_confirms(by_type[DownlinkConfirm])
-        self._update_devices(items)
+        if self.presence:
+            self._update_devices(items)
         self._store_dead_letters()
         return self.result
 
@@ -227,11 +230,7 @@ class BatchWriter:
     def _apply_confirms(self, items: list[Inbound]) -> None:
         if not items:
             return
-        ids = sorted({i.message.message_id for i in items})
-        owner: dict[str, str] = {}
-        for part in _chunks(ids):
-            query = sa.select(downlinks.c.id, downlinks.c.device_id).where(downlinks.c.id.in_(part))
-            owner.update((mid, dev) for mid, dev in self.conn.execute(query))
+        owner = downlinks.owners(self.conn, sorted({i.message.message_id for i in items}))
         delivered, read = [], []
         for item in items:
             m: DownlinkConfirm = item.message
@@ -246,17 +245,7 @@ class BatchWriter:
                 (read if m.state is DeliveryState.READ else delivered).append(params)
             if m.message_id not in outcome.confirmed:
                 outcome.confirmed.append(m.message_id)
-        at = sa.bindparam("at", type_=downlinks.c.delivered_at.type)
-        where = downlinks.c.id == sa.bindparam("mid")
-        if delivered:
-            self.conn.execute(sa.update(downlinks).where(where).values(
-                # "read" is further along than "delivered": a late delivered-confirm never moves it back.
-                state=sa.case((downlinks.c.state == "read", "read"), else_="delivered"),
-                delivered_at=sa.func.coalesce(downlinks.c.delivered_at, at)), delivered)
-        if read:
-            self.conn.execute(sa.update(downlinks).where(where).values(
-                state="read", delivered_at=sa.func.coalesce(downlinks.c.delivered_at, at),
-                read_at=sa.func.coalesce(downlinks.c.read_at, at)), read)
+        downlinks.confirm(self.conn, delivered, read)
 
     # -- presence and device health -------------------------------------------------------------
     def _update_devices(self, items: list[BatchItem]) -> None:
@@ -297,22 +286,4 @@ class BatchWriter:
 
     # -- dead letters ---------------------------------------------------------------------------
     def _store_dead_letters(self) -> None:
-        if not self._dead:
-            return
-        self.conn.execute(sa.insert(dead_letters), [dead_letter_row(d, self.cap) for d in self._dead])
-        self.result.dead_letters += len(self._dead)
-
-
-def _text(value: str | None, limit: int) -> str | None:
-    # PostgreSQL text cannot hold NUL; a dead letter must be storable whatever the sender put in it.
-    return None if value is None else value.replace("\x00", "\\x00")[:limit]
-
-
-def dead_letter_row(d: DeadLetter, cap: int) -> dict:
-    return {"received_at": d.received_at, "topic": _text(d.topic, 1024), "payload": bytes(d.payload[:cap]),
-            "payload_size": len(d.payload), "reason": _text(d.reason, 64), "detail": _text(d.detail, 2000),
-            "device_id": _text(d.device_id, 64)}
-
-
-def body_json(body: dict) -> str:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        self.result.dead_letters += dead_letters.insert(self.conn, self._dead, self.cap)

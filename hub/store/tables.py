@@ -10,6 +10,23 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
+from hub.store.vocabulary import (
+    ACTION_OUTCOMES,
+    CASE_LEVELS,
+    CASE_STATES,
+    CATEGORY_KINDS,
+    DEVICE_IDENTITY_STATES,
+    DEVICE_KINDS,
+    EVENT_ORIGINS,
+    EVENT_OUTCOMES,
+    OPERATOR_ROLES,
+    PERSON_ROLES,
+    TASK_ROLES,
+    TIME_LIMIT_UNITS,
+    UNIT_LEVELS,
+    WELFARE_CHECK_STATUSES,
+)
+
 
 class UtcDateTime(TypeDecorator):
     """Aware datetimes in, aware UTC datetimes out; naive values are refused (a clock bug, not data)."""
@@ -118,11 +135,6 @@ dead_letters = sa.Table(
 # -- organisation and geography (migration 0002) -------------------------------------------------
 # city → district → street (街道) → community (社区) → grid (网格); codes follow the division code
 # (6 digits) + street 3 + community 3 + grid serial 3, see hub/org/codes.py.
-UNIT_LEVELS = ("city", "district", "street", "community", "grid")
-PERSON_ROLES = ("grid_leader", "grid_worker", "patrol_volunteer", "dispatcher", "supervisor", "handler")
-DEVICE_KINDS = ("kiosk", "tablet", "phone")
-CATEGORY_KINDS = ("component", "event")  # 部件 / 事件 (CJ/T 214)
-TIME_LIMIT_UNITS = ("working_hours", "working_days")
 
 
 def _one_of(column: str, values: tuple[str, ...], name: str) -> sa.CheckConstraint:
@@ -185,11 +197,6 @@ categories = sa.Table(
 )
 
 # -- cases: the closed loop 上报 → 立案 → 派遣 → 处置 → 核查 → 结案 (migration 0003) -------------------
-CASE_STATES = ("reported", "filed", "not_filed", "dispatched", "accepted", "arrived", "resolved", "verified",
-               "closed", "suspended")
-CASE_LEVELS = ("blue", "yellow", "red")
-EVENT_ORIGINS = ("api", "device", "system")
-EVENT_OUTCOMES = ("applied", "rejected")
 
 cases = sa.Table(
     "cases", metadata,
@@ -258,8 +265,6 @@ case_events = sa.Table(
 
 # -- dispatch: tasks sent to devices, their receipts, escalations (migration 0004) ------------------------------
 # (owned by the dispatch work; keep this section's tables in step with 0004_dispatch.py)
-TASK_ROLES = ("handler", "verifier", "informed")
-ACTION_OUTCOMES = ("applied", "rejected", "dead")
 
 task_deliveries = sa.Table(
     "task_deliveries", metadata,
@@ -322,7 +327,6 @@ department_contacts = sa.Table(
 # -- welfare watch 1+1+N: enrolments and daily checks (migration 0005) ------------------------------------------
 # (owned by the welfare work; keep this section's tables in step with 0005_welfare.py)
 # Residents are known here only by resident_key (HMAC of the card, made on the device) plus a staff-chosen label.
-WELFARE_CHECK_STATUSES = ("checked_in", "missed")
 
 welfare_enrolments = sa.Table(
     "welfare_enrolments", metadata,
@@ -375,7 +379,6 @@ welfare_checks = sa.Table(
 )
 
 # -- control-room operators: sign-in, sessions (migration 0006) -------------------------------------------------
-OPERATOR_ROLES = ("admin", "dispatcher", "supervisor", "viewer")
 
 operators = sa.Table(
     "operators", metadata,
@@ -411,7 +414,6 @@ operator_sessions = sa.Table(
 
 # -- device identity: enrolment, per-device broker credentials, revocation, flags (migration 0008) -------------
 # (owned by the device-identity work, hub/devices/; keep this section's tables in step with 0008_device_credentials.py)
-DEVICE_IDENTITY_STATES = ("pending", "active", "revoked")
 
 device_identities = sa.Table(
     "device_identities", metadata,

@@ -19,14 +19,15 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
 
-from hub.store.tables import device_bindings, devices
+from hub.org.repo import device_units
+from hub.store import HubStore
+from hub.store import devices as device_rows
 
 from hub.web.feed import event_ids_after, feed_after, max_case_event_id, positions_after, positions_cursor
 
@@ -75,8 +76,8 @@ class Subscriber:
 
 
 class LivePublisher:
-    def __init__(self, store, *, clock: Callable[[], datetime], poll_s: float = 0.25, position_every_s: float = 1.0,
-                 idle_stop_s: float = 5.0):
+    def __init__(self, store: HubStore, *, clock: Callable[[], datetime], poll_s: float = 0.25,
+                 position_every_s: float = 1.0, idle_stop_s: float = 5.0):
         self.store, self.clock = store, clock
         self.poll_s, self.position_every_s, self.idle_stop_s = poll_s, position_every_s, idle_stop_s
         self.subscribers: set[Subscriber] = set()
@@ -126,15 +127,15 @@ class LivePublisher:
             await asyncio.sleep(self.poll_s)
 
     def _start_cursors(self) -> None:
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             self._event_cursor = max_case_event_id(conn)
             self._pos_cursor = positions_cursor(conn)
-            self._status_cursor = conn.execute(sa.select(sa.func.max(devices.c.status_at))).scalar()
+            self._status_cursor = device_rows.last_status_change(conn)
 
     def _device_units(self, conn, wanted: set[str]) -> dict[str, str]:
         # Bindings change rarely: reload every 30 s, or at once for a device not seen before.
         if time.monotonic() - self._units_loaded > 30 or not wanted <= self._units.keys():
-            self._units = dict(conn.execute(sa.select(device_bindings.c.device_id, device_bindings.c.unit_code)).all())
+            self._units = device_units(conn)
             self._units_loaded = time.monotonic()
         return self._units
 
@@ -143,7 +144,7 @@ class LivePublisher:
         self.polls += 1
         now = time.monotonic()
         self._gaps = {i: t for i, t in self._gaps.items() if now - t < GAP_TTL_S}
-        with self.store.engine.connect() as conn:
+        with self.store.read() as conn:
             ids = event_ids_after(conn, self._event_cursor, self._gaps)
             feed = []
             if ids:
@@ -158,13 +159,8 @@ class LivePublisher:
                 self._event_cursor = max(self._event_cursor, top)
                 feed = [f for f in feed if f["event_id"] in fresh]
             presence = []
-            query = sa.select(devices).order_by(devices.c.status_at)
-            if self._status_cursor is not None:
-                query = query.where(devices.c.status_at > self._status_cursor)
-            else:
-                query = query.where(devices.c.status_at.is_not(None))
-            for row in conn.execute(query):
-                presence.append(dict(row._mapping))
+            for row in device_rows.status_changed_after(conn, self._status_cursor):
+                presence.append(asdict(row))
                 self._status_cursor = row.status_at
             fixes, self._pos_cursor = positions_after(conn, self._pos_cursor)
             units = self._device_units(conn, {d["id"] for d in presence} | {f[0] for f in fixes})

@@ -11,15 +11,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from hub.cases.states import FIELD_ROLES
-from hub.org.repo import engine_of, write_tx
-from hub.store.repository import utc_now
-from hub.store.tables import people, units, welfare_enrolments
-from protocol import uuid7
-
+from hub.org import repo as org_repo
+from hub.store.clock import utc_now
+from hub.store.db import Database
+from hub.welfare import repo
 from hub.welfare.schedule import ALL_DAYS, ScheduleError, check_window, normalise_weekdays, parse_hhmm
+from protocol import uuid7
 
 RESIDENT_KEY = re.compile(r"^[0-9a-f]{64}$")
 MAX_LABEL = 64
@@ -82,56 +84,47 @@ class EnrolmentSpec:
     informed: list[str] = field(default_factory=list)
 
 
-def _row(row) -> Enrolment:
-    m = dict(row._mapping)
+def _row(m: dict[str, Any]) -> Enrolment:
     m["informed"] = list(m["informed"] or [])
     return Enrolment(**m)
 
 
 class EnrolmentRegistry:
-    def __init__(self, store_or_engine, *, clock: Callable[[], datetime] = utc_now):
-        self.engine = engine_of(store_or_engine)
+    def __init__(self, db: Database, *, clock: Callable[[], datetime] = utc_now):
+        self.db = db
         self.clock = clock
 
     # -- reads ----------------------------------------------------------------------------------
     def get(self, enrolment_id: str) -> Enrolment:
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(welfare_enrolments).where(welfare_enrolments.c.id == enrolment_id)).first()
+        with self.db.read() as conn:
+            row = repo.enrolment_row(conn, enrolment_id)
         if row is None:
             raise EnrolmentNotFound(f"no welfare enrolment {enrolment_id}")
         return _row(row)
 
     def by_resident(self, resident_key: str) -> Enrolment | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(welfare_enrolments)
-                               .where(welfare_enrolments.c.resident_key == resident_key)).first()
+        with self.db.read() as conn:
+            row = repo.enrolment_by_resident(conn, resident_key)
         return _row(row) if row else None
 
     def list(self, *, under: str | None = None, active: bool | None = None) -> list[Enrolment]:
         """Enrolments in the subtree of unit ``under`` (codes nest by prefix: a grid's code starts with its
         community's), by grid then label."""
-        query = sa.select(welfare_enrolments).order_by(welfare_enrolments.c.grid_code, welfare_enrolments.c.label,
-                                                       welfare_enrolments.c.id)
-        if under:
-            query = query.where(welfare_enrolments.c.grid_code.startswith(under, autoescape=True))
-        if active is not None:
-            query = query.where(welfare_enrolments.c.active.is_(active))
-        with self.engine.connect() as conn:
-            return [_row(r) for r in conn.execute(query)]
+        with self.db.read() as conn:
+            return [_row(r) for r in repo.enrolment_rows(conn, under=under, active=active)]
 
     # -- writes ---------------------------------------------------------------------------------
     def enrol(self, spec: EnrolmentSpec, actor: str) -> Enrolment:
         now = self.clock()
-        with write_tx(self.engine) as conn:
+        with self.db.write() as conn:
             self._check_actor(conn, actor)
             key = spec.resident_key.strip().lower()
             if not RESIDENT_KEY.match(key):
                 raise EnrolmentError("resident_key 须为 64 位十六进制（终端生成的 HMAC）/ resident_key must be the "
                                      "64-hex HMAC made on the terminal — never a name or ID number")
-            seen = conn.execute(sa.select(welfare_enrolments.c.id)
-                                .where(welfare_enrolments.c.resident_key == key)).scalar()
+            seen = repo.enrolment_by_resident(conn, key)
             if seen is not None:
-                raise AlreadyEnrolled(seen)
+                raise AlreadyEnrolled(seen["id"])
             values = self._validated(conn, {
                 "label": spec.label, "grid_code": spec.grid_code, "window_start": spec.window_start,
                 "window_end": spec.window_end, "weekdays": spec.weekdays, "primary_helper": spec.primary_helper,
@@ -140,7 +133,7 @@ class EnrolmentRegistry:
                    "active_since": now, "paused_reason": "", "paused_until": None, "enrolled_by": actor,
                    "enrolled_at": now, "updated_by": actor, "updated_at": now}
             try:
-                conn.execute(sa.insert(welfare_enrolments), row)
+                repo.insert_enrolment(conn, row)
             except sa.exc.IntegrityError:  # a concurrent enrolment of the same resident won (unique key)
                 raise AlreadyEnrolled("(concurrent)") from None
         return self.get(row["id"])
@@ -152,7 +145,7 @@ class EnrolmentRegistry:
         unknown = set(changes) - allowed
         if unknown:
             raise EnrolmentError(f"不能修改 {sorted(unknown)} / cannot change {sorted(unknown)}")
-        with write_tx(self.engine) as conn:
+        with self.db.write() as conn:
             self._check_actor(conn, actor)
             current = self._locked(conn, enrolment_id)
             merged = {k: getattr(current, k) for k in allowed} | changes
@@ -167,7 +160,7 @@ class EnrolmentRegistry:
         """Stop the watch (hospital stay, away with family); ``until`` = last paused local day, or open-ended."""
         if not reason.strip():
             raise EnrolmentError("暂停须填写原因 / a pause needs a reason")
-        with write_tx(self.engine) as conn:
+        with self.db.write() as conn:
             self._check_actor(conn, actor)
             self._locked(conn, enrolment_id)
             self._save(conn, enrolment_id, actor, {"active": False, "paused_reason": reason.strip()[:500],
@@ -176,7 +169,7 @@ class EnrolmentRegistry:
 
     def resume(self, enrolment_id: str, actor: str) -> Enrolment:
         """Watch again from now: a window that opened before the resume is not held against the resident."""
-        with write_tx(self.engine) as conn:
+        with self.db.write() as conn:
             self._check_actor(conn, actor)
             current = self._locked(conn, enrolment_id)
             if current.active:
@@ -186,27 +179,25 @@ class EnrolmentRegistry:
         return self.get(enrolment_id)
 
     # -- helpers --------------------------------------------------------------------------------
-    def _locked(self, conn, enrolment_id: str) -> Enrolment:
-        row = conn.execute(sa.select(welfare_enrolments).where(welfare_enrolments.c.id == enrolment_id)
-                           .with_for_update()).first()
+    def _locked(self, conn: sa.Connection, enrolment_id: str) -> Enrolment:
+        row = repo.enrolment_row(conn, enrolment_id, lock=True)
         if row is None:
             raise EnrolmentNotFound(f"no welfare enrolment {enrolment_id}")
         return _row(row)
 
-    def _save(self, conn, enrolment_id: str, actor: str, values: dict) -> None:
-        conn.execute(sa.update(welfare_enrolments).where(welfare_enrolments.c.id == enrolment_id)
-                     .values(**values, updated_by=actor, updated_at=self.clock()))
+    def _save(self, conn: sa.Connection, enrolment_id: str, actor: str, values: dict[str, Any]) -> None:
+        repo.update_enrolment(conn, enrolment_id, values | {"updated_by": actor, "updated_at": self.clock()})
 
     @staticmethod
-    def _check_actor(conn, actor: str) -> None:
-        role = conn.execute(sa.select(people.c.role).where(people.c.id == actor)).scalar()
+    def _check_actor(conn: sa.Connection, actor: str) -> None:
+        role = org_repo.person_role(conn, actor)
         if role is None:
             raise EnrolmentError(f"未知人员 {actor} / unknown person {actor!r}")
         if role not in STAFF_ROLES:
             raise EnrolmentError(f"角色 {role} 无权登记关爱对象 / role {role!r} may not manage welfare enrolments")
 
     @staticmethod
-    def _validated(conn, v: dict, *, fill_second: bool) -> dict:
+    def _validated(conn: sa.Connection, v: dict[str, Any], *, fill_second: bool) -> dict[str, Any]:
         try:
             start, end = parse_hhmm(v["window_start"]), parse_hhmm(v["window_end"])
             check_window(start, end)
@@ -216,19 +207,18 @@ class EnrolmentRegistry:
         label = (v["label"] or "").strip()
         if len(label) > MAX_LABEL:
             raise EnrolmentError(f"标签最多 {MAX_LABEL} 字 / label at most {MAX_LABEL} characters")
-        grid = conn.execute(sa.select(units.c.level).where(units.c.code == v["grid_code"])).scalar()
-        if grid != "grid":
+        grid = org_repo.unit(conn, v["grid_code"])
+        if grid is None or grid.level != "grid":
             raise EnrolmentError(f"{v['grid_code']} 不是网格 / {v['grid_code']!r} is not a grid")
         second = v["second_helper"]
         if fill_second and second is None:
-            second = conn.execute(sa.select(people.c.id).where(people.c.unit_code == v["grid_code"],
-                                                               people.c.role == "grid_worker")
-                                  .order_by(people.c.id).limit(1)).scalar()
+            workers = org_repo.people_at(conn, v["grid_code"], ["grid_worker"])
+            second = workers[0] if workers else None
         informed = list(dict.fromkeys(v["informed"] or []))
         if len(informed) > MAX_INFORMED:
             raise EnrolmentError(f"知会人最多 {MAX_INFORMED} 人 / at most {MAX_INFORMED} people informed")
         wanted = [v["primary_helper"], *([second] if second else []), *informed]
-        roles = dict(conn.execute(sa.select(people.c.id, people.c.role).where(people.c.id.in_(wanted))).all())
+        roles = org_repo.person_roles(conn, wanted)
         missing = [p for p in wanted if p not in roles]
         if missing:
             raise EnrolmentError(f"未知人员 {missing} / unknown people {missing}")

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from datetime import datetime
 from importlib.resources import files
 
-from hub.store.repository import utc_now
+from hub.store.clock import utc_now
+from hub.store.db import Database
 
 from hub.welfare.enrolment import EnrolmentRegistry, EnrolmentSpec
 
@@ -21,9 +22,9 @@ def sample_enrolments() -> list[tuple[EnrolmentSpec, str]]:
             for item in raw["enrolments"]]
 
 
-def load_sample_enrolments(store, *, clock: Callable[[], datetime] = utc_now) -> int:
+def load_sample_enrolments(db: Database, *, clock: Callable[[], datetime] = utc_now) -> int:
     """Enrol the sample residents not yet enrolled; returns how many were added (re-running adds none)."""
-    registry = EnrolmentRegistry(store, clock=clock)
+    registry = EnrolmentRegistry(db, clock=clock)
     added = 0
     for spec, actor in sample_enrolments():
         if registry.by_resident(spec.resident_key) is None:

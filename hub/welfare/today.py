@@ -11,11 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import sqlalchemy as sa
-
-from hub.store.tables import cases
-
-from hub.welfare import checks as check_store
+from hub.cases import repo as case_repo
+from hub.welfare import repo as check_store
 from hub.welfare.enrolment import Enrolment
 from hub.welfare.watch import WelfareWatch
 
@@ -38,7 +35,7 @@ class DayStatus:
 
 
 def day_statuses(watch: WelfareWatch, enrolments: Sequence[Enrolment], day: date, now: datetime) -> list[DayStatus]:
-    with watch.engine.connect() as conn:
+    with watch.db.read() as conn:
         stored = check_store.checks_on(conn, [day], [e.resident_key for e in enrolments])
         windows = {e.id: watch.window(e, day) for e in enrolments}
         open_ones = [e for e in enrolments if (e.resident_key, day) not in stored and watch.is_due(e, day)]
@@ -46,17 +43,16 @@ def day_statuses(watch: WelfareWatch, enrolments: Sequence[Enrolment], day: date
             conn, [e.resident_key for e in open_ones], min((windows[e.id].start for e in open_ones), default=now),
             max((windows[e.id].end for e in open_ones), default=now))
         case_ids = [c.case_id for c in stored.values() if c.case_id]
-        case_info = {r.id: r for r in conn.execute(sa.select(cases.c.id, cases.c.state, cases.c.assignee)
-                                                   .where(cases.c.id.in_(case_ids)))} if case_ids else {}
+        case_info = case_repo.states_of(conn, case_ids)
     result = []
     for e in enrolments:
         window = windows[e.id]
         row = stored.get((e.resident_key, day))
         if row is not None:
-            info = case_info.get(row.case_id)
+            state, assignee = case_info.get(row.case_id or "", (None, None))
             result.append(DayStatus(e, day, row.status, row.window_start, row.window_end, True,
                                     row.checkin_record_id, row.checkin_at, row.late_record_id, row.late_at,
-                                    row.case_id, info.state if info else None, info.assignee if info else None))
+                                    row.case_id, state, assignee))
             continue
         if not watch.is_due(e, day):
             status = "paused" if e.paused_on(day) else "not_due"

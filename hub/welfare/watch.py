@@ -25,18 +25,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from typing import Any
+
 import sqlalchemy as sa
 
+from hub.cases.rows import CaseRow
 from hub.cases.service import CaseService
 from hub.cases.states import IllegalTransition
-from hub.org.repo import engine_of, write_tx
-from hub.store.locks import ClusterLock
-from hub.store.tables import units, welfare_checks
 from hub.jobs.wakeup import serve_periodic
-from protocol import uuid7
-
-from hub.welfare import checks as check_store
+from hub.org import repo as org_repo
+from hub.store.db import Database
+from hub.store.locks import ClusterLock
+from hub.welfare import repo as check_store
 from hub.welfare.enrolment import Enrolment, EnrolmentRegistry
+from protocol import uuid7
 from hub.welfare.schedule import Window, is_expected_day, local_day_end, recent_days, window_on
 
 log = logging.getLogger(__name__)
@@ -54,17 +56,17 @@ class PassResult:
 
 
 class WelfareWatch:
-    def __init__(self, store, service: CaseService, *, clock: Callable[[], datetime] | None = None,
+    def __init__(self, db: Database, service: CaseService, *, clock: Callable[[], datetime] | None = None,
                  tz: ZoneInfo | str | None = None, grace: timedelta = DEFAULT_GRACE, catch_up_days: int = 1,
                  category: str = WELFARE_CATEGORY):
-        self.engine = engine_of(store)
+        self.db = db
         self.service = service
         self.clock = clock or service.clock
         self.tz = ZoneInfo(tz) if isinstance(tz, str) else tz or service.calendar.tz
         self.grace = grace
         self.catch_up_days = catch_up_days  # how far back a pass looks (a hub that was down catches up)
         self.category = category
-        self.enrolments = EnrolmentRegistry(self.engine, clock=self.clock)
+        self.enrolments = EnrolmentRegistry(db, clock=self.clock)
         self.failures = 0
 
     # -- what is due ----------------------------------------------------------------------------
@@ -111,13 +113,13 @@ class WelfareWatch:
     def _judge(self, now: datetime, result: PassResult) -> None:
         days = recent_days(now, self.tz, self.catch_up_days)
         enrolled = self.enrolments.list()
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             judged = check_store.checks_on(conn, days, [e.resident_key for e in enrolled])
         due = [(e, self.window(e, d)) for e in enrolled for d in days
                if (e.resident_key, d) not in judged and self.ready_to_judge(e, d, now)]
         if not due:
             return
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             seen = check_store.wellbeing_checkins(conn, {e.resident_key for e, _ in due},
                                                   min(w.start for _, w in due), max(w.end for _, w in due))
         for enrolment, window in due:
@@ -134,23 +136,24 @@ class WelfareWatch:
                "checkin_record_id": hit.record_id if hit else None, "checkin_at": hit.at if hit else None,
                "late_record_id": None, "late_at": None, "case_id": None, "evaluated_at": now}
         try:
-            with write_tx(self.engine) as conn:
-                conn.execute(sa.insert(welfare_checks), row)
+            with self.db.write() as conn:
+                check_store.insert_check(conn, row)
         except sa.exc.IntegrityError:
             return False  # uq_welfare_checks_resident_day: judged already
         return True
 
     # -- missed → case ----------------------------------------------------------------------------
     def _missed_without_case(self) -> list[check_store.WelfareCheck]:
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             return check_store.missed_without_case(conn)
 
     def open_case_for(self, check: check_store.WelfareCheck) -> str:
         """Open, file and dispatch (one transaction, idempotent by the check id) the case of a missed check to
         the primary helper, or the second if the primary cannot take it; returns the case id."""
         enrolment = self.enrolments.get(check.enrolment_id)
-        with self.engine.connect() as conn:
-            community = conn.execute(sa.select(units.c.parent_code).where(units.c.code == enrolment.grid_code)).scalar()
+        with self.db.read() as conn:
+            grid = org_repo.unit(conn, enrolment.grid_code)
+        community = grid.parent_code if grid is not None else None
         local = lambda at: at.astimezone(self.tz).strftime("%H:%M")  # noqa: E731
         span = f"{check.day.isoformat()} {local(check.window_start)}–{local(check.window_end)}"
         label = enrolment.label or "关爱对象"
@@ -164,12 +167,11 @@ class WelfareWatch:
         if case.state != "dispatched":
             log.warning("welfare: case %s for missed check %s is %s, not dispatched to %s; an operator must act",
                         case.id, check.id, case.state, helpers)
-        with write_tx(self.engine) as conn:
-            conn.execute(sa.update(welfare_checks).where(welfare_checks.c.id == check.id)
-                         .values(case_id=case.id))
+        with self.db.write() as conn:
+            check_store.link_case(conn, check.id, case.id)
         return case.id
 
-    def _step(self, case_id: str, check_id: str, transition: str, **extra):
+    def _step(self, case_id: str, check_id: str, transition: str, **extra: Any) -> CaseRow | None:
         """One system transition keyed by the check, so repeats are no-ops; None when the rules refuse it."""
         try:
             return self.service.transition(case_id, transition, "system", origin="system",
@@ -181,7 +183,7 @@ class WelfareWatch:
     # -- late check-ins close the loop ------------------------------------------------------------
     def _answer_late_checkins(self, now: datetime) -> int:
         since = recent_days(now, self.tz, self.catch_up_days)[0]
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             waiting = [c for c in check_store.missed_awaiting_checkin(conn, since) if c.case_id is not None]
             if not waiting:
                 return 0
@@ -212,7 +214,5 @@ class WelfareWatch:
             if self.service.get(case.id).state == "dispatched":  # nobody has taken it up: the check-in settles it
                 self._step(case.id, check.id, "auto_resolve", note=note + " 系统据补签到反馈，待核查结案。"
                            " / Resolved by the hub on this check-in; verify and close.")
-        with write_tx(self.engine) as conn:
-            conn.execute(sa.update(welfare_checks).where(welfare_checks.c.id == check.id,
-                                                         welfare_checks.c.late_record_id.is_(None))
-                         .values(late_record_id=late.record_id, late_at=late.at))
+        with self.db.write() as conn:
+            check_store.note_late_checkin(conn, check.id, late.record_id, late.at)

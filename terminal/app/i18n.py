@@ -2,13 +2,26 @@
 
 Presenters return keys or already-translated text through :class:`Translator`; .kv files never hold
 literal Chinese or English, so switching language is one property change and one refresh.
+
+Words for the protocol's shared values (case states, levels, task roles, severities, photo verdicts) are not
+written here: they come from ``protocol.labels``, the catalogue the hub's API and dashboard show too.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from protocol.labels import LABELS
+
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
+
+
+def _shared(group: str, as_prefix: str | None = None) -> dict[str, tuple[str, str]]:
+    """protocol.labels' ``group`` entries as (zh, en) pairs, keyed ``<as_prefix or group>.<value>`` here."""
+    head = f"{group}."
+    return {f"{as_prefix or group}.{key[len(head):]}": (LABELS["zh-CN"][key], LABELS["en"][key])
+            for key in LABELS["zh-CN"] if key.startswith(head)}
+
 
 CATALOGUE: dict[str, tuple[str, str]] = {
     # app and profiles
@@ -69,15 +82,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "report.map_cell": ("已选：第 {row} 行 第 {col} 列", "Picked: row {row}, column {col}"),
     "report.next": ("下一步", "Next"),
     "report.done": ("上报成功！编号 {ref}", "Reported! Reference {ref}"),
-    "severity.low": ("一般", "Low"),
-    "severity.normal": ("普通", "Normal"),
-    "severity.high": ("较急", "High"),
-    "severity.urgent": ("紧急", "Urgent"),
-    # photo quality (the pipeline's own advice, kept here so the UI language decides)
-    "quality.ok": ("照片清晰", "Photo looks good"),
-    "quality.too_blurry": ("照片模糊，请保持稳定后重拍", "Photo is blurry; hold steady and retake"),
-    "quality.too_dark": ("照片太暗，请到光线充足处重拍", "Photo is too dark; find more light and retake"),
-    "quality.too_bright": ("照片过曝，请避开强光后重拍", "Photo is overexposed; avoid direct light and retake"),
     # check-in flow
     "checkin.title": ("居民签到 / 办事", "Resident check-in / services"),
     "checkin.scan": ("扫描居民卡二维码", "Scan the resident card QR"),
@@ -143,22 +147,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "tasks.not_allowed": ("当前不能执行此操作", "That is not possible now"),
     "tasks.reason_hint": ("退回理由", "Reason"),
     "tasks.result_hint": ("处置说明", "What was done"),
-    "level.blue": ("蓝色", "Blue"),
-    "level.yellow": ("黄色预警", "Yellow"),
-    "level.red": ("红色预警", "Red"),
-    "state.reported": ("已上报", "Reported"),
-    "state.filed": ("已立案", "Filed"),
-    "state.dispatched": ("已派遣", "Dispatched"),
-    "state.accepted": ("已接单", "Accepted"),
-    "state.arrived": ("已到场", "On site"),
-    "state.resolved": ("已处置", "Resolved"),
-    "state.verified": ("已核查", "Verified"),
-    "state.closed": ("已结案", "Closed"),
-    "state.not_filed": ("不予立案", "Not filed"),
-    "state.suspended": ("已挂起", "Suspended"),
-    "role.handler": ("处置", "Handle"),
-    "role.verifier": ("核查", "Verify"),
-    "role.informed": ("知会", "For information"),
+    # the protocol's shared words, as the hub shows them: severity.*, quality.* (the photo pipeline's verdicts),
+    # and a task's level.*, state.* and role.*
+    **_shared("severity"),
+    **_shared("photo", "quality"),
+    **_shared("level"),
+    **_shared("state"),
+    **_shared("role"),
 }
 
 

@@ -15,6 +15,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from protocol.labels import LABELS
 from terminal.camera.providers import as_bgr
 
 
@@ -25,11 +26,9 @@ class QualityIssue(str, enum.Enum):
     TOO_BRIGHT = "too_bright"
 
 
+# The advice in both languages: protocol.labels' photo.* entries, the same words the apps show (quality.*).
 MESSAGES: dict[QualityIssue, tuple[str, str]] = {
-    QualityIssue.OK: ("照片清晰", "Photo looks good"),
-    QualityIssue.TOO_BLURRY: ("照片模糊，请保持手机稳定后重拍", "Photo is blurry; hold the device steady and retake"),
-    QualityIssue.TOO_DARK: ("照片太暗，请到光线充足处或打开补光后重拍", "Photo is too dark; find more light and retake"),
-    QualityIssue.TOO_BRIGHT: ("照片过曝，请避开强光后重拍", "Photo is overexposed; avoid direct light and retake"),
+    issue: (LABELS["zh-CN"][f"photo.{issue.value}"], LABELS["en"][f"photo.{issue.value}"]) for issue in QualityIssue
 }
 
 

@@ -10,7 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from hub.mqtt.embedded_broker import free_port
+from tests.isolation import free_port
 
 
 def gridline(*args: str, log: Path | None = None) -> subprocess.Popen:

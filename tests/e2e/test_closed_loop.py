@@ -13,7 +13,7 @@ from hub.cases import CaseService
 from hub.cases.dispatch import Dispatcher
 from hub.cases.kpis import compute_kpis
 from hub.org.geojson_io import load_community
-from hub.org.repo import Person, save_people, write_tx
+from hub.org.repo import Person, save_people
 from hub.store.tables import action_outcomes, cases
 from terminal.device import Device
 from terminal.photos import synthetic_photo
@@ -27,7 +27,7 @@ VERIFIER = Person("p-disp-01", "社区调度员", "dispatcher", COMMUNITY, "phon
 
 def setup(hub):
     load_community(hub.store, sample.load_raw())
-    with write_tx(hub.store.engine) as conn:  # the sample's staff are all grid-level: add a community dispatcher
+    with hub.store.write() as conn:  # the sample's staff are all grid-level: add a community dispatcher
         save_people(conn, [VERIFIER])
     grid1 = next(g for g in sample.grids() if g.code.endswith("001"))
     lon, lat = grid1.centre()

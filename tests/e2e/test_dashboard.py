@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from hub import sample
 from hub.auth.operators import OperatorDirectory
 from hub.org.geojson_io import load_community
-from hub.org.repo import DeviceBinding, Person, Unit, save_device_bindings, save_people, save_units, write_tx
+from hub.org.repo import DeviceBinding, Person, Unit, save_device_bindings, save_people, save_units
 from terminal.device import Device
 from terminal.photos import synthetic_photo
 
@@ -31,7 +31,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 def setup_org(store) -> None:
     load_community(store, sample.load_raw())
     ring = [[113.53, 22.244], [113.534, 22.244], [113.534, 22.25], [113.53, 22.25], [113.53, 22.244]]
-    with write_tx(store.engine) as conn:
+    with store.write() as conn:
         save_units(conn, [Unit(OTHER, "community", "湾仔社区", "440402004"),
                           Unit(OTHER + "001", "grid", "湾仔一网格", OTHER, {"type": "Polygon", "coordinates": [ring]})],
                    store.clock())

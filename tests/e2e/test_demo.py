@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from hub.mqtt.embedded_broker import ManagedBroker
+from tests.isolation import free_port
 
 LAST_LINE = re.compile(r"demo: created=(\d+) stored=(\d+) acknowledged=(\d+) lost=(\d+) duplicates=(\d+)")
 
@@ -79,5 +80,5 @@ def test_demo_admin_is_made_once_with_a_random_password(tmp_path):
 
 @pytest.mark.skipif(os.environ.get("GRIDLINE_TEST_BROKER") != "embedded", reason="covered once, in the embedded run")
 def test_demo_on_iotcore_when_mosquitto_is_absent(tmp_path):
-    with ManagedBroker(tmp_path / "iot", engine="iotcore") as broker:
+    with ManagedBroker(tmp_path / "iot", port=free_port(), engine="iotcore") as broker:
         check(*run_demo(tmp_path, "--broker", broker.url))

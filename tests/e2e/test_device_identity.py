@@ -14,7 +14,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from hub import sample
 from hub.auth.operators import OperatorDirectory
-from hub.devices.mosquitto_auth import BrokerAccount, acl_file, mosquitto_hash, password_file, write_atomically
+from hub.devices.mosquitto_auth import BrokerAccount, acl_file, mosquitto_hash, password_file
+from hub.store.files import write_atomically
 from hub.mqtt.embedded_broker import BrokerAuth, BrokerTls, ManagedBroker
 from hub.org.geojson_io import load_community
 from hub.process.runner import HubRunner
@@ -23,6 +24,7 @@ from protocol import IncidentReport, Position, encode, topics, uuid7
 from terminal.device import Device
 from terminal.enroll import CREDENTIALS_FILE, CredentialsError, enroll, load_credentials
 from terminal.link import SyncLink, TlsFiles
+from tests.isolation import free_port
 
 from .conftest import wait_until
 from .tls_certs import make_pki
@@ -76,11 +78,11 @@ def secure(tmp_path, unique):
     pki = make_pki(tmp_path / "pki")
     auth_dir = tmp_path / "broker-auth"
     # Before the hub's first sync: Mosquitto needs the files to start, and the hub needs its account to connect.
-    write_atomically(auth_dir / "passwd", password_file([BrokerAccount(HUB_USER, mosquitto_hash(HUB_PASSWORD))]))
-    write_atomically(auth_dir / "acl", acl_file(HUB_USER))
-    broker = ManagedBroker(tmp_path / "broker", engine="mosquitto",
+    write_atomically(auth_dir / "passwd", password_file([BrokerAccount(HUB_USER, mosquitto_hash(HUB_PASSWORD))]), 0o640)
+    write_atomically(auth_dir / "acl", acl_file(HUB_USER), 0o640)
+    broker = ManagedBroker(tmp_path / "broker", port=free_port(), engine="mosquitto",
                            auth=BrokerAuth(auth_dir / "passwd", auth_dir / "acl"),
-                           tls=BrokerTls(pki.server_cert, pki.server_key)).start()
+                           tls=BrokerTls(pki.server_cert, pki.server_key, port=free_port())).start()
     settings = HubSettings(
         broker_url=f"mqtts://{HUB_USER}:{HUB_PASSWORD}@127.0.0.1:{broker.tls_port}", broker_ca_file=pki.ca_cert,
         broker_auth_dir=auth_dir, broker_reload_pid_file=broker.pid_file, broker_auth_sync_s=1.0,
@@ -91,7 +93,7 @@ def secure(tmp_path, unique):
         OperatorDirectory(hub.store).create("admin", ADMIN_PASSWORD, role="admin", scope_code="440402004005")
         token = httpx.post(f"{hub.base_url}/api/auth/login",
                            json={"username": "admin", "password": ADMIN_PASSWORD}).json()["token"]
-        assert wait_until(lambda: hub.mqtt.bridge.connected.is_set(), 10, message="hub connected over TLS")
+        assert wait_until(lambda: hub.bridge.connected.is_set(), 10, message="hub connected over TLS")
         yield Secure(hub, broker, pki, {"Authorization": f"Bearer {token}"})
     finally:
         hub.stop()

@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from tests.conftest import PG_ADMIN_URL  # noqa: E402
-from tests.faults.rig import FaultRun, Template, can_mount_tmpfs  # noqa: E402
+from tests.conftest import PG_ADMIN_URL
+from tests.faults.rig import FaultRun, Template, can_mount_tmpfs
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("mosquitto") is None, reason="fault runs start their own Mosquitto")]

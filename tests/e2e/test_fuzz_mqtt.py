@@ -4,14 +4,9 @@ with no owner stored and then dead-lettered, replays harmless, and the good traf
 receipted."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from hub import sample  # noqa: E402
-from hub.org.geojson_io import load_community  # noqa: E402
-from tests.faults.fuzz import HARMLESS, STORED_THEN_DEAD, run_fuzz  # noqa: E402
+from hub import sample
+from hub.org.geojson_io import load_community
+from tests.faults.fuzz import HARMLESS, STORED_THEN_DEAD, run_fuzz
 
 
 def test_two_thousand_fuzzed_messages_are_all_dead_lettered_and_good_traffic_flows(hub, tmp_path):

@@ -53,7 +53,7 @@ def test_a_flooding_device_is_deferred_not_rejected_and_its_neighbour_is_not_slo
             time.sleep(0.05)
         assert calm.wait_drained(10), calm.status()
         calm_done = time.monotonic() - started
-        assert hub.mqtt.bridge.stats.rate_limited > 0, "the flood never reached the limit"
+        assert hub.bridge.stats.rate_limited > 0, "the flood never reached the limit"
         assert flooder.status().pending > 0, "the flooder drained while the neighbour sent: no flood to speak of"
 
         # Once the flood is over, the bucket refills and the flooder's backlog drains at the sustained rate.
@@ -67,7 +67,7 @@ def test_a_flooding_device_is_deferred_not_rejected_and_its_neighbour_is_not_slo
     p50, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)]
     print(f"\ncalm device: {CALM} records receipted within {calm_done:.1f}s, latency p50 {p50 * 1000:.0f} ms, "
           f"p99 {p99 * 1000:.0f} ms; flooder: {FLOOD} records drained in {flooder_done:.1f}s "
-          f"(limit {RATE:g}/s after a burst of {BURST}); {hub.mqtt.bridge.stats.rate_limited} uplinks deferred")
+          f"(limit {RATE:g}/s after a burst of {BURST}); {hub.bridge.stats.rate_limited} uplinks deferred")
     assert len(latencies) == CALM and p99 < 2.0, latencies
 
     totals = audit_dirs(devices_dir, hub.store.db_url, hub.settings.data_dir)
@@ -78,7 +78,7 @@ def test_a_flooding_device_is_deferred_not_rejected_and_its_neighbour_is_not_slo
     # The drain after the burst runs at the configured rate, not faster (slack for timer granularity).
     assert flooder_done >= (FLOOD - BURST) / RATE * 0.8
 
-    deferred = hub.mqtt.bridge.stats.rate_limited
+    deferred = hub.bridge.stats.rate_limited
     registry = DeviceRegistry(hub.store)
     flag = wait_until(lambda: registry.flags([f"flood-{unique}"]).get(f"flood-{unique}"), 15,
                       message="rate_limited flag")

@@ -69,11 +69,11 @@ def test_a_downlink_reaches_the_right_device_only_and_once(hub, tmp_path, unique
         message_id = resp.json()["id"]
         wait_until(lambda: hub.store.get_downlink(message_id).state == "delivered", 15, message="delivered")
         # A duplicate (as after a lost confirmation, or a broker re-delivery) must not be applied twice.
-        hub.mqtt.bridge.send_downlinks([hub.store.get_downlink(message_id)])
+        hub.bridge.send_downlinks([hub.store.get_downlink(message_id)])
         a.stop()
         a = Device(f"e2e-{unique}-a", tmp_path / "a", hub.broker_url, on_downlink=received["a"].append).start()
         a.wait_connected(10)
-        hub.mqtt.bridge.send_downlinks([hub.store.get_downlink(message_id)])
+        hub.bridge.send_downlinks([hub.store.get_downlink(message_id)])
         wait_until(lambda: hub.store.get_downlink(message_id).send_count >= 3, 15, message="re-sent")
         time.sleep(1.0)
         assert [m.id for m in received["a"]] == [message_id]

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from hub import sample
 from hub.auth.operators import OperatorDirectory
 from hub.org.geojson_io import load_community
-from hub.org.repo import DeviceBinding, save_device_bindings, write_tx
+from hub.org.repo import DeviceBinding, save_device_bindings
 from hub.process.runner import HubRunner
 from hub.settings import HubSettings
 from hub.store.tables import cases, records, welfare_checks
@@ -53,7 +53,7 @@ def test_missed_checkin_becomes_a_task_on_the_helpers_phone(own_broker, tmp_path
     try:
         store = runner.store
         load_community(store, sample.load_raw())
-        with write_tx(store.engine) as conn:  # the volunteer neighbour carries a phone for 1+1+N tasks
+        with store.write() as conn:  # the volunteer neighbour carries a phone for 1+1+N tasks
             save_device_bindings(conn, [DeviceBinding(helper_phone, "phone", GRID1, "p-patrol-01")])
         key_a, key_b = (resident_key(card, DEPLOYMENT_KEY) for card in (CARD_A, CARD_B))
         # The clock jumps a day ahead: a session that outlives it, for the community's grid worker.

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from hub.mqtt.embedded_broker import free_port
 from hub.settings import HubSettings
 from hub.process.worker_pool import PoolConfigError, check_pool_settings
 from terminal.simulate import run_simulation
+from tests.isolation import free_port
 
 from .conftest import assert_nothing_lost, audit_dirs, wait_until
 

@@ -26,7 +26,6 @@ from hub.cases import CaseService
 from hub.cases.dispatch import Dispatcher
 from hub.cases.escalation import EscalationSweep
 from hub import sample
-from hub.mqtt.embedded_broker import free_port
 from hub.app import relay_jobs
 from hub.jobs.runner import JobRunner
 from hub.org.calendar import WorkCalendar
@@ -37,6 +36,7 @@ from hub.jobs.notify import NotifyRelay
 from hub.store.tables import case_events, dispatch_marks, records
 from terminal.simulate import run_simulation
 from tests.hub.cases.dispatch_fixtures import CATEGORIES, INSIDE, drain, far_lon, make_service, report
+from tests.isolation import free_port
 
 from .conftest import assert_nothing_lost, audit_dirs, wait_until
 

@@ -1,6 +1,6 @@
 """A fleet of sample-community terminals as ONE OS process, so a fault run can kill -9 it mid-write.
 
-    python tests/faults/device_proc.py --broker URL --data-dir DIR --ids kiosk-fs-01,kiosk-fs-02 --rate R --for S
+    python -m tests.faults.device_proc --broker URL --data-dir DIR --ids kiosk-fs-01,kiosk-fs-02 --rate R --for S
 
 Produces for S seconds (each device walking inside its own grid of 福石社区, so reports route and dispatch) or
 until SIGUSR1, then stays connected, receiving (task downlinks for the kiosks), until SIGTERM; then drains and prints
@@ -14,10 +14,8 @@ import sys
 import threading
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from hub import sample  # noqa: E402 - after the path fix, for running as a script
-from terminal.simulate import run_simulation  # noqa: E402
+from hub import sample
+from terminal.simulate import run_simulation
 
 
 def grid_rings(ids: list[str]) -> list[list] | None:

@@ -1,6 +1,6 @@
 """Fuzzed MQTT traffic through the real broker and the hub's bridge, with good traffic interleaved.
 
-    python tests/faults/fuzz.py --count 10000 [--seed S] [--db sqlite|postgresql://...]
+    python -m tests.faults.fuzz --count 10000 [--seed S] [--db sqlite|postgresql://...]   (from the repo root)
 
 Every fuzzed message has an expected outcome, and the run checks each class exactly:
 
@@ -28,14 +28,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import paho.mqtt.client as mqtt  # test code speaks raw MQTT to send what no terminal would
 
-import paho.mqtt.client as mqtt  # noqa: E402 - test code speaks raw MQTT to send what no terminal would
-
-from gridline.audit import audit  # noqa: E402
-from protocol import (  # noqa: E402
+from gridline.audit import audit
+from protocol import (
     CaseAction,
     CaseActionKind,
     DownlinkConfirm,
@@ -49,7 +45,8 @@ from protocol import (  # noqa: E402
     topics,
     uuid7,
 )
-from terminal.device import Device  # noqa: E402
+from terminal.device import Device
+from tests.isolation import free_port
 
 NOW = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
 OWNED_PHONE = "phone-fs-lead-01"  # bound to a person in the sample community: its actions reach the case check
@@ -321,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     from hub.settings import HubSettings
 
     work = Path(tempfile.mkdtemp(prefix="gridline-fuzz-"))
-    broker = ManagedBroker(work / "broker", engine="mosquitto").start()
+    broker = ManagedBroker(work / "broker", port=free_port(), engine="mosquitto").start()
     settings = dict(broker_url=broker.url, data_dir=work / "hub", http_port=0, client_id=f"fuzz-hub-{args.seed}")
     if args.db != "sqlite":
         settings["db_url"] = args.db

@@ -25,27 +25,26 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import sqlalchemy as sa
 
-import sqlalchemy as sa  # noqa: E402
+from gridline.audit import audit
+from hub.mqtt.embedded_broker import ManagedBroker
+from hub.store import HubStore
+from hub.store.tables import action_outcomes, case_events, dispatch_marks, downlinks, records
+from terminal.device import Device
+from terminal.fieldwork import FieldWorker
+from terminal.simulate import SIMULATOR_KEY
+from tests.e2e.netcut import CuttableLink
+from tests.e2e.processes import HubProcess
+from tests.isolation import free_port, postgres_restart
 
-from gridline.audit import audit  # noqa: E402
-from hub.mqtt.embedded_broker import ManagedBroker, free_port  # noqa: E402
-from hub.store import HubStore  # noqa: E402
-from hub.store.tables import action_outcomes, case_events, dispatch_marks, downlinks, records  # noqa: E402
-from terminal.device import Device  # noqa: E402
-from terminal.fieldwork import FieldWorker  # noqa: E402
-from terminal.simulate import SIMULATOR_KEY  # noqa: E402
-from tests.e2e.netcut import CuttableLink  # noqa: E402
-from tests.e2e.processes import HubProcess  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]  # the repo root: child processes run from it (python -m tests.faults...)
 
 PRODUCERS = ("kiosk-fs-01", "kiosk-fs-02", "tablet-fs-01")  # grids 01 and 02; the kiosks also receive tasks
 PHONES = ("phone-fs-lead-01", "phone-fs-lead-02")  # the two grid leaders: handlers of those grids' cases
 RUN_DEVICES = PRODUCERS + PHONES
 SCENARIOS = ("hub_kill", "broker_restart", "link_cut", "device_kill", "disk_full", "pg_restart")
-DEVICE_PROC = Path(__file__).with_name("device_proc.py")
+DEVICE_PROC = "tests.faults.device_proc"  # run as a module from ROOT
 # Short timers for short runs: a task message the hub sent while a phone was away is re-sent after 2 s.
 HUB_ENV = {"GRIDLINE_DOWNLINK_RESEND_S": "2", "GRIDLINE_MAINTENANCE_INTERVAL_S": "0.5"}
 DEVICE_OPTIONS = {"ack_timeout": 5.0, "heartbeat_interval": 5.0}
@@ -179,7 +178,7 @@ class FaultHub(HubProcess):
 def start_producers(broker_url: str, devices: Path, seed: int, duration: float, rate: float,
                     log: Path, ids: str = ",".join(PRODUCERS)) -> subprocess.Popen:
     with open(log, "ab") as out:
-        return subprocess.Popen([sys.executable, str(DEVICE_PROC), "--broker", broker_url, "--data-dir", str(devices),
+        return subprocess.Popen([sys.executable, "-m", DEVICE_PROC, "--broker", broker_url, "--data-dir", str(devices),
                                  "--ids", ids, "--rate", str(rate), "--for", f"{duration:.2f}",
                                  "--seed", str(seed)], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
 
@@ -196,13 +195,16 @@ def stop_process(proc: subprocess.Popen, timeout: float = 40.0) -> None:
 
 def restart_postgres(timeout: float = 60.0) -> None:
     version = sorted(os.listdir("/etc/postgresql"))[-1]
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True,
-                   capture_output=True, timeout=timeout)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:  # make sure it is back before anyone else needs it
-        if subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"]).returncode == 0:
-            return
-        time.sleep(0.2)
+    # tests on other xdist workers (or in another session) may be using it: wait until none is, and keep new
+    # ones out until it is back (tests/isolation.py)
+    with postgres_restart():
+        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True,
+                       capture_output=True, timeout=timeout)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:  # make sure it is back before anyone else needs it
+            if subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"]).returncode == 0:
+                return
+            time.sleep(0.2)
     raise RuntimeError("PostgreSQL did not come back after the restart")
 
 
@@ -305,7 +307,7 @@ class FaultRun:
             stack.callback(subprocess.run, ["umount", "-l", str(hub_dir)], check=False)
         db_url = self.template.new_db(hub_dir)
         stack.callback(self.template.drop_db, db_url)
-        broker = ManagedBroker(self.dir / "broker", engine="mosquitto").start()
+        broker = ManagedBroker(self.dir / "broker", port=free_port(), engine="mosquitto").start()
         stack.callback(broker.stop)
         self.hub = hub = FaultHub(broker.url, hub_dir, db_url, self.dir / "hub.log").start()
         stack.callback(hub.stop)

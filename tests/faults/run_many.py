@@ -1,7 +1,9 @@
 """Hundreds of randomised fault runs; prints per-scenario and total figures and the seeds of failed runs.
 
-    python tests/faults/run_many.py --runs 500 [--seed S] [--db sqlite|postgresql://postgres@127.0.0.1/postgres]
+    python -m tests.faults.run_many --runs 500 [--seed S] [--db sqlite|postgresql://postgres@127.0.0.1/postgres]
                                     [--jobs N] [--only hub_kill,disk_full] [--keep-failed]
+
+(from the repo root).
 
 Each run (tests/faults/rig.py): a fresh hub child process on a fresh Mosquitto with the sample community, three
 producing kiosks/tablets (one child process) and two grid leaders' phones taking their tasks, ONE fault at a
@@ -21,9 +23,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from tests.faults.rig import SCENARIOS, FaultRun, RunResult, Template, can_mount_tmpfs, is_postgres  # noqa: E402
+from tests.faults.rig import SCENARIOS, FaultRun, RunResult, Template, can_mount_tmpfs, is_postgres
 
 FIGURES = ("created", "stored", "lost", "duplicated", "acked_but_missing", "tasks_dispatched", "tasks_confirmed",
            "dead_letters")
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results))
     failed = [r for r in results if not r.ok]
     if failed:
-        print(f"\n{len(failed)} failed; replay with: python tests/faults/run_many.py --db {args.db} --replay "
+        print(f"\n{len(failed)} failed; replay with: python -m tests.faults.run_many --db {args.db} --replay "
               "SCENARIO:SEED")
         for r in failed:
             print(f"  {r.scenario}:{r.seed}  {r.error}  [{r.fault}]  {'; '.join(r.notes)}")

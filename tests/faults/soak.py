@@ -1,7 +1,9 @@
 """A long run: the sample community's terminals (+ optional load fleets) and a hub, with periodic faults.
 
-    python tests/faults/soak.py --hours 0.5 [--fleet 100 --fleet-rate 0.05] [--fault-every 4] [--db ...]
-    python tests/faults/soak.py --district --hours 0.6 --fault-every 0 --db postgresql://postgres@127.0.0.1/postgres
+    python -m tests.faults.soak --hours 0.5 [--fleet 100 --fleet-rate 0.05] [--fault-every 4] [--db ...]
+    python -m tests.faults.soak --district --hours 0.6 --fault-every 0 --db postgresql://postgres@127.0.0.1/postgres
+
+(from the repo root, as every script under tests/faults/).
 
 ``--district`` is district size and load: the sample's 15 terminals, a fleet of 100 real terminals (reports
 with photos, check-ins, positions: the simulator's mix) and a crowd of 1,185 position-only MQTT devices
@@ -31,17 +33,15 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+import sqlalchemy as sa
 
-import sqlalchemy as sa  # noqa: E402
-
-from gridline.audit import audit  # noqa: E402
-from hub import sample  # noqa: E402
-from hub.mqtt.embedded_broker import ManagedBroker  # noqa: E402
-from hub.store import HubStore  # noqa: E402
-from hub.store.tables import downlinks  # noqa: E402
-from tests.e2e.netcut import CuttableLink  # noqa: E402
-from tests.faults.rig import (  # noqa: E402
+from gridline.audit import audit
+from hub import sample
+from hub.mqtt.embedded_broker import ManagedBroker
+from hub.store import HubStore
+from hub.store.tables import downlinks
+from tests.e2e.netcut import CuttableLink
+from tests.faults.rig import (
     Crowd,
     FaultHub,
     Phones,
@@ -55,6 +55,7 @@ from tests.faults.rig import (  # noqa: E402
     stop_process,
     task_counts,
 )
+from tests.isolation import free_port
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -118,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1g", "tmpfs", str(hub_dir)], check=True)
     template = Template(work / "template", args.db)
     db_url = template.new_db(hub_dir)
-    broker = ManagedBroker(work / "broker", engine="mosquitto").start()
+    broker = ManagedBroker(work / "broker", port=free_port(), engine="mosquitto").start()
     try:
         hub = FaultHub(broker.url, hub_dir, db_url, work / "hub.log").start(timeout=120)  # a busy machine: patience
     except RuntimeError:

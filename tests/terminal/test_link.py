@@ -11,6 +11,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from hub.mqtt.embedded_broker import ManagedBroker
 from protocol import DeviceStatus, decode, topics
 from terminal.link import Backoff, SyncLink
+from tests.isolation import free_port
 
 from .helpers import FAST_BACKOFF, wait_until
 
@@ -120,7 +121,7 @@ def auth_broker(tmp_path):
     passwords.touch()
     subprocess.run(["mosquitto_passwd", "-b", str(passwords), "kiosk", "right-password"], check=True)
     passwords.chmod(0o600)
-    broker = ManagedBroker(tmp_path / "auth-broker", engine="mosquitto",
+    broker = ManagedBroker(tmp_path / "auth-broker", port=free_port(), engine="mosquitto",
                            extra_config=f"allow_anonymous false\npassword_file {passwords}")
     # The generated config says allow_anonymous true first; the later line wins in mosquitto.
     broker.start()
@@ -156,8 +157,6 @@ def test_good_credentials_connect(auth_broker, unique):
 
 
 def test_keeps_retrying_while_broker_is_away_then_connects(tmp_path, unique):
-    from hub.mqtt.embedded_broker import free_port
-
     port = free_port()
     link = SyncLink(f"away-{unique}", f"mqtt://127.0.0.1:{port}", backoff=Backoff(0.05, 0.2))
     link.start()

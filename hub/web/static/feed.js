@@ -33,7 +33,7 @@ export function createFeed(container, { onOpen, compact = false } = {}) {
       h("span", { class: "level-dot", style: `background:${LEVEL_COLOURS[ev.level] || "#888"}` }),
       h("div", { class: "feed-body" },
         h("div", { class: "feed-head" },
-          h("b", { class: "feed-kind" }, t(`t.${kind}`)),
+          h("b", { class: "feed-kind" }, t(kind === "welfare" ? "feed.welfare" : `transition.${kind}`)),
           h("span", { class: "feed-title" }, title),
           count > 1 ? h("span", { class: "feed-count", "data-testid": "feed-count" }, t("feed.times", { n: count })) : null),
         h("div", { class: "feed-meta muted" },

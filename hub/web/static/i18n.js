@@ -1,5 +1,10 @@
 // Every string the dashboard shows, zh-CN first (the default) and English alongside: one catalogue.
-const CATALOGUE = {
+// The words for the protocol's shared values - state.*, transition.*, level.*, role.*, why.*, severity.*, photo.* -
+// are not written here: labels.js is served by the hub from protocol/labels.py, the catalogue its API, Open311 and
+// the terminal apps use too. This file holds the dashboard's own screen texts only.
+import { LABELS } from "./labels.js";
+
+const OWN = {
   "zh-CN": {
     "app.title": "网格化指挥中心",
     "nav.map": "实时地图", "nav.feed": "实时动态", "nav.board": "任务看板", "nav.devices": "终端设备",
@@ -11,14 +16,7 @@ const CATALOGUE = {
     "map.legend": "图例", "map.grid": "网格", "map.open": "在办 {n} 件", "map.overdue": "超期 {n} 件",
     "map.online": "在线", "map.offline": "离线", "map.patrol": "巡逻人员", "map.terminal": "终端",
     "map.noTiles": "无底图（可在设置中配置瓦片地址）",
-    "level.blue": "蓝色", "level.yellow": "黄色", "level.red": "红色",
-    "t.report": "新上报", "t.duplicate": "重复上报", "t.file": "立案", "t.not_file": "不予立案", "t.dispatch": "派遣",
-    "t.reassign": "改派", "t.accept": "接单", "t.arrive": "到场", "t.return": "退回", "t.resolve": "处置反馈",
-    "t.verify": "核查", "t.rework": "返工", "t.close": "结案", "t.suspend": "挂起", "t.resume": "恢复",
-    "t.escalate": "升级督办", "t.note": "备注", "t.auto_resolve": "系统反馈", "t.welfare": "独居老人未签到",
-    "s.reported": "已上报", "s.filed": "已立案", "s.not_filed": "不予立案", "s.dispatched": "已派遣",
-    "s.accepted": "已接单", "s.arrived": "已到场", "s.resolved": "已处置", "s.verified": "已核查", "s.closed": "已结案",
-    "s.suspended": "已挂起",
+    "feed.welfare": "独居老人未签到",
     "case.title": "案件详情", "case.holder": "当前处置人", "case.deadline": "处置时限", "case.remaining": "剩余时间",
     "case.overdue": "已超期", "case.none": "无", "case.timeline": "处置过程", "case.photos": "现场照片",
     "case.actions": "操作", "case.reason": "理由", "case.note": "说明", "case.assignee": "处置人",
@@ -52,15 +50,7 @@ const CATALOGUE = {
     "map.legend": "Legend", "map.grid": "Grid", "map.open": "{n} open", "map.overdue": "{n} overdue",
     "map.online": "online", "map.offline": "offline", "map.patrol": "Patrol", "map.terminal": "Terminal",
     "map.noTiles": "No base map (set a tile URL in the settings)",
-    "level.blue": "Blue", "level.yellow": "Yellow", "level.red": "Red",
-    "t.report": "New report", "t.duplicate": "Duplicate report", "t.file": "Filed", "t.not_file": "Not filed",
-    "t.dispatch": "Dispatched", "t.reassign": "Reassigned", "t.accept": "Accepted", "t.arrive": "Arrived",
-    "t.return": "Returned", "t.resolve": "Resolved", "t.verify": "Verified", "t.rework": "Rework", "t.close": "Closed",
-    "t.suspend": "Suspended", "t.resume": "Resumed", "t.escalate": "Escalated", "t.note": "Note",
-    "t.auto_resolve": "Auto-resolved", "t.welfare": "Missed elderly check-in",
-    "s.reported": "Reported", "s.filed": "Filed", "s.not_filed": "Not filed", "s.dispatched": "Dispatched",
-    "s.accepted": "Accepted", "s.arrived": "On site", "s.resolved": "Resolved", "s.verified": "Verified",
-    "s.closed": "Closed", "s.suspended": "Suspended",
+    "feed.welfare": "Missed elderly check-in",
     "case.title": "Case", "case.holder": "Held by", "case.deadline": "Deadline", "case.remaining": "Time left",
     "case.overdue": "Overdue", "case.none": "none", "case.timeline": "Timeline", "case.photos": "Photos",
     "case.actions": "Actions", "case.reason": "Reason", "case.note": "Note", "case.assignee": "Assignee",
@@ -85,6 +75,9 @@ const CATALOGUE = {
     "err.generic": "Something went wrong",
   },
 };
+
+// The shared words first, the dashboard's own beside them (a key in both would be drift: tests/hub/web refuse it).
+const CATALOGUE = Object.fromEntries(Object.keys(OWN).map((l) => [l, { ...(LABELS[l] || {}), ...OWN[l] }]));
 
 let lang = localStorage.getItem("gridline.lang") || "zh-CN";
 if (!CATALOGUE[lang]) lang = "zh-CN";

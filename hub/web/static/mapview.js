@@ -49,7 +49,7 @@ export function createMap(el, config, { onCaseClick } = {}) {
           fillColor: LEVEL_COLOURS[c.level] || "#888", fillOpacity: 0.95,
           className: `case-pin level-${c.level} case-${c.id}`,
         });
-        marker.bindTooltip(h("span", {}, `${c.title || c.category_zh || c.category_code} · ${t("s." + c.state)}`));
+        marker.bindTooltip(h("span", {}, `${c.title || c.category_zh || c.category_code} · ${t("state." + c.state)}`));
         if (onCaseClick) marker.on("click", () => onCaseClick(c.id));
         marker.addTo(pins);
       }

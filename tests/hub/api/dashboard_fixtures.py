@@ -13,7 +13,7 @@ from hub.auth.operators import OperatorDirectory
 from hub.cases import CaseService
 from hub.mqtt.ingest import ingest_batch
 from hub.org.geojson_io import load_community
-from hub.org.repo import DeviceBinding, Person, Unit, save_device_bindings, save_people, save_units, write_tx
+from hub.org.repo import DeviceBinding, Person, Unit, save_device_bindings, save_people, save_units
 from hub.settings import HubSettings
 from protocol import Position, PositionFix, uuid7
 
@@ -27,7 +27,7 @@ OTHER_GRID = OTHER + "001"
 def load_two_communities(store) -> None:
     load_community(store, sample.load_raw())
     ring = [[113.53, 22.244], [113.534, 22.244], [113.534, 22.25], [113.53, 22.25], [113.53, 22.244]]
-    with write_tx(store.engine) as conn:
+    with store.write() as conn:
         save_units(conn, [Unit(OTHER, "community", "湾仔社区", "440402004"),
                           Unit(OTHER_GRID, "grid", "湾仔一网格", OTHER, {"type": "Polygon", "coordinates": [ring]})],
                    store.clock())

@@ -20,7 +20,7 @@ from hub.app import create_app
 from hub.cases import CaseService
 from hub.mqtt.ingest import ingest_batch
 from hub.org.geojson_io import load_community
-from hub.org.repo import DeviceBinding, Person, Unit, save_device_bindings, save_people, save_units, write_tx
+from hub.org.repo import DeviceBinding, Person, Unit, save_device_bindings, save_people, save_units
 from hub.org.routing import RouteResult
 from hub.settings import HubSettings
 from hub.store import create_hub_engine
@@ -55,7 +55,7 @@ def _case(service: CaseService, clock, grid: str, community: str, device: str, p
 def world(store, clock):
     """福石 (the sample) and 翠微 next to it: a bound kiosk, a photo and a case in each."""
     load_community(store, sample.load_raw(), clock=clock)
-    with write_tx(store.engine) as conn:
+    with store.write() as conn:
         save_units(conn, [Unit(CUIWEI, "community", "翠微社区", STREET), Unit(CUIWEI_GRID, "grid", "翠微一网格", CUIWEI)],
                    clock())
         save_people(conn, [Person("cw-lead", "网格长翠", "grid_leader", CUIWEI_GRID)])

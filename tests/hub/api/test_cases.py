@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from hub.app import create_app
 from hub.cases import CaseService
-from hub.org.repo import Person, Unit, save_people, save_units, write_tx
+from hub.org.repo import Person, Unit, save_people, save_units
 from hub.org.routing import RouteResult
 from hub.org.taxonomy import Category, install_taxonomy
 from hub.settings import HubSettings
@@ -40,7 +40,7 @@ def org(store, clock):
     staff = [Person("d1", "调度员", "dispatcher", COMM), Person("s1", "督查员", "supervisor", COMM),
              Person("h1", "处置员甲", "handler", COMM), Person("h2", "处置员乙", "handler", COMM),
              Person("v1", "志愿者", "patrol_volunteer", GRID_1)]
-    with write_tx(store.engine) as conn:
+    with store.write() as conn:
         save_units(conn, hierarchy, clock())
         save_people(conn, staff)
     install_taxonomy(store, [
@@ -218,7 +218,7 @@ def test_filters_ordering_and_paging(client, org, clock, store):
 def test_escalation_shows_when_recorded(client, org, clock, store):
     case_id = open_case(org, clock)
     assert client.get(f"/api/cases/{case_id}").json()["escalation"] is None
-    with write_tx(store.engine) as conn:  # what the escalation sweep writes to the trail
+    with store.write() as conn:  # what the escalation sweep writes to the trail
         conn.execute(sa.insert(case_events), {
             "case_id": case_id, "seq": 2, "transition": "escalate", "outcome": "applied", "from_state": "reported",
             "to_state": "reported", "actor": "system", "at": clock(), "received_at": clock(),

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from hub import sample
 from hub.app import create_app
 from hub.org.geojson_io import load_community
-from hub.org.repo import Unit, save_units, write_tx
+from hub.org.repo import Unit, save_units
 from hub.settings import HubSettings
 
 FUSHI, CUIWEI, STREET = "440402004005", "440402004006", "440402004"
@@ -19,7 +19,7 @@ FUSHI, CUIWEI, STREET = "440402004005", "440402004006", "440402004"
 @pytest.fixture
 def client(store, tmp_path, clock):
     load_community(store, sample.load_raw(), clock=clock)
-    with write_tx(store.engine) as conn:
+    with store.write() as conn:
         save_units(conn, [Unit(CUIWEI, "community", "翠微社区", STREET)], clock())
     app = create_app(HubSettings(data_dir=tmp_path / "data"), store=store, start_bridge=False, clock=clock)
     with TestClient(app) as test_client:

@@ -15,7 +15,7 @@ from hub.app import create_app
 from hub.auth.operators import OperatorDirectory
 from hub.mqtt.ingest import RawMessage, ingest_batch
 from hub.org.geojson_io import load_community
-from hub.org.repo import Person, save_people, write_tx
+from hub.org.repo import Person, save_people
 from hub.settings import HubSettings
 from protocol import ResidentCheckin, encode, uplink_topic_for, uuid7
 
@@ -36,7 +36,7 @@ TOKENS: dict[str, str] = {}  # person id → bearer token of a community operato
 def client(store, tmp_path, clock, sign_in):
     clock.now = at(MONDAY - timedelta(days=1), 12)
     load_community(store, sample.load_raw(), clock=clock)
-    with write_tx(store.engine) as conn:
+    with store.write() as conn:
         save_people(conn, [Person("p-super", "督查员", "supervisor", COMMUNITY)])
     app = create_app(HubSettings(data_dir=tmp_path / "data"), store=store, start_bridge=False, clock=store.clock)
     with TestClient(app) as test_client:

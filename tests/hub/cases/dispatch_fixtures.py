@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from hub.cases import CaseService, LevelPolicy
 from hub.cases.dispatch import Dispatcher
 from hub.org.calendar import WorkCalendar
-from hub.org.repo import DeviceBinding, Person, Unit, save_device_bindings, save_people, save_units, write_tx
+from hub.org.repo import DeviceBinding, Person, Unit, save_device_bindings, save_people, save_units
 from hub.org.routing import RouteResult
 from hub.org.taxonomy import Category
 from hub.store.rows import RecordRow
@@ -55,7 +55,7 @@ def load_org(store, clock) -> None:
     bindings = [DeviceBinding("kiosk-1", "kiosk", GRID), DeviceBinding("kiosk-2", "kiosk", GRID2),
                 DeviceBinding("tablet-1", "tablet", GRID),  # a patrol tablet with no owner
                 DeviceBinding("kiosk-office", "kiosk", COMMUNITY)]  # the community office's screen
-    with write_tx(store.engine) as conn:
+    with store.write() as conn:
         save_units(conn, units, clock())
         save_people(conn, people)
         save_device_bindings(conn, bindings)

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from hub.app import create_app
 from hub.cases import CaseService
 from hub.cases.kpis import KpiError, compute_kpis
-from hub.org.repo import Person, Unit, save_people, save_units, write_tx
+from hub.org.repo import Person, Unit, save_people, save_units
 from hub.org.routing import RouteResult
 from hub.org.taxonomy import Category, install_taxonomy
 from hub.settings import HubSettings
@@ -48,7 +48,7 @@ def seed_org(store, clock) -> None:
                  Unit(GRID_B, "grid", "翠微一网格", COMM_B), Unit(GRID_OTHER, "grid", "拱北一网格", "440402005001")]
     staff = [Person("d1", "调度员", "dispatcher", COMM_A), Person("s1", "督查员", "supervisor", COMM_A),
              Person("h1", "处置员甲", "handler", COMM_A), Person("h2", "处置员乙", "handler", COMM_A)]
-    with write_tx(store.engine) as conn:
+    with store.write() as conn:
         save_units(conn, hierarchy, clock())
         save_people(conn, staff)
     install_taxonomy(store, [

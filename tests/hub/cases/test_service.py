@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hub.cases import CaseConflict, CaseService, DeviceTransition, IllegalTransition, LevelPolicy
 from hub.cases.states import TRANSITIONS, Context, allowed, invariant_problems
 from hub.org.calendar import WorkCalendar
-from hub.org.repo import Person, Unit, save_people, save_units, write_tx
+from hub.org.repo import Person, Unit, save_people, save_units
 from hub.org.routing import RouteResult
 from hub.org.taxonomy import Category
 from hub.store.rows import RecordRow
@@ -45,7 +45,7 @@ def cases(store, clock):
     staff = [Person("d1", "调度员", "dispatcher", "310101001001"), Person("s1", "督查员", "supervisor", "310101001001"),
              Person("h1", "处置员甲", "handler", "310101001001"), Person("h2", "处置员乙", "handler", "310101001001"),
              Person("g1", "网格长", "grid_leader", "310101001001")]
-    with write_tx(store.engine) as conn:
+    with store.write() as conn:
         save_units(conn, units, clock())
         save_people(conn, staff)
     return CaseService(store, clock=clock, calendar=WorkCalendar(clock=clock), categories=CATEGORIES,

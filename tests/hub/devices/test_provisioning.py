@@ -29,6 +29,7 @@ from hub.store import HubStore, create_hub_engine, current_revision
 from hub.store.migrate import alembic_config
 from hub.store.tables import metadata
 from protocol import encode, topics
+from tests.isolation import free_port
 
 from ..conftest import Device
 
@@ -205,7 +206,7 @@ def secured(broker_registry, tmp_path):
     """Mosquitto on the hub's generated files, and the sync that keeps them current (reload = SIGHUP)."""
     sync = BrokerAuthSync(broker_registry, tmp_path / "auth", HUB_USER, HUB_PASSWORD)
     sync.sync_once()  # the files must exist before Mosquitto starts
-    broker = ManagedBroker(tmp_path / "broker", engine="mosquitto",
+    broker = ManagedBroker(tmp_path / "broker", port=free_port(), engine="mosquitto",
                            auth=BrokerAuth(sync.password_file, sync.acl_file)).start()
     sync.reload = broker.reload
     clients: list[Client] = []

@@ -9,6 +9,7 @@ import pytest
 from hub.mqtt.bridge import MqttBridge
 from hub.mqtt.embedded_broker import ManagedBroker
 from hub.store import HubStore
+from tests.isolation import free_port
 
 from ..conftest import FakeTerminal, wait_until
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_auth_failure_stops_the_bridge(tmp_path, hub_settings):
     passwords = tmp_path / "passwd"
     subprocess.run(["mosquitto_passwd", "-c", "-b", str(passwords), "hub", "right"], check=True)
-    broker = ManagedBroker(tmp_path / "authbroker", engine="mosquitto",
+    broker = ManagedBroker(tmp_path / "authbroker", port=free_port(), engine="mosquitto",
                            extra_config=f"password_file {passwords}").start()
     try:
         settings = hub_settings.model_copy(update={"broker_url": f"mqtt://hub:wrong@127.0.0.1:{broker.port}"})

@@ -9,7 +9,7 @@ from hub import cli, sample
 from hub.cases.recipients import department_people, unit_chain
 from hub.org.departments import add_contact, list_contacts, remove_contact
 from hub.org.geojson_io import load_community
-from hub.org.repo import Person, save_people, write_tx
+from hub.org.repo import Person, save_people
 
 COMMUNITY = "440402004005"
 
@@ -39,7 +39,7 @@ def test_contacts_cli_add_list_remove(tmp_path, capsys):
 
 def test_nearest_unit_with_a_contact_answers(store):
     load_community(store, sample.load_raw())
-    with write_tx(store.engine) as conn:
+    with store.write() as conn:
         save_people(conn, [Person("p-wy-01", "物业经理", "handler", COMMUNITY, None)])
     assert add_contact(store, "物业服务企业", COMMUNITY, "p-wy-01")
     assert [c.person_id for c in list_contacts(store, COMMUNITY)] == ["p-wy-01"]

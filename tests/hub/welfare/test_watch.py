@@ -18,7 +18,6 @@ from hub import sample
 from hub.cases import CaseService
 from hub.mqtt.ingest import RawMessage, ingest_batch
 from hub.org.geojson_io import load_community
-from hub.org.repo import write_tx
 from hub.org.taxonomy import install_taxonomy
 from hub.store import create_hub_engine
 from hub.store.migrate import alembic_config
@@ -138,7 +137,7 @@ def test_missed_opens_exactly_one_case_dispatched_to_the_helper(world):
 def test_helper_who_cannot_take_tasks_falls_back_to_the_grid_worker(world):
     store, clock, service, registry = world
     enrol(registry)
-    with write_tx(store.engine) as conn:  # the volunteer became office staff after enrolling
+    with store.write() as conn:  # the volunteer became office staff after enrolling
         conn.execute(sa.update(people).where(people.c.id == HELPER).values(role="supervisor"))
     clock.now = local(MONDAY, 11)
     watch_of(world).run_once()

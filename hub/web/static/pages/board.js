@@ -34,7 +34,7 @@ export async function mount(root, ctx) {
     grid.replaceChildren(...COLUMNS.map((state) => {
       const mine = cases.filter((c) => c.state === state && levels.has(c.level)).sort(order);
       return h("div", { class: "column", dataset: { state } },
-        h("h3", {}, t(`s.${state}`), h("span", { class: "count" }, mine.length)),
+        h("h3", {}, t(`state.${state}`), h("span", { class: "count" }, mine.length)),
         ...mine.map((c) => h("div", {
           class: `card${c.overdue ? " overdue" : ""}`, dataset: { case: c.id },
           style: `border-left-color:${LEVEL_COLOURS[c.level]}`, onclick: () => ctx.navigate(`#/case/${c.id}`),

@@ -45,7 +45,7 @@ export async function mount(root, ctx, caseId) {
 
     const mapEl = h("div", { class: "case-map" });
     const facts = h("dl", { class: "facts" },
-      h("dt", {}, t("case.state")), h("dd", { "data-testid": "case-state" }, t(`s.${c.state}`)),
+      h("dt", {}, t("case.state")), h("dd", { "data-testid": "case-state" }, t(`state.${c.state}`)),
       h("dt", {}, t("case.level")), h("dd", {}, h("i", { class: "dot", style: `background:${LEVEL_COLOURS[c.level]}` }), t(`level.${c.level}`)),
       h("dt", {}, t("case.category")), h("dd", {}, c.category_code),
       h("dt", {}, t("case.grid")), h("dd", {}, c.grid_code || c.community_code || "—"),
@@ -56,7 +56,7 @@ export async function mount(root, ctx, caseId) {
     const timeline = h("ol", { class: "timeline", "data-testid": "timeline" }, ...events.map((e) =>
       h("li", { class: e.outcome === "rejected" ? "rejected" : "" },
         h("span", { class: "muted" }, timeOf(e.at)), " ",
-        h("b", {}, t(`t.${e.transition}`)), " · ", names[e.actor] || e.actor,
+        h("b", {}, t(`transition.${e.transition}`)), " · ", names[e.actor] || e.actor,
         e.assignee ? ` → ${names[e.assignee] || e.assignee}` : "",
         e.reason ? ` · ${e.reason}` : "", e.note ? ` · ${e.note}` : "",
         e.outcome === "rejected" ? " ✕" : "")));
@@ -99,7 +99,7 @@ export async function mount(root, ctx, caseId) {
     actions.append(h("div", { class: "buttons" }, ...options.map((o) => h("button", {
       type: "button", class: "action", dataset: { transition: o.transition },
       onclick: () => openForm(form, message, o, c, people),
-    }, t(`t.${o.transition}`)))), form, message);
+    }, t(`transition.${o.transition}`)))), form, message);
   }
 
   function openForm(form, message, option, c, people) {
@@ -133,7 +133,7 @@ export async function mount(root, ctx, caseId) {
         submit.disabled = false;
       }
     });
-    form.replaceChildren(h("h4", {}, t(`t.${option.transition}`)), ...rows,
+    form.replaceChildren(h("h4", {}, t(`transition.${option.transition}`)), ...rows,
       h("div", { class: "buttons" }, submit, h("button", { type: "button", onclick: () => form.replaceChildren() }, t("case.cancel"))));
   }
 

@@ -1,4 +1,4 @@
-"""Durable file writes shared by terminal and hub (photos must never be half-written)."""
+"""Durable file writes on the terminal (photos must never be half-written, even across a power cut)."""
 from __future__ import annotations
 
 import os

@@ -1,0 +1,19 @@
+"""The value sets the schema's CHECK constraints enforce (roles, kinds, states, levels): shared vocabulary that
+any module may import, unlike the tables themselves (``tables.py``), which only their owners read."""
+from __future__ import annotations
+
+UNIT_LEVELS = ("city", "district", "street", "community", "grid")
+PERSON_ROLES = ("grid_leader", "grid_worker", "patrol_volunteer", "dispatcher", "supervisor", "handler")
+DEVICE_KINDS = ("kiosk", "tablet", "phone")
+CATEGORY_KINDS = ("component", "event")  # 部件 / 事件 (CJ/T 214)
+TIME_LIMIT_UNITS = ("working_hours", "working_days")
+CASE_STATES = ("reported", "filed", "not_filed", "dispatched", "accepted", "arrived", "resolved", "verified",
+               "closed", "suspended")
+CASE_LEVELS = ("blue", "yellow", "red")
+EVENT_ORIGINS = ("api", "device", "system")
+EVENT_OUTCOMES = ("applied", "rejected")
+TASK_ROLES = ("handler", "verifier", "informed")
+ACTION_OUTCOMES = ("applied", "rejected", "dead")
+WELFARE_CHECK_STATUSES = ("checked_in", "missed")
+OPERATOR_ROLES = ("admin", "dispatcher", "supervisor", "viewer")
+DEVICE_IDENTITY_STATES = ("pending", "active", "revoked")
