@@ -15,10 +15,12 @@ from hub.api import records, welfare
 from hub.api import live, map  # noqa: A004 - control-room dashboard (the module is the map API)
 from hub.api import device_admin, enroll  # device identity: admin routes (signed in), enrolment (public, code-gated)
 
-SIGNED_IN = (auth.router, devices.router, messages.router, records.router, photos.router, dead_letters.router,
-             cases.router, kpis.router, welfare.router, operators.router, api_keys.router, access_log.router)
-SIGNED_IN += (device_admin.router,)
-SIGNED_IN += (live.router, map.router)  # control-room dashboard: live stream (SSE) + feed, map layers
+SIGNED_IN: tuple[APIRouter, ...] = (
+    auth.router, devices.router, messages.router, records.router, photos.router, dead_letters.router, cases.router,
+    kpis.router, welfare.router, operators.router, api_keys.router, access_log.router,
+    device_admin.router,  # device identity
+    live.router, map.router,  # control-room dashboard: live stream (SSE) + feed, map layers
+)
 
 
 def api_router() -> APIRouter:

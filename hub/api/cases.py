@@ -31,6 +31,9 @@ from hub.api.deps import StoreDep
 from hub.api.schemas import AllowedOut, AllowedTransition, CaseEventOut, CaseOut, CasePage, EscalationOut, IllegalTransitionOut, PersonRef, TransitionIn
 
 router = APIRouter(prefix="/cases", tags=["cases"])
+# The values come from the one vocabulary (hub/store/vocabulary.py); FastAPI checks them at run time.
+CaseStateName = Literal[CASE_STATES]  # type: ignore[valid-type]
+CaseLevelName = Literal[CASE_LEVELS]  # type: ignore[valid-type]
 
 STATE_ZH = {"reported": "已上报", "filed": "已立案", "not_filed": "不予立案", "dispatched": "已派遣",
             "accepted": "已接单", "arrived": "已到场", "resolved": "已处置", "verified": "已核查",
@@ -115,8 +118,8 @@ def list_cases(
     store: StoreDep,
     service: CaseServiceDep,
     scope: ScopeDep,
-    state: Annotated[list[Literal[CASE_STATES]] | None, Query()] = None,
-    level: Annotated[list[Literal[CASE_LEVELS]] | None, Query()] = None,
+    state: Annotated[list[CaseStateName] | None, Query()] = None,
+    level: Annotated[list[CaseLevelName] | None, Query()] = None,
     unit: Annotated[str | None, Query(description="grid / community / street / ... code: its whole subtree")] = None,
     category: str | None = None,
     assignee: str | None = None,

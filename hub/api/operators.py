@@ -25,7 +25,7 @@ from hub.store import HubStore
 
 router = APIRouter(prefix="/operators", tags=["operators"], dependencies=[Depends(admin_operator)])
 
-Role = Literal[OPERATOR_ROLES]
+Role = Literal[OPERATOR_ROLES]  # type: ignore[valid-type]  # the values come from the one vocabulary
 
 
 class OperatorAdminOut(OperatorOut):
@@ -118,7 +118,7 @@ def reset_password(operator_id: str, body: PasswordIn, admin: AdminDep, director
         directory.set_password(target.id, password)
     except ValueError as exc:
         raise _refuse(422, "weak_password", str(exc), str(exc)) from None
-    return OperatorCreated(operator=OperatorAdminOut.of(directory.get(target.id)),
+    return OperatorCreated(operator=OperatorAdminOut.of(_managed(directory, admin, target.id)),
                            password=None if body.password else password)
 
 
@@ -129,14 +129,14 @@ def disable_operator(operator_id: str, admin: AdminDep, directory: DirectoryDep)
     if target.id == admin.id:
         raise _refuse(409, "self", "不能停用自己的账号", "you cannot disable your own account")
     directory.set_disabled(target.id, True)
-    return OperatorAdminOut.of(directory.get(target.id))
+    return OperatorAdminOut.of(_managed(directory, admin, target.id))
 
 
 @router.post("/{operator_id}/enable", response_model=OperatorAdminOut)
 def enable_operator(operator_id: str, admin: AdminDep, directory: DirectoryDep) -> OperatorAdminOut:
     target = _managed(directory, admin, operator_id)
     directory.set_disabled(target.id, False)
-    return OperatorAdminOut.of(directory.get(target.id))
+    return OperatorAdminOut.of(_managed(directory, admin, target.id))
 
 
 @router.put("/{operator_id}/person", response_model=OperatorAdminOut)

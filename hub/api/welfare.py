@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.cases.service import CaseService
+from hub.store import HubStore
 from hub.welfare import repo as check_store
 from hub.welfare.enrolment import AlreadyEnrolled, Enrolment, EnrolmentError, EnrolmentNotFound, EnrolmentRegistry, EnrolmentSpec
 from hub.welfare.today import DayStatus, day_statuses
@@ -134,13 +135,13 @@ def _registry(store) -> EnrolmentRegistry:
     return EnrolmentRegistry(store, clock=store.clock)
 
 
-def _watch(request: Request, store) -> WelfareWatch:
+def _watch(request: Request, store: HubStore) -> WelfareWatch:
     """The running watch (its zone and grace), or one with the defaults when jobs are not running."""
     jobs = getattr(request.app.state, "jobs", None)
-    try:
-        return jobs.handle("welfare")
-    except (AttributeError, StopIteration):
-        return WelfareWatch(store, CaseService(store, clock=store.clock), clock=store.clock)
+    running = next((j.handle for j in jobs.jobs if j.name == "welfare"), None) if jobs is not None else None
+    if isinstance(running, WelfareWatch):
+        return running
+    return WelfareWatch(store, CaseService(store, clock=store.clock), clock=store.clock)
 
 
 def _enrolment(store, enrolment_id: str, scope: OperatorScope) -> Enrolment:

@@ -40,7 +40,7 @@ def update_operator(conn: sa.Connection, operator_id: str, values: Mapping[str, 
     return bool(conn.execute(sa.update(operators).where(operators.c.id == operator_id).values(**values)).rowcount)
 
 
-def operator_ids_scoped_under(prefix: str) -> sa.Select[tuple[str]]:
+def operator_ids_scoped_under(prefix: str) -> sa.Select[str]:
     """``SELECT id`` of the operators whose scope lies in the subtree whose codes start with ``prefix``."""
     return sa.select(operators.c.id).where(operators.c.scope_code.like(f"{prefix}%"))
 

@@ -88,11 +88,11 @@ class OperatorScope:
         self.require_unit(getattr(case_row, "grid_code", None) or getattr(case_row, "community_code", None))
 
     # -- devices ----------------------------------------------------------------------------------
-    def bound_devices(self) -> sa.Select[tuple[str]]:
+    def bound_devices(self) -> sa.Select[str]:
         return org_repo.devices_bound_under(self.code)
 
     @property
-    def devices_in(self) -> sa.Select[tuple[str]] | None:
+    def devices_in(self) -> sa.Select[str] | None:
         """The devices this operator sees, as a sub-select for the owners' queries (None: all of them)."""
         return None if self.top else self.bound_devices()
 

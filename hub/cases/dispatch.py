@@ -180,7 +180,8 @@ class Dispatcher:
         seen = {device: seq for device, seq in conn.execute(applied_action_seqs(case.id))}
         return _Picture(case, category, current, roles, photos[-MAX_TASK_PHOTOS:], seen)
 
-    def _body(self, pic: _Picture, device: str, role: str, person: str | None, *, why: str, withdrawn: bool) -> dict:
+    def _body(self, pic: _Picture, device: str, role: str, person: str | None, *, why: str,
+              withdrawn: bool) -> dict[str, Any]:
         case, cat = pic.case, pic.category
         actions: list[str] = []
         if not withdrawn and person and ROLE_ACTIONS[role]:

@@ -38,7 +38,7 @@ ANY_LEVEL = object()  # escalate(): no compare-and-set on the current level
 @dataclass
 class SweepResult:
     resent: int = 0
-    escalated: list[tuple[str, str, str]] = field(default_factory=list)  # (case id, reason, new level)
+    escalated: list[tuple[str, str, str | None]] = field(default_factory=list)  # (case id, reason, new level)
     recoloured: int = 0
 
 

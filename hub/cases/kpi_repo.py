@@ -94,5 +94,5 @@ def kpi_figures(conn: sa.Connection, *, group_by: str, start: datetime, end: dat
     measures = _measures(conn.dialect.name, per_case, start, end, now)
     grouped = sa.select(key.label("key"), *measures).select_from(source).where(*where).group_by(key)
     total = sa.select(*measures).select_from(source).where(*where)
-    rows = {r.key: r._mapping for r in conn.execute(grouped)}
-    return rows, conn.execute(total).one()._mapping
+    rows: dict[str | None, Mapping[str, Any]] = {r.key: dict(r._mapping) for r in conn.execute(grouped)}
+    return rows, dict(conn.execute(total).one()._mapping)

@@ -84,7 +84,7 @@ class KpiReport:
     unit: str | None
     category: str | None
     rows: list[KpiRow] = field(default_factory=list)
-    total: KpiRow | None = None
+    total: KpiRow = field(default_factory=lambda: KpiRow(None, "合计 total"))
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -133,7 +133,7 @@ def _names(conn: Any, group_by: str, unit: str | None) -> dict[str | None, str]:
                                         for c in org_repo.category_rows(conn)}
         return found | {None: "未分类 uncategorised"}
     within = org_repo.unit_subtree(unit) if unit is not None else None
-    return dict(org_repo.unit_names(conn, group_by, within))
+    return {code: name for code, name in org_repo.unit_names(conn, group_by, within).items()}
 
 
 def _named(row: KpiRow, names: Mapping[str | None, str]) -> KpiRow:

@@ -104,7 +104,7 @@ def recipients(conn: sa.Connection, case: CaseRow, category: Category | None) ->
 
     phones = phones_of(conn, [p for p, _, _ in wanted if p])
     for person, role, reason in wanted:
-        for device in phones.get(person, []):
+        for device in phones.get(person, []) if person else []:
             offer(Recipient(device, role, person, reason))
     for device in kiosks:
         offer(Recipient(device, "informed", None, "grid_kiosk"))

@@ -165,13 +165,13 @@ def applied_evidence(conn: sa.Connection, case_id: str) -> list[list[Any]]:
         case_events.c.case_id == case_id, case_events.c.outcome == "applied").order_by(case_events.c.seq)).scalars()]
 
 
-def action_record_ids(case_id: str) -> sa.Select[tuple[str]]:
+def action_record_ids(case_id: str) -> sa.Select[str]:
     """``SELECT`` the record ids of the device actions in the case's trail (event ``action:<record id>``)."""
     return sa.select(sa.func.substr(case_events.c.client_event_id, len(ACTION_EVENT_PREFIX) + 1)).where(
         case_events.c.case_id == case_id, case_events.c.client_event_id.like(f"{ACTION_EVENT_PREFIX}%"))
 
 
-def applied_action_seqs(case_id: str) -> sa.Select[tuple[str, int]]:
+def applied_action_seqs(case_id: str) -> sa.Select[str, int]:
     """(device id, its newest action seq) among the case's events: what each phone's task says was applied.
     The records are looked up by id and kind, so PostgreSQL reads only ``records_other``; joining on
     "'action:' || records.id" instead can use no index and read every record, position partitions too."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 
 import sqlalchemy as sa
@@ -189,7 +190,7 @@ class CaseService:
                    client_event_id: str | None = None, expected_version: int | None = None) -> TransitionOutcome:
         """Apply one transition. API callers get :class:`IllegalTransition` / :class:`CaseConflict`;
         device transitions that no longer fit are recorded as rejected events instead."""
-        request = {"transition": transition, "actor": actor, "assignee": assignee, "reason": reason, "note": note,
+        request: dict[str, Any] = {"transition": transition, "actor": actor, "assignee": assignee, "reason": reason, "note": note,
                    "evidence": tuple(evidence), "position": position, "category_code": category_code, "at": at,
                    "actor_device": actor_device, "origin": origin, "client_event_id": client_event_id,
                    "expected_version": expected_version}
@@ -211,22 +212,24 @@ class CaseService:
                                 expected_version=d.expected_version)
                 for d in sorted(items, key=lambda d: (d.at, d.client_event_id))]
 
-    def _transition(self, conn, case_id, *, transition, actor, assignee, reason, note, evidence, position,
-                    category_code, at, actor_device, origin, client_event_id, expected_version) -> TransitionOutcome:
+    def _transition(self, conn: sa.Connection, case_id: str, *, transition: str, actor: str, assignee: str | None,
+                    reason: str, note: str, evidence: tuple[str, ...], position: tuple[float, float, float] | None,
+                    category_code: str | None, at: datetime | None, actor_device: str | None, origin: str,
+                    client_event_id: str | None, expected_version: int | None) -> TransitionOutcome:
         # Lock the row first (PostgreSQL; SQLite's write transaction is already exclusive) so a concurrent
         # copy of the same device event waits here and then finds the first one's event below.
         case = repo.case(conn, case_id, lock=True)
         if case is None:
             raise CaseConflict(f"no case {case_id}")
         if client_event_id is not None:
-            event = repo.event_by_client_id(conn, client_event_id)
-            if event is not None:
-                if event.case_id != case_id:
-                    raise CaseConflict(f"client_event_id {client_event_id} was used for case {event.case_id}")
-                return TransitionOutcome(case, event, event.outcome == "applied", repeated=True)
+            seen = repo.event_by_client_id(conn, client_event_id)
+            if seen is not None:
+                if seen.case_id != case_id:
+                    raise CaseConflict(f"client_event_id {client_event_id} was used for case {seen.case_id}")
+                return TransitionOutcome(case, seen, seen.outcome == "applied", repeated=True)
         now = self.clock()
         at = at or now
-        event = {"transition": transition, "from_state": case.state, "actor": actor, "actor_device": actor_device,
+        event: dict[str, Any] = {"transition": transition, "from_state": case.state, "actor": actor, "actor_device": actor_device,
                  "assignee": assignee, "category_code": category_code, "at": at, "received_at": now,
                  "lat": position[0] if position else None, "lon": position[1] if position else None,
                  "accuracy_m": position[2] if position else None, "reason": reason, "note": note,
@@ -254,7 +257,7 @@ class CaseService:
         stored = repo.insert_event(conn, case_id, event | {"outcome": "applied", "to_state": new.state})
         return TransitionOutcome(self._row(conn, case_id), stored, applied=True)
 
-    def _check_not_stale(self, conn, case: CaseRow, actor: str, at: datetime) -> None:
+    def _check_not_stale(self, conn: sa.Connection, case: CaseRow, actor: str, at: datetime) -> None:
         """Conflict rule: a device transition older than someone else's applied change is stale."""
         later = repo.later_change_by_another(conn, case.id, actor, at, states.NON_STATE_EVENTS)
         if later is not None:
@@ -262,7 +265,9 @@ class CaseService:
                                     f"the case moved on at {later.at.isoformat()} ({later.transition} by {later.actor})"
                                     " after this offline action")
 
-    def _role(self, conn, actor: str) -> str:
+    def _role(self, conn: sa.Connection, actor: str | None) -> str:
+        if actor is None:
+            raise IllegalTransition("assignee_required", "须指定人员", "a person is needed")
         if actor == "system":
             return states.SYSTEM_ROLE
         role = org_repo.person_role(conn, actor)
@@ -270,9 +275,9 @@ class CaseService:
             raise IllegalTransition("unknown_actor", f"未知人员 {actor}", f"unknown person {actor!r}")
         return role
 
-    def _row_changes(self, conn, case: CaseRow, transition: str, new: CaseState, ctx: Context,
-                     category_code: str | None, at: datetime, now: datetime) -> dict:
-        values = {"state": new.state, "assignee": new.assignee, "resolver": new.resolver,
+    def _row_changes(self, conn: sa.Connection, case: CaseRow, transition: str, new: CaseState, ctx: Context,
+                     category_code: str | None, at: datetime, now: datetime) -> dict[str, Any]:
+        values: dict[str, Any] = {"state": new.state, "assignee": new.assignee, "resolver": new.resolver,
                   "suspended_from": new.suspended_from}
         if transition in ("dispatch", "reassign") and self._role(conn, ctx.assignee) not in states.FIELD_ROLES:
             raise IllegalTransition("bad_assignee", f"{ctx.assignee} 不是处置人员",
@@ -289,7 +294,10 @@ class CaseService:
                 values["level"] = "red"
         elif transition in ("suspend", "resume"):
             spans = timing.suspensions(repo.events(conn, case.id))
-            spans = spans + [(at, None)] if transition == "suspend" else spans[:-1] + [(spans[-1][0], max(at, spans[-1][0] + timedelta(microseconds=1)))]
+            if transition == "suspend":
+                spans = [*spans, (at, None)]
+            else:  # resume: close the open span (never zero-length)
+                spans = [*spans[:-1], (spans[-1][0], max(at, spans[-1][0] + timedelta(microseconds=1)))]
             values |= {"suspended_at": at if transition == "suspend" else None}
             if case.filed_at is not None and category is not None:
                 values["deadline"] = timing.deadline(category, self.calendar, case.filed_at, spans)

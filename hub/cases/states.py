@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any, NoReturn
 
 TERMINAL = frozenset({"closed", "not_filed"})
 OPEN = frozenset({"reported", "filed", "dispatched", "accepted", "arrived", "resolved", "verified"})
@@ -68,7 +69,7 @@ class Rule:
     zh: str
 
 
-def _to(state: str, **changes) -> Callable[[CaseState, Context], CaseState]:
+def _to(state: str, **changes: Any) -> Callable[[CaseState, Context], CaseState]:
     return lambda case, ctx: replace(case, state=state, **changes)
 
 
@@ -92,7 +93,7 @@ TRANSITIONS: dict[str, Rule] = {
     "suspend": Rule(OPEN, DISPATCH_ROLES,
                     lambda case, ctx: replace(case, state="suspended", suspended_from=case.state), "挂起"),
     "resume": Rule(frozenset({"suspended"}), DISPATCH_ROLES,
-                   lambda case, ctx: replace(case, state=case.suspended_from, suspended_from=None), "恢复"),
+                   lambda case, ctx: replace(case, state=case.suspended_from or case.state, suspended_from=None), "恢复"),
     # A remark on the trail that changes nothing else (e.g. the late check-in of a missed welfare check).
     "note": Rule(OPEN | {"suspended"}, AUTO_ROLES | FIELD_ROLES, lambda case, ctx: case, "备注"),
     # The hub's own evidence settles a case nobody has taken up yet (the resident checked in after all);
@@ -104,7 +105,7 @@ REASON_REQUIRED = frozenset({"not_file", "return", "rework", "suspend", "reassig
 ASSIGNEE_ONLY = frozenset({"accept", "arrive", "return", "resolve"})  # only the handler the case is with
 
 
-def _refuse(code: str, zh: str, en: str):
+def _refuse(code: str, zh: str, en: str) -> NoReturn:
     raise IllegalTransition(code, zh, en)
 
 

@@ -8,9 +8,10 @@ on the device listener, its client id.
 """
 from __future__ import annotations
 
+import builtins
 import hashlib
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -212,7 +213,7 @@ class DeviceRegistry:
             rows = repo.identities(conn, device_id)
         return self._identity(rows[0]) if rows else None
 
-    def list(self) -> list[DeviceIdentity]:
+    def list(self) -> builtins.list[DeviceIdentity]:
         with self.db.read() as conn:
             return [self._identity(r) for r in repo.identities(conn)]
 
@@ -226,13 +227,13 @@ class DeviceRegistry:
         with self.db.read() as conn:
             return repo.states(conn)
 
-    def broker_accounts(self) -> list[BrokerAccount]:
+    def broker_accounts(self) -> builtins.list[BrokerAccount]:
         """Active devices with a password: exactly who the broker's password file lets in."""
         with self.db.read() as conn:
             return [BrokerAccount(d, h) for d, h in repo.broker_accounts(conn)]
 
 
-def with_identity(db: Database, devices: list[Any]) -> list[Any]:
+def with_identity(db: Database, devices: Sequence[Any]) -> list[Any]:
     """Presence rows (``DeviceOut``) with their identity state and open spoofing flag, for ``/api/devices``."""
     registry = DeviceRegistry(db)
     states, flags = registry.states(), registry.flags([d.id for d in devices])

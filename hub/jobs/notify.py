@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from typing import Any
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -30,7 +31,7 @@ CHANNEL = "gridline_wakeup"
 LISTEN_TICK_S = 1.0  # the listener checks its stop flag this often (stop also sends it a wake-up)
 BACKOFF_FIRST_S, BACKOFF_MAX_S = 0.1, 5.0
 # A silently dead server (no RST) is noticed by TCP keepalives, not by idle queries.
-KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}
+KEEPALIVES: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}
 
 
 def libpq_url(db_url: str) -> str:
@@ -89,7 +90,8 @@ class NotifyRelay:
                         log.warning("wake-up notification failed (%s); retrying in %.1f s", exc, backoff)
                         with self._pending_lock:
                             self._pending |= names  # kept, still coalesced with newer rings
-                        conn = _closed(conn)
+                        _closed(conn)
+                        conn = None
                         stop.wait(backoff)
                         backoff = min(backoff * 2, BACKOFF_MAX_S)
                         continue
@@ -158,8 +160,8 @@ class NotifyRelay:
                                application_name=f"gridline-wakeup-{role}:{self.worker_id}", **KEEPALIVES)
 
 
-def _closed(conn: psycopg.Connection | None) -> None:
-    """Close ``conn`` if there is one; returns None so callers can write ``conn = _closed(conn)``."""
+def _closed(conn: psycopg.Connection[Any] | None) -> None:
+    """Close ``conn`` if there is one (a broken connection may fail to close: it is dropped either way)."""
     if conn is not None:
         try:
             conn.close()

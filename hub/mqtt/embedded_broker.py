@@ -18,6 +18,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +139,8 @@ class ManagedBroker:
             raise ValueError("accounts, ACLs and TLS need the mosquitto engine")
         self.auth, self.tls = auth, tls
         self.tls_port = (tls.port or free_port(host)) if tls else None
-        self._process: subprocess.Popen | None = None
-        self._iotcore = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._iotcore: Any = None  # iotcore.Broker (optional dependency: demos without mosquitto)
 
     @property
     def url(self) -> str:
@@ -180,7 +181,7 @@ class ManagedBroker:
                 if self.tls_port:
                     wait_for_port(self.host, self.tls_port)
             except RuntimeError:
-                err = self._process.stderr.read().decode() if self._process.poll() is not None else ""
+                err = self._process.stderr.read().decode() if self._process.stderr and self._process.poll() is not None else ""
                 self.stop()
                 raise RuntimeError(f"mosquitto failed to start: {err.strip()}") from None
         else:

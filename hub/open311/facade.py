@@ -119,7 +119,8 @@ class Open311Facade:
     def _request(r: dict[str, Any], names: dict[str, str], departments: dict[str, str | None],
                  tree: dict[str, tuple[str, str | None]], notes: dict[str, str]) -> dict[str, Any]:
         unit = r["grid_code"] or r["community_code"]
-        path, code = [], unit
+        path: list[str] = []
+        code = unit
         while code in tree:  # 市 区 街道 社区 网格, top down
             path.insert(0, tree[code][0])
             code = tree[code][1]

@@ -68,7 +68,7 @@ class WorkCalendar:
     def _limit(self, hours: float | None, days: float | None) -> timedelta:
         if (hours is None) == (days is None):
             raise ValueError("give exactly one of hours= or days=")
-        limit = timedelta(hours=hours) if hours is not None else self.day_length * days
+        limit = timedelta(hours=hours) if hours is not None else self.day_length * (days or 0)
         if limit <= timedelta(0):
             raise ValueError("a time limit must be positive")
         return limit

@@ -86,7 +86,7 @@ def check_geometry(geometry: Any) -> str | None:
     """Why this GeoJSON geometry cannot be a grid boundary, or None when it can."""
     if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
         return "geometry must be a GeoJSON Polygon or MultiPolygon"
-    polygons = geometry.get("coordinates")
+    polygons = geometry.get("coordinates") or []
     if geometry["type"] == "Polygon":
         polygons = [polygons]
     try:
@@ -248,9 +248,9 @@ def load_community(db: Database, data: dict, *, clock: Clock = utc_now) -> Impor
     persons = _parse_people(data.get("people") or [], devices, errors)
     bindings = _parse_devices(devices, {p.id for p in persons}, errors)
     known = {u.code for u in hierarchy + grids}
-    for who in [*persons, *bindings]:
-        if who.unit_code not in known:
-            errors.append(f"{getattr(who, 'id', None) or who.device_id}: unit {who.unit_code} is not in this file")
+    for name, unit in [*((p.id, p.unit_code) for p in persons), *((b.device_id, b.unit_code) for b in bindings)]:
+        if unit not in known:
+            errors.append(f"{name}: unit {unit} is not in this file")
     with db.write() as conn:
         if not errors:
             _check_parents(conn, hierarchy + grids, errors)

@@ -161,7 +161,7 @@ def unit_tree(conn: sa.Connection) -> dict[str, tuple[str, str | None]]:
         sa.select(units.c.code, units.c.name, units.c.parent_code))}
 
 
-def unit_names(conn: sa.Connection, level: str, within: sa.Select[tuple[str]] | None = None) -> dict[str, str]:
+def unit_names(conn: sa.Connection, level: str, within: sa.Select[str] | None = None) -> dict[str, str]:
     """code → name of the units at ``level`` (optionally only those among ``within``)."""
     query = sa.select(units.c.code, units.c.name).where(units.c.level == level)
     if within is not None:
@@ -169,7 +169,7 @@ def unit_names(conn: sa.Connection, level: str, within: sa.Select[tuple[str]] | 
     return {code: name for code, name in conn.execute(query)}
 
 
-def unit_subtree(code: str) -> sa.Select[tuple[str]]:
+def unit_subtree(code: str) -> sa.Select[str]:
     """``SELECT code`` of a unit and everything under it (recursive over ``parent_code``)."""
     tree = sa.select(units.c.code).where(units.c.code == code).cte("unit_subtree", recursive=True)
     child = units.alias("child")
@@ -294,7 +294,7 @@ def device_units(conn: sa.Connection) -> dict[str, str]:
     return {d: u for d, u in conn.execute(sa.select(device_bindings.c.device_id, device_bindings.c.unit_code))}
 
 
-def devices_bound_under(prefix: str) -> sa.Select[tuple[str]]:
+def devices_bound_under(prefix: str) -> sa.Select[str]:
     """``SELECT device_id`` of the devices bound to units whose code starts with ``prefix``."""
     return sa.select(device_bindings.c.device_id).where(_under(device_bindings.c.unit_code, prefix))
 

@@ -73,7 +73,7 @@ class GridRouter:
     @classmethod
     def from_units(cls, units: Iterable[Unit], **kwargs) -> GridRouter:
         return cls([GridArea(u.code, u.parent_code, shape(u.geometry)) for u in units
-                    if u.level == "grid" and u.geometry], **kwargs)
+                    if u.level == "grid" and u.geometry and u.parent_code], **kwargs)
 
     @classmethod
     def from_store(cls, db: Database, **kwargs: Any) -> GridRouter:

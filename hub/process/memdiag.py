@@ -75,7 +75,7 @@ class MemDiag:
         self.path, self.every_s, self.trace = path, every_s, trace
         self.libc = _libc()
         self._first_types: Counter | None = None
-        self._first_snapshot = None
+        self._first_snapshot: tracemalloc.Snapshot | None = None
         self._t0 = time.monotonic()
 
     def sample(self) -> str:

@@ -112,6 +112,7 @@ class WorkerPool:
         self._stopping = True
 
     def _start(self, slot: _Slot) -> None:
+        assert self._sock is not None, "run() binds the socket before starting workers"
         read_fd, write_fd = os.pipe()
         env = {**os.environ, "PYTHONUNBUFFERED": "1",
                "GRIDLINE_BROKER_URL": self.settings.broker_url, "GRIDLINE_DB_URL": self.settings.db_url,
@@ -120,11 +121,11 @@ class WorkerPool:
         argv = [sys.executable, "-m", "gridline", "--log-level", self.log_level, "hub", "serve",
                 "--listen-fd", str(self._sock.fileno()), "--ready-fd", str(write_fd)]
         try:
-            slot.proc = subprocess.Popen(argv, env=env, pass_fds=(self._sock.fileno(), write_fd))
+            proc = slot.proc = subprocess.Popen(argv, env=env, pass_fds=(self._sock.fileno(), write_fd))
         finally:
             os.close(write_fd)  # the worker holds the only write end: EOF on read = it died
         slot.ready_fd, slot.ready, slot.started_at, slot.restart_at = read_fd, False, time.monotonic(), None
-        log.warning("hub pool: worker %d starting (pid %d)", slot.index, slot.proc.pid)
+        log.warning("hub pool: worker %d starting (pid %d)", slot.index, proc.pid)
 
     def _watch(self) -> bool:
         """One turn of the supervision loop; False = give up (a worker cannot start)."""
@@ -146,6 +147,7 @@ class WorkerPool:
         return True
 
     def _read_ready(self, slot: _Slot) -> None:
+        assert slot.ready_fd is not None and slot.proc is not None  # a started worker we wait on
         data = os.read(slot.ready_fd, len(READY))
         os.close(slot.ready_fd)
         slot.ready_fd = None
@@ -154,7 +156,9 @@ class WorkerPool:
             log.warning("hub pool: worker %d ready (pid %d)", slot.index, slot.proc.pid)
 
     def _died(self, slot: _Slot, now: float) -> bool:
-        code = slot.proc.returncode
+        proc = slot.proc
+        assert proc is not None  # only a started worker dies
+        code = proc.returncode
         if slot.ready_fd is not None:
             os.close(slot.ready_fd)
             slot.ready_fd = None
@@ -170,7 +174,7 @@ class WorkerPool:
             slot.delay_s = RESTART_DELAY_S[0]
         delay, slot.delay_s = slot.delay_s, min(slot.delay_s * 2, RESTART_DELAY_S[1])
         log.error("hub pool: worker %d (pid %d) exited with %s after %.0f s; restarting in %.0f s",
-                  slot.index, slot.proc.pid, code, ran_s, delay)
+                  slot.index, proc.pid, code, ran_s, delay)
         slot.proc, slot.restart_at = None, now + delay
         return True
 

@@ -6,23 +6,28 @@ told in a :class:`BatchResult`; nothing is receipted unless the whole transactio
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from datetime import datetime
+from typing import Any
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from protocol import (
+    CaseAction,
     ChunkAck,
     DeliveryState,
     DownlinkConfirm,
     Heartbeat,
+    IncidentReport,
     PhotoChunk,
     PhotoResult,
+    PositionFix,
+    Record,
     Rejection,
+    ResidentCheckin,
     encode,
-    is_record,
 )
 
 from hub.store.files import write_atomically
@@ -33,15 +38,15 @@ from hub.store.locks import lock_key
 from hub.store import dead_letters, downlinks
 from hub.store.tables import devices, photo_chunks, photos, records
 
+RecordMessage = IncidentReport | ResidentCheckin | PositionFix | CaseAction  # the Record kinds, for typing
 SQL_IN_CHUNK = 500  # ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
 
 
-def dialect_insert(conn: Connection, table: sa.Table):
+def dialect_insert(conn: Connection, table: sa.Table) -> Any:
+    """INSERT with the dialect's ON CONFLICT clauses (both dialects spell them the same way)."""
     if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 # PostgreSQL fast path: one statement per batch over unnest()ed column arrays (see _insert_records).
@@ -84,33 +89,39 @@ class BatchWriter:
         self._dead: list[DeadLetter] = []
 
     def write(self, items: list[BatchItem]) -> BatchResult:
-        by_type: dict[type, list[Inbound]] = defaultdict(list)
+        records: list[tuple[Inbound, RecordMessage]] = []
+        chunks: list[tuple[Inbound, PhotoChunk]] = []
+        confirms: list[tuple[Inbound, DownlinkConfirm]] = []
         for item in items:
-            if isinstance(item, Inbound):
-                key = "record" if is_record(item.message) else type(item.message)
-                by_type[key].append(item)
-            elif isinstance(item, DeadLetter):
+            if isinstance(item, DeadLetter):
                 self._dead.append(item)
-        self._store_records(by_type["record"])
-        self._store_chunks(by_type[PhotoChunk])
-        self._apply_confirms(by_type[DownlinkConfirm])
+            elif isinstance(item, Inbound):
+                m = item.message
+                if isinstance(m, Record):  # every record kind, whatever protocol/ adds later
+                    records.append((item, m))
+                elif isinstance(m, PhotoChunk):
+                    chunks.append((item, m))
+                elif isinstance(m, DownlinkConfirm):
+                    confirms.append((item, m))
+        self._store_records(records)
+        self._store_chunks(chunks)
+        self._apply_confirms(confirms)
         if self.presence:
             self._update_devices(items)
         self._store_dead_letters()
         return self.result
 
     # -- records --------------------------------------------------------------------------------
-    def _store_records(self, items: list[Inbound]) -> None:
+    def _store_records(self, items: list[tuple[Inbound, RecordMessage]]) -> None:
         if not items:
             return
         first: dict[str, tuple[str, Inbound]] = {}  # id -> (hash, item) of the first copy in this batch
-        rows = []
-        order: list[tuple[str, str, Inbound]] = []  # (id, hash, item) in arrival order
-        for item in items:
-            m = item.message
+        rows: list[dict[str, Any]] = []
+        order: list[tuple[str, str, Inbound, str]] = []  # (id, hash, item, device) in arrival order
+        for item, m in items:
             canonical = encode(m)  # hashed and stored: key order or whitespace in a resend don't count
             digest = hashlib.sha256(canonical).hexdigest()
-            order.append((m.id, digest, item))
+            order.append((m.id, digest, item, m.device_id))
             if m.id in first:
                 continue
             first[m.id] = (digest, item)
@@ -130,8 +141,8 @@ class BatchWriter:
             stored_hash[rid] = first[rid][0]
 
         newly_counted: set[str] = set()
-        for rid, digest, item in order:
-            outcome = self.result.device(item.message.device_id)
+        for rid, digest, item, device_id in order:
+            outcome = self.result.device(device_id)
             if stored_hash.get(rid) == digest:
                 outcome.committed.append(rid)
                 if rid in inserted and rid not in newly_counted:
@@ -146,10 +157,9 @@ class BatchWriter:
                                                   detail="a different record with this id is already stored"))
                 self.result.conflicts += 1
                 self._dead.append(DeadLetter(item.topic, item.payload, item.received_at, "conflict",
-                                             f"record {rid} already stored with other content",
-                                             item.message.device_id))
+                                             f"record {rid} already stored with other content", device_id))
 
-    def _insert_records(self, rows: list[dict]) -> set[str]:
+    def _insert_records(self, rows: list[dict[str, Any]]) -> set[str]:
         """Insert new records, skip ids already stored; returns the ids this transaction inserted."""
         if self.conn.dialect.name == "postgresql" and _all_aware(rows, ("device_time", "received_at")):
             # One fixed statement whatever the batch size, so psycopg's parsed-query cache hits (insertmanyvalues
@@ -165,17 +175,17 @@ class BatchWriter:
         return inserted
 
     # -- photos ---------------------------------------------------------------------------------
-    def _store_chunks(self, items: list[Inbound]) -> None:
+    def _store_chunks(self, items: list[tuple[Inbound, PhotoChunk]]) -> None:
         if not items:
             return
-        shas = sorted({i.message.sha256 for i in items})
+        shas = sorted({m.sha256 for _, m in items})
         complete: set[str] = set()
         for part in _chunks(shas):
             complete.update(self.conn.execute(sa.select(photos.c.sha256).where(photos.c.sha256.in_(part))).scalars())
-        rows, finisher = [], {}
+        rows: list[dict[str, Any]] = []
+        finisher: dict[str, str] = {}
         reported: set[tuple[str, str]] = set()
-        for item in items:
-            m: PhotoChunk = item.message
+        for item, m in items:
             outcome = self.result.device(m.device_id)
             outcome.chunks.append(ChunkAck(sha256=m.sha256, index=m.index))
             if m.sha256 in complete:
@@ -227,13 +237,13 @@ class BatchWriter:
         self.conn.execute(sa.delete(photo_chunks).where(photo_chunks.c.sha256 == sha))
 
     # -- downlink confirmations -----------------------------------------------------------------
-    def _apply_confirms(self, items: list[Inbound]) -> None:
+    def _apply_confirms(self, items: list[tuple[Inbound, DownlinkConfirm]]) -> None:
         if not items:
             return
-        owner = downlinks.owners(self.conn, sorted({i.message.message_id for i in items}))
-        delivered, read = [], []
-        for item in items:
-            m: DownlinkConfirm = item.message
+        owner = downlinks.owners(self.conn, sorted({m.message_id for _, m in items}))
+        delivered: list[dict[str, Any]] = []
+        read: list[dict[str, Any]] = []
+        for item, m in items:
             outcome = self.result.device(m.device_id)
             if owner.get(m.message_id) != m.device_id:
                 # Unknown (or another device's) message: nothing to update, but confirm it so the
@@ -250,7 +260,7 @@ class BatchWriter:
     # -- presence and device health -------------------------------------------------------------
     def _update_devices(self, items: list[BatchItem]) -> None:
         """One upsert per device with its final state after this batch, in arrival order."""
-        changes: dict[str, dict] = {}
+        changes: dict[str, dict[str, Any]] = {}
         for item in items:
             if isinstance(item, PresenceUpdate):
                 change = changes.setdefault(item.device_id, {})

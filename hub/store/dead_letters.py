@@ -30,7 +30,7 @@ def insert(conn: sa.Connection, letters: Iterable[DeadLetter], cap: int) -> int:
 
 
 def _filtered(query: sa.Select[Any], reason: str | None, device_id: str | None,
-              devices_in: sa.Select[tuple[str]] | None) -> sa.Select[Any]:
+              devices_in: sa.Select[str] | None) -> sa.Select[Any]:
     if reason:
         query = query.where(dead_letters.c.reason == reason)
     if device_id:
@@ -41,7 +41,7 @@ def _filtered(query: sa.Select[Any], reason: str | None, device_id: str | None,
 
 
 def newest(conn: sa.Connection, *, reason: str | None = None, device_id: str | None = None, limit: int = 100,
-           before_id: int | None = None, devices_in: sa.Select[tuple[str]] | None = None) -> list[DeadLetterRow]:
+           before_id: int | None = None, devices_in: sa.Select[str] | None = None) -> list[DeadLetterRow]:
     """Newest first; page with ``before_id`` = the last id seen; ``devices_in`` = an operator's devices."""
     query = _filtered(sa.select(dead_letters), reason, device_id, devices_in)
     if before_id is not None:

@@ -11,7 +11,7 @@ from hub.store.tables import devices
 
 
 def listed(conn: sa.Connection, *, state: str | None = None,
-           devices_in: sa.Select[tuple[str]] | None = None) -> list[DeviceRow]:
+           devices_in: sa.Select[str] | None = None) -> list[DeviceRow]:
     query = sa.select(devices).order_by(devices.c.id)
     if state:
         query = query.where(devices.c.state == state)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from collections.abc import Iterator
 from itertools import zip_longest
-from typing import Literal, Union
+from typing import Any, Literal, Union
 
 from protocol import MAX_RECEIPT_IDS, ChunkAck, Deferral, PhotoResult, Receipt, Rejection, UplinkMessage
 
@@ -65,10 +66,10 @@ class DeviceOutcome:
 
     def receipts(self, device_id: str, at: datetime) -> list[Receipt]:
         """One receipt, or several when a list exceeds the protocol's per-receipt cap."""
-        def slices(items: list) -> list[list]:
+        def slices(items: list[Any]) -> list[list[Any]]:
             return [items[i:i + MAX_RECEIPT_IDS] for i in range(0, len(items), MAX_RECEIPT_IDS)]
 
-        parts = zip_longest(slices(self.committed), slices(self.rejected), slices(self.chunks),
+        parts: Iterator[tuple[list[Any], ...]] = zip_longest(slices(self.committed), slices(self.rejected), slices(self.chunks),
                             slices(self.photos), slices(self.confirmed), fillvalue=[])
         receipts = [
             Receipt(device_id=device_id, committed=c, rejected=r, chunks=k, photos=p, confirmed=f, at=at)

@@ -51,7 +51,7 @@ def get_of_kind(conn: sa.Connection, record_id: str, kind: str) -> RecordRow | N
 
 def page(conn: sa.Connection, *, kind: str | None = None, device_id: str | None = None,
          since: datetime | None = None, until: datetime | None = None, limit: int = 100, cursor: str | None = None,
-         devices_in: sa.Select[tuple[str]] | None = None) -> tuple[list[RecordRow], str | None]:
+         devices_in: sa.Select[str] | None = None) -> tuple[list[RecordRow], str | None]:
     """Records by hub receive time (oldest first), ``since`` inclusive, ``until`` exclusive; keyset-paged.
     ``devices_in``: only records of these devices (an operator's scope).
 
@@ -122,12 +122,12 @@ def untaken(conn: sa.Connection, kind: str, taken: RecordPredicate, *, since: da
     return [RecordRow(**r._mapping) for r in conn.execute(query.order_by(*order).limit(limit))]
 
 
-def ids_of_kind(kind: str) -> sa.Select[tuple[str]]:
+def ids_of_kind(kind: str) -> sa.Select[str]:
     """``SELECT id`` of every record of one kind (e.g. cases that came from a report)."""
     return sa.select(records.c.id).where(records.c.kind == kind)
 
 
-def newest_seq_per_device(record_ids: sa.Select[tuple[str]], kind: str) -> sa.Select[tuple[str, int]]:
+def newest_seq_per_device(record_ids: sa.Select[str], kind: str) -> sa.Select[str, int]:
     """(device id, its highest seq) among the records of ``kind`` with these ids. Looked up by id and kind, so
     PostgreSQL reads only the partition of that kind (``records_other``), never the position days."""
     return (sa.select(records.c.device_id, sa.func.max(records.c.seq))

@@ -88,7 +88,7 @@ class HubStore(Database):
     def list_records(self, *, kind: str | None = None, device_id: str | None = None,
                      since: datetime | None = None, until: datetime | None = None,
                      limit: int = 100, cursor: str | None = None,
-                     devices_in: sa.Select[tuple[str]] | None = None) -> tuple[list[RecordRow], str | None]:
+                     devices_in: sa.Select[str] | None = None) -> tuple[list[RecordRow], str | None]:
         """See :func:`hub.store.records.page`; ``devices_in`` narrows to an operator's devices."""
         with self.read() as conn:
             return record_rows.page(conn, kind=kind, device_id=device_id, since=since, until=until, limit=limit,
@@ -117,7 +117,7 @@ class HubStore(Database):
 
     # -- devices --------------------------------------------------------------------------------
     def list_devices(self, state: str | None = None, *,
-                     devices_in: sa.Select[tuple[str]] | None = None) -> list[DeviceRow]:
+                     devices_in: sa.Select[str] | None = None) -> list[DeviceRow]:
         with self.read() as conn:
             return device_rows.listed(conn, state=state, devices_in=devices_in)
 
@@ -128,7 +128,7 @@ class HubStore(Database):
     # -- dead letters ---------------------------------------------------------------------------
     def list_dead_letters(self, *, reason: str | None = None, device_id: str | None = None, limit: int = 100,
                           before_id: int | None = None,
-                          devices_in: sa.Select[tuple[str]] | None = None) -> list[DeadLetterRow]:
+                          devices_in: sa.Select[str] | None = None) -> list[DeadLetterRow]:
         """Newest first; page with ``before_id`` = the last id seen."""
         with self.read() as conn:
             return dead_letter_rows.newest(conn, reason=reason, device_id=device_id, limit=limit,

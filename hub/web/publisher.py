@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from hub.org.repo import device_units
 from hub.store import HubStore
 from hub.store import devices as device_rows
+from hub.store.positions import Cursor
 
 from hub.web.feed import event_ids_after, feed_after, max_case_event_id, positions_after, positions_cursor
 
@@ -84,7 +85,7 @@ class LivePublisher:
         self._task: asyncio.Task | None = None
         self._event_cursor = 0
         self._gaps: dict[int, float] = {}  # event id skipped over → when first noticed (monotonic)
-        self._pos_cursor = None
+        self._pos_cursor: Cursor | None = None
         self._status_cursor: datetime | None = None
         self._pending_positions: dict[str, tuple[str | None, list]] = {}
         self._last_position_flush = 0.0

@@ -208,10 +208,10 @@ class WelfareWatch:
         at = late.at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
         note = (f"老人已于 {at} 在 {late.device_id} 签到（记录 {late.record_id}）。"
                 f" / The resident checked in at {at} on {late.device_id} (record {late.record_id}).")
-        case = self.service.get(check.case_id)
+        case = self.service.get(check.case_id) if check.case_id else None
         if case is not None and case.state not in ("closed", "not_filed"):
-            self._step(case.id, check.id, "note", note=note)
-            if self.service.get(case.id).state == "dispatched":  # nobody has taken it up: the check-in settles it
+            noted = self._step(case.id, check.id, "note", note=note) or self.service.get(case.id)
+            if noted is not None and noted.state == "dispatched":  # nobody has taken it up: the check-in settles it
                 self._step(case.id, check.id, "auto_resolve", note=note + " 系统据补签到反馈，待核查结案。"
                            " / Resolved by the hub on this check-in; verify and close.")
         with self.db.write() as conn:
