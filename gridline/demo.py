@@ -9,21 +9,23 @@ and ends with ``demo: created=C stored=S acknowledged=A lost=L duplicates=D``.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import threading
 import time
 import urllib.request
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from hub.store import HubStore
+    from terminal.simulate import SimulationTotals
 
 DEFAULT_DATA_DIR = Path("gridline-data")
 
 
-def register(commands) -> None:
+def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("demo", help="run a live demo community (hub + embedded broker + 15 terminals)")
     p.add_argument("--for", dest="duration", type=float, default=None,
                    help="stop producing after SECONDS, drain, audit and exit (default: run until Ctrl+C)")
@@ -35,7 +37,7 @@ def register(commands) -> None:
     p.set_defaults(func=run)
 
 
-def _post_json(url: str, body: dict, token: str) -> dict:
+def _post_json(url: str, body: dict[str, Any], token: str) -> dict[str, Any]:
     req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
                                  headers={"content-type": "application/json", "authorization": f"Bearer {token}"})
     with urllib.request.urlopen(req, timeout=10) as resp:
@@ -49,7 +51,7 @@ def case_states(store: HubStore) -> dict[str, int]:
         return count_by_state(conn)
 
 
-def _demo_admin_session(store, hub_dir: Path) -> str:
+def _demo_admin_session(store: HubStore, hub_dir: Path) -> str:
     """Sign-in for the demo: its admin - the community's dispatcher in case trails; random password printed on
     the first start only - and a session of the demo's own for the notices it sends over the API."""
     from hub import sample
@@ -72,7 +74,7 @@ def _demo_admin_session(store, hub_dir: Path) -> str:
     return directory.start_session(admin.id, user_agent="gridline demo").token
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from hub import sample
     from hub.org.geojson_io import load_community
     from hub.process.runner import HubRunner
@@ -104,7 +106,7 @@ def run(args) -> int:
     token = _demo_admin_session(store, settings.data_dir)
 
     stop = threading.Event()
-    results: dict = {}
+    results: dict[str, SimulationTotals] = {}
     device_root = data_dir / "devices"
     # One producing fleet (kiosks + tablets, each walking inside its own grid) and one quiet fleet (phones),
     # both on the real terminal core; phones only receive.
@@ -113,11 +115,13 @@ def run(args) -> int:
         ("phones", [d.id for d in phones], [list(grids[d.grid].ring) for d in phones], 0.0),
     ]
     # Behind each phone a simulated grid leader takes the tasks the hub dispatches (accept, arrive, resolve).
-    fleet_options = {"phones": {"handle_tasks": True}}
+    fleet_options: dict[str, dict[str, Any]] = {"phones": {"handle_tasks": True}}
+    broker_url = hub.broker_url
+    assert broker_url is not None  # the runner starts its MQTT bridge (the default), so it has a broker
     threads = []
     for name, ids, areas, rate in fleets:
         def fleet(name=name, ids=ids, areas=areas, rate=rate):
-            results[name] = run_simulation(hub.broker_url, device_root, ids=ids, areas=areas, rate=rate,
+            results[name] = run_simulation(broker_url, device_root, ids=ids, areas=areas, rate=rate,
                                            duration=args.duration, stop_event=stop,
                                            drain_timeout=args.drain_timeout, **fleet_options.get(name, {}))
         t = threading.Thread(target=fleet, name=f"demo-{name}", daemon=True)
@@ -173,7 +177,7 @@ def run(args) -> int:
             acc[2] += k.pending
     for kind, (c, a, p) in sorted(per_kind.items()):
         print(f"  {kind:<10} {c:>7} / {a:>7} / {p:>5}")
-    photos = {}
+    photos: dict[str, int] = {}
     for sim in results.values():
         for state, n in sim.photos.items():
             photos[state] = photos.get(state, 0) + n
@@ -181,7 +185,7 @@ def run(args) -> int:
     print(f"downlink notices confirmed by devices: {delivered}/{len(notices)}; dead letters at hub: {dead}")
     print(f"cases opened at the hub from reports (routed to grids, duplicates grouped): {opened}")
     print("cases by state: " + ("  ".join(f"{k} {v}" for k, v in sorted(states.items())) or "none"))
-    work = {}
+    work: dict[str, int] = {}
     for sim in results.values():
         for action, n in sim.task_actions.items():
             work[action] = work.get(action, 0) + n

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from terminal.simulate import XIANGZHOU, Ring, run_simulation
 
@@ -157,7 +158,7 @@ def parse_area(area: str | None) -> tuple[tuple[float, float], list[Ring] | None
     return (lat, lon), None
 
 
-def polygons_from_geojson(doc: dict) -> list[Ring]:
+def polygons_from_geojson(doc: dict[str, Any]) -> list[Ring]:
     """Outer rings of every Polygon/MultiPolygon in a GeoJSON geometry, Feature or FeatureCollection."""
     kind = doc.get("type")
     if kind == "FeatureCollection":

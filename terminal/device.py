@@ -54,8 +54,8 @@ class Device:
         self.store = TerminalStore(self.data_dir / "terminal.db", device_id, clock=clock,
                                    photos_dir=self.data_dir / "photos", chunk_size=chunk_size)
         self.link = SyncLink(device_id, broker_url, app_version=app_version, keepalive=keepalive, clock=clock,
-                             backoff=backoff, tls=tls, username=credentials and credentials.username,
-                             password=credentials and credentials.password)
+                             backoff=backoff, tls=tls, username=credentials.username if credentials else None,
+                             password=credentials.password if credentials else None)
         self.engine = SyncEngine(self.store, self.link, window=window, chunk_window=chunk_window,
                                  ack_timeout=ack_timeout, heartbeat_interval=heartbeat_interval,
                                  app_version=app_version, on_downlink=on_downlink)

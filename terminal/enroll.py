@@ -49,7 +49,8 @@ def parse_enrolment(text: str) -> tuple[str, str | None]:
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(text).query)
         if not query.get("code"):
             raise EnrollError("the QR text has no code")
-        return query["code"][0], (query.get("hub") or [None])[0]
+        hubs = query.get("hub")
+        return query["code"][0], hubs[0] if hubs else None
     return text, None
 
 
@@ -122,4 +123,6 @@ def enroll(hub_url: str, code: str, data_dir: Path | str, *, timeout: float = 15
     except (KeyError, TypeError):
         raise EnrollError(f"unexpected answer from the hub: {sorted(answer) if isinstance(answer, dict) else answer}")
     save_credentials(data_dir, credentials, answer.get("ca_pem"))
-    return load_credentials(data_dir)
+    saved = load_credentials(data_dir)
+    assert saved is not None  # save_credentials() has just written the file
+    return saved

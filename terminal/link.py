@@ -13,11 +13,13 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from protocol import AUTH_FAILURES, DeviceStatus, encode, parse_broker_url, topics
 
@@ -169,7 +171,8 @@ class SyncLink:
             self._stopping.wait(self.backoff.next_delay(self._rng))
         self._connected.clear()
 
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: mqtt.ConnectFlags, reason_code: ReasonCode,
+                    properties: Properties | None) -> None:
         if reason_code.is_failure:
             code = reason_code.value
             if code in AUTH_FAILURES:
@@ -191,7 +194,8 @@ class SyncLink:
         # SUBACK would otherwise miss a fresh session.
         _, self._subscribe_mid = client.subscribe([(topic, 1) for topic in self.subscriptions])
 
-    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reason_codes: list[ReasonCode],
+                      properties: Properties | None) -> None:
         if mid != self._subscribe_mid:
             return
         refused = [t for t, rc in zip(self.subscriptions, reason_codes) if rc.is_failure]
@@ -205,17 +209,20 @@ class SyncLink:
                  self._session_present)
         self.callbacks.on_connected(self._session_present)
 
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: mqtt.DisconnectFlags, reason_code: ReasonCode,
+                       properties: Properties | None) -> None:
         was_connected = self._connected.is_set()
         self._connected.clear()
         if was_connected:
             log.info("%s: disconnected (%s)", self.device_id, reason_code)
             self.callbacks.on_disconnected(str(reason_code))
 
-    def _on_message(self, client, userdata, message) -> None:
-        self.callbacks.on_message(message.topic, message.payload)
+    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        # paho types the payload bytes | bytearray but hands out bytes; bytes() of bytes is the same object.
+        self.callbacks.on_message(message.topic, bytes(message.payload))
 
-    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+    def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason_code: ReasonCode,
+                    properties: Properties) -> None:
         if not reason_code.is_failure:
             self.callbacks.on_published(mid)
         else:

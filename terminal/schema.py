@@ -50,11 +50,11 @@ def open_database(path: Path) -> sqlite_utils.Database:
 
 def _create_tables(db: sqlite_utils.Database) -> None:
     with db.atomic():
-        db["records"].create(
+        db.table("records").create(
             {"id": str, "seq": int, "kind": str, "payload": str, "created_at": str},
             pk="id", not_null={"seq", "kind", "payload", "created_at"}, if_not_exists=True,
         )
-        db["outbox"].create(
+        db.table("outbox").create(
             # seq is copied from records so "oldest first" and thinning need no join.
             {"record_id": str, "seq": int, "kind": str, "state": str, "attempts": int,
              "created_at": str, "sent_at": str, "acked_at": str, "reject_reason": str},
@@ -62,26 +62,26 @@ def _create_tables(db: sqlite_utils.Database) -> None:
             defaults={"state": "pending", "attempts": 0},
             foreign_keys=[("record_id", "records", "id")], if_not_exists=True,
         )
-        db["photos"].create(
+        db.table("photos").create(
             {"sha256": str, "size": int, "path": str, "chunk_size": int, "chunk_count": int,
              "state": str, "attempts": int, "reason": str, "created_at": str},
             pk="sha256", not_null={"size", "path", "chunk_size", "chunk_count", "state", "created_at"},
             defaults={"attempts": 0}, if_not_exists=True,
         )
-        db["photo_chunks"].create(
+        db.table("photo_chunks").create(
             {"sha256": str, "idx": int, "state": str, "attempts": int, "sent_at": str, "acked_at": str},
             pk=("sha256", "idx"), not_null={"state", "attempts"}, defaults={"state": "pending", "attempts": 0},
             foreign_keys=[("sha256", "photos", "sha256")], if_not_exists=True,
         )
-        db["inbox"].create(
+        db.table("inbox").create(
             {"id": str, "kind": str, "body": str, "created_at": str, "received_at": str, "expires_at": str,
              "state": str, "applied": int, "confirm_state": str},
             pk="id", not_null={"kind", "body", "received_at", "state", "applied", "confirm_state"},
             defaults={"state": "delivered", "applied": 0, "confirm_state": "pending"}, if_not_exists=True,
         )
-        db["settings"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
-        db["records"].create_index(["seq"], unique=True, if_not_exists=True)
-        db["outbox"].create_index(["state", "seq"], if_not_exists=True)
-        db["outbox"].create_index(["kind", "state"], if_not_exists=True)
-        db["photo_chunks"].create_index(["state"], if_not_exists=True)
+        db.table("settings").create({"key": str, "value": str}, pk="key", if_not_exists=True)
+        db.table("records").create_index(["seq"], unique=True, if_not_exists=True)
+        db.table("outbox").create_index(["state", "seq"], if_not_exists=True)
+        db.table("outbox").create_index(["kind", "state"], if_not_exists=True)
+        db.table("photo_chunks").create_index(["state"], if_not_exists=True)
         db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")

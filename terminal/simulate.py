@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from protocol import CheckinKind, Severity, topics
 
@@ -150,6 +151,7 @@ class SimulatedPatrol:
         if self.position_source is not None:
             lat, lon = self.position_source(self.index, elapsed)
             return lat, lon, None
+        assert self.route is not None  # run_simulation() gives a route to every patrol without a position source
         lat, lon, heading = self.route.at(elapsed)
         return lat, lon, heading
 
@@ -179,7 +181,7 @@ def run_simulation(broker_url: str, data_dir: Path | str, *, count: int = 3, rat
                    duration: float | None = 10.0, device_prefix: str = "sim", seed: int = 0,
                    drain_timeout: float = 60.0, base: tuple[float, float] = XIANGZHOU,
                    areas: Sequence[Ring] | None = None, position_source: PositionSource | None = None,
-                   device_options: dict | None = None, ids: Sequence[str] | None = None,
+                   device_options: dict[str, Any] | None = None, ids: Sequence[str] | None = None,
                    stop_event: threading.Event | None = None, handle_tasks: bool = False,
                    task_pace: float = 1.0) -> SimulationTotals:
     """Run ``count`` devices (or the devices named by ``ids``) for ``duration`` seconds (``None``: until

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar, overload
 
 from pydantic import BaseModel
 
@@ -44,6 +45,9 @@ log = logging.getLogger(__name__)
 OUTBOX_STATES = ("pending", "sent", "acked", "rejected", "thinned")
 UNFINISHED = ("pending", "sent")
 
+# The record kinds a terminal captures (each has ``id`` and ``kind``); _record returns the type it was given.
+_Record = TypeVar("_Record", IncidentReport, ResidentCheckin, PositionFix, CaseAction)
+
 
 @dataclass(frozen=True)
 class OutboxItem:
@@ -68,7 +72,7 @@ class ChunkRef:
 class InboxEntry:
     id: str
     kind: str
-    body: dict
+    body: dict[str, Any]
     created_at: str
     received_at: str
     expires_at: str | None
@@ -105,6 +109,13 @@ class TerminalStore:
             self.db.close()
 
     # --- settings -------------------------------------------------------------------------
+    @overload
+    def get_setting(self, key: str) -> str | None: ...
+    @overload
+    def get_setting(self, key: str, default: str) -> str: ...
+    @overload
+    def get_setting(self, key: str, default: str | None) -> str | None: ...
+
     def get_setting(self, key: str, default: str | None = None) -> str | None:
         with self._lock:
             row = self.db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
@@ -155,7 +166,7 @@ class TerminalStore:
                                    f"WHERE r.kind = 'action' {where} ORDER BY r.seq", params).fetchall()
         return [(CaseAction.model_validate_json(payload), state) for payload, state in rows]
 
-    def _record(self, model: type[BaseModel], fields: dict, photo_files: Sequence[PhotoFile] = ()):
+    def _record(self, model: type[_Record], fields: dict[str, Any], photo_files: Sequence[PhotoFile] = ()) -> _Record:
         with self._lock:
             now = self.clock()
             with self.db.atomic():
@@ -235,7 +246,8 @@ class TerminalStore:
                 return 0
             rows = self.db.execute("SELECT record_id, created_at FROM outbox WHERE kind = 'position' "
                                    "AND state = 'pending' ORDER BY seq").fetchall()
-            drop, last_kept = [], None
+            drop: list[str] = []
+            last_kept: datetime | None = None
             for record_id, created in rows:
                 moment = datetime.fromisoformat(created)
                 if last_kept is not None and (moment - last_kept).total_seconds() < min_interval_s:
@@ -377,7 +389,7 @@ class TerminalStore:
         rows = self._inbox_rows("WHERE id = ?", [message_id])
         return rows[0] if rows else None
 
-    def _inbox_rows(self, where: str, params: list) -> list[InboxEntry]:
+    def _inbox_rows(self, where: str, params: list[Any]) -> list[InboxEntry]:
         with self._lock:
             rows = self.db.execute("SELECT id, kind, body, created_at, received_at, expires_at, state, applied, "
                                    f"confirm_state FROM inbox {where} ORDER BY id", params).fetchall()

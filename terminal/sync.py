@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from protocol import (
     Deferral,
@@ -82,7 +83,7 @@ class SyncEngine:
         self.device_id = store.device_id
         self.hub_online: bool | None = None
         self.last_sync_at: datetime | None = None
-        self._events: queue.Queue = queue.Queue()
+        self._events: queue.Queue[tuple[Any, ...]] = queue.Queue()
         self._kicked = threading.Event()
         self._stopping = threading.Event()
         self._worker: threading.Thread | None = None
@@ -169,7 +170,7 @@ class SyncEngine:
                 log.exception("%s: sync worker error", self.device_id)
                 self._stopping.wait(1.0)
 
-    def _handle_batch(self, batch: list[tuple]) -> None:
+    def _handle_batch(self, batch: list[tuple[Any, ...]]) -> None:
         acked_records: list[str] = []
         acked_chunks: list[tuple[str, int]] = []
         for event in batch:
@@ -329,7 +330,9 @@ class SyncEngine:
             elif topic == topics.downlink(self.device_id):
                 self._accept_downlink(decode_downlink(topic, payload))
             elif topic == topics.hub_status():
-                self._on_hub_status(decode_status(topic, payload))
+                status = decode_status(topic, payload)
+                if isinstance(status, HubStatus):  # always: the hub's status topic names no device
+                    self._on_hub_status(status)
             else:
                 log.warning("%s: message on unexpected topic %s", self.device_id, topic)
         except ProtocolError as exc:
@@ -366,7 +369,7 @@ class SyncEngine:
     def _apply_deferrals(self, deferrals: list[Deferral]) -> None:
         """Not stored, not refused: back to pending (what a receipt already retired stays retired), and hold
         every uplink until the hub's longest wait is over."""
-        records = [d.id for d in deferrals if d.chunk is None and d.kind is not UplinkKind.CONFIRM]
+        records = [d.id for d in deferrals if d.chunk is None and d.id is not None and d.kind is not UplinkKind.CONFIRM]
         chunks = [(d.chunk.sha256, d.chunk.index) for d in deferrals if d.chunk is not None]
         for rid in records:
             self._records_in_flight.pop(rid, None)  # a PUBACK still on its way is then ignored: stays pending
@@ -374,7 +377,7 @@ class SyncEngine:
             self._chunks_in_flight.pop(key, None)
         self.store.requeue(records)
         self.store.requeue_chunks(chunks)
-        self._deferred_confirms.update(d.id for d in deferrals if d.kind is UplinkKind.CONFIRM)
+        self._deferred_confirms.update(d.id for d in deferrals if d.kind is UplinkKind.CONFIRM and d.id is not None)
         wait = max(d.retry_after_s for d in deferrals)
         self._hold_until = max(self._hold_until, time.monotonic() + wait)
         log.info("%s: hub deferred %d uplink(s) (%s); pausing uplinks for %.1fs", self.device_id, len(deferrals),

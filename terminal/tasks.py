@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+from pydantic import BaseModel
 
 from protocol import CaseAction, NoticeBody, ProtocolError, TaskBody, TaskRole
 from protocol.messages import CaseActionKind
@@ -15,6 +18,8 @@ from protocol.messages import CaseActionKind
 from terminal.store import InboxEntry, TerminalStore
 
 log = logging.getLogger(__name__)
+
+_Body = TypeVar("_Body", bound=BaseModel)
 
 # The field part of the hub's state machine, as far as a phone needs it to show the next step while offline:
 # state → {action: state after}. ``return`` ends the worker's part (None).
@@ -69,7 +74,7 @@ class Task:
         return sum(1 for _, state in self.local_actions if state in ("pending", "sent"))
 
 
-def _typed(entry: InboxEntry, model):
+def _typed(entry: InboxEntry, model: type[_Body]) -> _Body | None:
     try:
         return model.model_validate(entry.body)
     except ValueError as exc:  # a body this app version cannot read: keep it in the inbox, skip it here

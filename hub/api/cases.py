@@ -25,6 +25,7 @@ from hub.org.calendar import WorkCalendar
 from hub.org import repo as org_repo
 from hub.org.repo import Person
 from hub.store import HubStore
+from protocol.labels import state_label
 from hub.store.vocabulary import CASE_LEVELS, CASE_STATES
 from hub.jobs.wakeup import ring_jobs
 from hub.api.deps import StoreDep
@@ -35,9 +36,6 @@ router = APIRouter(prefix="/cases", tags=["cases"])
 CaseStateName = Literal[CASE_STATES]  # type: ignore[valid-type]
 CaseLevelName = Literal[CASE_LEVELS]  # type: ignore[valid-type]
 
-STATE_ZH = {"reported": "已上报", "filed": "已立案", "not_filed": "不予立案", "dispatched": "已派遣",
-            "accepted": "已接单", "arrived": "已到场", "resolved": "已处置", "verified": "已核查",
-            "closed": "已结案", "suspended": "已挂起"}
 LIVE = tuple(states.OPEN)  # the deadline clock runs (suspended: stopped)
 
 
@@ -97,7 +95,7 @@ def case_out(m: Mapping[str, Any], *, now: datetime, calendar: WorkCalendar, ref
                              "community_code", "lat", "lon", "accuracy_m", "flagged_for_review", "route_reason",
                              "report_count", "source_record_id", "resolver", "filed_at", "deadline",
                              "suspended_at", "closed_at", "created_at", "updated_at", "version")},
-        state_zh=STATE_ZH.get(m["state"], m["state"]),
+        state_zh=state_label(m["state"]),
         assignee=refs.get(assignee, PersonRef(id=assignee, name=None, role=None)) if assignee else None,
         overdue=remaining is not None and remaining < 0, remaining_s=remaining, remaining_working_s=working,
         escalation=_escalation(m, events))

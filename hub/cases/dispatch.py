@@ -37,7 +37,7 @@ from hub.store.downlinks import body_json
 from hub.store.engine import is_transient
 from hub.store.locks import ClusterLock
 from hub.store.rows import DownlinkRow
-from protocol import MAX_NOTE_CHARS, Position, TaskBody
+from protocol import MAX_NOTE_CHARS, TASK_WHY_VALUES, Position, TaskBody
 
 __all__ = ["Dispatcher", "applied_action_seqs", "why_for"]
 
@@ -67,8 +67,9 @@ def _digest(body: dict) -> str:
 
 
 def why_for(transition: str) -> str:
+    """TaskBody.why for a case event: one of protocol's documented values (docs/protocol.md), else "update"."""
     why = WHY.get(transition, transition)
-    return why if why.replace("_", "").isalpha() and why.islower() and len(why) <= 24 else "update"
+    return why if why in TASK_WHY_VALUES else "update"
 
 
 class Dispatcher:
@@ -189,6 +190,8 @@ class Dispatcher:
             actions = [a for a in ROLE_ACTIONS[role] if a in allowed]
         position = (Position(lat=case.lat, lon=case.lon, accuracy_m=min(case.accuracy_m or 0.0, 100_000))
                     if case.lat is not None and case.lon is not None else None)
+        if why not in TASK_WHY_VALUES:
+            raise ValueError(f"task reason {why!r} is not in protocol.TASK_WHY_VALUES (docs/protocol.md)")
         return TaskBody(
             case_id=case.id, case_version=case.version, case_state=case.state, role=role, withdrawn=withdrawn,
             why=why, category=case.category_code, category_name=(cat.name_zh if cat else "")[:64],

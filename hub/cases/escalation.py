@@ -8,6 +8,10 @@ A periodic sweep on an injected clock (tests move the clock; nothing sleeps):
 - every live case is re-coloured (three-colour level from the share of its time limit used) and its devices
   get the new colour.
 
+The deadline itself is computed in :func:`hub.cases.timing.deadline` (stored on the case by the service at
+filing and on suspend/resume); the accept window and the overdue repeat are settings (``task_accept_window_s``,
+``overdue_escalation_every_s``).
+
 An escalation is a trail entry (``escalate``, actor ``system``, same state before and after) plus the case's
 ``escalation_level``/``escalated_at`` and a raised level. It does not bump the case version (it is no state
 change) and never makes a worker's offline action stale. The dispatcher sees the event and sends the new

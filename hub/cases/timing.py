@@ -56,10 +56,17 @@ def suspensions(events: Iterable[CaseEvent]) -> list[Suspension]:
 
 def deadline(category: Category, calendar: WorkCalendar, filed_at: datetime | None,
              spans: list[Suspension]) -> datetime | None:
-    """None before filing and while an open suspension stops the clock short of the limit."""
+    """The case's deadline (办结时限): ``filed_at`` plus the category's time limit counted in the calendar's
+    working time, the clock stopped during suspensions. None before filing and while an open suspension stops
+    the clock short of the limit.
+
+    This is where every case deadline is computed. :class:`hub.cases.service.CaseService` stores it on the case
+    at filing and on suspend/resume; :mod:`hub.cases.escalation` escalates a live case once it is past it (and
+    again every ``overdue_every``); :func:`level_for` colours the case by the share of it used."""
     if filed_at is None:
         return None
-    return category.deadline(calendar, filed_at, suspensions=spans)
+    unit = "hours" if category.time_limit_unit == "working_hours" else "days"
+    return calendar.deadline_with_suspensions(filed_at, suspensions=spans, **{unit: category.time_limit_value})
 
 
 def level_for(category: Category | None, calendar: WorkCalendar, policy: LevelPolicy, *, current: str,

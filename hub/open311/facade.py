@@ -34,6 +34,7 @@ from hub.store import HubStore
 from hub.store import records as record_rows
 from hub.store.rows import RecordRow
 from protocol import MAX_NOTE_CHARS, IncidentReport, Position, uuid7
+from protocol.labels import state_label, transition_label
 
 from hub.open311.formats import Open311Error, w3
 
@@ -43,13 +44,6 @@ MAX_RESULTS = 1000  # the spec's default cap
 CLOSED_STATES = ("closed", "not_filed")
 # 独居老人未按时签到 is the welfare watch's own task, not something the public reports.
 INTERNAL_SERVICES = frozenset({"E0703"})
-TRANSITION_ZH = {"report": "上报", "duplicate": "重复上报并案", "file": "立案", "not_file": "不予立案",
-                 "dispatch": "派遣", "reassign": "改派", "accept": "接单", "arrive": "到场", "return": "退回",
-                 "resolve": "处置反馈", "verify": "核查", "rework": "返工", "close": "结案", "suspend": "挂起",
-                 "resume": "恢复", "escalate": "升级督办", "note": "备注", "auto_resolve": "系统反馈"}
-STATE_ZH = {"reported": "已受理", "filed": "已立案", "not_filed": "不予立案", "dispatched": "已派遣",
-            "accepted": "处置人已接单", "arrived": "处置人已到场", "resolved": "已处置待核查", "verified": "已核查",
-            "closed": "已结案", "suspended": "挂起"}
 
 
 @dataclass(frozen=True)
@@ -125,7 +119,7 @@ class Open311Facade:
             path.insert(0, tree[code][0])
             code = tree[code][1]
         closed = r["state"] in CLOSED_STATES
-        status_notes = f"{STATE_ZH.get(r['state'], r['state'])} {r['state']}"
+        status_notes = f"{state_label(r['state'])} {r['state']}"
         if r["id"] in notes:
             status_notes += f": {notes[r['id']]}"
         return {
@@ -149,7 +143,7 @@ class Open311Facade:
         return [{"update_id": str(r.id), "service_request_id": r.case_id,
                  "status": "closed" if r.to_state in CLOSED_STATES else "open",
                  "updated_datetime": w3(r.at),
-                 "description": " ".join(filter(None, [TRANSITION_ZH.get(r.transition, r.transition), r.transition,
+                 "description": " ".join(filter(None, [transition_label(r.transition), r.transition,
                                                        r.reason, r.note])),
                  "media_url": None} for r in rows]
 

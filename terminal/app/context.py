@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from protocol import DownlinkMessage
 
@@ -32,7 +33,8 @@ from terminal.app.taxonomy import load_categories, synced_categories
 class TerminalContext:
     def __init__(self, config: AppConfig, profile: str, *, clock: Clock = utc_now,
                  monotonic: Callable[[], float] = time.monotonic, camera: CameraProvider | None = None,
-                 position: PositionProvider | None = None, alerter: Alerter | None = None, **device_options):
+                 position: PositionProvider | None = None, alerter: Alerter | None = None,
+                 **device_options: Any):
         if profile not in PROFILES:
             raise ConfigError(f"profile must be one of {', '.join(PROFILES)}, got {profile!r}")
         if position is None and not config.position:

@@ -13,8 +13,12 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from protocol import TaxonomyBody
+
+if TYPE_CHECKING:
+    from terminal.store import TerminalStore
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ def from_body(body: TaxonomyBody) -> list[CategoryChoice]:
     return sorted(found, key=lambda c: (c.kind != "event", c.code))
 
 
-def synced_categories(store) -> list[CategoryChoice] | None:
+def synced_categories(store: TerminalStore) -> list[CategoryChoice] | None:
     """The newest list the hub has sent this device, or None if none has arrived (or none is readable)."""
     newest: TaxonomyBody | None = None
     for entry in store.inbox():

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import abc
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +95,7 @@ class FileCameraProvider(CameraProvider):
         self.paths = [Path(p) for p in paths]
         if not self.paths:
             raise ValueError("FileCameraProvider needs at least one image path")
-        self._cycle: Iterable[Path] | None = None
+        self._cycle: Iterator[Path] | None = None
 
     def open(self) -> None:
         missing = [str(p) for p in self.paths if not p.is_file()]
@@ -183,9 +183,9 @@ def place_item(frame: np.ndarray, item: np.ndarray, rng: np.random.Generator) ->
     side = min(h, w) * rng.uniform(0.35, 0.5)
     cx, cy = w * rng.uniform(0.4, 0.6), h * rng.uniform(0.4, 0.6)
     square = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], np.float32) * side / 2
-    corners = square + rng.uniform(-0.12, 0.12, (4, 2)).astype(np.float32) * side + np.float32([cx, cy])
+    corners = square + rng.uniform(-0.12, 0.12, (4, 2)).astype(np.float32) * side + np.array([cx, cy], np.float32)
     ih, iw = item.shape[:2]
-    source = np.float32([[0, 0], [iw, 0], [iw, ih], [0, ih]])
+    source = np.array([[0, 0], [iw, 0], [iw, ih], [0, ih]], np.float32)
     matrix = cv2.getPerspectiveTransform(source, corners)
     warped = cv2.warpPerspective(item, matrix, (w, h), flags=cv2.INTER_LINEAR)
     mask = cv2.warpPerspective(np.full((ih, iw), 255, np.uint8), matrix, (w, h), flags=cv2.INTER_NEAREST)

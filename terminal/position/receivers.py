@@ -11,7 +11,7 @@ import math
 import socket
 import threading
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -81,7 +81,7 @@ class NmeaProvider(StreamingProvider):
         self.source = source
         self._opened: IO[Any] | Any = None
         self._last: dict[str, NmeaFix] = {}
-        self._last_date = None
+        self._last_date: date | None = None
 
     @classmethod
     def from_serial(cls, port: str, baudrate: int = 9600, *, clock: Clock = utc_now) -> "NmeaProvider":

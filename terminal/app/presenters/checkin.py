@@ -37,13 +37,19 @@ class CheckinFlow:
         self.message = ""
         self.last_checkin: ResidentCheckin | None = None
 
+    @property
+    def _deployment_key(self) -> str | bytes:
+        key = self.device.deployment_key
+        assert key is not None  # __init__ refuses a device without one
+        return key
+
     def kind_label(self, kind: CheckinKind | str) -> str:
         return self.tr.t(f"checkin.{CheckinKind(kind).value}")
 
     def scan(self) -> bool:
         """One look through the camera for a card QR (the screen calls this a few times a second while scanning)."""
         try:
-            key = scan_resident_key(self.photos.frame(), self.device.deployment_key)
+            key = scan_resident_key(self.photos.frame(), self._deployment_key)
         except CameraError as exc:
             self.message = self.tr.t("report.no_camera", error=exc)
             return False
@@ -57,7 +63,7 @@ class CheckinFlow:
         if not plausible_card(number):
             self.message = self.tr.t("checkin.card_bad")
             return False
-        self.resident_key = resident_key(number, self.device.deployment_key)
+        self.resident_key = resident_key(number, self._deployment_key)
         self.message = self.tr.t("checkin.scanned")
         return True
 
@@ -73,8 +79,11 @@ class CheckinFlow:
         if self.kind is None:
             raise FlowRefused("checkin.kind_needed")
         fix = self.position()
-        where = dict(lat=fix.lat, lon=fix.lon, accuracy_m=fix.accuracy_m) if fix and fix.accuracy_m is not None else {}
-        record = self.device.checkin(self.kind, resident_key_hex=self.resident_key, note=self.note, **where)
+        if fix is not None and fix.accuracy_m is not None:
+            record = self.device.checkin(self.kind, resident_key_hex=self.resident_key, note=self.note, lat=fix.lat,
+                                         lon=fix.lon, accuracy_m=fix.accuracy_m)
+        else:
+            record = self.device.checkin(self.kind, resident_key_hex=self.resident_key, note=self.note)
         self.reset()
         self.last_checkin, self.message = record, self.tr.t("checkin.done")
         return record

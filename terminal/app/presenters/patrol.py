@@ -37,8 +37,8 @@ class PatrolFlow:
         self.interval_s, self.clock, self.fix_filter = interval_s, clock, fix_filter
         self.session: PatrolSession | None = None
         self.last_summary: PatrolSummary | None = None
-        self._last_sample = None
-        self._last_fix_time = None
+        self._last_sample: datetime | None = None
+        self._last_fix_time: datetime | None = None
         started = device.store.get_setting(STARTED_SETTING)
         if started:
             self._resume(datetime.fromisoformat(started))
@@ -58,19 +58,22 @@ class PatrolFlow:
         if self.running:
             return
         self.provider.start()
-        self.session = PatrolSession(clock=self.clock, fix_filter=self.fix_filter(), on_accept=self._keep)
-        self.session.start()
-        self.device.store.set_setting(STARTED_SETTING, self.session.started_at.isoformat())
+        session = self.session = PatrolSession(clock=self.clock, fix_filter=self.fix_filter(), on_accept=self._keep)
+        session.start()
+        assert session.started_at is not None  # start() has just set it
+        self.device.store.set_setting(STARTED_SETTING, session.started_at.isoformat())
         self._last_sample = self._last_fix_time = None
         self.poll(force=True)
 
     def _keep(self, fix: Fix) -> None:
+        assert fix.accuracy_m is not None  # the session's FixFilter rejects fixes without an accuracy
         self.device.position(fix.lat, fix.lon, accuracy_m=fix.accuracy_m, speed_mps=fix.speed_mps,
                              heading_deg=fix.heading_deg)
 
     def poll(self, *, force: bool = False) -> bool:
         """Sample the provider if the interval has passed; True if a fix was kept."""
-        if not self.running:
+        session = self.session
+        if session is None or not session.active:  # not self.running
             return False
         now = self.clock()
         if not force and self._last_sample is not None and (now - self._last_sample).total_seconds() < self.interval_s:
@@ -80,17 +83,18 @@ class PatrolFlow:
         if fix is None or fix.timestamp == self._last_fix_time:
             return False  # no new fix from the receiver since the last sample
         self._last_fix_time = fix.timestamp
-        return self.session.add_fix(fix).accepted
+        return session.add_fix(fix).accepted
 
     def last_fix(self) -> Fix | None:
         """For a hazard report: the patrol's last kept fix (a filtered one, not a raw reading)."""
         return self.session.fixes[-1] if self.session and self.session.fixes else None
 
     def stop(self) -> PatrolSummary:
-        if not self.running:
+        session = self.session
+        if session is None or not session.active:  # not self.running
             raise FlowRefused("patrol.idle")
         self.poll(force=True)
-        self.last_summary = self.session.stop()
+        self.last_summary = session.stop()
         self.device.store.set_setting(STARTED_SETTING, "")
         self.provider.stop()
         return self.last_summary
@@ -101,9 +105,9 @@ class PatrolFlow:
 
     def view(self) -> PatrolView:
         summary = self.summary_text(self.last_summary) if self.last_summary else ""
-        if not self.running:
-            return PatrolView(False, self.tr.t("patrol.idle"), "", summary)
         s = self.session
+        if s is None or not s.active:  # not self.running
+            return PatrolView(False, self.tr.t("patrol.idle"), "", summary)
         headline = self.tr.t("patrol.running", duration=format_duration(self.tr, s.duration_s),
                              distance=format_distance(self.tr, s.distance_m))
         fixes = self.tr.t("patrol.fixes", ok=len(s.fixes), bad=sum(s.rejected.values())) if s.fixes \

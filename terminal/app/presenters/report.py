@@ -33,6 +33,8 @@ class Place:
 
 
 class ReportFlow:
+    category: CategoryChoice | None  # set by reset(); __init__ calls set_categories() before that
+
     def __init__(self, device: Device, photos: PhotoTaker, tr: Translator, categories: Sequence[CategoryChoice], *,
                  position: Callable[[], Fix | None], grid_map: GridMap | None = None, require_photo: bool = True):
         self.device, self.photos, self.tr = device, photos, tr
@@ -44,13 +46,14 @@ class ReportFlow:
         """A new list from the hub; a category already chosen stays chosen only if it is still offered."""
         self.categories = list(categories)
         self._by_code = {c.code: c for c in self.categories}
-        if getattr(self, "category", None) is not None and self.category.code not in self._by_code:
+        chosen = getattr(self, "category", None)
+        if chosen is not None and chosen.code not in self._by_code:
             self.category = None
 
     def reset(self) -> None:
         self.photo: ProcessedPhoto | None = None
         self.message = ""  # the last advice shown under the preview
-        self.category: CategoryChoice | None = None
+        self.category = None
         self.note = ""
         self.severity = Severity.NORMAL
         self.place: Place | None = None  # None: the device's position at submit time
@@ -120,7 +123,9 @@ class ReportFlow:
 
     def place_text(self) -> str:
         if self.place is not None and self.place.source == "map":
-            return self.tr.t("report.map_cell", row=self.place.cell[0] + 1, col=self.place.cell[1] + 1)
+            cell = self.place.cell
+            assert cell is not None  # pick_on_map() always records the cell of a "map" place
+            return self.tr.t("report.map_cell", row=cell[0] + 1, col=cell[1] + 1)
         fix = self.position()
         if fix is None or fix.accuracy_m is None:
             return self.tr.t("report.position_none")
@@ -135,14 +140,17 @@ class ReportFlow:
             gaps.append("report.photo_needed")
         if self.category is None:
             gaps.append("report.category_needed")
-        if self.place is None and (self.position() is None or self.position().accuracy_m is None):
-            gaps.append("report.position_needed")
+        if self.place is None:
+            fix = self.position()
+            if fix is None or fix.accuracy_m is None:
+                gaps.append("report.position_needed")
         return gaps
 
     def submit(self) -> IncidentReport:
         gaps = self.missing()
         if gaps:
             raise FlowRefused(gaps[0])
+        assert self.category is not None  # missing() refuses a report without one
         place = self.place or self.use_device_position()
         report = self.device.report(self.category.code, place.lat, place.lon, accuracy_m=place.accuracy_m,
                                     note=self.note, severity=self.severity,

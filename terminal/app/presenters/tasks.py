@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from protocol import CaseAction, CaseActionKind, DownlinkMessage, TaskBody
 from protocol.messages import MAX_NOTE_CHARS
@@ -114,7 +115,10 @@ class TaskFlow:
         self.device.store.set_setting(SELECTED_SETTING, case_id)
         if not task.read:
             self.device.mark_read(task.message_id)  # the hub learns the worker has seen it
-        return self.detail()
+        detail = self.detail()
+        if detail is None:  # withdrawn by a downlink since _task() found it
+            raise FlowRefused("tasks.none_selected")
+        return detail
 
     def detail(self) -> TaskDetail | None:
         if self.selected is None:
@@ -132,7 +136,7 @@ class TaskFlow:
                           self.tr.t(f"role.{b.role.value}"), self.tr.t(f"state.{b.case_state}"))
 
     # --- actions ---------------------------------------------------------------------------------
-    def _act(self, action: CaseActionKind, **fields) -> CaseAction:
+    def _act(self, action: CaseActionKind, **fields: Any) -> CaseAction:
         task = self._task()
         if action not in task.actions_now:
             raise FlowRefused("tasks.not_allowed")
@@ -153,6 +157,7 @@ class TaskFlow:
 
     def arrive(self) -> CaseAction:
         fix = self._fix()
+        assert fix.accuracy_m is not None  # _fix() refuses a fix without one
         record = self._act(CaseActionKind.ARRIVE, lat=fix.lat, lon=fix.lon, accuracy_m=fix.accuracy_m)
         self.message = self.tr.t("tasks.done_arrive", acc=int(round(fix.accuracy_m)))
         return record

@@ -10,6 +10,7 @@ import shutil
 import tempfile
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from kivy.app import App
 from kivy.clock import Clock, mainthread
@@ -25,7 +26,7 @@ from terminal.app.ui.screens.kiosk import CheckinScreen, KioskHomeScreen, Notice
 from terminal.app.ui.screens.patrol import PatrolScreen
 from terminal.app.ui.screens.report import ReportScreen
 from terminal.app.ui.screens.tasks import TaskScreen, TasksScreen
-from terminal.app.ui.widgets import StatusBar
+from terminal.app.ui.widgets import GridlineScreen, StatusBar
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class GridlineApp(App):
     is_kiosk = BooleanProperty(False)
 
     def __init__(self, ctx: TerminalContext, *, start_screen: str = "home", screenshot: Path | None = None,
-                 run_for: float | None = None, connect: bool = True, **kwargs):
+                 run_for: float | None = None, connect: bool = True, **kwargs: Any):
         """``start_screen="all"`` with ``screenshot`` a directory: one PNG per screen, ``<profile>_<screen>.png``."""
         super().__init__(**kwargs)
         self.ctx, self.start_screen, self.screenshot_path, self.run_for = ctx, start_screen, screenshot, run_for
@@ -71,15 +72,15 @@ class GridlineApp(App):
         self.shot_saved: Path | None = None
 
     # --- kv helpers ----------------------------------------------------------------------------
-    def tr(self, key: str, *_depends, **values) -> str:
+    def tr(self, key: str, *_depends: object, **values: object) -> str:
         """kv calls ``app.tr('key', app.lang)``: the second argument only makes kv re-evaluate on a switch."""
         return self.ctx.tr.t(key, **values)
 
-    def screen(self, name: str):
+    def screen(self, name: str) -> GridlineScreen:
         return self.manager.get_screen(name)
 
     # --- build ---------------------------------------------------------------------------------
-    def build(self):
+    def build(self) -> BoxLayout:
         names = screen_names(self.ctx.profile)
         if self.start_screen == "all" and self.screenshot_path is not None:
             folder = Path(self.screenshot_path)
@@ -112,11 +113,11 @@ class GridlineApp(App):
         self.refresh_now()
         return root
 
-    def on_start(self):
+    def on_start(self) -> None:
         self.ctx.start(connect=self.connect)
         self.refresh_now()
 
-    def on_stop(self):
+    def on_stop(self) -> None:
         self.ctx.on_change = lambda: None
         self.ctx.stop()
 
@@ -129,7 +130,7 @@ class GridlineApp(App):
         self.status_bar.show(self.ctx.status.view())
         self.manager.current_screen.refresh()
 
-    def _tick(self, _dt) -> None:
+    def _tick(self, _dt: float) -> None:
         self.status_bar.show(self.ctx.status.view())
         screen = self.manager.current_screen
         if hasattr(screen, "tick"):
@@ -137,7 +138,7 @@ class GridlineApp(App):
         if self.ctx.idle is not None and self.ctx.idle.should_go_home(self.manager.current):
             self.go_home_idle()
 
-    def _touched(self, *_args) -> None:
+    def _touched(self, *_args: object) -> None:
         if self.ctx.idle is not None:
             self.ctx.idle.touched()
 
@@ -159,7 +160,7 @@ class GridlineApp(App):
         self.refresh_now()
 
     # --- screenshots -----------------------------------------------------------------------------
-    def _shoot(self, _dt) -> None:
+    def _shoot(self, _dt: float) -> None:
         if not self._shot_queue:
             self.stop()
             return
@@ -168,7 +169,7 @@ class GridlineApp(App):
         self.refresh_now()
         Clock.schedule_once(self._save_shot, 0.25)  # let a few frames draw the refreshed screen
 
-    def _save_shot(self, _dt) -> None:
+    def _save_shot(self, _dt: float) -> None:
         _, target = self._shot_queue.pop(0)
         tmp = Path(tempfile.mkdtemp(prefix="gridline-shot-"))
         saved = Path(Window.screenshot(name=str(tmp / "shot.png")))  # kivy numbers the name; move it to ours

@@ -1,6 +1,9 @@
 """Widgets shared by the screens: the sync status bar, the camera preview, the pick-on-map grid, a base screen."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
 import cv2
 import numpy as np
 from kivy.app import App
@@ -14,6 +17,11 @@ from kivy.uix.togglebutton import ToggleButton
 
 from terminal.app.presenters.common import FlowRefused
 
+if TYPE_CHECKING:
+    from terminal.app.presenters.sync_status import StatusView
+
+_Result = TypeVar("_Result")
+
 
 class StatusBar(BoxLayout):
     online = BooleanProperty(False)
@@ -23,7 +31,7 @@ class StatusBar(BoxLayout):
     progress = NumericProperty(1.0)
     progress_text = StringProperty("")
 
-    def show(self, view) -> None:
+    def show(self, view: StatusView) -> None:
         self.online, self.connection = view.online, view.connection
         self.detail = f"{view.waiting} · {view.last_sync}"
         self.uploading, self.progress, self.progress_text = view.uploading, view.progress, view.progress_text
@@ -31,6 +39,8 @@ class StatusBar(BoxLayout):
 
 class CameraView(Image):
     """Shows BGR frames; converts on the UI thread (textures belong to the GL context)."""
+
+    texture: Texture | None  # Image's ObjectProperty, declared for mypy (Kivy ships no type information)
 
     def show_frame(self, frame: np.ndarray, long_side: int = 640) -> None:
         h, w = frame.shape[:2]
@@ -45,7 +55,10 @@ class CameraView(Image):
         self.canvas.ask_update()
 
     def show_jpeg(self, jpeg: bytes) -> None:
-        self.show_frame(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR))
+        frame = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+        if frame is None:
+            raise ValueError("not a decodable image")
+        self.show_frame(frame)
 
 
 class MapCell(ToggleButton):
@@ -61,7 +74,7 @@ class GridMapView(GridLayout):
     home_cell = ListProperty([])
     on_pick = ObjectProperty(None, allownone=True)
 
-    def on_grid_map(self, *_):
+    def on_grid_map(self, *_: object) -> None:
         self.clear_widgets()
         if self.grid_map is None:
             return
@@ -73,7 +86,7 @@ class GridMapView(GridLayout):
                 cell.bind(on_release=self._picked)
                 self.add_widget(cell)
 
-    def on_home_cell(self, *_):
+    def on_home_cell(self, *_: object) -> None:
         for cell in self.children:
             cell.home = [cell.row, cell.col] == list(self.home_cell)
             cell.text = "●" if cell.home else ""
@@ -100,16 +113,16 @@ class GridlineScreen(Screen):
     def ctx(self):
         return self.app.ctx
 
-    def t(self, key: str, **values) -> str:
+    def t(self, key: str, **values: object) -> str:
         return self.ctx.tr.t(key, **values)
 
-    def on_pre_enter(self, *_):
+    def on_pre_enter(self, *_: object) -> None:
         self.refresh()
 
     def refresh(self) -> None:
         """Override: copy the presenter's state into this screen's properties."""
 
-    def guard(self, action, *args, **kwargs):
+    def guard(self, action: Callable[..., _Result], *args: Any, **kwargs: Any) -> _Result | None:
         try:
             result = action(*args, **kwargs)
         except FlowRefused as refused:

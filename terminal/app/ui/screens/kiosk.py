@@ -33,15 +33,15 @@ class CheckinScreen(GridlineScreen):
     chosen_kind = StringProperty("")
     has_card = BooleanProperty(False)
 
-    def on_enter(self, *_):
+    def on_enter(self, *_: object) -> None:
         self._scan_event = Clock.schedule_interval(self._scan, SCAN_PERIOD_S)
 
-    def on_leave(self, *_):
+    def on_leave(self, *_: object) -> None:
         if getattr(self, "_scan_event", None) is not None:
             self._scan_event.cancel()
             self._scan_event = None
 
-    def _scan(self, _dt) -> None:
+    def _scan(self, _dt: float) -> None:
         flow = self.ctx.checkin
         if flow is None or flow.resident_key is not None:
             return

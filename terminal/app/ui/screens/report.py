@@ -24,18 +24,18 @@ class ReportScreen(GridlineScreen):
     major = StringProperty("")
     title_text = StringProperty("")
 
-    def on_kv_post(self, *_):
+    def on_kv_post(self, *_: object) -> None:
         self.ids.map.on_pick = self.pick_on_map
 
-    def on_enter(self, *_):
+    def on_enter(self, *_: object) -> None:
         self._preview_event = Clock.schedule_interval(self._preview, PREVIEW_PERIOD_S)
 
-    def on_leave(self, *_):
+    def on_leave(self, *_: object) -> None:
         if getattr(self, "_preview_event", None) is not None:
             self._preview_event.cancel()
             self._preview_event = None
 
-    def _preview(self, _dt) -> None:
+    def _preview(self, _dt: float) -> None:
         if self.ctx.report.photo is not None:
             return  # keep showing the captured photo
         try:
