@@ -6,7 +6,7 @@ and a human ``detail``.
 from __future__ import annotations
 
 import json
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -16,7 +16,7 @@ from protocol.topics import Channel, ParsedTopic, TopicError, UplinkKind
 
 M = TypeVar("M", bound=BaseModel)
 
-UPLINK_MODELS: dict[UplinkKind, type[BaseModel]] = {
+UPLINK_MODELS: dict[UplinkKind, type[UplinkMessage]] = {
     UplinkKind.REPORT: IncidentReport,
     UplinkKind.CHECKIN: ResidentCheckin,
     UplinkKind.POSITION: PositionFix,
@@ -51,7 +51,7 @@ def uplink_topic_for(message: UplinkMessage) -> str:
     return topics.uplink(message.device_id, uplink_kind_of(message))
 
 
-def _load(payload: bytes, device_id: str | None) -> dict:
+def _load(payload: bytes, device_id: str | None) -> dict[str, Any]:
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise ProtocolError("payload_too_large", f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}", device_id)
     try:
@@ -75,8 +75,9 @@ def decode(model: type[M], payload: bytes, device_id: str | None = None) -> M:
         message = model.model_validate_json(payload)
     except ValidationError as exc:
         raise _diagnose(model, payload, device_id, exc) from None
-    if device_id is not None and getattr(message, "device_id", device_id) != device_id:
-        raise ProtocolError("device_mismatch", f"topic says {device_id}, payload says {message.device_id}", device_id)
+    claimed = getattr(message, "device_id", device_id)
+    if device_id is not None and claimed != device_id:
+        raise ProtocolError("device_mismatch", f"topic says {device_id}, payload says {claimed}", device_id)
     return message
 
 
@@ -129,7 +130,7 @@ def decode_downlink(topic: str, payload: bytes) -> DownlinkMessage:
     return decode(DownlinkMessage, payload, parsed.device_id)
 
 
-def downlink_body(message: DownlinkMessage) -> BaseModel | dict:
+def downlink_body(message: DownlinkMessage) -> BaseModel | dict[str, Any]:
     """The typed body of a downlink (``TaskBody``, ``NoticeBody``); other kinds give their plain dict."""
     model = DOWNLINK_BODIES.get(message.kind)
     if model is None:

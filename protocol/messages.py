@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from protocol.ids import is_uuid7
 from protocol.topics import DEVICE_ID_PATTERN, UplinkKind
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 
 # Limits shared by both sides: the terminal never builds a message the hub would refuse.
 MAX_PAYLOAD_BYTES = 256 * 1024

@@ -96,7 +96,7 @@ class MqttBridge:
         self._client = self._build_client()
 
     # -- lifecycle ------------------------------------------------------------------------------
-    def _build_client(self) -> mqtt.Client:
+    def _build_client(self) -> HubClient:
         address = parse_broker_url(self.settings.broker_url)
         self._address = address
         client = HubClient(CallbackAPIVersion.VERSION2, client_id=self.settings.client_id,
@@ -105,9 +105,9 @@ class MqttBridge:
             client.username_pw_set(address.username, address.password)
         if address.tls:  # a closed network's own CA (docs/security.md); optional client certificate
             s = self.settings
-            client.tls_set(ca_certs=s.broker_ca_file and str(s.broker_ca_file),
-                           certfile=s.broker_client_cert and str(s.broker_client_cert),
-                           keyfile=s.broker_client_key and str(s.broker_client_key))
+            client.tls_set(ca_certs=str(s.broker_ca_file) if s.broker_ca_file else None,
+                           certfile=str(s.broker_client_cert) if s.broker_client_cert else None,
+                           keyfile=str(s.broker_client_key) if s.broker_client_key else None)
         if not self.settings.share_group:
             # One retained hub status for all workers: one dead worker must not tell devices "hub offline"
             # (they would slow their re-sends) while the others serve, so workers in a group leave no will.

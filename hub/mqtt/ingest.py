@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from protocol import (
     MAX_PAYLOAD_BYTES,
@@ -82,6 +83,7 @@ def decode_message(raw: RawMessage) -> BatchItem | None:
         parsed = parse_topic(raw.topic)
         device_id = parsed.device_id
         if parsed.channel is Channel.UPLINK:
+            assert parsed.kind is not None  # an uplink topic always names its kind
             message = decode(UPLINK_MODELS[parsed.kind], raw.payload, device_id)  # topic parsed once, above
             inbound = Inbound(raw.topic, raw.payload, raw.received_at, message)
             _check_semantics(inbound)
@@ -168,7 +170,9 @@ def deferral_for(raw: RawMessage) -> tuple[str, Deferral | None]:
     A flood is this path's whole load, and JSON parsing plus pydantic validation were nearly all of its cost:
     the few rules that matter are checked here (the models' own: a receipt the device cannot decode would cost
     it every commit in it) and the models built with ``model_construct``."""
-    device_id, kind_name = topics.uplink_parts(raw.topic)  # the limiter only marks uplink-shaped topics
+    parts = topics.uplink_parts(raw.topic)
+    assert parts is not None, "the limiter only marks uplink-shaped topics"
+    device_id, kind_name = parts
     kind = topics.uplink_kind(kind_name)
     if kind is None or kind is UplinkKind.HEARTBEAT or len(raw.payload) > MAX_PAYLOAD_BYTES:
         return device_id, None
@@ -176,7 +180,7 @@ def deferral_for(raw: RawMessage) -> tuple[str, Deferral | None]:
     if kind is UplinkKind.PHOTO_CHUNK:
         if not (isinstance(named, str) and _SHA256.fullmatch(named) and type(index) is int and index >= 0):
             return device_id, None
-        target = {"chunk": ChunkAck.model_construct(sha256=named, index=index)}
+        target: dict[str, Any] = {"chunk": ChunkAck.model_construct(sha256=named, index=index)}
     elif isinstance(named, str) and is_uuid7(named):
         target = {"id": named}
     else:

@@ -75,7 +75,7 @@ def upgrade() -> None:
     op.execute(f"ALTER TABLE {OTHER_KINDS} ADD CONSTRAINT uq_records_other_id UNIQUE (id)")
     _create_indexes()
     # A partition for every day the stored positions span (from 2000 on), and for today and the next days.
-    today = utc_day(conn.execute(sa.text("SELECT now()")).scalar())
+    today = utc_day(conn.execute(sa.text("SELECT now()")).scalar_one())
     stored = conn.execute(sa.text(f"SELECT DISTINCT {ID_DAY} FROM {OLD} WHERE kind = 'position' AND {IS_V7}")).scalars()
     last = today + timedelta(days=DAYS_AHEAD)
     days = {EPOCH + timedelta(days=n) for n in stored if (FIRST_DAY - EPOCH).days <= n <= (last - EPOCH).days}
