@@ -1,9 +1,83 @@
-"""The one shared definition of Gridline's MQTT topics and message schemas. Pure: no I/O."""
+"""The one shared definition of Gridline's MQTT topics, message schemas and labels. Pure: no I/O."""
 from protocol import labels, topics
-from protocol.codec import UPLINK_MODELS, ProtocolError, decode, decode_downlink, decode_receipt, decode_status, decode_uplink, downlink_body, encode, parse_topic, uplink_kind_of, uplink_topic_for
 from protocol.broker_url import AUTH_FAILURES, BrokerAddress, parse_broker_url
+from protocol.codec import (
+    UPLINK_MODELS,
+    ProtocolError,
+    decode,
+    decode_downlink,
+    decode_receipt,
+    decode_status,
+    decode_uplink,
+    downlink_body,
+    encode,
+    parse_topic,
+    uplink_kind_of,
+    uplink_topic_for,
+)
 from protocol.ids import is_uuid7, uuid7, uuid7_unix_ms
-from protocol.messages import *  # noqa: F403 - the models are the package's public surface
-from protocol.topics import Channel, ParsedTopic, TopicError, UplinkKind
+from protocol.messages import (
+    DOWNLINK_BODIES,
+    MAX_CHUNK_BYTES,
+    MAX_NOTE_CHARS,
+    MAX_PAYLOAD_BYTES,
+    MAX_PHOTO_BYTES,
+    MAX_PHOTOS_PER_REPORT,
+    MAX_RECEIPT_IDS,
+    MAX_TAXONOMY_CATEGORIES,
+    SCHEMA_VERSION,
+    TASK_WHY_VALUES,
+    CaseAction,
+    CaseActionKind,
+    CaseLevel,
+    CategoryKind,
+    CheckinKind,
+    ChunkAck,
+    Code,
+    Deferral,
+    DeliveryState,
+    DeviceId,
+    DeviceStatus,
+    DownlinkConfirm,
+    DownlinkMessage,
+    Heartbeat,
+    HubStatus,
+    IncidentReport,
+    Message,
+    Note,
+    NoticeBody,
+    PhotoChunk,
+    PhotoRef,
+    PhotoResult,
+    Position,
+    PositionFix,
+    Receipt,
+    Record,
+    RecordId,
+    Rejection,
+    ResidentCheckin,
+    Severity,
+    Sha256Hex,
+    TaskBody,
+    TaskRole,
+    TaxonomyBody,
+    TaxonomyEntry,
+    TaxonomyMajor,
+    UplinkMessage,
+    is_record,
+)
+from protocol.topics import DEVICE_ID_PATTERN, Channel, ParsedTopic, TopicError, UplinkKind
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+__all__ = [
+    "AUTH_FAILURES", "DEVICE_ID_PATTERN", "DOWNLINK_BODIES", "MAX_CHUNK_BYTES", "MAX_NOTE_CHARS", "MAX_PAYLOAD_BYTES",
+    "MAX_PHOTOS_PER_REPORT", "MAX_PHOTO_BYTES", "MAX_RECEIPT_IDS", "MAX_TAXONOMY_CATEGORIES", "SCHEMA_VERSION",
+    "TASK_WHY_VALUES", "UPLINK_MODELS", "BrokerAddress", "CaseAction", "CaseActionKind", "CaseLevel", "CategoryKind",
+    "Channel", "CheckinKind", "ChunkAck", "Code", "Deferral", "DeliveryState", "DeviceId", "DeviceStatus",
+    "DownlinkConfirm", "DownlinkMessage", "Heartbeat", "HubStatus", "IncidentReport", "Message", "Note", "NoticeBody",
+    "ParsedTopic", "PhotoChunk", "PhotoRef", "PhotoResult", "Position", "PositionFix", "ProtocolError", "Receipt",
+    "Record", "RecordId", "Rejection", "ResidentCheckin", "Severity", "Sha256Hex", "TaskBody", "TaskRole",
+    "TaxonomyBody", "TaxonomyEntry", "TaxonomyMajor", "TopicError", "UplinkKind", "UplinkMessage", "decode",
+    "decode_downlink", "decode_receipt", "decode_status", "decode_uplink", "downlink_body", "encode", "is_record",
+    "is_uuid7", "labels", "parse_broker_url", "parse_topic", "topics", "uplink_kind_of", "uplink_topic_for", "uuid7",
+    "uuid7_unix_ms",
+]

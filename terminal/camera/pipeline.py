@@ -95,7 +95,7 @@ def judge_quality(grey: np.ndarray, thresholds: QualityThresholds) -> tuple[floa
 
 @lru_cache(maxsize=None)
 def cascade(name: str) -> cv2.CascadeClassifier:
-    classifier = cv2.CascadeClassifier(cv2.data.haarcascades + name)
+    classifier = cv2.CascadeClassifier(cv2.data.haarcascades + name)  # type: ignore[attr-defined]  # cv2.data is there at run time; the stubs omit it
     if classifier.empty():
         raise RuntimeError(f"Haar cascade {name} missing from this OpenCV build")
     return classifier
@@ -124,12 +124,16 @@ def scaled_detect(grey: np.ndarray, cascade_name: str, long_side: int, *, mirror
     small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else grey
     small = cv2.equalizeHist(small)
     classifier = cascade(cascade_name)
-    options = dict(scaleFactor=1.2, minNeighbors=5, minSize=(24, 24))
-    boxes: list[Rect] = [tuple(r) for r in classifier.detectMultiScale(small, **options)]
+
+    def detect(image: np.ndarray) -> list[Rect]:
+        return [(int(x), int(y), int(w), int(h))
+                for x, y, w, h in classifier.detectMultiScale(image, scaleFactor=1.2, minNeighbors=5, minSize=(24, 24))]
+
+    boxes = detect(small)
     if mirrored:
         width = small.shape[1]
-        boxes += [(width - x - w, y, w, h) for x, y, w, h in classifier.detectMultiScale(cv2.flip(small, 1), **options)]
-    return [tuple(int(round(v / scale)) for v in box) for box in boxes]
+        boxes += [(width - x - w, y, w, h) for x, y, w, h in detect(cv2.flip(small, 1))]
+    return [(round(x / scale), round(y / scale), round(w / scale), round(h / scale)) for x, y, w, h in boxes]
 
 
 def merge_boxes(boxes: list[Rect]) -> list[Rect]:
