@@ -11,15 +11,15 @@ import sys
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from gridline import demo
     from hub import cli as hub_cli
     from terminal import cli as terminal_cli
-
-    from gridline import demo
 
     parser = argparse.ArgumentParser(prog="gridline", description="Community grid governance: terminals, hub, demo.")
     parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING (default), ERROR")
     commands = parser.add_subparsers(dest="command", required=True)
-    hub_cli.register(commands.add_parser("hub", help="the hub service").add_subparsers(dest="hub_command", required=True))
+    hub_cli.register(
+        commands.add_parser("hub", help="the hub service").add_subparsers(dest="hub_command", required=True))
     terminal_cli.register(
         commands.add_parser("terminal", help="terminal devices").add_subparsers(dest="terminal_command", required=True)
     )

@@ -29,7 +29,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("demo", help="run a live demo community (hub + embedded broker + 15 terminals)")
     p.add_argument("--for", dest="duration", type=float, default=None,
                    help="stop producing after SECONDS, drain, audit and exit (default: run until Ctrl+C)")
-    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="hub and device state (default ./gridline-data)")
+    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
+                   help="hub and device state (default ./gridline-data)")
     p.add_argument("--http", default="127.0.0.1:8080", help="HOST:PORT for the hub API (port 0 = any free port)")
     p.add_argument("--broker", default="embedded", help="'embedded' (default) or mqtt://host:port")
     p.add_argument("--rate", type=float, default=0.5, help="records per second per producing device (default 0.5)")
@@ -75,14 +76,13 @@ def _demo_admin_session(store: HubStore, hub_dir: Path) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gridline.audit import audit
     from hub import sample
     from hub.org.geojson_io import load_community
     from hub.process.runner import HubRunner
     from hub.settings import HubSettings
     from hub.welfare.sample import load_sample_enrolments
     from terminal.simulate import run_simulation
-
-    from gridline.audit import audit
 
     host, _, port = args.http.rpartition(":")
     data_dir: Path = args.data_dir.resolve()
@@ -100,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"Gridline demo: 福石社区, {len(grids)} grids, {len(devices)} terminals "
           f"(hub holds {loaded.grids} grids, {loaded.people} people, {loaded.devices} device bindings, "
           f"{enrolled} residents newly enrolled in the welfare watch)", flush=True)
-    print(f"  dashboard {hub.base_url}/app/   (the control room: map, live feed, cases, devices, statistics)", flush=True)
+    print(f"  dashboard {hub.base_url}/app/   (the control room: map, live feed, cases, devices, statistics)",
+          flush=True)
     print(f"  hub API   {hub.base_url}/docs   (health: {hub.base_url}/api/health)", flush=True)
     print(f"  broker    {hub.broker_url}   data {data_dir}", flush=True)
     token = _demo_admin_session(store, settings.data_dir)
@@ -145,7 +146,8 @@ def run(args: argparse.Namespace) -> int:
                 rows = [row for row in store.list_devices() if row.id in device_ids]
                 online = sum(1 for row in rows if row.state == "online")
                 backlog = sum(row.outbox_depth or 0 for row in rows)
-                delivered = sum(1 for m in notices if (row := store.get_downlink(m)) and row.state in ("delivered", "read"))
+                delivered = sum(1 for m in notices
+                                if (row := store.get_downlink(m)) and row.state in ("delivered", "read"))
                 line = (f"[{now - started:6.0f}s] devices online {online}/{len(devices)}  "
                         f"records received {store.count_records()}  backlog {backlog}  "
                         f"notices delivered {delivered}/{len(notices)}")

@@ -88,7 +88,7 @@ class HubSettings(BaseSettings):
                               "rate: a day's offline backlog drains at full speed")
 
     @model_validator(mode="after")
-    def _defaults_and_safety(self) -> "HubSettings":
+    def _defaults_and_safety(self) -> HubSettings:
         if not self.db_url:
             self.db_url = f"sqlite:///{(self.data_dir / 'hub.db').resolve()}"
         secret = self.secret_key.get_secret_value()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-
 # CONNACK reason codes (MQTT 5) that retrying with the same credentials cannot fix: both sides stop instead of
 # getting the account banned.
 AUTH_FAILURES: dict[int, str] = {134: "bad user name or password", 135: "not authorized", 138: "banned",

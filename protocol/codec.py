@@ -11,7 +11,23 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from protocol import topics
-from protocol.messages import MAX_PAYLOAD_BYTES, SCHEMA_VERSION, DOWNLINK_BODIES, CaseAction, DeviceStatus, DownlinkConfirm, DownlinkMessage, Heartbeat, HubStatus, IncidentReport, PhotoChunk, PositionFix, Receipt, ResidentCheckin, UplinkMessage
+from protocol.messages import (
+    DOWNLINK_BODIES,
+    MAX_PAYLOAD_BYTES,
+    SCHEMA_VERSION,
+    CaseAction,
+    DeviceStatus,
+    DownlinkConfirm,
+    DownlinkMessage,
+    Heartbeat,
+    HubStatus,
+    IncidentReport,
+    PhotoChunk,
+    PositionFix,
+    Receipt,
+    ResidentCheckin,
+    UplinkMessage,
+)
 from protocol.topics import Channel, ParsedTopic, TopicError, UplinkKind
 
 M = TypeVar("M", bound=BaseModel)

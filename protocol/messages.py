@@ -5,7 +5,6 @@ layout gets a new version rather than a silent change. Times are timezone-aware 
 """
 from __future__ import annotations
 
-
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, Final, Literal
@@ -217,7 +216,7 @@ class Deferral(BaseModel):
     retry_after_s: float = Field(ge=0, le=86_400)
 
     @model_validator(mode="after")
-    def _names_one_thing(self) -> "Deferral":
+    def _names_one_thing(self) -> Deferral:
         named = (self.chunk, self.id) if self.kind is UplinkKind.PHOTO_CHUNK else (self.id, self.chunk)
         if named[0] is None or named[1] is not None:
             raise ValueError("a photo deferral names its chunk, any other its id; never both")

@@ -2,7 +2,8 @@
 
 Scheme (``v1`` is the topic-scheme version, independent of payload schema versions)::
 
-    gridline/v1/dev/{device_id}/up/{kind}    device -> hub   records, case actions, photo chunks, heartbeats, confirmations
+    gridline/v1/dev/{device_id}/up/{kind}    device -> hub   records, case actions, photo chunks, heartbeats,
+                                                             confirmations
     gridline/v1/dev/{device_id}/receipt      hub -> device   ids the hub has committed
     gridline/v1/dev/{device_id}/down         hub -> device   downlink messages (tasks, notices)
     gridline/v1/dev/{device_id}/status       device, retained, with an "offline" last will

@@ -97,7 +97,8 @@ def run_command(args: argparse.Namespace) -> int:
     if args.language:
         config = dataclasses.replace(config, language=args.language)
     headless = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    fullscreen = (config.fullscreen if config.fullscreen is not None else args.profile == "kiosk") and not args.screenshot
+    wanted = config.fullscreen if config.fullscreen is not None else args.profile == "kiosk"
+    fullscreen = wanted and not args.screenshot
 
     from terminal.app.ui.boot import FontMissing, prepare_kivy, register_cjk_font
 

@@ -19,15 +19,14 @@ from protocol import (
     ResidentCheckin,
     Severity,
 )
-
 from terminal.clock import Clock, utc_now
 from terminal.enroll import DeviceCredentials, load_credentials
 from terminal.link import Backoff, SyncLink, TlsFiles
 from terminal.photos import DEFAULT_CHUNK_BYTES
 from terminal.residents import resident_key
 from terminal.store import InboxEntry, TerminalStore
-from terminal.tasks import Task, current_tasks
 from terminal.sync import SyncEngine, SyncStatus
+from terminal.tasks import Task, current_tasks
 
 APP_VERSION = "gridline-terminal/0.1.0"
 
@@ -61,7 +60,7 @@ class Device:
                                  app_version=app_version, on_downlink=on_downlink)
         self._started = False
 
-    def start(self) -> "Device":
+    def start(self) -> Device:
         self.engine.start()
         self._started = True
         return self
@@ -72,7 +71,7 @@ class Device:
             self._started = False
         self.store.close()
 
-    def __enter__(self) -> "Device":
+    def __enter__(self) -> Device:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

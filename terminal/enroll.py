@@ -121,7 +121,8 @@ def enroll(hub_url: str, code: str, data_dir: Path | str, *, timeout: float = 15
         credentials = DeviceCredentials(answer["device_id"], answer["username"], answer["password"],
                                         answer["broker_url"])
     except (KeyError, TypeError):
-        raise EnrollError(f"unexpected answer from the hub: {sorted(answer) if isinstance(answer, dict) else answer}")
+        raise EnrollError(f"unexpected answer from the hub: {sorted(answer) if isinstance(answer, dict) else answer}") \
+            from None
     save_credentials(data_dir, credentials, answer.get("ca_pem"))
     saved = load_credentials(data_dir)
     assert saved is not None  # save_credentials() has just written the file

@@ -10,7 +10,6 @@ import random
 import time
 
 from protocol.messages import CaseActionKind
-
 from terminal.device import Device
 from terminal.photos import synthetic_photo
 from terminal.tasks import Task

@@ -22,7 +22,6 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from protocol import AUTH_FAILURES, DeviceStatus, encode, parse_broker_url, topics
-
 from terminal.clock import Clock, utc_now
 
 log = logging.getLogger(__name__)
@@ -81,7 +80,8 @@ class SyncLink:
         self.clock = clock
         self.callbacks = LinkCallbacks()
         # Replayed on every connect: a broker that lost our session must not leave us deaf.
-        self.subscriptions = list(subscriptions if subscriptions is not None else topics.device_subscriptions(device_id))
+        own = topics.device_subscriptions(device_id)
+        self.subscriptions = list(subscriptions) if subscriptions is not None else own
         self.auth_error: str | None = None
         self._subscribe_mid: int | None = None
         self._session_present = False
@@ -198,7 +198,7 @@ class SyncLink:
                       properties: Properties | None) -> None:
         if mid != self._subscribe_mid:
             return
-        refused = [t for t, rc in zip(self.subscriptions, reason_codes) if rc.is_failure]
+        refused = [t for t, rc in zip(self.subscriptions, reason_codes, strict=False) if rc.is_failure]
         if refused:
             log.error("%s: broker refused subscriptions %s (check its ACL)", self.device_id, refused)
         self._mark_ready()

@@ -15,8 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from terminal.files import write_atomically
 from protocol import MAX_CHUNK_BYTES, MAX_PHOTO_BYTES
+from terminal.files import write_atomically
 
 DEFAULT_CHUNK_BYTES = 32 * 1024
 
@@ -114,7 +114,8 @@ def synthetic_photo(seed: int, width: int = 640, height: int = 480, quality: int
     horizon = int(height * rng.uniform(0.35, 0.6))
     for y in range(height):  # sky to haze, then pavement
         t = y / max(1, horizon) if y < horizon else (y - horizon) / max(1, height - horizon)
-        img[y, :] = (235 - 60 * t, 200 - 40 * t, 150 + 40 * t) if y < horizon else (90 + 40 * t, 95 + 40 * t, 100 + 40 * t)
+        sky, ground = (235 - 60 * t, 200 - 40 * t, 150 + 40 * t), (90 + 40 * t, 95 + 40 * t, 100 + 40 * t)
+        img[y, :] = sky if y < horizon else ground
     for _ in range(rng.randint(3, 7)):  # buildings with windows
         x0 = rng.randint(-40, width - 40)
         w, h = rng.randint(60, 200), rng.randint(80, max(90, horizon))

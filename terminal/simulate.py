@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from protocol import CheckinKind, Severity, topics
-
 from terminal.device import Device
 from terminal.fieldwork import PAUSES, FieldWorker
 from terminal.photos import synthetic_photo
@@ -51,13 +50,13 @@ class PatrolRoute:
             raise ValueError("a route needs at least two waypoints")
         self.points = list(waypoints) + [waypoints[0]]
         self.speed = speed_mps
-        self.legs = [_metres(a, b) for a, b in zip(self.points, self.points[1:])]
+        self.legs = [_metres(a, b) for a, b in zip(self.points, self.points[1:], strict=False)]
         self.length = sum(self.legs) or 1.0
 
     def at(self, elapsed_s: float) -> tuple[float, float, float]:
         """(lat, lon, heading in degrees) after walking for ``elapsed_s``."""
         distance = (elapsed_s * self.speed) % self.length
-        for (a, b), leg in zip(zip(self.points, self.points[1:]), self.legs):
+        for (a, b), leg in zip(zip(self.points, self.points[1:], strict=False), self.legs, strict=True):
             if distance <= leg and leg > 0:
                 t = distance / leg
                 lat, lon = a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t
@@ -245,7 +244,7 @@ def _work(workers: list[FieldWorker], stop: threading.Event) -> None:
         for worker in workers:
             try:
                 worker.step()
-            except Exception:  # noqa: BLE001 - one odd task must not stop the other workers
+            except Exception:
                 log.exception("simulated field worker on %s failed a step", worker.device.device_id)
 
 

@@ -35,7 +35,6 @@ from protocol import (
     uuid7,
 )
 from protocol.topics import valid_device_id
-
 from terminal.clock import Clock, iso, utc_now
 from terminal.photos import DEFAULT_CHUNK_BYTES, PhotoFile, PhotoStore
 from terminal.schema import open_database
@@ -135,17 +134,17 @@ class TerminalStore:
         # a row without its file would be a photo the device promised and cannot send.
         files = [self.photos.save(data) for data in photos]
         refs = [PhotoRef(sha256=f.sha256, size=f.size, chunks=f.chunk_count) for f in files]
-        return self._record(IncidentReport, dict(category=category, note=note, severity=severity,
-                                                 position=position, photos=refs), files)
+        return self._record(IncidentReport, {"category": category, "note": note, "severity": severity,
+                                             "position": position, "photos": refs}, files)
 
     def record_checkin(self, checkin_kind: CheckinKind | str, resident_key: str, *, note: str = "",
                        position: Position | None = None) -> ResidentCheckin:
-        return self._record(ResidentCheckin, dict(checkin_kind=checkin_kind, resident_key=resident_key,
-                                                  note=note, position=position))
+        return self._record(ResidentCheckin, {"checkin_kind": checkin_kind, "resident_key": resident_key,
+                                              "note": note, "position": position})
 
     def record_position(self, position: Position, *, speed_mps: float | None = None,
                         heading_deg: float | None = None) -> PositionFix:
-        return self._record(PositionFix, dict(position=position, speed_mps=speed_mps, heading_deg=heading_deg))
+        return self._record(PositionFix, {"position": position, "speed_mps": speed_mps, "heading_deg": heading_deg})
 
     def record_case_action(self, case_id: str, action: CaseActionKind | str, *, task_id: str | None = None,
                            case_version: int | None = None, note: str = "", reason: str = "",
@@ -153,9 +152,9 @@ class TerminalStore:
         """A field worker's accept / arrive / resolve / return / verify, outboxed like any record."""
         files = [self.photos.save(data) for data in photos]
         refs = [PhotoRef(sha256=f.sha256, size=f.size, chunks=f.chunk_count) for f in files]
-        return self._record(CaseAction, dict(case_id=case_id, action=action, task_id=task_id,
-                                             case_version=case_version, note=note, reason=reason,
-                                             position=position, photos=refs), files)
+        return self._record(CaseAction, {"case_id": case_id, "action": action, "task_id": task_id,
+                                         "case_version": case_version, "note": note, "reason": reason,
+                                         "position": position, "photos": refs}, files)
 
     def case_actions(self, case_id: str | None = None) -> list[tuple[CaseAction, str]]:
         """Actions taken on this device (oldest first) with their outbox state: what the worker did, even
@@ -189,8 +188,9 @@ class TerminalStore:
             "VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)",
             [photo.sha256, photo.size, str(photo.path), photo.chunk_size, photo.chunk_count, iso(now)])
         if cursor.rowcount:  # the same picture attached again is already queued
-            self.db.conn.executemany("INSERT INTO photo_chunks (sha256, idx, state, attempts) VALUES (?, ?, 'pending', 0)",
-                                     [(photo.sha256, i) for i in range(photo.chunk_count)])
+            self.db.conn.executemany(
+                "INSERT INTO photo_chunks (sha256, idx, state, attempts) VALUES (?, ?, 'pending', 0)",
+                [(photo.sha256, i) for i in range(photo.chunk_count)])
 
     # --- the record outbox ------------------------------------------------------------------
     def pending_outbox(self, limit: int) -> list[OutboxItem]:
@@ -255,8 +255,9 @@ class TerminalStore:
                 else:
                     last_kept = moment
             with self.db.atomic():
-                self.db.conn.executemany("UPDATE outbox SET state = 'thinned' WHERE record_id = ? AND state = 'pending'",
-                                         [(r,) for r in drop])
+                self.db.conn.executemany(
+                    "UPDATE outbox SET state = 'thinned' WHERE record_id = ? AND state = 'pending'",
+                    [(r,) for r in drop])
         log.warning("%s: thinned %d of %d unsent positions to one per %ss", self.device_id, len(drop), backlog,
                     min_interval_s)
         return len(drop)

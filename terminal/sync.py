@@ -38,7 +38,6 @@ from protocol import (
     encode,
     topics,
 )
-
 from terminal.link import SyncLink
 from terminal.photos import PhotoCorruptError, slice_chunk
 from terminal.store import ChunkRef, TerminalStore

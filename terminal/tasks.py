@@ -14,7 +14,6 @@ from pydantic import BaseModel
 
 from protocol import CaseAction, NoticeBody, ProtocolError, TaskBody, TaskRole
 from protocol.messages import CaseActionKind
-
 from terminal.store import InboxEntry, TerminalStore
 
 log = logging.getLogger(__name__)

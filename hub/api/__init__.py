@@ -8,12 +8,29 @@ schema, so a route added anywhere else without a reason fails it.
 """
 from fastapi import APIRouter, Depends
 
+from hub.api import (
+    access_log,
+    api_keys,
+    auth,
+    cases,
+    dead_letters,
+    device_admin,
+    devices,
+    enroll,
+    health,
+    kpis,
+    live,
+    map,
+    messages,
+    operators,
+    photos,
+    records,
+    welfare,
+)
 from hub.auth.http import current_operator
-from hub.open311 import router as open311_router  # mounted by app.py at /open311/v2 (public reads, keyed POST)
-from hub.api import access_log, api_keys, auth, cases, dead_letters, devices, health, kpis, messages, operators, photos
-from hub.api import records, welfare
-from hub.api import live, map  # noqa: A004 - control-room dashboard (the module is the map API)
-from hub.api import device_admin, enroll  # device identity: admin routes (signed in), enrolment (public, code-gated)
+from hub.open311.router import router as open311_router  # app.py mounts it at /open311/v2
+
+__all__ = ["SIGNED_IN", "api_router", "open311_router"]
 
 SIGNED_IN: tuple[APIRouter, ...] = (
     auth.router, devices.router, messages.router, records.router, photos.router, dead_letters.router, cases.router,

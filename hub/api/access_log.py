@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BaseModel
 
+from hub.api.deps import StoreDep
 from hub.auth.access_log import PERSONAL_READ, AccessEntry, AccessLog
 from hub.auth.http import ScopeDep, admin_operator
-from hub.api.deps import StoreDep
 
 router = APIRouter(prefix="/access-log", tags=["access log"], dependencies=[Depends(admin_operator)])
 
@@ -29,7 +29,7 @@ class AccessEntryOut(BaseModel):
     user_agent: str
 
     @classmethod
-    def of(cls, e: AccessEntry) -> "AccessEntryOut":
+    def of(cls, e: AccessEntry) -> AccessEntryOut:
         return cls(**e.__dict__)
 
 

@@ -7,11 +7,11 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.api.deps import StoreDep
 from hub.auth.access_log import note_access
 from hub.auth.api_keys import ApiKey, ApiKeyRegistry
 from hub.auth.http import AdminDep, ScopeDep, admin_operator
 from hub.auth.scope import OperatorScope
-from hub.api.deps import StoreDep
 
 router = APIRouter(prefix="/open311-keys", tags=["open311 keys"], dependencies=[Depends(admin_operator)])
 
@@ -29,7 +29,7 @@ class ApiKeyOut(BaseModel):
     revoked_at: datetime | None
 
     @classmethod
-    def of(cls, key: ApiKey) -> "ApiKeyOut":
+    def of(cls, key: ApiKey) -> ApiKeyOut:
         return cls(id=key.id, name=key.name, created_by=key.created_by, created_at=key.created_at,
                    revoked_at=key.revoked_at)
 

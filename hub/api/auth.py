@@ -28,7 +28,7 @@ class OperatorOut(BaseModel):
     person_id: str | None
 
     @classmethod
-    def of(cls, op: Operator) -> "OperatorOut":
+    def of(cls, op: Operator) -> OperatorOut:
         return cls(id=op.id, username=op.username, display_name=op.display_name, role=op.role,
                    scope_code=op.scope_code, person_id=op.person_id)
 

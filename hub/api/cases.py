@@ -15,21 +15,30 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
+from hub.api.deps import StoreDep
+from hub.api.schemas import (
+    AllowedOut,
+    AllowedTransition,
+    CaseEventOut,
+    CaseOut,
+    CasePage,
+    EscalationOut,
+    IllegalTransitionOut,
+    PersonRef,
+    TransitionIn,
+)
 from hub.auth.access_log import PERSONAL_READ
 from hub.auth.http import ActingOperatorDep, OperatorDep, ScopeDep, acting_person_id
 from hub.auth.operators import Operator
 from hub.auth.scope import OperatorScope
-from hub.cases import CaseConflict, CaseService, IllegalTransition, states
-from hub.cases import views_repo
-from hub.org.calendar import WorkCalendar
+from hub.cases import CaseConflict, CaseService, IllegalTransition, states, views_repo
+from hub.jobs.wakeup import ring_jobs
 from hub.org import repo as org_repo
+from hub.org.calendar import WorkCalendar
 from hub.org.repo import Person
 from hub.store import HubStore
-from protocol.labels import state_label
 from hub.store.vocabulary import CASE_LEVELS, CASE_STATES
-from hub.jobs.wakeup import ring_jobs
-from hub.api.deps import StoreDep
-from hub.api.schemas import AllowedOut, AllowedTransition, CaseEventOut, CaseOut, CasePage, EscalationOut, IllegalTransitionOut, PersonRef, TransitionIn
+from protocol.labels import state_label
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 # The values come from the one vocabulary (hub/store/vocabulary.py); FastAPI checks them at run time.

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from hub.auth.http import ScopeDep, admin_operator
 from hub.api.schemas import DeadLetterOut
+from hub.auth.http import ScopeDep, admin_operator
 
 router = APIRouter(prefix="/dead-letters", tags=["dead letters"], dependencies=[Depends(admin_operator)])
 

@@ -10,12 +10,11 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from hub.store.vocabulary import DEVICE_KINDS
-
 from hub.auth.http import AdminDep, require_scope
 from hub.devices.identities import DeviceIdentity, EnrollmentCode, IdentityError
 from hub.devices.jobs import registry_from_settings, wake_broker_sync
 from hub.devices.qr import enrollment_uri, qr_png
+from hub.store.vocabulary import DEVICE_KINDS
 
 router = APIRouter(tags=["device identity"])
 
@@ -63,7 +62,7 @@ class IdentityOut(BaseModel):
     flag: FlagOut | None
 
     @classmethod
-    def of(cls, identity: DeviceIdentity) -> "IdentityOut":
+    def of(cls, identity: DeviceIdentity) -> IdentityOut:
         flag = FlagOut(**vars(identity.flag)) if identity.flag else None
         return cls(**{**vars(identity), "flag": flag})
 

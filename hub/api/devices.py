@@ -5,10 +5,10 @@ from typing import Literal
 
 from fastapi import APIRouter, HTTPException
 
-from hub.auth.http import ScopeDep
-from hub.devices.identities import with_identity
 from hub.api.deps import StoreDep
 from hub.api.schemas import DeviceOut
+from hub.auth.http import ScopeDep
+from hub.devices.identities import with_identity
 
 router = APIRouter(prefix="/devices", tags=["devices"])
 

@@ -10,11 +10,10 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from protocol import parse_broker_url
-
 from hub.devices.identities import IdentityError
 from hub.devices.jobs import registry_from_settings, wake_broker_sync
 from hub.devices.ratelimit import AttemptLimiter
+from protocol import parse_broker_url
 
 router = APIRouter(tags=["enrolment"])
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timezone
+from datetime import UTC
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import AwareDatetime
 
-from hub.cases.kpis import GROUPINGS, KpiError, KpiReport, KpiRow, compute_kpis
-from hub.auth.http import ScopeDep
-from hub.auth.scope import OperatorScope
 from hub.api.deps import StoreDep
 from hub.api.schemas import KpiReportOut, KpiRowOut
+from hub.auth.http import ScopeDep
+from hub.auth.scope import OperatorScope
+from hub.cases.kpis import GROUPINGS, KpiError, KpiReport, KpiRow, compute_kpis
 
 router = APIRouter(tags=["kpis"])
 
@@ -74,7 +74,7 @@ def _csv(report: KpiReport) -> Response:
 def _report(store, scope: OperatorScope, start, end, group_by, unit, category) -> KpiReport:
     unit = scope.narrow(unit)  # the top unit's operators keep "no unit" = everything, unplaced cases included
     try:
-        start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)  # as stored; may overflow
+        start, end = start.astimezone(UTC), end.astimezone(UTC)  # as stored; may overflow
     except OverflowError:  # e.g. 0001-01-01T00:00+00:07 is before year 1 in UTC
         raise HTTPException(422, "时间超出范围 / from/to out of range") from None
     try:

@@ -24,10 +24,10 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from hub.api.deps import StoreDep
 from hub.auth.http import OperatorDep, ScopeDep
 from hub.web.feed import feed_after, recent_feed
 from hub.web.publisher import publisher_for
-from hub.api.deps import StoreDep
 
 router = APIRouter(prefix="/live", tags=["live"])
 
@@ -81,7 +81,7 @@ async def live_events(request: Request, operator: OperatorDep, scope: ScopeDep, 
             while time.monotonic() < ends:
                 try:
                     await asyncio.wait_for(sub.wake.wait(), timeout=KEEPALIVE_S)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     yield ": keep-alive\n\n"
                 if await request.is_disconnected():
                     return

@@ -82,7 +82,8 @@ def map_cases(operator: OperatorDep, store: StoreDep) -> list[dict[str, Any]]:
 
 @router.get("/devices")
 def map_devices(operator: OperatorDep, store: StoreDep, scope: ScopeDep) -> dict[str, Any]:
-    """Terminals bound in scope (top-of-hierarchy operators: also unbound ones the hub has heard from) with presence, heartbeat
+    """Terminals bound in scope (top-of-hierarchy operators: also unbound ones the hub has heard from) with presence,
+    heartbeat
     figures and their last few positions; ``now`` lets the page judge staleness against the hub's clock."""
     now = store.clock()
     with store.read() as conn:

@@ -9,12 +9,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
-from protocol.topics import DEVICE_ID_PATTERN
-
-from hub.auth.access_log import note_access
-from hub.auth.http import ScopeDep, admin_operator
 from hub.api.deps import BridgeDep, StoreDep
 from hub.api.schemas import MessageIn, MessageOut
+from hub.auth.access_log import note_access
+from hub.auth.http import ScopeDep, admin_operator
+from protocol.topics import DEVICE_ID_PATTERN
 
 router = APIRouter(prefix="/devices/{device_id}/messages", tags=["messages"], dependencies=[Depends(admin_operator)])
 

@@ -14,14 +14,14 @@ from typing import Literal
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.api.auth import OperatorOut
+from hub.api.deps import StoreDep
 from hub.auth.access_log import note_access
 from hub.auth.http import AdminDep, DirectoryDep, admin_operator
 from hub.auth.operators import Operator, OperatorDirectory
-from hub.store.vocabulary import OPERATOR_ROLES
-from hub.api.auth import OperatorOut
-from hub.api.deps import StoreDep
 from hub.org import repo as org_repo
 from hub.store import HubStore
+from hub.store.vocabulary import OPERATOR_ROLES
 
 router = APIRouter(prefix="/operators", tags=["operators"], dependencies=[Depends(admin_operator)])
 
@@ -33,7 +33,7 @@ class OperatorAdminOut(OperatorOut):
     locked_until: datetime | None
 
     @classmethod
-    def of(cls, op: Operator) -> "OperatorAdminOut":
+    def of(cls, op: Operator) -> OperatorAdminOut:
         return cls(**OperatorOut.of(op).model_dump(), disabled=op.disabled, locked_until=op.locked_until)
 
 

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path
 from fastapi.responses import FileResponse
 
+from hub.api.deps import StoreDep
 from hub.auth.access_log import PERSONAL_READ
 from hub.auth.http import ScopeDep
-from hub.api.deps import StoreDep
 
 router = APIRouter(prefix="/photos", tags=["photos"])
 

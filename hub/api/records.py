@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import AwareDatetime
 
+from hub.api.deps import StoreDep
+from hub.api.schemas import RecordOut, RecordPage
 from hub.auth.access_log import PERSONAL_READ
 from hub.auth.http import ScopeDep
 from hub.store import CursorError
-from hub.api.deps import StoreDep
-from hub.api.schemas import RecordOut, RecordPage
 
 router = APIRouter(prefix="/records", tags=["records"])
 

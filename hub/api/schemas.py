@@ -8,9 +8,8 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from protocol import MAX_PAYLOAD_BYTES
-
 from hub.store import DeadLetterRow, DownlinkRow, RecordRow
+from protocol import MAX_PAYLOAD_BYTES
 
 DEAD_LETTER_PREVIEW_CHARS = 2000
 
@@ -43,7 +42,7 @@ class RecordOut(BaseModel):
     payload: dict[str, Any]
 
     @classmethod
-    def of(cls, row: RecordRow) -> "RecordOut":
+    def of(cls, row: RecordRow) -> RecordOut:
         return cls(id=row.id, device_id=row.device_id, seq=row.seq, kind=row.kind, device_time=row.device_time,
                    received_at=row.received_at, content_sha256=row.content_sha256, payload=row.payload_dict())
 
@@ -65,7 +64,7 @@ class DeadLetterOut(BaseModel):
     payload_preview: str
 
     @classmethod
-    def of(cls, row: DeadLetterRow) -> "DeadLetterOut":
+    def of(cls, row: DeadLetterRow) -> DeadLetterOut:
         return cls(id=row.id, received_at=row.received_at, topic=row.topic, reason=row.reason, detail=row.detail,
                    device_id=row.device_id, payload_size=row.payload_size,
                    payload_base64=base64.b64encode(row.payload).decode(),
@@ -82,7 +81,7 @@ class MessageIn(BaseModel):
     expires_at: AwareDatetime | None = None
 
     @model_validator(mode="after")
-    def _one_expiry_and_fits_on_the_wire(self) -> "MessageIn":
+    def _one_expiry_and_fits_on_the_wire(self) -> MessageIn:
         if self.ttl_s is not None and self.expires_at is not None:
             raise ValueError("give ttl_s or expires_at, not both")
         # leave room for the envelope (id, device_id, timestamps)
@@ -105,7 +104,7 @@ class MessageOut(BaseModel):
     read_at: datetime | None
 
     @classmethod
-    def of(cls, row: DownlinkRow) -> "MessageOut":
+    def of(cls, row: DownlinkRow) -> MessageOut:
         return cls(id=row.id, device_id=row.device_id, kind=row.kind, body=row.body_dict(),
                    created_at=row.created_at, expires_at=row.expires_at, state=row.state,
                    send_count=row.send_count, last_sent_at=row.last_sent_at, delivered_at=row.delivered_at,

@@ -13,16 +13,23 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.cases.service import CaseService
-from hub.store import HubStore
-from hub.welfare import repo as check_store
-from hub.welfare.enrolment import AlreadyEnrolled, Enrolment, EnrolmentError, EnrolmentNotFound, EnrolmentRegistry, EnrolmentSpec
-from hub.welfare.today import DayStatus, day_statuses
-from hub.welfare.watch import WelfareWatch
+from hub.api.deps import StoreDep
 from hub.auth.access_log import PERSONAL_READ, note_access
 from hub.auth.http import ActingOperatorDep, ScopeDep, acting_person_id
 from hub.auth.scope import OperatorScope
-from hub.api.deps import StoreDep
+from hub.cases.service import CaseService
+from hub.store import HubStore
+from hub.welfare import repo as check_store
+from hub.welfare.enrolment import (
+    AlreadyEnrolled,
+    Enrolment,
+    EnrolmentError,
+    EnrolmentNotFound,
+    EnrolmentRegistry,
+    EnrolmentSpec,
+)
+from hub.welfare.today import DayStatus, day_statuses
+from hub.welfare.watch import WelfareWatch
 
 router = APIRouter(prefix="/welfare", tags=["welfare"])
 
@@ -85,7 +92,7 @@ class EnrolmentOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, e: Enrolment) -> "EnrolmentOut":
+    def of(cls, e: Enrolment) -> EnrolmentOut:
         return cls(**{k: getattr(e, k) for k in cls.model_fields if k not in ("window_start", "window_end",
                                                                                  "weekdays")},
                    window_start=f"{e.window_start:%H:%M}", window_end=f"{e.window_end:%H:%M}",
@@ -111,7 +118,7 @@ class CheckOut(BaseModel):
     case_assignee: str | None = None
 
     @classmethod
-    def of(cls, s: DayStatus) -> "CheckOut":
+    def of(cls, s: DayStatus) -> CheckOut:
         e = s.enrolment
         return cls(enrolment_id=e.id, resident_key=e.resident_key, label=e.label, grid_code=e.grid_code, day=s.day,
                    status=s.status, judged=s.judged, window_start=s.window_start, window_end=s.window_end,

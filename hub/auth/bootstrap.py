@@ -20,5 +20,6 @@ def ensure_demo_admin(directory: OperatorDirectory, scope_code: str, username: s
     if existing is not None:
         return existing, None
     password = secrets.token_urlsafe(12)  # 16 characters, ~96 bits; shown once
-    return directory.create(username, password, role="admin", scope_code=scope_code, display_name="演示管理员 demo admin",
+    return directory.create(username, password, role="admin", scope_code=scope_code,
+                            display_name="演示管理员 demo admin",
                             person_id=person_id), password

@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import datetime, timedelta
-
 from typing import Any
 
 from pydantic import ValidationError
@@ -72,7 +71,7 @@ class ActionApplier:
         for record in actions:
             try:
                 self.apply(record)
-            except Exception as exc:  # noqa: BLE001 - a bug in one action: retry, but not forever
+            except Exception as exc:
                 if is_transient(exc):
                     raise  # the database is away: the pass runs again later, no action is blamed or dropped
                 tries = self._attempts[record.id] = self._attempts.get(record.id, 0) + 1
@@ -91,7 +90,7 @@ class ActionApplier:
             try:
                 while self.run_once() == self.batch and not stop.is_set():
                     pass
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("device action pass failed; retrying")
             stop.wait(interval_s)
 

@@ -18,7 +18,6 @@ import hashlib
 import logging
 import threading
 from dataclasses import dataclass
-
 from typing import Any
 
 import sqlalchemy as sa
@@ -96,14 +95,14 @@ class Dispatcher:
         """Handle the case events not yet dispatched; returns how many were looked at."""
         try:
             self.sync_receipts()
-        except Exception:  # noqa: BLE001 - receipts are bookkeeping; tasks must still go out
+        except Exception:
             log.exception("copying downlink confirmations to task deliveries failed")
         events = self.pending_events()
         for event in events:
             try:
                 self.send(self.handle(event))
                 self.handled += 1
-            except Exception as exc:  # noqa: BLE001 - one bad case must not hold up the others
+            except Exception as exc:
                 if is_transient(exc):
                     raise  # the database is away, not this event at fault: the whole pass runs again later
                 self.failed += 1
@@ -134,7 +133,7 @@ class Dispatcher:
         if rows and self.bridge is not None:
             try:
                 self.bridge.send_downlinks(rows)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("sending %d task message(s) failed; the downlink sweep will retry", len(rows))
 
     def handle(self, event: CaseEvent) -> list[DownlinkRow]:
@@ -310,5 +309,5 @@ class Dispatcher:
             with self.store.write() as conn:
                 self._mark(conn, event, f"failed:{type(exc).__name__}")
             self._attempts.pop(event.id, None)
-        except Exception:  # noqa: BLE001 - still failing: next pass tries again
+        except Exception:
             log.exception("could not mark case event %s as failed", event.id)

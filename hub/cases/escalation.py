@@ -83,7 +83,7 @@ class EscalationSweep:
         for case in waiting:
             try:
                 self._check_unaccepted(case, now, result)
-            except Exception:  # noqa: BLE001 - one case's trouble must not stop the sweep
+            except Exception:
                 log.exception("unaccepted check of case %s failed", case.id)
 
     def _check_unaccepted(self, case: CaseRow, now: datetime, result: SweepResult) -> None:
@@ -119,7 +119,7 @@ class EscalationSweep:
                 continue
             try:
                 escalated = self.escalate(case.id, "overdue", seen_level=case.escalation_level)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("escalating overdue case %s failed", case.id)
                 continue
             if escalated is not None:
@@ -165,5 +165,5 @@ class EscalationSweep:
                 if self.service.refresh_level(case_id).level != level:
                     result.recoloured += 1
                     self.dispatcher.send(self.dispatcher.sync_case(case_id, why="level"))
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("re-colouring case %s failed", case_id)

@@ -73,7 +73,7 @@ class CaseIntake:
         for report in reports:
             try:
                 result = self.service.open_case_from_report(report, self.route(report))
-            except Exception as exc:  # noqa: BLE001 - one bad report must not block the ones behind it
+            except Exception as exc:
                 if is_transient(exc):
                     raise  # the database is away: keep the cursor, the pass runs again later
                 log.exception("could not open a case for report %s; it stays in the records table", report.id)

@@ -71,7 +71,8 @@ def _measures(dialect: str, per_case: sa.Subquery, start: datetime, end: datetim
 
 
 def kpi_figures(conn: sa.Connection, *, group_by: str, start: datetime, end: datetime, now: datetime,
-                unit: str | None, category: str | None) -> tuple[dict[str | None, Mapping[str, Any]], Mapping[str, Any]]:
+                unit: str | None,
+                category: str | None) -> tuple[dict[str | None, Mapping[str, Any]], Mapping[str, Any]]:
     """(group key → its raw figures, the total's raw figures) for cases filtered by unit subtree / category."""
     per_case = _per_case_events(end)
     source: Any = cases.outerjoin(per_case, per_case.c.case_id == cases.c.id)

@@ -71,7 +71,8 @@ def cases_in_states(conn: sa.Connection, states: Sequence[str]) -> list[CaseRow]
     return [CaseRow(**r._mapping) for r in conn.execute(sa.select(cases).where(cases.c.state.in_(list(states))))]
 
 
-def levels_of_live(conn: sa.Connection, live_states: Sequence[str], *, below_red: bool = False) -> list[tuple[str, str]]:
+def levels_of_live(conn: sa.Connection, live_states: Sequence[str], *,
+                   below_red: bool = False) -> list[tuple[str, str]]:
     """(case id, level) of live cases; ``below_red``: only those that can still rise."""
     query = sa.select(cases.c.id, cases.c.level).where(cases.c.state.in_(list(live_states)))
     if below_red:

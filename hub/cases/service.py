@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-
 import sqlalchemy as sa
 
 from hub.cases import repo, states, timing
@@ -190,7 +189,8 @@ class CaseService:
                    client_event_id: str | None = None, expected_version: int | None = None) -> TransitionOutcome:
         """Apply one transition. API callers get :class:`IllegalTransition` / :class:`CaseConflict`;
         device transitions that no longer fit are recorded as rejected events instead."""
-        request: dict[str, Any] = {"transition": transition, "actor": actor, "assignee": assignee, "reason": reason, "note": note,
+        request: dict[str, Any] = {
+            "transition": transition, "actor": actor, "assignee": assignee, "reason": reason, "note": note,
                    "evidence": tuple(evidence), "position": position, "category_code": category_code, "at": at,
                    "actor_device": actor_device, "origin": origin, "client_event_id": client_event_id,
                    "expected_version": expected_version}
@@ -229,7 +229,8 @@ class CaseService:
                 return TransitionOutcome(case, seen, seen.outcome == "applied", repeated=True)
         now = self.clock()
         at = at or now
-        event: dict[str, Any] = {"transition": transition, "from_state": case.state, "actor": actor, "actor_device": actor_device,
+        event: dict[str, Any] = {
+            "transition": transition, "from_state": case.state, "actor": actor, "actor_device": actor_device,
                  "assignee": assignee, "category_code": category_code, "at": at, "received_at": now,
                  "lat": position[0] if position else None, "lon": position[1] if position else None,
                  "accuracy_m": position[2] if position else None, "reason": reason, "note": note,

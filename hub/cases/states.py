@@ -93,7 +93,8 @@ TRANSITIONS: dict[str, Rule] = {
     "suspend": Rule(OPEN, DISPATCH_ROLES,
                     lambda case, ctx: replace(case, state="suspended", suspended_from=case.state), "挂起"),
     "resume": Rule(frozenset({"suspended"}), DISPATCH_ROLES,
-                   lambda case, ctx: replace(case, state=case.suspended_from or case.state, suspended_from=None), "恢复"),
+                   lambda case, ctx: replace(case, state=case.suspended_from or case.state, suspended_from=None),
+                   "恢复"),
     # A remark on the trail that changes nothing else (e.g. the late check-in of a missed welfare check).
     "note": Rule(OPEN | {"suspended"}, AUTO_ROLES | FIELD_ROLES, lambda case, ctx: case, "备注"),
     # The hub's own evidence settles a case nobody has taken up yet (the resident checked in after all);

@@ -9,10 +9,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from hub.cases.rows import CaseEvent
 from hub.org.calendar import Suspension, WorkCalendar
 from hub.org.taxonomy import Category
-
-from hub.cases.rows import CaseEvent
 
 LEVELS = ("blue", "yellow", "red")
 

@@ -55,8 +55,8 @@ def _code_options(parser) -> None:
 
 
 def _context(args):
-    from hub.devices.jobs import registry_from_settings
     from hub.devices.identities import utc_now
+    from hub.devices.jobs import registry_from_settings
 
     settings = settings_from_args(args)
     return settings, registry_from_settings(settings, migrated_db(args), utc_now)

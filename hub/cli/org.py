@@ -87,9 +87,8 @@ def _export(args) -> int:
 
 
 def _load_sample(args) -> int:
-    from hub.sample import load_raw
-
     from hub.org.geojson_io import load_community
+    from hub.sample import load_raw
 
     db = migrated_db(args)
     try:

@@ -25,7 +25,6 @@ def register(subparsers) -> None:
 
 def _keeper(args):
     from hub.store import utc_now
-
     from hub.store.partitions import PositionPartitions
 
     settings = settings_from_args(args)

@@ -19,11 +19,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from protocol import parse_broker_url
-
 from hub.devices.identities import DeviceRegistry
 from hub.devices.mosquitto_auth import BrokerAccount, acl_file, mosquitto_hash, password_file
 from hub.store.files import write_atomically
+from protocol import parse_broker_url
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +65,7 @@ class BrokerAuthSync:
         self._wake = threading.Event()
 
     @classmethod
-    def from_settings(cls, settings, registry: DeviceRegistry) -> "BrokerAuthSync":
+    def from_settings(cls, settings, registry: DeviceRegistry) -> BrokerAuthSync:
         address = parse_broker_url(settings.broker_url)
         return cls(registry, settings.broker_auth_dir, address.username or "", address.password or "",
                    reloader_from_settings(settings), settings.broker_auth_sync_s)
@@ -111,7 +110,7 @@ class BrokerAuthSync:
             try:
                 self.sync_once()
                 self.last_error = None
-            except Exception as exc:  # noqa: BLE001 - DB or broker briefly unavailable: next period retries
+            except Exception as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.exception("applying broker accounts failed")
             self._pause(stop)

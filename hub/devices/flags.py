@@ -55,7 +55,7 @@ class SpoofWatch:
             try:
                 while self.scan_once() == self.batch:
                     pass
-            except Exception:  # noqa: BLE001 - DB briefly unavailable: next period
+            except Exception:
                 log.exception("spoof watch failed")
             stop.wait(self.interval_s)
 
@@ -99,7 +99,7 @@ class RateLimitWatch:
             stopping = stop.wait(self.interval_s)
             try:
                 self.flush_once()
-            except Exception:  # noqa: BLE001 - DB briefly unavailable: the counts wait for the next period
+            except Exception:
                 log.exception("rate-limit flags failed")
             if stopping:
                 return

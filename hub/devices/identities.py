@@ -14,7 +14,6 @@ import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
 from typing import Any
 
 from hub.devices import repo

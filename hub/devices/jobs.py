@@ -6,15 +6,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from hub.devices.broker_sync import BrokerAuthSync
+from hub.devices.flags import RateLimitWatch, SpoofWatch
+from hub.devices.identities import DeviceRegistry
 from hub.jobs.runner import Job
 from hub.settings import HubSettings
 from hub.store import HubStore
 from hub.store.db import Database
 from protocol import parse_broker_url
-
-from hub.devices.broker_sync import BrokerAuthSync
-from hub.devices.flags import RateLimitWatch, SpoofWatch
-from hub.devices.identities import DeviceRegistry
 
 
 def registry_from_settings(settings: HubSettings, db: Database, clock: Callable[[], datetime]) -> DeviceRegistry:

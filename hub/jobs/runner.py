@@ -25,7 +25,7 @@ class JobRunner:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
-    def start(self) -> "JobRunner":
+    def start(self) -> JobRunner:
         for job in self.jobs:
             thread = threading.Thread(target=job.run_forever, args=(self._stop,), name=f"hub-{job.name}", daemon=True)
             thread.start()

@@ -89,7 +89,7 @@ def serve_rung(stop: threading.Event, bell: Doorbell, fallback_s: float, run_pas
                 with lock.held(wait_s=SERIAL_LOCK_WAIT_S, stop=stop) as got:
                     if got:
                         run_pass()
-        except Exception:  # noqa: BLE001 - a DB hiccup or a bad row must not end the job
+        except Exception:
             log.exception("%s pass failed; retrying", name)
         bell.wait(fallback_s)
 
@@ -111,5 +111,5 @@ def _once(run_pass: Callable[[], object], lock: ClusterLock | None, name: str) -
         with lock.held() as got:
             if got:
                 run_pass()
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("%s pass failed; retrying next period", name)

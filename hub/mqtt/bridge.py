@@ -27,14 +27,13 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from protocol import AUTH_FAILURES, HubStatus, encode, parse_broker_url, topics
-
 from hub.mqtt.client import HubClient
 from hub.mqtt.ingest import RawMessage, ingest_batch
+from hub.mqtt.uplink_limit import UplinkLimiter
 from hub.settings import HubSettings
 from hub.store import BatchResult, DownlinkRow, HubStore, utc_now
 from hub.store.locks import ClusterLock
-from hub.mqtt.uplink_limit import UplinkLimiter
+from protocol import AUTH_FAILURES, HubStatus, encode, parse_broker_url, topics
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +121,7 @@ class MqttBridge:
         client.suppress_exceptions = True
         return client
 
-    def start(self) -> "MqttBridge":
+    def start(self) -> MqttBridge:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self.settings.session_expiry_s
         if self.settings.share_group:
@@ -249,7 +248,7 @@ class MqttBridge:
             try:
                 self._record_stats(result)
                 self._publish_receipts(result)
-            except Exception:  # noqa: BLE001 - committed anyway; the device re-sends and is re-receipted
+            except Exception:
                 log.exception("publishing receipts failed")
             t2 = time.perf_counter()
             # Always ack a committed batch: unacked messages would pin the broker's in-flight window.
@@ -293,7 +292,7 @@ class MqttBridge:
         for listener in self._commit_listeners:
             try:
                 listener(kinds)
-            except Exception:  # noqa: BLE001 - a wake-up is an optimisation; the jobs' fallback poll remains
+            except Exception:
                 log.exception("commit listener failed")
 
     def _record_stats(self, result: BatchResult) -> None:
@@ -341,7 +340,7 @@ class MqttBridge:
         try:
             for device_id in device_ids:
                 self.send_downlinks(self.store.pending_downlinks(device_id))
-        except Exception:  # noqa: BLE001 - the periodic sweep will catch up
+        except Exception:
             log.exception("re-sending downlinks to %s failed", device_ids)
 
     def _maintenance_loop(self) -> None:
@@ -359,5 +358,5 @@ class MqttBridge:
                         log.info("%d downlink(s) expired unconfirmed", expired)
                     if self.connected.is_set():
                         self.send_downlinks(self.store.downlinks_due(self.settings.downlink_resend_s))
-            except Exception:  # noqa: BLE001 - DB down: try again next sweep
+            except Exception:
                 log.exception("downlink maintenance failed")

@@ -167,7 +167,7 @@ class ManagedBroker:
             return self._iotcore.is_running
         return self._process is not None and self._process.poll() is None
 
-    def start(self) -> "ManagedBroker":
+    def start(self) -> ManagedBroker:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.engine == "mosquitto":
             conf = self.data_dir / "mosquitto.conf"
@@ -181,7 +181,8 @@ class ManagedBroker:
                 if self.tls_port:
                     wait_for_port(self.host, self.tls_port)
             except RuntimeError:
-                err = self._process.stderr.read().decode() if self._process.stderr and self._process.poll() is not None else ""
+                died = self._process.stderr is not None and self._process.poll() is not None
+                err = self._process.stderr.read().decode() if died and self._process.stderr else ""
                 self.stop()
                 raise RuntimeError(f"mosquitto failed to start: {err.strip()}") from None
         else:
@@ -228,7 +229,7 @@ class ManagedBroker:
         time.sleep(down_for)
         self.start()
 
-    def __enter__(self) -> "ManagedBroker":
+    def __enter__(self) -> ManagedBroker:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from hub.store import BatchItem, BatchResult, DeadLetter, HubStore, Inbound, PresenceUpdate
+from hub.store.engine import is_transient
 from protocol import (
     MAX_PAYLOAD_BYTES,
     UPLINK_MODELS,
@@ -36,9 +38,6 @@ from protocol import (
     parse_topic,
     topics,
 )
-
-from hub.store import BatchItem, BatchResult, DeadLetter, HubStore, Inbound, PresenceUpdate
-from hub.store.engine import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +97,7 @@ def decode_message(raw: RawMessage) -> BatchItem | None:
     except ProtocolError as exc:
         return DeadLetter(raw.topic, raw.payload, raw.received_at, exc.reason, exc.detail,
                           exc.device_id or device_id or topics.device_in_topic(raw.topic))
-    except Exception as exc:  # noqa: BLE001 - a decoder bug must not stop ingest; keep the evidence
+    except Exception as exc:
         log.exception("unexpected error decoding %s", raw.topic[:200])
         return DeadLetter(raw.topic, raw.payload, raw.received_at, "decode_error",
                           f"{type(exc).__name__}: {exc}", device_id)
@@ -113,7 +112,7 @@ def ingest_items(items: Sequence[BatchItem], store: HubStore) -> BatchResult:
     dead-letter the ones the database refuses. Transient failures propagate: the caller retries."""
     try:
         return store.store_batch(items)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if is_transient(exc):
             raise
         log.warning("batch of %d failed (%s); isolating the poison message", len(items), exc)
@@ -122,7 +121,7 @@ def ingest_items(items: Sequence[BatchItem], store: HubStore) -> BatchResult:
         try:
             result.merge(store.store_batch([item]))
             continue
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             if is_transient(exc):
                 raise
             failure = exc

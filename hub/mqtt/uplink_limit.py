@@ -42,7 +42,7 @@ class UplinkLimiter:
         self.throttled_total = 0
 
     @classmethod
-    def from_settings(cls, settings) -> "UplinkLimiter | None":
+    def from_settings(cls, settings) -> UplinkLimiter | None:
         """None when the limit is off (``device_rate_per_s`` = 0)."""
         if settings.device_rate_per_s <= 0:
             return None

@@ -28,6 +28,7 @@ from hub.cases import repo as case_repo
 from hub.cases import views_repo
 from hub.cases.intake import CaseIntake
 from hub.cases.service import CaseService
+from hub.open311.formats import Open311Error, w3
 from hub.org import repo as org_repo
 from hub.org.taxonomy import Category, list_categories
 from hub.store import HubStore
@@ -35,8 +36,6 @@ from hub.store import records as record_rows
 from hub.store.rows import RecordRow
 from protocol import MAX_NOTE_CHARS, IncidentReport, Position, uuid7
 from protocol.labels import state_label, transition_label
-
-from hub.open311.formats import Open311Error, w3
 
 SOURCE_DEVICE = "open311"  # the virtual device id of web/311 reports
 DEFAULT_SPAN = timedelta(days=90)  # the spec's default window

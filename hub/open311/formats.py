@@ -3,7 +3,7 @@ Errors are the spec's list of ``{code, description}`` with the same HTTP status.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -22,7 +22,7 @@ def w3(value: datetime | None) -> str | None:
     """W3C date-time with an explicit offset, as the spec requires (UTC, 'Z')."""
     if value is None:
         return None
-    return value.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def parse_w3(text: str, what: str) -> datetime:

@@ -33,7 +33,7 @@ class WorkCalendar:
                  workdays: Iterable[date] = (), clock: Callable[[], datetime] = utc_now):
         self.tz = ZoneInfo(tz)
         self.periods = tuple(sorted(periods))
-        for (s1, e1), (s2, _e2) in zip(self.periods, self.periods[1:] + ((time.max, time.max),)):
+        for (s1, e1), (s2, _e2) in zip(self.periods, self.periods[1:] + ((time.max, time.max),), strict=True):
             if not s1 < e1 <= s2:
                 raise ValueError(f"office periods must be ordered and non-overlapping: {self.periods}")
         self.weekdays = frozenset(weekdays)

@@ -6,8 +6,15 @@ dispatcher informs that department's contact at the nearest unit up the case's c
 """
 from __future__ import annotations
 
-from hub.org.repo import DepartmentContact, contact_exists, contacts_under, delete_contact, existing_unit_codes
-from hub.org.repo import insert_contact, person
+from hub.org.repo import (
+    DepartmentContact,
+    contact_exists,
+    contacts_under,
+    delete_contact,
+    existing_unit_codes,
+    insert_contact,
+    person,
+)
 from hub.store.db import Database
 
 __all__ = ["DepartmentContact", "add_contact", "list_contacts", "remove_contact"]

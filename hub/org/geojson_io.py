@@ -16,8 +16,6 @@ import shapely
 from shapely.geometry import shape
 from shapely.strtree import STRtree
 
-from hub.store.vocabulary import DEVICE_KINDS, PERSON_ROLES
-
 from hub.org.codes import LEVEL_LENGTHS, CodeError, parent_code, split_grid_code
 from hub.org.repo import (
     Clock,
@@ -32,6 +30,7 @@ from hub.org.repo import (
     utc_now,
 )
 from hub.store.db import Database
+from hub.store.vocabulary import DEVICE_KINDS, PERSON_ROLES
 
 # Two grids of one file may share edges but not area; slivers under this share of the smaller grid are
 # digitising noise, anything above is a real double assignment of territory.
@@ -43,7 +42,8 @@ class OrgDataError(ValueError):
 
     def __init__(self, errors: list[str]):
         self.errors = errors
-        super().__init__("; ".join(errors) if len(errors) <= 5 else "; ".join(errors[:5]) + f" (+{len(errors) - 5} more)")
+        shown = "; ".join(errors[:5]) + (f" (+{len(errors) - 5} more)" if len(errors) > 5 else "")
+        super().__init__(shown)
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ def parse_grid_features(collection: Any, errors: list[str]) -> list[Unit]:
 def _check_overlaps(grids: list[Unit], errors: list[str]) -> None:
     shapes = [shape(g.geometry) for g in grids]
     tree = STRtree(shapes)
-    for i, j in zip(*tree.query(shapes, predicate="intersects")):
+    for i, j in zip(*tree.query(shapes, predicate="intersects"), strict=True):
         if i >= j:
             continue
         overlap = shapes[i].intersection(shapes[j]).area
@@ -226,7 +226,8 @@ def _parse_people(items: Iterable[dict], devices: list[dict], errors: list[str])
 def _parse_devices(items: Iterable[dict], people_ids: set[str], errors: list[str]) -> list[DeviceBinding]:
     parsed = []
     for i, item in enumerate(items):
-        did, kind, unit, owner = item.get("id"), item.get("kind"), item.get("grid") or item.get("unit"), item.get("owner")
+        did, kind, owner = item.get("id"), item.get("kind"), item.get("owner")
+        unit = item.get("grid") or item.get("unit")
         if not did or not unit:
             errors.append(f"devices[{i}]: needs id and grid")
         elif kind not in DEVICE_KINDS:

@@ -105,7 +105,8 @@ def save_units(conn: sa.Connection, items: Iterable[Unit], now: datetime) -> int
 
 def _unit(row: sa.Row[Any]) -> Unit:
     m = row._mapping
-    return Unit(m["code"], m["level"], m["name"], m["parent_code"], json.loads(m["geometry"]) if m["geometry"] else None)
+    geometry = json.loads(m["geometry"]) if m["geometry"] else None
+    return Unit(m["code"], m["level"], m["name"], m["parent_code"], geometry)
 
 
 def existing_unit_codes(conn: sa.Connection, codes: Iterable[str]) -> set[str]:

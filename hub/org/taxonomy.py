@@ -10,11 +10,10 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from hub.store.vocabulary import CATEGORY_KINDS, TIME_LIMIT_UNITS
-
-from hub.org.calendar import WorkCalendar
 from hub.org import repo
+from hub.org.calendar import WorkCalendar
 from hub.store.db import Database
+from hub.store.vocabulary import CATEGORY_KINDS, TIME_LIMIT_UNITS
 
 CODE_PATTERN = re.compile(r"^(?P<kind>[CE])(?P<major>\d{2})(?P<minor>\d{2})$")
 KIND_LETTER = {"component": "C", "event": "E"}

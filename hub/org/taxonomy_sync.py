@@ -85,6 +85,6 @@ class TaxonomySync:
         while not stop.is_set():
             try:
                 self.run_once()
-            except Exception:  # noqa: BLE001 - a DB hiccup must not end the job
+            except Exception:
                 log.exception("taxonomy sync pass failed; retrying")
             stop.wait(interval_s)

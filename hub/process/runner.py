@@ -27,7 +27,7 @@ class HubRunner:
                                                      log_level="warning", lifespan="on"))
         self._thread: threading.Thread | None = None
 
-    def start(self, timeout: float = 30.0) -> "HubRunner":
+    def start(self, timeout: float = 30.0) -> HubRunner:
         self._thread = threading.Thread(target=self._server.run, name="hub-http", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + timeout
@@ -65,7 +65,7 @@ class HubRunner:
     def broker_url(self) -> str | None:
         return self.app.state.broker_url
 
-    def __enter__(self) -> "HubRunner":
+    def __enter__(self) -> HubRunner:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

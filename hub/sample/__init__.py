@@ -29,7 +29,7 @@ class SampleGrid:
         """Ray casting; enough for the demo's five simple polygons (routing proper uses shapely)."""
         inside = False
         pts = self.ring
-        for (x1, y1), (x2, y2) in zip(pts, pts[1:]):
+        for (x1, y1), (x2, y2) in zip(pts, pts[1:], strict=False):
             if (y1 > lat) != (y2 > lat) and lon < x1 + (lat - y1) * (x2 - x1) / (y2 - y1):
                 inside = not inside
         return inside

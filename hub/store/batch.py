@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from hub.store import dead_letters, downlinks
+from hub.store.files import write_atomically
+from hub.store.items import BatchItem, BatchResult, DeadLetter, Inbound, PresenceUpdate
+from hub.store.locks import lock_key
+from hub.store.photos import PhotoRejected, StoredChunk, assemble, photo_relpath, sniff_mime
+from hub.store.tables import devices, photo_chunks, photos, records
 from protocol import (
     CaseAction,
     ChunkAck,
@@ -29,14 +35,6 @@ from protocol import (
     ResidentCheckin,
     encode,
 )
-
-from hub.store.files import write_atomically
-
-from hub.store.photos import PhotoRejected, StoredChunk, assemble, photo_relpath, sniff_mime
-from hub.store.items import BatchItem, BatchResult, DeadLetter, Inbound, PresenceUpdate
-from hub.store.locks import lock_key
-from hub.store import dead_letters, downlinks
-from hub.store.tables import devices, photo_chunks, photos, records
 
 RecordMessage = IncidentReport | ResidentCheckin | PositionFix | CaseAction  # the Record kinds, for typing
 SQL_IN_CHUNK = 500  # ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits

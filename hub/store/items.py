@@ -5,11 +5,11 @@ Outputs say, per device, exactly what is committed so the bridge can receipt it.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from collections.abc import Iterator
 from itertools import zip_longest
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from protocol import MAX_RECEIPT_IDS, ChunkAck, Deferral, PhotoResult, Receipt, Rejection, UplinkMessage
 
@@ -46,7 +46,7 @@ class DeadLetter:
     device_id: str | None = None
 
 
-BatchItem = Union[Inbound, PresenceUpdate, DeadLetter]
+BatchItem = Inbound | PresenceUpdate | DeadLetter
 
 
 @dataclass
@@ -69,7 +69,8 @@ class DeviceOutcome:
         def slices(items: list[Any]) -> list[list[Any]]:
             return [items[i:i + MAX_RECEIPT_IDS] for i in range(0, len(items), MAX_RECEIPT_IDS)]
 
-        parts: Iterator[tuple[list[Any], ...]] = zip_longest(slices(self.committed), slices(self.rejected), slices(self.chunks),
+        parts: Iterator[tuple[list[Any], ...]] = zip_longest(
+            slices(self.committed), slices(self.rejected), slices(self.chunks),
                             slices(self.photos), slices(self.confirmed), fillvalue=[])
         receipts = [
             Receipt(device_id=device_id, committed=c, rejected=r, chunks=k, photos=p, confirmed=f, at=at)
@@ -104,7 +105,7 @@ class BatchResult:
             outcome = self.devices[device_id] = DeviceOutcome()
         return outcome
 
-    def merge(self, other: "BatchResult") -> None:
+    def merge(self, other: BatchResult) -> None:
         for device_id, theirs in other.devices.items():
             mine = self.device(device_id)
             mine.committed += theirs.committed

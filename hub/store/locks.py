@@ -73,7 +73,7 @@ class ClusterLock:
             try:
                 conn.execute(sa.select(sa.func.pg_advisory_unlock(self.key)))
                 conn.commit()
-            except Exception:  # noqa: BLE001 - never hand a connection that may hold the lock back to the pool
+            except Exception:
                 log.exception("releasing cluster lock %s failed; dropping its connection", self.name)
                 conn.invalidate()
         conn.close()

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -56,7 +56,7 @@ def partition_name(day: date) -> str:
 
 
 def utc_day(at: datetime) -> date:
-    return at.astimezone(timezone.utc).date()
+    return at.astimezone(UTC).date()
 
 
 def position_id_floor(at: datetime) -> str:
@@ -168,7 +168,7 @@ class PositionPartitions:
             with self._ddl() as conn:
                 result.purged_default = conn.execute(
                     sa.text(f"DELETE FROM {POSITION_DEFAULT} WHERE received_at < :cutoff"),
-                    {"cutoff": datetime.combine(cutoff, datetime.min.time(), timezone.utc)}).rowcount or 0
+                    {"cutoff": datetime.combine(cutoff, datetime.min.time(), UTC)}).rowcount or 0
         self.passes += 1
         self.last = result
         if result.created or result.dropped or result.purged_default:

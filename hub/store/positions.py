@@ -90,7 +90,8 @@ def positions_cursor(conn: sa.Connection, *, max_age: timedelta | None = LIVE_MA
 
 
 def recent_tails(conn: sa.Connection, now: datetime, *, points: int = TAIL_POINTS, window: timedelta = TAIL_WINDOW,
-                 cap: int = TAIL_ROW_CAP, max_age: timedelta | None = LIVE_MAX_AGE) -> dict[str, list[list[float | None]]]:
+                 cap: int = TAIL_ROW_CAP,
+                 max_age: timedelta | None = LIVE_MAX_AGE) -> dict[str, list[list[float | None]]]:
     """device id → its last few fixes [lat, lon, accuracy_m, device time ms], oldest first, from the newest
     ``cap`` live position rows of the last ``window`` (bounded work however many devices report)."""
     rows = conn.execute(sa.select(records.c.device_id, records.c.payload, records.c.device_time)

@@ -23,7 +23,8 @@ def _transform(x: float, y: float) -> tuple[float, float]:
     xp, yp = x * math.pi, y * math.pi
     d = 20.0 * math.sin(6.0 * xp) + 20.0 * math.sin(2.0 * xp)
     lat = d + 20.0 * math.sin(yp) + 40.0 * math.sin(yp / 3.0) + 160.0 * math.sin(yp / 12.0) + 320 * math.sin(yp / 30.0)
-    lon = d + 20.0 * math.sin(xp) + 40.0 * math.sin(xp / 3.0) + 150.0 * math.sin(xp / 12.0) + 300.0 * math.sin(xp / 30.0)
+    lon = (d + 20.0 * math.sin(xp) + 40.0 * math.sin(xp / 3.0) + 150.0 * math.sin(xp / 12.0)
+           + 300.0 * math.sin(xp / 30.0))
     lat = lat * 2.0 / 3.0 - 100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * xy + 0.2 * sx
     lon = lon * 2.0 / 3.0 + 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * xy + 0.1 * sx
     return lat, lon

@@ -29,7 +29,6 @@ from hub.org.repo import device_units
 from hub.store import HubStore
 from hub.store import devices as device_rows
 from hub.store.positions import Cursor
-
 from hub.web.feed import event_ids_after, feed_after, max_case_event_id, positions_after, positions_cursor
 
 log = logging.getLogger(__name__)
@@ -122,7 +121,7 @@ class LivePublisher:
             try:
                 found = await run_in_threadpool(self.poll_once)
                 self._fan_out(*found)
-            except Exception:  # noqa: BLE001 - a bad row or a DB hiccup must not end the live view
+            except Exception:
                 log.exception("live publisher poll failed; retrying")
                 await asyncio.sleep(1.0)
             await asyncio.sleep(self.poll_s)

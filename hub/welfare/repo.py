@@ -52,7 +52,8 @@ def _check(row: Any) -> WelfareCheck:
     return WelfareCheck(**row._mapping)
 
 
-def wellbeing_checkins(conn: sa.Connection, keys: Iterable[str], start: datetime, end: datetime) -> dict[str, list[Checkin]]:
+def wellbeing_checkins(conn: sa.Connection, keys: Iterable[str], start: datetime,
+                       end: datetime) -> dict[str, list[Checkin]]:
     """Wellbeing check-ins of the given residents made (device time) in [start, end), earliest first."""
     wanted = set(keys)
     if not wanted or start >= end:
@@ -69,14 +70,16 @@ def wellbeing_checkins(conn: sa.Connection, keys: Iterable[str], start: datetime
     return {k: sorted(v) for k, v in found.items()}
 
 
-def checks_on(conn: sa.Connection, days: Iterable[date], keys: Iterable[str] | None = None) -> dict[tuple[str, date], WelfareCheck]:
+def checks_on(conn: sa.Connection, days: Iterable[date],
+              keys: Iterable[str] | None = None) -> dict[tuple[str, date], WelfareCheck]:
     query = sa.select(welfare_checks).where(welfare_checks.c.day.in_(sorted(set(days))))
     if keys is not None:
         query = query.where(welfare_checks.c.resident_key.in_(sorted(set(keys))))
     return {(c.resident_key, c.day): c for c in map(_check, conn.execute(query))}
 
 
-def history(conn: sa.Connection, enrolment_id: str, *, limit: int = 60, before: date | None = None) -> list[WelfareCheck]:
+def history(conn: sa.Connection, enrolment_id: str, *, limit: int = 60,
+            before: date | None = None) -> list[WelfareCheck]:
     query = (sa.select(welfare_checks).where(welfare_checks.c.enrolment_id == enrolment_id)
              .order_by(welfare_checks.c.day.desc()).limit(limit))
     if before is not None:
@@ -126,7 +129,8 @@ def enrolment_by_resident(conn: sa.Connection, resident_key: str) -> dict[str, A
     return dict(row._mapping) if row else None
 
 
-def enrolment_rows(conn: sa.Connection, *, under: str | None = None, active: bool | None = None) -> list[dict[str, Any]]:
+def enrolment_rows(conn: sa.Connection, *, under: str | None = None,
+                   active: bool | None = None) -> list[dict[str, Any]]:
     """Enrolments in the subtree of unit ``under`` (codes nest by prefix), by grid then label."""
     query = sa.select(welfare_enrolments).order_by(welfare_enrolments.c.grid_code, welfare_enrolments.c.label,
                                                    welfare_enrolments.c.id)

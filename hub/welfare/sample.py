@@ -11,7 +11,6 @@ from importlib.resources import files
 
 from hub.store.clock import utc_now
 from hub.store.db import Database
-
 from hub.welfare.enrolment import EnrolmentRegistry, EnrolmentSpec
 
 

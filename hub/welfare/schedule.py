@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 ALL_DAYS = "1234567"  # ISO weekdays, 1 = Monday
@@ -53,13 +53,13 @@ class Window:
 
 
 def window_on(day: date, start: time, end: time, tz: ZoneInfo) -> Window:
-    return Window(day, datetime.combine(day, start, tz).astimezone(timezone.utc),
-                  datetime.combine(day, end, tz).astimezone(timezone.utc))
+    return Window(day, datetime.combine(day, start, tz).astimezone(UTC),
+                  datetime.combine(day, end, tz).astimezone(UTC))
 
 
 def local_day_end(day: date, tz: ZoneInfo) -> datetime:
     """Local midnight after ``day``, in UTC: a late check-in counts until then."""
-    return datetime.combine(day + timedelta(days=1), time(0), tz).astimezone(timezone.utc)
+    return datetime.combine(day + timedelta(days=1), time(0), tz).astimezone(UTC)
 
 
 def is_expected_day(day: date, weekdays: str) -> bool:

@@ -23,9 +23,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
-
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -38,8 +37,8 @@ from hub.store.db import Database
 from hub.store.locks import ClusterLock
 from hub.welfare import repo as check_store
 from hub.welfare.enrolment import Enrolment, EnrolmentRegistry
-from protocol import uuid7
 from hub.welfare.schedule import Window, is_expected_day, local_day_end, recent_days, window_on
+from protocol import uuid7
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +88,7 @@ class WelfareWatch:
             try:
                 self.open_case_for(check)
                 result.cases_opened += 1
-            except Exception:  # noqa: BLE001 - one bad enrolment must not hold up the others
+            except Exception:
                 self.failures += 1
                 log.exception("welfare: could not open the case for missed check %s; retried next pass", check.id)
         result.late_answered = self._answer_late_checkins(now)
@@ -154,7 +153,7 @@ class WelfareWatch:
         with self.db.read() as conn:
             grid = org_repo.unit(conn, enrolment.grid_code)
         community = grid.parent_code if grid is not None else None
-        local = lambda at: at.astimezone(self.tz).strftime("%H:%M")  # noqa: E731
+        local = lambda at: at.astimezone(self.tz).strftime("%H:%M")
         span = f"{check.day.isoformat()} {local(check.window_start)}–{local(check.window_end)}"
         label = enrolment.label or "关爱对象"
         note = (f"{label}：{span} 未签到，请上门或电话确认平安。第二帮扶人 {enrolment.second_helper or '—'}；"
@@ -199,7 +198,7 @@ class WelfareWatch:
             try:
                 self._close_loop(check, late)
                 answered += 1
-            except Exception:  # noqa: BLE001 - retried next pass
+            except Exception:
                 self.failures += 1
                 log.exception("welfare: could not apply the late check-in %s to check %s", late.record_id, check.id)
         return answered

@@ -31,7 +31,7 @@ class PlyerAlerter(Alerter):
     """Android/iOS: a short vibration and a system notification through plyer (optional dependency)."""
 
     def __init__(self, vibrate_s: float = 0.6):
-        from plyer import notification, vibrator  # noqa: PLC0415 - only on mobile builds
+        from plyer import notification, vibrator
 
         self._notification, self._vibrator, self.vibrate_s = notification, vibrator, vibrate_s
 
@@ -40,7 +40,7 @@ class PlyerAlerter(Alerter):
                        lambda: self._notification.notify(title=title, message=message, timeout=5)):
             try:
                 action()
-            except Exception as exc:  # NotImplementedError on desktops, permission errors on phones
+            except Exception as exc:  # noqa: BLE001 - NotImplementedError on desktops, permission errors on phones
                 log.info("alert hook unavailable: %s", exc)
 
 

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 from protocol.topics import valid_device_id
-
 from terminal.app.i18n import LANGUAGES
 
 PROFILES = ("kiosk", "tablet", "phone")

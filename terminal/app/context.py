@@ -10,11 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 from protocol import DownlinkMessage
-
-from terminal.camera import CameraProvider, camera_from_config
-from terminal.clock import Clock, utc_now
-from terminal.device import Device
-from terminal.position import PositionProvider, position_from_config
 from terminal.app.alerts import Alerter, platform_alerter
 from terminal.app.config import PROFILES, AppConfig, ConfigError
 from terminal.app.i18n import Translator
@@ -28,6 +23,10 @@ from terminal.app.presenters.report import ReportFlow
 from terminal.app.presenters.sync_status import SyncStatusPresenter
 from terminal.app.presenters.tasks import TaskFlow
 from terminal.app.taxonomy import load_categories, synced_categories
+from terminal.camera import CameraProvider, camera_from_config
+from terminal.clock import Clock, utc_now
+from terminal.device import Device
+from terminal.position import PositionProvider, position_from_config
 
 
 class TerminalContext:
@@ -92,7 +91,7 @@ class TerminalContext:
             return self.tr.t("kiosk.title", grid=self.config.grid.name or self.config.grid.code)
         return self.tr.t(f"app.{self.profile}")
 
-    def start(self, *, connect: bool = True) -> "TerminalContext":
+    def start(self, *, connect: bool = True) -> TerminalContext:
         """``connect=False``: positions and camera work, the outbox fills, nothing is sent (demo, screenshots)."""
         if self.profile != "tablet":  # the patrol starts and stops its own receiver
             self.position.start()
@@ -106,7 +105,7 @@ class TerminalContext:
         self.position.stop()
         self.device.stop()
 
-    def __enter__(self) -> "TerminalContext":
+    def __enter__(self) -> TerminalContext:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

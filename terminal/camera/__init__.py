@@ -2,7 +2,14 @@
 from __future__ import annotations
 
 from terminal.camera.pipeline import ProcessedPhoto, QualityIssue, QualityThresholds, QualityVerdict, process_photo
-from terminal.camera.providers import CameraError, CameraProvider, FileCameraProvider, OpenCVCameraProvider, SyntheticCameraProvider, camera_from_config
+from terminal.camera.providers import (
+    CameraError,
+    CameraProvider,
+    FileCameraProvider,
+    OpenCVCameraProvider,
+    SyntheticCameraProvider,
+    camera_from_config,
+)
 from terminal.camera.qr import make_card_qr, read_resident_card, scan_resident_key
 
 __all__ = [

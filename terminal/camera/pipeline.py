@@ -10,7 +10,7 @@ import enum
 import hashlib
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 import cv2
 import numpy as np
@@ -93,7 +93,7 @@ def judge_quality(grey: np.ndarray, thresholds: QualityThresholds) -> tuple[floa
     return blur_score, brightness, QualityVerdict(issue)
 
 
-@lru_cache(maxsize=None)
+@cache
 def cascade(name: str) -> cv2.CascadeClassifier:
     classifier = cv2.CascadeClassifier(cv2.data.haarcascades + name)  # type: ignore[attr-defined]  # cv2.data is there at run time; the stubs omit it
     if classifier.empty():

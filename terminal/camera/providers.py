@@ -29,7 +29,7 @@ class CameraProvider(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None: ...
 
-    def __enter__(self) -> "CameraProvider":
+    def __enter__(self) -> CameraProvider:
         self.open()
         return self
 

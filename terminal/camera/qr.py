@@ -9,8 +9,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from terminal.residents import resident_key
 from terminal.camera.providers import as_bgr
+from terminal.residents import resident_key
 
 MAX_CARD_CHARS = 64  # an ID number is 18; anything far longer is some other QR (a URL, a payment code)
 QUIET_ZONE_MODULES = 4

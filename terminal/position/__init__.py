@@ -3,7 +3,15 @@ from __future__ import annotations
 
 from terminal.position.geo import haversine_m
 from terminal.position.patrol import FilterDecision, FixFilter, PatrolSession, PatrolSummary
-from terminal.position.providers import Fix, FixedPositionProvider, PlyerGpsProvider, PositionProvider, PositionUnavailable, SimulatedTrackProvider, position_from_config
+from terminal.position.providers import (
+    Fix,
+    FixedPositionProvider,
+    PlyerGpsProvider,
+    PositionProvider,
+    PositionUnavailable,
+    SimulatedTrackProvider,
+    position_from_config,
+)
 from terminal.position.receivers import GpsdProvider, NmeaProvider
 
 __all__ = [

@@ -7,7 +7,7 @@ digit in a coordinate is a jump of kilometres.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 KNOTS_TO_MPS = 0.514444
 # HDOP is unitless; multiplied by a typical user range error (~5 m for consumer GNSS) it gives a rough
@@ -37,7 +37,7 @@ class NmeaFix:
     def timestamp(self, fallback_date: date) -> datetime | None:
         if self.utc_time is None:
             return None
-        return datetime.combine(self.utc_date or fallback_date, self.utc_time, tzinfo=timezone.utc)
+        return datetime.combine(self.utc_date or fallback_date, self.utc_time, tzinfo=UTC)
 
 
 def checksum(body: str) -> int:

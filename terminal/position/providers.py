@@ -42,7 +42,7 @@ class PositionProvider(abc.ABC):
     @abc.abstractmethod
     def stop(self) -> None: ...
 
-    def __enter__(self) -> "PositionProvider":
+    def __enter__(self) -> PositionProvider:
         self.start()
         return self
 
@@ -90,7 +90,7 @@ class SimulatedTrackProvider(PositionProvider):
             return None
         now = self.clock()
         remaining = max(0.0, (now - self._started_at).total_seconds()) * self.speed_mps
-        for (lat1, lon1), (lat2, lon2) in zip(self.waypoints, self.waypoints[1:]):
+        for (lat1, lon1), (lat2, lon2) in zip(self.waypoints, self.waypoints[1:], strict=False):
             leg = haversine_m(lat1, lon1, lat2, lon2)
             if remaining <= leg and leg > 0:
                 share = remaining / leg  # linear in lat/lon: fine for legs of a few hundred metres
@@ -117,7 +117,7 @@ class PlyerGpsProvider(PositionProvider):
 
     def start(self) -> None:
         try:
-            from plyer import gps  # noqa: PLC0415 - optional, mobile-only dependency
+            from plyer import gps
         except ImportError as exc:
             raise PositionUnavailable("PlyerGpsProvider needs the 'plyer' package (Android/iOS builds)") from exc
         try:
@@ -150,7 +150,7 @@ class PlyerGpsProvider(PositionProvider):
 
 def position_from_config(config: Mapping[str, Any], *, clock: Clock = utc_now) -> PositionProvider:
     """Build a provider from a ``kind`` key: fixed, simulated, plyer, nmea or gpsd."""
-    from terminal.position.receivers import GpsdProvider, NmeaProvider  # noqa: PLC0415 - avoids an import cycle
+    from terminal.position.receivers import GpsdProvider, NmeaProvider
 
     kind = config.get("kind")
     if kind == "fixed":

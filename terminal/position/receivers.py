@@ -84,9 +84,9 @@ class NmeaProvider(StreamingProvider):
         self._last_date: date | None = None
 
     @classmethod
-    def from_serial(cls, port: str, baudrate: int = 9600, *, clock: Clock = utc_now) -> "NmeaProvider":
+    def from_serial(cls, port: str, baudrate: int = 9600, *, clock: Clock = utc_now) -> NmeaProvider:
         try:
-            import serial  # noqa: PLC0415 - optional: only receivers on a UART need pyserial
+            import serial
         except ImportError as exc:
             raise PositionUnavailable("reading NMEA from a serial port needs the 'pyserial' package") from exc
         try:
@@ -99,7 +99,7 @@ class NmeaProvider(StreamingProvider):
 
     def _lines(self) -> Iterable[str | bytes]:
         if isinstance(self.source, (str, Path)):
-            self._opened = open(self.source, "rb")  # noqa: SIM115 - closed by stop()
+            self._opened = open(self.source, "rb")
             return self._opened
         return self.source
 

@@ -9,15 +9,14 @@ from collections.abc import Callable
 
 from protocol import CheckinKind, ResidentCheckin
 from protocol.messages import MAX_NOTE_CHARS
-
+from terminal.app.i18n import Translator
+from terminal.app.presenters.common import FlowRefused
+from terminal.app.presenters.photo import PhotoTaker
 from terminal.camera import CameraError
 from terminal.camera.qr import plausible_card, scan_resident_key
 from terminal.device import Device
 from terminal.position import Fix
 from terminal.residents import resident_key
-from terminal.app.i18n import Translator
-from terminal.app.presenters.common import FlowRefused
-from terminal.app.presenters.photo import PhotoTaker
 
 KINDS = [CheckinKind.WELLBEING, CheckinKind.SERVICE_LEGAL, CheckinKind.SERVICE_MEDIATION, CheckinKind.SERVICE_REPAIR,
          CheckinKind.SERVICE_OTHER]

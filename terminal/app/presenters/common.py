@@ -7,7 +7,8 @@ from terminal.app.i18n import Translator
 
 
 class FlowRefused(ValueError):
-    """The person cannot do that yet; ``key`` is the catalogue entry explaining why (shown, never raised past a screen)."""
+    """The person cannot do that yet; ``key`` is the catalogue entry explaining why (shown, never raised past a
+    screen)."""
 
     def __init__(self, key: str, **values: object):
         super().__init__(key)

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from terminal.device import Device
-from terminal.tasks import notices
 from terminal.app.i18n import Translator
 from terminal.app.presenters.common import local_time
+from terminal.device import Device
+from terminal.tasks import notices
 
 
 @dataclass(frozen=True)

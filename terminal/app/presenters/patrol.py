@@ -10,12 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from terminal.app.i18n import Translator
+from terminal.app.presenters.common import FlowRefused, format_distance, format_duration
 from terminal.clock import Clock, utc_now
 from terminal.device import Device
 from terminal.position import Fix, FixFilter, PatrolSession, PatrolSummary, PositionProvider
-from terminal.app.i18n import Translator
-from terminal.app.presenters.common import FlowRefused, format_distance, format_duration
-
 
 STARTED_SETTING = "app.patrol_started_at"
 

@@ -10,15 +10,14 @@ from dataclasses import dataclass
 
 from protocol import IncidentReport, Severity
 from protocol.messages import MAX_NOTE_CHARS
-
-from terminal.camera import CameraError, ProcessedPhoto
-from terminal.device import Device
-from terminal.position import Fix
 from terminal.app.i18n import Translator
-from terminal.app.taxonomy import CategoryChoice
 from terminal.app.presenters.common import FlowRefused
 from terminal.app.presenters.gridmap import GridMap, PickedPlace
 from terminal.app.presenters.photo import PhotoTaker
+from terminal.app.taxonomy import CategoryChoice
+from terminal.camera import CameraError, ProcessedPhoto
+from terminal.device import Device
+from terminal.position import Fix
 
 SEVERITIES = [Severity.LOW, Severity.NORMAL, Severity.HIGH, Severity.URGENT]
 

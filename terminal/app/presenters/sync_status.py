@@ -4,10 +4,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from terminal.clock import Clock, utc_now
-from terminal.sync import SyncStatus
 from terminal.app.i18n import Translator
 from terminal.app.presenters.common import format_ago
+from terminal.clock import Clock, utc_now
+from terminal.sync import SyncStatus
 
 
 @dataclass(frozen=True)

@@ -14,17 +14,15 @@ from typing import Any
 
 from protocol import CaseAction, CaseActionKind, DownlinkMessage, TaskBody
 from protocol.messages import MAX_NOTE_CHARS
-
+from terminal.app.alerts import Alerter, SilentAlerter
+from terminal.app.i18n import Translator
+from terminal.app.presenters.common import FlowRefused, local_time
+from terminal.app.presenters.photo import PhotoTaker
 from terminal.camera import CameraError, ProcessedPhoto
 from terminal.clock import Clock, utc_now
 from terminal.device import Device
 from terminal.position import Fix
 from terminal.tasks import Task
-from terminal.app.alerts import Alerter, SilentAlerter
-from terminal.app.i18n import Translator
-from terminal.app.presenters.common import FlowRefused, local_time
-from terminal.app.presenters.photo import PhotoTaker
-
 
 SELECTED_SETTING = "app.selected_case"
 
@@ -100,7 +98,8 @@ class TaskFlow:
                                                                                     when=local_time(b.deadline)))
         name = self.tr.pick(b.category_name, b.category_name_en) or b.category
         unsent = self.tr.t("tasks.unsent", n=task.unsent_actions) if task.unsent_actions else ""
-        return TaskItem(task.message_id, b.case_id, self._title(b), f"{name} · {self.tr.t('level.' + b.level)} · {deadline}",
+        subtitle = f"{name} · {self.tr.t('level.' + b.level)} · {deadline}"
+        return TaskItem(task.message_id, b.case_id, self._title(b), subtitle,
                         b.level, not task.read, unsent, task.actions_now)
 
     def _task(self) -> Task:

@@ -46,7 +46,7 @@ def prepare_kivy(profile: str, *, offscreen: bool = False, fullscreen: bool = Fa
     os.environ.setdefault("KIVY_HOME", str(Path(tempfile.gettempdir()) / "gridline-kivy"))
     if offscreen:
         os.environ["SDL_VIDEODRIVER"] = "offscreen"
-    from kivy.config import Config  # noqa: PLC0415 - must follow the environment above
+    from kivy.config import Config
 
     width, height = size or WINDOW_SIZES[profile]
     Config.set("graphics", "width", str(width))
@@ -56,14 +56,14 @@ def prepare_kivy(profile: str, *, offscreen: bool = False, fullscreen: bool = Fa
     Config.set("kivy", "exit_on_escape", "0" if profile == "kiosk" else "1")
     Config.set("input", "mouse", "mouse,disable_multitouch")
     Config.set("kivy", "log_level", "warning")
-    import logging  # noqa: PLC0415
+    import logging
 
     logging.getLogger("kivy").setLevel(logging.WARNING)  # its level was read from its ini at import
 
 
 def register_cjk_font(preferred: Path | str | None = None) -> Path:
     """Make the CJK font kivy's default for every Label/Button/TextInput (Roboto draws empty boxes for Chinese)."""
-    from kivy.core.text import DEFAULT_FONT, LabelBase  # noqa: PLC0415
+    from kivy.core.text import DEFAULT_FONT, LabelBase
 
     path = find_cjk_font(preferred)
     LabelBase.register(DEFAULT_FONT, str(path))

@@ -47,7 +47,7 @@ class CheckinScreen(GridlineScreen):
             return
         try:
             self.ids.preview.show_frame(self.ctx.photos.frame())
-        except Exception:  # a camera error is shown by flow.scan below; the preview just stays still
+        except Exception:  # noqa: BLE001 - a camera error is shown by flow.scan below; the preview stays still
             pass
         flow.scan()
         self.refresh()

@@ -4,8 +4,8 @@ from __future__ import annotations
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
 
-from terminal.camera import CameraError
 from terminal.app.ui.widgets import GridlineScreen
+from terminal.camera import CameraError
 
 PREVIEW_PERIOD_S = 0.2
 
@@ -47,8 +47,9 @@ class ReportScreen(GridlineScreen):
         flow, ctx = self.ctx.report, self.ctx
         self.has_photo = flow.photo is not None
         self.photo_message = flow.message if flow.message else self.t("report.photo_needed")
-        self.majors = [{"key": "", "text": self.t("report.category_all"), "state": "down" if not self.major else "normal"}] + [
-            {"key": key, "text": label, "state": "down" if key == self.major else "normal"} for key, label in flow.majors()]
+        everything = {"key": "", "text": self.t("report.category_all"), "state": "down" if not self.major else "normal"}
+        self.majors = [everything] + [{"key": key, "text": label, "state": "down" if key == self.major else "normal"}
+                                      for key, label in flow.majors()]
         self.categories = [{"code": c.code, "text": f"{flow.category_label(c)}  {c.code}",
                             "state": "down" if flow.category is c else "normal"}
                            for c in flow.categories_in(self.major or None)]
