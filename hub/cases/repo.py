@@ -22,7 +22,7 @@ from hub.store.tables import action_outcomes, case_events, cases, dispatch_marks
 REPORT_EVENT_PREFIX = "report:"  # a report's intake event: client_event_id = prefix + its record id
 EVENT_DEFAULTS: dict[str, Any] = {
     "outcome": "applied", "assignee": None, "category_code": None, "reason": "", "note": "", "evidence": None,
-    "actor_device": None, "lat": None, "lon": None, "accuracy_m": None, "client_event_id": None}
+    "actor_device": None, "lat": None, "lon": None, "accuracy_m": None, "client_event_id": None, "operator_id": None}
 
 
 # -- cases --------------------------------------------------------------------------------------------
@@ -308,3 +308,11 @@ def copy_receipt(conn: sa.Connection, delivery_id: int, sent: datetime | None, d
     conn.execute(sa.update(t).where(t.c.id == delivery_id).values(
         sent_at=sa.func.coalesce(t.c.sent_at, at(sent)), delivered_at=sa.func.coalesce(t.c.delivered_at, at(delivered)),
         read_at=sa.func.coalesce(t.c.read_at, at(read))))
+
+
+# -- what Open311 publishes ------------------------------------------------------------------------------------
+def set_public_note(conn: sa.Connection, case_id: str, text: str | None, by: str, at: datetime) -> bool:
+    """An operator approves the public description of a case (None: back to the redacted report text)."""
+    return conn.execute(sa.update(cases).where(cases.c.id == case_id).values(
+        public_note=text, public_note_by=by if text is not None else None,
+        public_note_at=at if text is not None else None)).rowcount == 1

@@ -38,6 +38,9 @@ class CaseRow:
     version: int
     escalation_level: str | None = None  # unit level last notified by escalation (community ... city)
     escalated_at: datetime | None = None
+    public_note: str | None = None  # what Open311 publishes, approved by an operator (None: the text redacted)
+    public_note_by: str | None = None
+    public_note_at: datetime | None = None
 
     @property
     def machine_state(self) -> CaseState:
@@ -67,6 +70,7 @@ class CaseEvent:
     evidence: list | None
     origin: str
     client_event_id: str | None
+    operator_id: str | None = None  # the signed-in account behind an API event
 
 
 @dataclass(frozen=True)

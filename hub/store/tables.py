@@ -228,6 +228,11 @@ cases = sa.Table(
     # (migration 0004) how far up grid → community → street → district → city the case has been escalated
     sa.Column("escalation_level", sa.String(12), comment="unit level last notified by escalation; NULL = none"),
     sa.Column("escalated_at", UtcDateTime),
+    # (migration 0010) what Open311 publishes: an operator-approved description, else the report's text redacted
+    sa.Column("public_note", sa.Text, comment="the description Open311 publishes, approved by an operator; "
+                                              "NULL: the report's text, redacted"),
+    sa.Column("public_note_by", sa.String(64)),
+    sa.Column("public_note_at", UtcDateTime),
     _one_of("state", CASE_STATES, "ck_cases_state"),
     _one_of("level", CASE_LEVELS, "ck_cases_level"),
     sa.Index("ix_cases_state", "state"),
@@ -258,6 +263,8 @@ case_events = sa.Table(
     sa.Column("evidence", sa.JSON, comment="list of photo sha256"),
     sa.Column("origin", sa.String(8), nullable=False),
     sa.Column("client_event_id", sa.String(64), unique=True),
+    sa.Column("operator_id", sa.String(36), comment="the signed-in account behind an API event (audit; one account "
+                                                     "may not resolve and verify one case)"),
     sa.UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),
     _one_of("origin", EVENT_ORIGINS, "ck_case_events_origin"),
     _one_of("outcome", EVENT_OUTCOMES, "ck_case_events_outcome"),
@@ -397,6 +404,21 @@ operators = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("password_changed_at", UtcDateTime, nullable=False),
     _one_of("role", OPERATOR_ROLES, "ck_operators_role"),
+)
+
+# Failed sign-ins per account and client address (migration 0010): a lock holds one address back, not the
+# account, so an attacker cannot lock the real user out; client '*' counts every address (a slower, larger limit).
+sign_in_throttle = sa.Table(
+    "sign_in_throttle", metadata,
+    sa.Column("operator_id", sa.String(36), sa.ForeignKey("operators.id", name="fk_sign_in_throttle_operator"),
+              primary_key=True),
+    sa.Column("client", sa.String(64), primary_key=True, comment="client address ('*' = every address)"),
+    sa.Column("failures", sa.Integer, nullable=False, server_default="0",
+              comment="wrong passwords since the last success or lock"),
+    sa.Column("lockouts", sa.Integer, nullable=False, server_default="0",
+              comment="locks in a row: each one lasts twice as long"),
+    sa.Column("locked_until", UtcDateTime),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
 )
 
 operator_sessions = sa.Table(

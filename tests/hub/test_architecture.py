@@ -42,6 +42,7 @@ OWNERS: dict[str, tuple[str, str]] = {
     "operator_sessions": ("auth", "auth/repo.py"),
     "access_log": ("auth", "auth/repo.py"),
     "api_keys": ("auth", "auth/repo.py"),
+    "sign_in_throttle": ("auth", "auth/repo.py"),
     "device_identities": ("devices", "devices/repo.py"),
     "device_flags": ("devices", "devices/repo.py"),
 }
