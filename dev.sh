@@ -20,7 +20,9 @@ ensure_venv() {
 }
 
 ensure_services() {
-  # Tests talk to a real Mosquitto on 127.0.0.1:1883 and a real PostgreSQL on 127.0.0.1:5432 (trust auth).
+  # Tests talk to a real PostgreSQL on 127.0.0.1:5432 (trust auth) and start real Mosquitto brokers of their own
+  # (one per test worker, one per test that restarts it); the one on 127.0.0.1:1883 serves
+  # GRIDLINE_TEST_BROKER=mqtt://127.0.0.1:1883 (a shared broker instead of the workers' own).
   if ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
     echo "starting mosquitto"
     mosquitto -d -c /etc/mosquitto/mosquitto.conf
@@ -47,10 +49,14 @@ case "$cmd" in
   test)
     ensure_venv
     ensure_services
-    # 1) everything, against this machine's Mosquitto and PostgreSQL (and SQLite)
-    "$VENV/bin/python" -m pytest -q "$@"
+    # Side by side on GRIDLINE_TEST_WORKERS pytest-xdist workers (default 4: the tests mostly wait on brokers, hubs
+    # and sleeps, so 4 keep 2 cores busy). What must stay on one worker or run alone: tests/scheduling.py.
+    workers=${GRIDLINE_TEST_WORKERS:-4}
+    # 1) everything, against Mosquitto and this machine's PostgreSQL (and SQLite)
+    "$VENV/bin/python" -m pytest -q -n "$workers" --dist loadgroup "$@"
     # 2) the end-to-end suite again on the embedded broker (what `gridline demo` uses without mosquitto)
-    GRIDLINE_TEST_BROKER=embedded "$VENV/bin/python" -m pytest -q tests/e2e -m "not slow" "$@"
+    GRIDLINE_TEST_BROKER=embedded "$VENV/bin/python" -m pytest -q -n "$workers" --dist loadgroup \
+      tests/e2e -m "not slow" "$@"
     ;;
   *)
     sed -n '2,5p' "$0"

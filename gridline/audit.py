@@ -2,6 +2,9 @@
 
 lost       = records created on a device that the hub does not hold (after the devices drained)
 duplicates = extra copies at the hub of one device record (same device and sequence number)
+
+And the notices each kiosk can show (:func:`kiosk_notices`), by the kiosk's own reading of its inbox - not the
+hub's word that the message was delivered: a notice a kiosk stored but cannot decode is not shown.
 """
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hub.store import HubStore
-from terminal.store import read_ledger
+from terminal.store import TerminalStore, read_ledger
+from terminal.tasks import displayed_notices
 
 
 @dataclass
@@ -49,4 +53,33 @@ def audit(device_dirs: dict[str, Path], store: HubStore) -> AuditTotals:
         totals.per_device[device_id] = row
         for key, value in row.items():
             setattr(totals, key, getattr(totals, key) + value)
+    return totals
+
+
+@dataclass
+class NoticeTotals:
+    readable: int = 0  # of the notices asked about, shown by the kiosk they were sent to (one count per kiosk)
+    unreadable: int = 0  # stored in a kiosk's inbox but not shown (a body it cannot decode, another grid's)
+    per_kiosk: dict[str, int] = field(default_factory=dict)
+
+
+def kiosk_notices(kiosks: dict[str, tuple[Path, str]], message_ids: set[str]) -> NoticeTotals:
+    """``kiosks`` maps device id to (its data dir, its grid code). Opens each kiosk's own store after its terminal
+    stopped and counts which of ``message_ids`` its notices screen shows (:func:`terminal.tasks.displayed_notices`,
+    the presenter's own reading)."""
+    totals = NoticeTotals()
+    for device_id, (data_dir, grid_code) in sorted(kiosks.items()):
+        path = Path(data_dir) / "terminal.db"
+        if not path.exists():
+            totals.per_kiosk[device_id] = 0
+            continue
+        store = TerminalStore(path, device_id)
+        try:
+            stored = {e.id for e in store.inbox() if e.kind == "notice"} & message_ids
+            shown = {message_id for message_id, _ in displayed_notices(store, grid_code)} & message_ids
+        finally:
+            store.close()
+        totals.per_kiosk[device_id] = len(shown)
+        totals.readable += len(shown)
+        totals.unreadable += len(stored - shown)
     return totals

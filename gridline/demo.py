@@ -3,22 +3,30 @@
 Starts the hub (embedded broker, SQLite in the data dir), takes the sample community 福石社区 (five grids;
 a kiosk, a patrol tablet and a grid leader's phone per grid), runs those fifteen terminals on the real
 terminal core (kiosks and tablets produce reports with photos, check-ins and patrol positions inside their
-grid), sends every device a welcome notice over the downlink, and prints a live status line. With
+grid), sends every kiosk a welcome notice (网格公告) over the downlink, and prints a live status line. With
 ``--for SECONDS`` it stops producing after that time, lets the devices drain, audits devices against the hub
-and ends with ``demo: created=C stored=S acknowledged=A lost=L duplicates=D``.
+- records, and the notices each kiosk can show by its own count (``notices: sent=N readable_on_kiosks=M``) -
+and ends with ``demo: created=C stored=S acknowledged=A lost=L duplicates=D``. However it ends (done, Ctrl+C,
+SIGTERM, an error), the hub and its embedded broker are stopped.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from hub.process.runner import HubRunner
     from hub.store import HubStore
     from terminal.simulate import SimulationTotals
 
@@ -75,20 +83,76 @@ def _demo_admin_session(store: HubStore, hub_dir: Path) -> str:
     return directory.start_session(admin.id, user_agent="gridline demo").token
 
 
+class Terminated(SystemExit):
+    """SIGTERM / SIGHUP turned into an exception of the main thread, so that every ``finally`` runs."""
+
+
+def _exit_cleanly_on_signals() -> Callable[[], None]:
+    """SIGTERM and SIGHUP (a service manager stopping the demo, a closed terminal) raise :class:`Terminated` in the
+    main thread instead of ending the process on the spot, which would leave the embedded broker (a Mosquitto
+    child process) running; SIGINT already raises KeyboardInterrupt. A second signal during the clean-up is
+    ignored. Returns what puts the previous handlers back."""
+    signals = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        for sig in signals:
+            signal.signal(sig, signal.SIG_IGN)
+        raise Terminated(128 + signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in signals}
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
+
+
 def run(args: argparse.Namespace) -> int:
-    from gridline.audit import audit
-    from hub import sample
-    from hub.org.geojson_io import load_community
     from hub.process.runner import HubRunner
     from hub.settings import HubSettings
-    from hub.welfare.sample import load_sample_enrolments
-    from terminal.simulate import run_simulation
 
     host, _, port = args.http.rpartition(":")
     data_dir: Path = args.data_dir.resolve()
     settings = HubSettings(data_dir=data_dir / "hub", broker_url=args.broker, http_host=host or "127.0.0.1",
                            http_port=int(port), client_id="gridline-demo-hub")
-    hub = HubRunner(settings).start()
+    restore = _exit_cleanly_on_signals() if threading.current_thread() is threading.main_thread() else None
+    hub = HubRunner(settings)
+    stop = threading.Event()
+    try:
+        hub.start()
+        return _demo(args, hub, data_dir, stop)
+    finally:  # every way out - done, Ctrl+C, SIGTERM, an error - stops the devices, the hub and its broker
+        stop.set()
+        with _signals_held_off():  # a second Ctrl+C / SIGTERM must not cut the clean-up short
+            hub.stop()
+        if restore is not None:
+            restore()
+
+
+@contextmanager
+def _signals_held_off() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP ignored inside (main thread only: elsewhere signals cannot be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in held}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _demo(args: argparse.Namespace, hub: HubRunner, data_dir: Path, stop: threading.Event) -> int:
+    from gridline.audit import audit, kiosk_notices
+    from hub import sample
+    from hub.org.geojson_io import load_community
+    from hub.welfare.sample import load_sample_enrolments
+    from terminal.simulate import run_simulation
+
+    settings = hub.settings
     store = hub.store
     loaded = load_community(store, sample.load_raw())  # hierarchy, grid polygons, people, device bindings
     enrolled = load_sample_enrolments(store)  # 1+1+N: empty-nest elderly residents with paired helpers
@@ -106,7 +170,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"  broker    {hub.broker_url}   data {data_dir}", flush=True)
     token = _demo_admin_session(store, settings.data_dir)
 
-    stop = threading.Event()
     results: dict[str, SimulationTotals] = {}
     device_root = data_dir / "devices"
     # One producing fleet (kiosks + tablets, each walking inside its own grid) and one quiet fleet (phones),
@@ -130,10 +193,13 @@ def run(args: argparse.Namespace) -> int:
         threads.append(t)
 
     time.sleep(1.0)
+    # The welcome notice (网格公告) goes to each grid's kiosk, the terminal that shows notices.
+    kiosks = {d.id: d.grid for d in devices if d.kind == "kiosk"}
     notices = []
-    for d in devices:
-        body = {"title": "欢迎使用 Gridline", "text": f"{grids[d.grid].name}：演示开始", "grid": d.grid}
-        notices.append(_post_json(f"{hub.base_url}/api/devices/{d.id}/messages",
+    for device_id, grid in kiosks.items():
+        body = {"title": "欢迎使用 Gridline", "text": f"{grids[grid].name}：演示开始", "grid_code": grid,
+                "published_at": datetime.now(UTC).isoformat()}
+        notices.append(_post_json(f"{hub.base_url}/api/devices/{device_id}/messages",
                                   {"kind": "notice", "body": body, "ttl_s": 3600}, token)["id"])
 
     started = time.monotonic()
@@ -150,7 +216,7 @@ def run(args: argparse.Namespace) -> int:
                                 if (row := store.get_downlink(m)) and row.state in ("delivered", "read"))
                 line = (f"[{now - started:6.0f}s] devices online {online}/{len(devices)}  "
                         f"records received {store.count_records()}  backlog {backlog}  "
-                        f"notices delivered {delivered}/{len(notices)}")
+                        f"notices confirmed {delivered}/{len(notices)}")
                 print(("\r" + line) if tty else line, end="" if tty else "\n", flush=True)
                 last_print = now
             time.sleep(0.5)
@@ -164,6 +230,8 @@ def run(args: argparse.Namespace) -> int:
 
     totals = audit({d.id: device_root / d.id for d in devices}, store)
     delivered = sum(1 for m in notices if (row := store.get_downlink(m)) and row.state in ("delivered", "read"))
+    # Counted on the kiosks themselves: the notices each one decoded and shows on its notices screen.
+    shown = kiosk_notices({i: (device_root / i, grid) for i, grid in kiosks.items()}, set(notices))
     dead = store.count_dead_letters()
     hub.app.state.intake.run_once()  # take in the last reports before counting
     opened = hub.app.state.intake.opened
@@ -184,7 +252,9 @@ def run(args: argparse.Namespace) -> int:
         for state, n in sim.photos.items():
             photos[state] = photos.get(state, 0) + n
     print(f"photos by state on devices: {photos or '{}'}")
-    print(f"downlink notices confirmed by devices: {delivered}/{len(notices)}; dead letters at hub: {dead}")
+    print(f"notices: sent={len(notices)} readable_on_kiosks={shown.readable} "
+          f"(confirmed by the kiosks {delivered}/{len(notices)}; unreadable {shown.unreadable})")
+    print(f"dead letters at hub: {dead}")
     print(f"cases opened at the hub from reports (routed to grids, duplicates grouped): {opened}")
     print("cases by state: " + ("  ".join(f"{k} {v}" for k, v in sorted(states.items())) or "none"))
     work: dict[str, int] = {}
@@ -195,4 +265,4 @@ def run(args: argparse.Namespace) -> int:
           + ("  ".join(f"{k} {v}" for k, v in work.items() if v) or "none yet"))
     print(totals.line("demo"), flush=True)
     ok = totals.lost == 0 and totals.duplicates == 0 and totals.acked_but_missing == 0
-    return 0 if ok else 1
+    return 0 if ok and shown.readable == len(notices) else 1

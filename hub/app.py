@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from hub.api import api_router, open311_router
 from hub.api.nul_guard import RefuseNulMiddleware
 from hub.auth.access_log import AccessLogMiddleware
+from hub.auth.origin import SameOriginMiddleware
 from hub.cases.actions import ActionApplier
 from hub.cases.dispatch import Dispatcher
 from hub.cases.escalation import EscalationSweep
@@ -87,6 +88,7 @@ def create_app(settings: HubSettings | None = None, store: HubStore | None = Non
 
     app = FastAPI(title="Gridline hub", version="0.1.0", lifespan=lifespan,
                   description="Records, photos and presence from Gridline terminals; downlink messages to them.")
+    app.add_middleware(SameOriginMiddleware)  # cookie-borne POST/PUT/DELETE from another origin: 403 (audited)
     app.add_middleware(AccessLogMiddleware)  # who viewed/changed what: one row after the response (hub.auth)
     app.add_middleware(RefuseNulMiddleware)  # NUL in a path, query or body: 400 here, not a 500 in PostgreSQL
     app.include_router(api_router(), prefix="/api")

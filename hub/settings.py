@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values people copy from examples; refused outside dev so a deployment never runs on a known key.
@@ -86,6 +86,31 @@ class HubSettings(BaseSettings):
                                      "keep up, per hub worker; more are deferred, not stored (0 = no limit)")
     device_burst: int = Field(default=20_000, ge=1, description="messages a device may send at once above that "
                               "rate: a day's offline backlog drains at full speed")
+    # -- control-room sign-in throttling (hub/auth/operators.py; docs/security.md "Sign-in") --
+    sign_in_max_failures: int = Field(default=5, ge=1, le=100, description="wrong passwords from one client "
+                                      "address before that address is locked out of the account")
+    sign_in_account_max_failures: int = Field(default=20, ge=2, le=10_000, description="wrong passwords from all "
+                                              "addresses (each address's first sign_in_max_failures only) before "
+                                              "the account is locked for addresses that never signed in to it")
+    sign_in_lockout_s: float = Field(default=60.0, gt=0, le=86_400, description="the first lock; each further "
+                                     "lock in a row lasts twice as long")
+    sign_in_max_lockout_s: float = Field(default=900.0, gt=0, le=86_400, description="the longest lock")
+    trusted_proxies: str = Field(default="", max_length=1000, description="comma-separated addresses of reverse "
+                                 "proxies whose X-Forwarded-For / X-Forwarded-Proto the hub believes (client address "
+                                 "for sign-in throttling, scheme for the Origin check); empty = none, every "
+                                 "client's own address counts")
+
+    @field_validator("data_dir", "broker_ca_file", "broker_client_cert", "broker_client_key", "broker_auth_dir",
+                     "broker_reload_pid_file", mode="before")
+    @classmethod
+    def _empty_path_is_unset(cls, value: Any, info: ValidationInfo) -> Any:
+        """An empty or blank path (``GRIDLINE_BROKER_RELOAD_PID_FILE=`` in an env file) means unset - its default -
+        not ``Path("")``, which is the current directory: a pid file "." would be tried instead of the reload
+        command, broker accounts written into wherever the hub was started."""
+        if isinstance(value, str) and not value.strip():
+            assert info.field_name is not None
+            return cls.model_fields[info.field_name].default
+        return value
 
     @model_validator(mode="after")
     def _defaults_and_safety(self) -> HubSettings:
@@ -102,3 +127,9 @@ class HubSettings(BaseSettings):
     @property
     def photos_dir(self) -> Path:
         return self.data_dir / "photos"
+
+    def uvicorn_proxy_options(self) -> dict[str, Any]:
+        """uvicorn believes X-Forwarded-For/-Proto only from ``trusted_proxies`` (uvicorn's own default would trust
+        127.0.0.1, so any local process could pick its address for the sign-in throttle)."""
+        proxies = [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
+        return {"proxy_headers": True, "forwarded_allow_ips": proxies} if proxies else {"proxy_headers": False}

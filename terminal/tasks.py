@@ -105,3 +105,10 @@ def notices(store: TerminalStore) -> list[tuple[str, NoticeBody]]:
     """(message id, notice), newest first."""
     found = [(e.id, _typed(e, NoticeBody)) for e in store.inbox() if e.kind == "notice"]
     return sorted([(i, n) for i, n in found if n is not None], key=lambda x: x[1].published_at, reverse=True)
+
+
+def displayed_notices(store: TerminalStore, grid_code: str = "") -> list[tuple[str, NoticeBody]]:
+    """What the kiosk of ``grid_code`` shows on its notices screen: the notices it could read, for its grid or for
+    every grid (no ``grid_code`` on the notice), newest first. Empty ``grid_code`` (a kiosk not set to a grid):
+    all of them."""
+    return [(i, n) for i, n in notices(store) if not grid_code or n.grid_code in (None, grid_code)]

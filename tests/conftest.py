@@ -9,18 +9,22 @@
 
 Ports come from ``tests.isolation.free_port`` (claimed across processes, so parallel workers never race for one);
 a fresh PostgreSQL database is used under a shared hold of ``tests.isolation``'s PostgreSQL lock, which the
-``pg_restart`` fault scenario takes exclusively. ``pytest_xdist_make_scheduler`` below pins the tests that
-must not be spread over xdist workers to one worker each (tests/scheduling.py; run with ``--dist loadgroup``).
+``pg_restart`` fault scenario takes exclusively. Under pytest-xdist (``-n N``, with the default ``--dist load`` or
+``--dist loadgroup``) the hooks at the end keep together what must stay on one worker, start the longest tests
+first and let the few timing-sensitive tests run while the other workers wait (tests/scheduling.py).
 """
 from __future__ import annotations
 
 import os
+import shutil
+import time
 import uuid
 
 import pytest
 
 from hub.mqtt.embedded_broker import ManagedBroker
-from tests.isolation import free_port, hold_postgres, release_postgres
+from tests.isolation import LOCK_DIR, free_port, hold_postgres, release_postgres, run_lock
+from tests.scheduling import make_scheduler, needs_alone
 
 PG_ADMIN_URL = os.environ.get("GRIDLINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -126,12 +130,31 @@ def sign_in():
     return sign
 
 
-
+# -- parallel runs (pytest-xdist; ``./dev.sh test`` runs ``-n 4 --dist loadgroup``) -------------------------------
 @pytest.hookimpl(tryfirst=True, optionalhook=True)  # ahead of xdist's own; optional: xdist may be absent
 def pytest_xdist_make_scheduler(config, log):
-    """``--dist loadgroup``: the groups and start order of tests/scheduling.py (see there why not marks alone)."""
-    if config.getvalue("dist") != "loadgroup":
-        return None
-    from tests.scheduling import make_scheduler
+    """``-n N`` (``--dist load``, the default) or ``--dist loadgroup``: the groups and start order of
+    tests/scheduling.py (see there why not marks alone). Other ``--dist`` modes are left to xdist."""
+    return make_scheduler(config, log) if config.getvalue("dist") in ("load", "loadgroup") else None
 
-    return make_scheduler(config, log)
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Under xdist: each test (setup to teardown) holds this run's lock shared; those in ``ALONE`` hold it alone."""
+    lock = run_lock()
+    if lock is None:
+        yield
+        return
+    with lock.alone() if needs_alone(item.nodeid) else lock.shared():
+        yield
+
+
+def pytest_configure(config):
+    if os.environ.get("PYTEST_XDIST_WORKER") or not (LOCK_DIR / "runs").is_dir():
+        return
+    for old in (LOCK_DIR / "runs").iterdir():  # the run locks of runs gone a day ago
+        try:
+            if time.time() - old.stat().st_mtime > 86400:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass

@@ -7,10 +7,12 @@ PostgreSQL, which one fault scenario restarts.
   kernel's own choice of source ports for outgoing connections. Ports here come from below the ephemeral range
   (which ``connect()`` never picks from) and each is claimed with a lock file under ``/tmp/gridline-test-ports``
   that this process holds until it exits, so no other worker or session is handed the same one.
-- ``postgres_in_use()`` / ``postgres_restart()``: a readers-writer lock across processes. Every fresh test
-  database is used under a shared hold; restarting PostgreSQL (the ``pg_restart`` fault scenario) takes it
-  exclusively, so it waits for the databases in use elsewhere to be dropped and nobody creates one meanwhile.
+- ``postgres_in_use()`` / ``postgres_restart()``: a readers-writer lock across processes (``SharedOrAlone``).
+  Every fresh test database is used under a shared hold; restarting PostgreSQL (the ``pg_restart`` fault scenario)
+  takes it alone, so it waits for the databases in use elsewhere to be dropped and nobody creates one meanwhile.
   The writer has priority (a turnstile), or a steady stream of tests on other workers would starve it.
+- ``run_lock()``: the same kind of lock for the workers of one xdist run: every test holds it shared, the few
+  timing-sensitive tests alone (tests/scheduling.py), so that they run while the other workers stand still.
 """
 from __future__ import annotations
 
@@ -56,8 +58,8 @@ _rng = random.Random(os.urandom(16))
 
 
 def _bindable(host: str, port: int) -> bool:
+    """Free even for a listener without SO_REUSEADDR: nothing bound, listening, connected or in TIME_WAIT on it."""
     with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Mosquitto and uvicorn bind: TIME_WAIT is fine
         try:
             sock.bind((host, port))
         except OSError:
@@ -97,39 +99,53 @@ def free_port(host: str = "127.0.0.1") -> int:
     return _kernel_port(host)
 
 
-# -- PostgreSQL: shared use vs. a restart ----------------------------------------------------------------------
-class _PostgresLock:
-    def __init__(self) -> None:
+# -- readers-writer locks across processes -------------------------------------------------------------------
+class SharedOrAlone:
+    """Many processes may hold it shared at once; one holds it alone, once the shared holds in flight are released.
+    A process waiting to be alone blocks new shared holds (the turnstile), so a stream of short shared holds on
+    other workers cannot starve it. Shared holds nest within a process (one flock for all of them)."""
+
+    def __init__(self, directory: Path, name: str):
+        self.directory, self.name = directory, name
         self._mutex = threading.Lock()
-        self._readers = 0  # holds in this process; the shared flock is taken once for all of them
+        self._shared = 0
         self._fd: int | None = None
+
+    def _files(self) -> tuple[int, int]:
+        return _lock_file(self.directory / f"{self.name}.turnstile"), _lock_file(self.directory / f"{self.name}.lock")
 
     def acquire_shared(self) -> None:
         with self._mutex:
-            if self._readers == 0:
-                turnstile = _lock_file(LOCK_DIR / "postgres.turnstile")
-                fd = _lock_file(LOCK_DIR / "postgres.lock")
+            if self._shared == 0:
+                turnstile, fd = self._files()
                 try:
-                    fcntl.flock(turnstile, fcntl.LOCK_EX)  # queue behind a waiting restart, if any
+                    fcntl.flock(turnstile, fcntl.LOCK_EX)  # queue behind a process waiting to be alone, if any
                     fcntl.flock(fd, fcntl.LOCK_SH)
                 finally:
                     os.close(turnstile)
                 self._fd = fd
-            self._readers += 1
+            self._shared += 1
 
     def release_shared(self) -> None:
         with self._mutex:
-            self._readers -= 1
-            if self._readers == 0 and self._fd is not None:
+            self._shared -= 1
+            if self._shared == 0 and self._fd is not None:
                 os.close(self._fd)  # closing releases the flock
                 self._fd = None
 
     @contextmanager
-    def exclusive(self):
-        if self._readers:
-            raise RuntimeError("restarting PostgreSQL while this process still uses a test database would deadlock")
-        turnstile = _lock_file(LOCK_DIR / "postgres.turnstile")
-        fd = _lock_file(LOCK_DIR / "postgres.lock")
+    def shared(self):
+        self.acquire_shared()
+        try:
+            yield
+        finally:
+            self.release_shared()
+
+    @contextmanager
+    def alone(self):
+        if self._shared:
+            raise RuntimeError(f"{self.name}: holding it shared while asking to be alone would deadlock")
+        turnstile, fd = self._files()
         try:
             fcntl.flock(turnstile, fcntl.LOCK_EX)  # no new shared holds from here on
             fcntl.flock(fd, fcntl.LOCK_EX)  # the ones in flight are released
@@ -139,7 +155,8 @@ class _PostgresLock:
             os.close(turnstile)
 
 
-_postgres = _PostgresLock()
+# -- PostgreSQL: shared use vs. a restart ----------------------------------------------------------------------
+_postgres = SharedOrAlone(LOCK_DIR, "postgres")
 
 
 def hold_postgres() -> None:
@@ -151,15 +168,26 @@ def release_postgres() -> None:
     _postgres.release_shared()
 
 
-@contextmanager
 def postgres_in_use():
-    hold_postgres()
-    try:
-        yield
-    finally:
-        release_postgres()
+    """Context manager: a shared hold of the machine's PostgreSQL."""
+    return _postgres.shared()
 
 
 def postgres_restart():
     """Context manager: nobody else uses the machine's PostgreSQL (through these locks) while inside."""
-    return _postgres.exclusive()
+    return _postgres.alone()
+
+
+# -- this test run's workers: tests that need the machine to themselves ---------------------------------------
+def run_lock() -> SharedOrAlone | None:
+    """Under pytest-xdist, a lock shared by this run's workers (every test holds it shared, a timing-sensitive test
+    alone: tests/scheduling.py ``ALONE``); None in a run without workers."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if not run:
+        return None
+    if run not in _run_locks:
+        _run_locks[run] = SharedOrAlone(LOCK_DIR / "runs" / run, "tests")
+    return _run_locks[run]
+
+
+_run_locks: dict[str, SharedOrAlone] = {}

@@ -12,6 +12,7 @@ from hub.api import (
     access_log,
     api_keys,
     auth,
+    case_publication,
     cases,
     dead_letters,
     device_admin,
@@ -25,6 +26,7 @@ from hub.api import (
     operators,
     photos,
     records,
+    sign_in_locks,
     welfare,
 )
 from hub.auth.http import current_operator
@@ -34,7 +36,9 @@ __all__ = ["SIGNED_IN", "api_router", "open311_router"]
 
 SIGNED_IN: tuple[APIRouter, ...] = (
     auth.router, devices.router, messages.router, records.router, photos.router, dead_letters.router, cases.router,
+    case_publication.router,  # what Open311 publishes of a case (an operator-approved description)
     kpis.router, welfare.router, operators.router, api_keys.router, access_log.router,
+    sign_in_locks.router,  # admins: an account's sign-in locks, and lifting them
     device_admin.router,  # device identity
     live.router, map.router,  # control-room dashboard: live stream (SSE) + feed, map layers
 )

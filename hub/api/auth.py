@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
 from hub.auth.access_log import note_access
-from hub.auth.http import COOKIE, DirectoryDep, OperatorDep, session_token
+from hub.auth.http import COOKIE, DirectoryDep, OperatorDep, client_address, session_token
 from hub.auth.operators import AuthError, Operator
 
 public_router = APIRouter(prefix="/auth", tags=["auth"])  # sign-in itself: the only public route besides health
@@ -43,7 +43,8 @@ class SessionOut(BaseModel):
 def login(body: SignIn, request: Request, response: Response, directory: DirectoryDep) -> SessionOut:
     note_access(request, username=body.username)  # failed attempts are audited too, by the name tried
     try:
-        session = directory.sign_in(body.username, body.password, user_agent=request.headers.get("user-agent", ""))
+        session = directory.sign_in(body.username, body.password, user_agent=request.headers.get("user-agent", ""),
+                                    client=client_address(request))
     except AuthError as exc:
         headers = {"Retry-After": str(max(1, int((exc.retry_after - directory.clock()).total_seconds())))} \
             if exc.retry_after else None

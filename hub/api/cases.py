@@ -3,8 +3,11 @@ trail, what an actor may do next, and the transitions themselves (CaseService do
 tasks to devices follows from the case events it writes).
 
 Who acts is the signed-in operator's linked person (:func:`acting_person`): the audit trail names a person
-id, as device actions do. Lists are limited to the operator's subtree; a case outside it is 404. Viewers
-read only. Reads of one case (detail, trail) are written to the access log.
+id, as device actions do, and the account (``operator_id``). Lists are limited to the operator's subtree; a case
+outside it is 404. Ids inside a transition are checked against the scope too: the assignee must be a person in
+the subtree (told when they have no phone the task can reach), each evidence item a stored photo the operator
+can already see - citing a photo never shows it to anyone new. Viewers read only. Reads of one case (detail,
+trail) are written to the access log.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from hub.api.schemas import (
     CasePage,
     EscalationOut,
     IllegalTransitionOut,
+    NoticeOut,
     PersonRef,
     TransitionIn,
 )
@@ -141,7 +145,7 @@ def list_cases(
     with store.read() as conn:
         rows, total = views_repo.find_cases(conn, now=now, live=LIVE, state=state, level=level, unit=unit,
                                             category=category, assignee=assignee, overdue=overdue, flagged=flagged,
-                                            order=order, offset=offset, limit=limit, scope_prefix=scope.case_prefix)
+                                            order=order, offset=offset, limit=limit, scope_units=scope.case_units)
     refs = _people_refs(store, {r["assignee"] for r in rows} - {None})
     items = [case_out(r, now=now, calendar=service.calendar, refs=refs) for r in rows]
     return CasePage(items=items, total=total, offset=offset, limit=limit)
@@ -190,29 +194,66 @@ def allowed_transitions(case_id: str, operator: OperatorDep, store: StoreDep, se
         return AllowedOut(case_id=case.id, state=case.state, version=case.version, actor=None, transitions=[])
     actor = acting_person(store, operator)
     ctx = states.Context(actor=actor.id, role=actor.role)
-    options = [AllowedTransition(transition=t, zh=states.TRANSITIONS[t].zh, needs=_needs(t))
-               for t in states.allowed(case.machine_state, ctx)]
+    possible = states.allowed(case.machine_state, ctx)
+    if "verify" in possible and service.resolving_account(case.id) == operator.id:
+        possible.remove("verify")  # this account resolved it: another account verifies
+    options = [AllowedTransition(transition=t, zh=states.TRANSITIONS[t].zh, needs=_needs(t)) for t in possible]
     return AllowedOut(case_id=case.id, state=case.state, version=case.version,
                       actor=PersonRef(id=actor.id, name=actor.name, role=actor.role), transitions=options)
+
+
+def _check_body_ids(body: TransitionIn, store: HubStore, scope: OperatorScope) -> None:
+    """The ids a transition names must be the operator's to name (422 with the reason otherwise)."""
+    if body.assignee is not None and scope.person(body.assignee) is None:
+        raise _refusal(422, "assignee_out_of_scope", f"人员 {body.assignee} 不存在或不在您的管辖范围内",
+                       f"no person {body.assignee!r} in your scope to assign")
+    if body.category_code is not None and body.transition != "file":
+        raise _refusal(422, "category_not_allowed", "只有立案时可以更改类别",
+                       "category_code may only be given when filing (file)")
+    for sha in dict.fromkeys(body.evidence):
+        photo = store.get_photo(sha)
+        if photo is None or not scope.sees_photo(photo):
+            raise _refusal(422, "unknown_evidence", f"证据照片 {sha} 不存在或您无权查看",
+                           f"evidence {sha} is not a stored photo you can see (upload it first, from a device "
+                           "in your scope)")
+
+
+def _notices(store: HubStore, body: TransitionIn) -> list[NoticeOut]:
+    """What the operator is told about an applied step: an assignee no phone of theirs can be reached on gets
+    no task on a terminal (the hub sends handler tasks to the assignee's phones)."""
+    if body.transition not in ("dispatch", "reassign") or body.assignee is None:
+        return []
+    with store.read() as conn:
+        phones = org_repo.phones_of(conn, [body.assignee]).get(body.assignee, [])
+    if phones:
+        return []
+    return [NoticeOut(code="assignee_unreachable",
+                      zh=f"已派给 {body.assignee}，但其未绑定手机，任务无法推送到终端，请电话或当面通知",
+                      en=f"assigned to {body.assignee}, who has no bound phone: the task cannot reach a terminal, "
+                         "so tell them by phone or in person")]
 
 
 @router.post("/{case_id}/transitions", response_model=CaseOut, responses={
     404: {"description": "no such case"},
     409: {"description": "the case changed since expected_version"},
-    422: {"model": IllegalTransitionOut, "description": "refused by the rules: detail = {code, zh, en}"}})
+    422: {"model": IllegalTransitionOut, "description": "refused by the rules, or an id in the body is not yours "
+                                                         "to name: detail = {code, zh, en}"}})
 def post_transition(case_id: str, body: TransitionIn, operator: ActingOperatorDep, store: StoreDep,
                     service: CaseServiceDep, scope: ScopeDep, request: Request) -> CaseOut:
-    """Apply one transition as your linked person; the updated case comes back (its ``version`` went up by one)."""
+    """Apply one transition as your linked person; the updated case comes back (its ``version`` went up by one),
+    with ``notices`` for what you should know (e.g. an assignee without a phone)."""
     _case_in_scope(service, case_id, scope)
     actor = acting_person(store, operator)
+    _check_body_ids(body, store, scope)
     position = (body.position.lat, body.position.lon, body.position.accuracy_m) if body.position else None
     try:
         service.transition(case_id, body.transition, actor.id, assignee=body.assignee, reason=body.reason,
                            note=body.note, evidence=body.evidence, position=position,
-                           category_code=body.category_code, origin="api", expected_version=body.expected_version)
+                           category_code=body.category_code, origin="api", expected_version=body.expected_version,
+                           operator_id=operator.id)
     except IllegalTransition as refused:
         raise _refusal(422, refused.code, refused.zh, refused.en) from None
     except CaseConflict as conflict:
         raise _refusal(409, "version_conflict", "案件已被他人更新，请刷新后重试", str(conflict)) from None
     ring_jobs(request.app.state, "dispatch")  # the new event reaches the devices now, not at the next poll
-    return _detail(store, service, case_id, scope)
+    return _detail(store, service, case_id, scope).model_copy(update={"notices": _notices(store, body)})

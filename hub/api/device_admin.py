@@ -1,5 +1,7 @@
 """Device identity for admins: register a device (one-time enrolment code + QR), issue a new code,
-revoke, clear a spoofing flag, and the register itself. Admins act only inside their scope."""
+revoke, clear a spoofing flag, and the register itself. Admins act only inside their scope (by the unit
+hierarchy), on every id they name: the unit, the owner (a person in scope) and the device id itself (one bound
+to a unit outside the scope cannot be taken over by registering it again)."""
 from __future__ import annotations
 
 import base64
@@ -10,7 +12,8 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from hub.auth.http import AdminDep, require_scope
+from hub.auth.http import AdminDep, ScopeDep
+from hub.auth.scope import OperatorScope
 from hub.devices.identities import DeviceIdentity, EnrollmentCode, IdentityError
 from hub.devices.jobs import registry_from_settings, wake_broker_sync
 from hub.devices.qr import enrollment_uri, qr_png
@@ -78,11 +81,11 @@ def _code_out(request: Request, issued: EnrollmentCode) -> EnrollmentCodeOut:
                              qr_text=text, qr_png_base64=base64.b64encode(qr_png(text)).decode())
 
 
-def _in_scope(request: Request, admin, device_id: str) -> DeviceIdentity:
+def _in_scope(request: Request, scope: OperatorScope, device_id: str) -> DeviceIdentity:
     identity = _registry(request).get(device_id)
     if identity is None:
         raise HTTPException(404, f"no device {device_id}")
-    require_scope(admin, identity.unit_code)
+    scope.require_unit(identity.unit_code)
     return identity
 
 
@@ -91,13 +94,28 @@ def _refused(exc: IdentityError) -> HTTPException:
 
 
 @router.get("/device-identities", response_model=list[IdentityOut])
-def list_identities(request: Request, admin: AdminDep) -> list[IdentityOut]:
-    return [IdentityOut.of(i) for i in _registry(request).list() if admin.sees(i.unit_code)]
+def list_identities(request: Request, admin: AdminDep, scope: ScopeDep) -> list[IdentityOut]:
+    if scope.top:
+        return [IdentityOut.of(i) for i in _registry(request).list()]
+    inside = scope.subtree()
+    return [IdentityOut.of(i) for i in _registry(request).list() if i.unit_code in inside]
+
+
+def _check_registration(body: RegisterIn, scope: OperatorScope) -> None:
+    """Every id in the body must be the admin's to name (runs in a worker thread: it reads the database)."""
+    scope.require_unit(body.unit_code)
+    if body.owner_person_id is not None and scope.person(body.owner_person_id) is None:
+        raise HTTPException(422, {"code": "unknown_person", "zh": f"无此人员 {body.owner_person_id}",
+                                  "en": f"no person {body.owner_person_id!r} in your scope"})
+    if scope.bound_elsewhere(body.device_id):
+        raise HTTPException(409, {"code": "exists", "zh": f"设备 {body.device_id} 已登记在其他单位",
+                                  "en": f"{body.device_id} is already bound to a unit outside your scope",
+                                  "message": f"{body.device_id} is bound outside your scope"})
 
 
 @router.post("/devices", response_model=EnrollmentCodeOut, status_code=201)
-async def register_device(body: RegisterIn, request: Request, admin: AdminDep) -> EnrollmentCodeOut:
-    require_scope(admin, body.unit_code)
+async def register_device(body: RegisterIn, request: Request, admin: AdminDep, scope: ScopeDep) -> EnrollmentCodeOut:
+    await run_in_threadpool(_check_registration, body, scope)
     try:
         issued = await run_in_threadpool(_registry(request).register, body.device_id, kind=body.kind,
                                          unit_code=body.unit_code, owner_person_id=body.owner_person_id,
@@ -108,26 +126,27 @@ async def register_device(body: RegisterIn, request: Request, admin: AdminDep) -
 
 
 @router.get("/devices/{device_id}/identity", response_model=IdentityOut)
-def get_identity(device_id: str, request: Request, admin: AdminDep) -> IdentityOut:
-    return IdentityOut.of(_in_scope(request, admin, device_id))
+def get_identity(device_id: str, request: Request, admin: AdminDep, scope: ScopeDep) -> IdentityOut:
+    return IdentityOut.of(_in_scope(request, scope, device_id))
 
 
 @router.post("/devices/{device_id}/enrollment-code", response_model=EnrollmentCodeOut, status_code=201)
-def new_enrollment_code(device_id: str, request: Request, admin: AdminDep) -> EnrollmentCodeOut:
-    _in_scope(request, admin, device_id)
+def new_enrollment_code(device_id: str, request: Request, admin: AdminDep, scope: ScopeDep) -> EnrollmentCodeOut:
+    _in_scope(request, scope, device_id)
     return _code_out(request, _registry(request).issue_code(device_id, by=admin.username))
 
 
 @router.post("/devices/{device_id}/revoke", response_model=IdentityOut)
-def revoke_device(device_id: str, body: RevokeIn, request: Request, admin: AdminDep) -> IdentityOut:
-    _in_scope(request, admin, device_id)
+def revoke_device(device_id: str, body: RevokeIn, request: Request, admin: AdminDep,
+                  scope: ScopeDep) -> IdentityOut:
+    _in_scope(request, scope, device_id)
     identity = _registry(request).revoke(device_id, by=admin.username, reason=body.reason)
     wake_broker_sync(request.app.state)
     return IdentityOut.of(identity)
 
 
 @router.delete("/devices/{device_id}/flag", status_code=204)
-def clear_flag(device_id: str, request: Request, admin: AdminDep) -> None:
-    _in_scope(request, admin, device_id)
+def clear_flag(device_id: str, request: Request, admin: AdminDep, scope: ScopeDep) -> None:
+    _in_scope(request, scope, device_id)
     if not _registry(request).clear_flag(device_id, by=admin.username):
         raise HTTPException(404, "no open flag")

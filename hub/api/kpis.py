@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC
 from typing import Annotated, Literal
 
@@ -56,15 +57,33 @@ def _row_out(row: KpiRow) -> KpiRowOut:
                      rework_rate=row.rework_rate, mean_accept_s=row.mean_accept_s, mean_resolve_s=row.mean_resolve_s)
 
 
+# A cell a spreadsheet would read as a formula (OWASP "CSV Injection"): =, +, -, @, tab, carriage return - and the
+# full-width forms a Chinese IME types - first, also after leading spaces. Codes and names can be a device's text
+# (a report's category code such as "-2-3", valid on the wire, names its own row when grouped by category).
+_FORMULA_START = frozenset("=+-@\t\r\n＝＋－＠")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """``value`` safe for a spreadsheet: text that could start a formula gets a leading ``'`` (shown as text, the
+    apostrophe itself hidden by Excel/WPS/LibreOffice); numbers - also ours as text, like ``-1.5`` - stay numbers."""
+    if not isinstance(value, str) or _NUMBER.fullmatch(value):
+        return value
+    stripped = value.lstrip(" ")
+    if stripped and stripped[0] in _FORMULA_START:
+        return "'" + value
+    return value
+
+
 def _csv(report: KpiReport) -> Response:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([header for header, _ in CSV_COLUMNS])
+    writer.writerow([spreadsheet_cell(header) for header, _ in CSV_COLUMNS])
     for row in report.rows:
-        writer.writerow([value(row) for _, value in CSV_COLUMNS])
+        writer.writerow([spreadsheet_cell(value(row)) for _, value in CSV_COLUMNS])
     total = [value(report.total) for _, value in CSV_COLUMNS]
     total[0], total[1] = "合计 total", ""
-    writer.writerow(total)
+    writer.writerow([spreadsheet_cell(cell) for cell in total])
     name = f"kpis_{report.group_by}_{report.start:%Y%m%d}-{report.end:%Y%m%d}.csv"
     # UTF-8 with a BOM: without it Excel guesses the legacy code page and garbles the Chinese.
     return Response(("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",

@@ -11,7 +11,10 @@
 - ``reset``: the browser fell too far behind; reload the snapshots.
 
 Streams end after ``STREAM_LIFETIME_S`` (the browser reconnects at once and resumes by Last-Event-ID), so a
-hub shutting down never waits long on an open dashboard.
+hub shutting down never waits long on an open dashboard. Every ``SESSION_CHECK_S`` the stream looks its session
+up again and ends (after a ``signed_out`` event) once it is gone: the account disabled or deleted, its password
+changed, the session signed out, revoked or expired; it also ends when the account's scope or role changed (the
+browser reconnects and streams with the new ones).
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.deps import StoreDep
-from hub.auth.http import OperatorDep, ScopeDep
+from hub.auth.http import OperatorDep, ScopeDep, directory, session_token
 from hub.web.feed import feed_after, recent_feed
 from hub.web.publisher import publisher_for
 
@@ -33,6 +36,8 @@ router = APIRouter(prefix="/live", tags=["live"])
 
 STREAM_LIFETIME_S = 60.0
 KEEPALIVE_S = 15.0
+SESSION_CHECK_S = 2.0  # a disabled account's open streams end within this (plus one query)
+SIGNED_OUT = {"zh": "登录已失效，请重新登录", "en": "this session has ended; sign in again"}
 RETRY_MS = 1000
 REPLAY_LIMIT = 500
 
@@ -60,6 +65,13 @@ async def live_events(request: Request, operator: OperatorDep, scope: ScopeDep, 
     """Live events in the operator's scope as ``text/event-stream``."""
     publisher = publisher_for(request.app)
     see_unbound = await run_in_threadpool(lambda: scope.top)  # unbound terminals: deployment staff only
+    operators, token = directory(request), session_token(request)
+
+    def session_still_good() -> bool:
+        now = operators.session_operator(token)
+        return now is not None and (now.id, now.scope_code, now.role) == (operator.id, operator.scope_code,
+                                                                          operator.role)
+
     resume = _resume_from(last_event_id)
     resume = resume if resume is not None else after
 
@@ -78,13 +90,24 @@ async def live_events(request: Request, operator: OperatorDep, scope: ScopeDep, 
                     yield sse("case", item, item["event_id"])
             yield sse("hello", {"scope": operator.scope_code, "resumed_from": resume})
             ends = time.monotonic() + STREAM_LIFETIME_S
+            last_sent = time.monotonic()
+            next_check = last_sent + SESSION_CHECK_S
             while time.monotonic() < ends:
+                wait = min(next_check, last_sent + KEEPALIVE_S, ends) - time.monotonic()
                 try:
-                    await asyncio.wait_for(sub.wake.wait(), timeout=KEEPALIVE_S)
+                    await asyncio.wait_for(sub.wake.wait(), timeout=max(0.0, wait))
                 except TimeoutError:
-                    yield ": keep-alive\n\n"
+                    pass
                 if await request.is_disconnected():
                     return
+                if time.monotonic() >= next_check:
+                    if not await run_in_threadpool(session_still_good):
+                        yield sse("signed_out", SIGNED_OUT)
+                        return
+                    next_check = time.monotonic() + SESSION_CHECK_S
+                if time.monotonic() - last_sent >= KEEPALIVE_S:
+                    yield ": keep-alive\n\n"
+                    last_sent = time.monotonic()
                 items, positions = sub.take()
                 out = []
                 for kind, data, event_id in items:
@@ -95,6 +118,7 @@ async def live_events(request: Request, operator: OperatorDep, scope: ScopeDep, 
                     out.append(sse("positions", {"p": list(positions.values())}))
                 if out:
                     yield "".join(out)
+                    last_sent = time.monotonic()
         finally:
             publisher.unsubscribe(sub)
 

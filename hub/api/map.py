@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 
 from hub.api.deps import StoreDep
 from hub.auth.http import OperatorDep, ScopeDep
+from hub.auth.scope import OperatorScope
 from hub.cases import states, views_repo
 from hub.org import repo as org_repo
 from hub.store import devices as device_rows
@@ -35,13 +36,18 @@ def map_config(request: Request, operator: OperatorDep) -> dict[str, Any]:
             "scope_code": operator.scope_code}
 
 
+def _within(scope: OperatorScope) -> str | None:
+    """The unit whose subtree bounds what is drawn (None: a root unit's operator, who sees everything)."""
+    return None if scope.top else scope.code
+
+
 @router.get("/grids")
-def map_grids(operator: OperatorDep, store: StoreDep) -> dict[str, Any]:
+def map_grids(scope: ScopeDep, store: StoreDep) -> dict[str, Any]:
     """Grids as a GeoJSON FeatureCollection; properties carry open/overdue counts and the highest open level."""
     now = store.clock()
     with store.read() as conn:
-        grids = org_repo.units_listed(conn, level="grid", under=operator.scope_code)
-        load = views_repo.open_load(conn, OPEN_STATES, tuple(states.OPEN), now, operator.scope_code)
+        grids = org_repo.units_listed(conn, level="grid", within=_within(scope))
+        load = views_repo.open_load(conn, OPEN_STATES, tuple(states.OPEN), now, scope.case_units)
     per_grid: dict[str | None, dict[str, Any]] = {}
     for grid_code, level, n, late in load:
         entry = per_grid.setdefault(grid_code, {"open": 0, "overdue": 0, "max_level": None, "by_level": {}})
@@ -61,11 +67,11 @@ def map_grids(operator: OperatorDep, store: StoreDep) -> dict[str, Any]:
 
 
 @router.get("/cases")
-def map_cases(operator: OperatorDep, store: StoreDep) -> list[dict[str, Any]]:
+def map_cases(scope: ScopeDep, store: StoreDep) -> list[dict[str, Any]]:
     """Open (and suspended) cases in scope with where they are: the map's pins and the task board's rows."""
     now = store.clock()
     with store.read() as conn:
-        rows = views_repo.open_cases_named(conn, OPEN_STATES, operator.scope_code)
+        rows = views_repo.open_cases_named(conn, OPEN_STATES, scope.case_units)
     out = []
     for r, name_zh, name_en, who in rows:
         remaining = (r.deadline - now).total_seconds() if r.deadline is not None and r.state in states.OPEN else None
@@ -81,13 +87,13 @@ def map_cases(operator: OperatorDep, store: StoreDep) -> list[dict[str, Any]]:
 
 
 @router.get("/devices")
-def map_devices(operator: OperatorDep, store: StoreDep, scope: ScopeDep) -> dict[str, Any]:
+def map_devices(store: StoreDep, scope: ScopeDep) -> dict[str, Any]:
     """Terminals bound in scope (top-of-hierarchy operators: also unbound ones the hub has heard from) with presence,
     heartbeat
     figures and their last few positions; ``now`` lets the page judge staleness against the hub's clock."""
     now = store.clock()
     with store.read() as conn:
-        by_id = {b.device_id: b for b in org_repo.bindings_under(conn, operator.scope_code)}
+        by_id = {b.device_id: b for b in org_repo.bindings_within(conn, _within(scope))}
         ids = set(by_id)
         seen = {r.id: r for r in device_rows.listed(conn)}
         tails = recent_tails(conn, now)
@@ -108,9 +114,9 @@ def map_devices(operator: OperatorDep, store: StoreDep, scope: ScopeDep) -> dict
 
 
 @router.get("/people")
-def map_people(operator: OperatorDep, store: StoreDep) -> list[dict[str, Any]]:
+def map_people(scope: ScopeDep, store: StoreDep) -> list[dict[str, Any]]:
     """People in scope: whom a case can be dispatched or reassigned to."""
     with store.read() as conn:
-        found = org_repo.people_under(conn, operator.scope_code)
+        found = org_repo.people_within(conn, _within(scope))
     return [{"id": p.id, "name": p.name, "role": p.role, "unit": p.unit_code, "phone": p.phone_device_id}
             for p in found]

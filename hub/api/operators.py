@@ -1,9 +1,13 @@
 """Control-room accounts, managed by admins over the API (the first admin comes from the CLI).
 
-An admin manages only accounts scoped inside their own subtree and can create none scoped above or beside
+An admin manages only accounts scoped inside their own subtree (by the unit hierarchy: the city's admin manages
+the districts' accounts although 440402 does not start with 440400) and can create none scoped above or beside
 it (a community's admin makes the community's dispatchers, not the street's). A password set here is
 either given by the admin or generated and shown once in the answer; either way the account's sessions
-end. Linking a person sets who the account acts as in case and welfare audit trails.
+end. Linking a person sets who the account acts as in case and welfare audit trails: the person must be in the
+admin's scope, no admin may re-link their own account (it would let one account act as two people), and every
+link change is written to the access log with the person before and after. The case trail records the account
+too, and the account that resolved a case cannot verify it whoever it is linked to by then.
 """
 from __future__ import annotations
 
@@ -15,12 +19,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.auth import OperatorOut
-from hub.api.deps import StoreDep
 from hub.auth.access_log import note_access
-from hub.auth.http import AdminDep, DirectoryDep, admin_operator
+from hub.auth.http import AdminDep, DirectoryDep, ScopeDep, admin_operator
 from hub.auth.operators import Operator, OperatorDirectory
-from hub.org import repo as org_repo
-from hub.store import HubStore
+from hub.auth.scope import OperatorScope
 from hub.store.vocabulary import OPERATOR_ROLES
 
 router = APIRouter(prefix="/operators", tags=["operators"], dependencies=[Depends(admin_operator)])
@@ -70,35 +72,32 @@ def _generated() -> str:
     return secrets.token_urlsafe(12)  # 16 characters, ~96 bits
 
 
-def _managed(directory: OperatorDirectory, admin: Operator, operator_id: str) -> Operator:
+def _managed(directory: OperatorDirectory, scope: OperatorScope, operator_id: str) -> Operator:
     target = directory.get(operator_id)
-    if target is None or not admin.sees(target.scope_code):
+    if target is None or not scope.sees_unit(target.scope_code):
         raise HTTPException(404, f"no operator {operator_id}")
     return target
 
 
-def _check_person(store: HubStore, admin: Operator, person_id: str | None) -> None:
-    if person_id is None:
-        return
-    with store.read() as conn:
-        found = org_repo.person(conn, person_id)
-    if found is None or not admin.sees(found.unit_code):
+def _check_person(scope: OperatorScope, person_id: str | None) -> None:
+    if person_id is not None and scope.person(person_id) is None:
         raise _refuse(422, "unknown_person", f"无此人员 {person_id}", f"no person {person_id!r} in your scope")
 
 
 @router.get("", response_model=list[OperatorAdminOut])
-def list_operators(admin: AdminDep, directory: DirectoryDep) -> list[OperatorAdminOut]:
+def list_operators(scope: ScopeDep, directory: DirectoryDep) -> list[OperatorAdminOut]:
     """Accounts scoped inside your subtree (yours included)."""
-    return [OperatorAdminOut.of(op) for op in directory.all_operators() if admin.sees(op.scope_code)]
+    inside = None if scope.top else scope.subtree()
+    return [OperatorAdminOut.of(op) for op in directory.all_operators() if inside is None or op.scope_code in inside]
 
 
 @router.post("", status_code=201, response_model=OperatorCreated)
-def create_operator(body: OperatorIn, admin: AdminDep, directory: DirectoryDep, store: StoreDep,
+def create_operator(body: OperatorIn, admin: AdminDep, directory: DirectoryDep, scope: ScopeDep,
                     request: Request) -> OperatorCreated:
-    if not admin.sees(body.scope_code):
+    if not scope.sees_unit(body.scope_code):
         raise _refuse(403, "outside_scope", "不能创建超出本人管辖范围的账号",
                       f"you may only create accounts scoped inside {admin.scope_code}")
-    _check_person(store, admin, body.person_id)
+    _check_person(scope, body.person_id)
     password = body.password or _generated()
     try:
         op = directory.create(body.username, password, role=body.role, scope_code=body.scope_code,
@@ -110,39 +109,45 @@ def create_operator(body: OperatorIn, admin: AdminDep, directory: DirectoryDep, 
 
 
 @router.post("/{operator_id}/password", response_model=OperatorCreated)
-def reset_password(operator_id: str, body: PasswordIn, admin: AdminDep, directory: DirectoryDep) -> OperatorCreated:
+def reset_password(operator_id: str, body: PasswordIn, directory: DirectoryDep, scope: ScopeDep) -> OperatorCreated:
     """Set a new password (given, or generated and shown once); the account's sessions end."""
-    target = _managed(directory, admin, operator_id)
+    target = _managed(directory, scope, operator_id)
     password = body.password or _generated()
     try:
         directory.set_password(target.id, password)
     except ValueError as exc:
         raise _refuse(422, "weak_password", str(exc), str(exc)) from None
-    return OperatorCreated(operator=OperatorAdminOut.of(_managed(directory, admin, target.id)),
+    return OperatorCreated(operator=OperatorAdminOut.of(_managed(directory, scope, target.id)),
                            password=None if body.password else password)
 
 
 @router.post("/{operator_id}/disable", response_model=OperatorAdminOut)
-def disable_operator(operator_id: str, admin: AdminDep, directory: DirectoryDep) -> OperatorAdminOut:
+def disable_operator(operator_id: str, admin: AdminDep, directory: DirectoryDep,
+                     scope: ScopeDep) -> OperatorAdminOut:
     """Disable an account: it cannot sign in and its sessions end at once."""
-    target = _managed(directory, admin, operator_id)
+    target = _managed(directory, scope, operator_id)
     if target.id == admin.id:
         raise _refuse(409, "self", "不能停用自己的账号", "you cannot disable your own account")
     directory.set_disabled(target.id, True)
-    return OperatorAdminOut.of(_managed(directory, admin, target.id))
+    return OperatorAdminOut.of(_managed(directory, scope, target.id))
 
 
 @router.post("/{operator_id}/enable", response_model=OperatorAdminOut)
-def enable_operator(operator_id: str, admin: AdminDep, directory: DirectoryDep) -> OperatorAdminOut:
-    target = _managed(directory, admin, operator_id)
+def enable_operator(operator_id: str, directory: DirectoryDep, scope: ScopeDep) -> OperatorAdminOut:
+    target = _managed(directory, scope, operator_id)
     directory.set_disabled(target.id, False)
-    return OperatorAdminOut.of(_managed(directory, admin, target.id))
+    return OperatorAdminOut.of(_managed(directory, scope, target.id))
 
 
 @router.put("/{operator_id}/person", response_model=OperatorAdminOut)
 def link_person(operator_id: str, body: PersonLinkIn, admin: AdminDep, directory: DirectoryDep,
-                store: StoreDep) -> OperatorAdminOut:
-    """Link the person this account acts as (needed before it can act on cases or welfare), or unlink."""
-    target = _managed(directory, admin, operator_id)
-    _check_person(store, admin, body.person_id)
+                scope: ScopeDep, request: Request) -> OperatorAdminOut:
+    """Link the person this account acts as (needed before it can act on cases or welfare), or unlink. Not your
+    own account: another admin links yours. The change is audited (person before and after)."""
+    target = _managed(directory, scope, operator_id)
+    if target.id == admin.id:
+        raise _refuse(403, "self_link", "不能更改自己账号关联的人员，请由其他管理员操作",
+                      "you cannot change the person your own account acts as; another admin must do it")
+    _check_person(scope, body.person_id)
+    note_access(request, person_before=target.person_id or "", person_after=body.person_id or "")
     return OperatorAdminOut.of(directory.set_person(target.id, body.person_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -130,24 +130,42 @@ class PositionIn(BaseModel):
     accuracy_m: float = Field(ge=0, le=100_000)
 
 
+# A photo's content address, nothing else: evidence ends up in URLs (/api/photos/<sha256>) on the case page.
+PhotoSha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", min_length=64, max_length=64,
+                                   examples=["ef" * 32], description="hex SHA-256 of a stored photo")]
+
+
 class TransitionIn(BaseModel):
-    """One step of the closed loop, made from the dashboard by the signed-in operator's linked person."""
+    """One step of the closed loop, made from the dashboard by the signed-in operator's linked person. Every id
+    in it is checked against your scope: the assignee must be a person in your subtree, each evidence item a
+    stored photo you can already see."""
 
     model_config = ConfigDict(extra="forbid")
     transition: str = Field(examples=["dispatch"], description="file, not_file, dispatch, reassign, accept, "
                             "arrive, return, resolve, verify, rework, close, suspend, resume")
-    assignee: str | None = Field(default=None, description="dispatch / reassign: the field worker's person id")
+    assignee: str | None = Field(default=None, max_length=64,
+                                 description="dispatch / reassign: the field worker's person id (in your scope)")
     reason: str = Field(default="", max_length=1000,
                         description="needed by not_file, return, rework, suspend, reassign")
     note: str = Field(default="", max_length=1000)
-    category_code: str | None = Field(default=None, description="file: correct the category while filing")
-    evidence: list[str] = Field(default_factory=list, max_length=9, description="resolve: photo sha256s")
+    category_code: str | None = Field(default=None, max_length=16,
+                                      description="file: correct the category while filing (file only)")
+    evidence: list[PhotoSha256] = Field(default_factory=list, max_length=9,
+                                        description="resolve / note: sha256s of stored photos you can see")
     position: PositionIn | None = Field(default=None, description="resolve: where the work was done")
     expected_version: int | None = Field(default=None, ge=1, description="the version read; 409 if it moved on")
 
 
 class IllegalTransitionOut(BaseModel):
     code: str = Field(examples=["wrong_state"])
+    zh: str
+    en: str
+
+
+class NoticeOut(BaseModel):
+    """Something the operator should know about a step that was applied (zh-CN first, English complete)."""
+
+    code: str = Field(examples=["assignee_unreachable"])
     zh: str
     en: str
 
@@ -195,6 +213,8 @@ class CaseOut(BaseModel):
     updated_at: datetime
     version: int
     escalation: EscalationOut | None = None
+    notices: list[NoticeOut] = Field(default_factory=list, description="after a transition: what you should know "
+                                     "about it, e.g. the assignee has no phone the task can reach")
 
 
 class CasePage(BaseModel):

@@ -3,7 +3,8 @@ day's check status and a resident's history. Residents appear only as resident_k
 
 The acting person is the signed-in operator's linked person (staff roles only; the registry checks the role).
 Everything is limited to the operator's subtree by the enrolment's grid, and every read is audited
-(who looked at which resident's days).
+(who looked at which resident's days). The ids a body names are checked against the subtree too: the grid, and
+every helper and informed person (a person of another community cannot be made to get its residents' tasks).
 """
 from __future__ import annotations
 
@@ -160,6 +161,15 @@ def _enrolment(store, enrolment_id: str, scope: OperatorScope) -> Enrolment:
     return enrolment
 
 
+def _check_people(scope: OperatorScope, people: list[str | None]) -> None:
+    """Helpers and informed people must be people of the operator's subtree (422, not revealing others)."""
+    outside = [p for p in dict.fromkeys(people) if p is not None and scope.person(p) is None]
+    if outside:
+        raise HTTPException(422, detail={"code": "bad_enrolment",
+                                         "zh": f"未知人员 {outside}（您的管辖范围内没有）",
+                                         "en": f"unknown people {outside} (none such in your scope)"})
+
+
 def _write(call):
     try:
         return call()
@@ -177,6 +187,11 @@ def enrol(body: EnrolIn, store: StoreDep, operator: ActingOperatorDep, scope: Sc
     """Enrol a resident for the daily wellbeing check (1 helper + 1 grid worker + N informed)."""
     actor = acting_person_id(operator)
     scope.require_unit(body.grid_code)
+    _check_people(scope, [body.primary_helper, body.second_helper, *body.informed])
+    seen = _registry(store).by_resident(body.resident_key)
+    if seen is not None and not scope.sees_unit(seen.grid_code):  # say so, but not where nor under which id
+        raise HTTPException(409, detail={"code": "already_enrolled", "zh": "该居民已在其他辖区登记",
+                                         "en": "resident already enrolled outside your scope"})
     enrolment = _write(lambda: _registry(store).enrol(EnrolmentSpec(**body.model_dump()), actor))
     note_access(request, enrolment_id=enrolment.id)
     return EnrolmentOut.of(enrolment)
@@ -204,6 +219,8 @@ def update_enrolment(enrolment_id: str, body: EnrolmentUpdateIn, store: StoreDep
     changes = body.model_dump(exclude_unset=True)
     if changes.get("grid_code") is not None:
         scope.require_unit(changes["grid_code"])  # moving a resident out of your subtree is not yours to do
+    _check_people(scope, [changes.get("primary_helper"), changes.get("second_helper"),
+                          *(changes.get("informed") or [])])
     return EnrolmentOut.of(_write(lambda: _registry(store).update(enrolment_id, actor, **changes)))
 
 

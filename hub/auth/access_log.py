@@ -77,7 +77,7 @@ class AccessLog:
         """Newest first. ``scope_code``: only rows of operators scoped inside that unit (None = all rows,
         anonymous and API-key ones included). ``resource_id``: rows that name that id anywhere."""
         with self.db.read() as conn:
-            rows = repo.access_rows(conn, scope_prefix=scope_code, operator_id=operator_id, route=route,
+            rows = repo.access_rows(conn, scope_unit=scope_code, operator_id=operator_id, route=route,
                                     resource_id=resource_id, since=since, until=until, limit=limit,
                                     before_id=before_id)
         return [AccessEntry(**r) for r in rows]

@@ -5,6 +5,7 @@ it); scripts send ``Authorization: Bearer <token>``. Both name the same server-s
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, HTTPException
@@ -12,6 +13,7 @@ from starlette.requests import HTTPConnection
 
 from hub.auth.operators import Operator, OperatorDirectory
 from hub.auth.scope import OperatorScope
+from hub.settings import HubSettings
 
 COOKIE = "gridline_session"
 ACTING_ROLES = frozenset({"admin", "dispatcher", "supervisor"})  # viewers look, never act
@@ -20,9 +22,19 @@ ACTING_ROLES = frozenset({"admin", "dispatcher", "supervisor"})  # viewers look,
 def directory(request: HTTPConnection) -> OperatorDirectory:
     found = getattr(request.app.state, "operators", None)
     if found is None:
-        found = request.app.state.operators = OperatorDirectory(request.app.state.store,
-                                                                clock=request.app.state.store.clock)
+        settings = getattr(request.app.state, "settings", None) or HubSettings()
+        found = request.app.state.operators = OperatorDirectory(
+            request.app.state.store, clock=request.app.state.store.clock,
+            max_failures=settings.sign_in_max_failures, account_max_failures=settings.sign_in_account_max_failures,
+            lockout=timedelta(seconds=settings.sign_in_lockout_s),
+            max_lockout=timedelta(seconds=settings.sign_in_max_lockout_s))
     return found
+
+
+def client_address(request: HTTPConnection) -> str:
+    """The caller's address as the server saw the connection (a proxy's X-Forwarded-For only counts when the
+    server was told to trust that proxy: ``trusted_proxies``)."""
+    return request.client.host if request.client else ""
 
 
 def session_token(request: HTTPConnection) -> str:
@@ -65,12 +77,6 @@ def acting_person_id(operator: Operator) -> str:
                                   "en": "this account is not linked to a person; an admin must link it "
                                         "(PUT /api/operators/{id}/person) before it can act"})
     return operator.person_id
-
-
-def require_scope(operator: Operator, unit_code: str | None) -> None:
-    """404, not 403, outside the scope: another community's cases are not even confirmed to exist."""
-    if not operator.sees(unit_code):
-        raise HTTPException(404, "not found")
 
 
 OperatorDep = Annotated[Operator, Depends(current_operator)]

@@ -1,7 +1,14 @@
-"""Password hashing with scrypt (memory-hard KDF, in the standard library — no native wheel to ship).
+"""Password hashing: Argon2id (argon2-cffi) for new hashes; scrypt hashes from before still verify.
 
-Stored form: ``scrypt$<n>$<r>$<p>$<salt b64>$<hash b64>``, so the cost can rise later and old hashes
-still verify (``needs_rehash`` tells the sign-in path to upgrade them).
+Stored forms:
+
+- ``$argon2id$v=19$m=<KiB>,t=<passes>,p=<lanes>$<salt>$<hash>`` (the PHC string argon2-cffi writes), made by
+  :func:`hash_password` with :data:`HASHING`;
+- ``scrypt$<n>$<r>$<p>$<salt b64>$<hash b64>``: hashes written before Argon2id (N=2^14, below OWASP's floor).
+
+:func:`needs_rehash` is true for any hash not made with exactly :data:`HASHING`, so the next successful sign-in
+stores a fresh one (``OperatorDirectory.sign_in``): old scrypt hashes, and Argon2id hashes of an older cost, are
+upgraded without anyone noticing. Why Argon2id with these costs: ``benchmarks/password_hashing.py``.
 """
 from __future__ import annotations
 
@@ -9,10 +16,40 @@ import base64
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 
-N, R, P = 2**14, 8, 1  # ~16 MiB per hash: slow for an attacker's GPU, ~50 ms here
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+
 MIN_PASSWORD_CHARS = 10
 _DKLEN = 32
+_SCRYPT_MAXMEM = 512 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Argon2idCost:
+    """OWASP Password Storage Cheat Sheet: Argon2id with at least m=19 MiB, t=2, p=1 (or an equivalent trade)."""
+    memory_kib: int
+    time_cost: int
+    parallelism: int = 1
+
+    @property
+    def hasher(self) -> PasswordHasher:
+        return PasswordHasher(time_cost=self.time_cost, memory_cost=self.memory_kib, parallelism=self.parallelism,
+                              hash_len=32, salt_len=16, type=Type.ID)
+
+
+@dataclass(frozen=True)
+class ScryptCost:
+    """OWASP: scrypt with at least N=2^17, r=8, p=1 (128 MiB per hash). The hub wrote N=2^14 before Argon2id."""
+    n: int
+    r: int = 8
+    p: int = 1
+
+
+ARGON2ID = Argon2idCost(memory_kib=19 * 1024, time_cost=2, parallelism=1)  # OWASP's first Argon2id setting
+HASHING: Argon2idCost | ScryptCost = ARGON2ID  # what new hashes are made with
+LEGACY_SCRYPT = ScryptCost(n=2**14)  # the hub's hashes before Argon2id: verified, then upgraded on sign-in
 
 
 class WeakPassword(ValueError):
@@ -32,28 +69,54 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def hash_password(password: str, *, n: int = N, r: int = R, p: int = P) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=_DKLEN, maxmem=256 * 1024 * 1024)
-    return f"scrypt${n}${r}${p}${_b64(salt)}${_b64(digest)}"
+def _scrypt(password: str, salt: bytes, cost: ScryptCost, dklen: int = _DKLEN) -> bytes:
+    return hashlib.scrypt(password.encode(), salt=salt, n=cost.n, r=cost.r, p=cost.p, dklen=dklen,
+                          maxmem=_SCRYPT_MAXMEM)
+
+
+def hash_password(password: str, cost: Argon2idCost | ScryptCost | None = None) -> str:
+    """A salted hash of ``password`` with ``cost`` (default: :data:`HASHING`)."""
+    cost = cost or HASHING
+    if isinstance(cost, ScryptCost):
+        salt = secrets.token_bytes(16)
+        return f"scrypt${cost.n}${cost.r}${cost.p}${_b64(salt)}${_b64(_scrypt(password, salt, cost))}"
+    return cost.hasher.hash(password)
 
 
 def verify_password(password: str, stored: str) -> bool:
+    """Whether ``password`` matches ``stored`` (Argon2id or scrypt); False for anything malformed."""
+    if stored.startswith("$argon2"):
+        try:
+            return PasswordHasher().verify(stored, password)  # the costs are read from the hash itself
+        except (VerificationError, InvalidHashError, ValueError):
+            return False
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
         if scheme != "scrypt":
             return False
         expected = base64.b64decode(digest)
-        actual = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
-                                dklen=len(expected), maxmem=256 * 1024 * 1024)
+        actual = _scrypt(password, base64.b64decode(salt), ScryptCost(int(n), int(r), int(p)), len(expected))
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, expected)
 
 
 def needs_rehash(stored: str) -> bool:
+    """True unless ``stored`` was made with exactly :data:`HASHING` (another scheme or another cost)."""
+    cost = HASHING
+    if isinstance(cost, Argon2idCost):
+        if not stored.startswith("$argon2id$"):
+            return True
+        try:
+            return cost.hasher.check_needs_rehash(stored)
+        except (InvalidHashError, ValueError):
+            return True
     parts = stored.split("$")
-    return len(parts) != 6 or parts[0] != "scrypt" or (int(parts[1]), int(parts[2]), int(parts[3])) != (N, R, P)
+    try:
+        return len(parts) != 6 or parts[0] != "scrypt" or ScryptCost(int(parts[1]), int(parts[2]),
+                                                                      int(parts[3])) != cost
+    except ValueError:
+        return True
 
 
 # A fixed hash to verify against when the user does not exist, so sign-in takes as long either way.

@@ -1,13 +1,16 @@
-"""The one owner of the sign-in tables: ``operators``, ``operator_sessions``, ``api_keys`` and ``access_log``."""
+"""The one owner of the sign-in tables: ``operators``, ``operator_sessions``, ``api_keys``, ``access_log`` and
+``sign_in_throttle``."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from hub.store.tables import access_log, api_keys, operator_sessions, operators
+from hub.org.repo import unit_subtree
+from hub.store.batch import dialect_insert
+from hub.store.tables import UtcDateTime, access_log, api_keys, operator_sessions, operators, sign_in_throttle
 
 Row = dict[str, Any]
 
@@ -40,9 +43,10 @@ def update_operator(conn: sa.Connection, operator_id: str, values: Mapping[str, 
     return bool(conn.execute(sa.update(operators).where(operators.c.id == operator_id).values(**values)).rowcount)
 
 
-def operator_ids_scoped_under(prefix: str) -> sa.Select[str]:
-    """``SELECT id`` of the operators whose scope lies in the subtree whose codes start with ``prefix``."""
-    return sa.select(operators.c.id).where(operators.c.scope_code.like(f"{prefix}%"))
+def operator_ids_scoped_under(unit_code: str) -> sa.Select[str]:
+    """``SELECT id`` of the operators whose scope unit is ``unit_code`` or below it in the hierarchy (by
+    ``parent_code``, not by code prefix: a city's code is no prefix of its districts')."""
+    return sa.select(operators.c.id).where(operators.c.scope_code.in_(unit_subtree(unit_code)))
 
 
 # -- sessions --------------------------------------------------------------------------------------------
@@ -98,14 +102,14 @@ def insert_access(conn: sa.Connection, row: Mapping[str, Any]) -> None:
     conn.execute(sa.insert(access_log), dict(row))
 
 
-def access_rows(conn: sa.Connection, *, scope_prefix: str | None = None, operator_id: str | None = None,
+def access_rows(conn: sa.Connection, *, scope_unit: str | None = None, operator_id: str | None = None,
                 route: str | None = None, resource_id: str | None = None, since: datetime | None = None,
                 until: datetime | None = None, limit: int = 100, before_id: int | None = None) -> list[Row]:
-    """Newest first. ``scope_prefix``: only rows of operators scoped inside that subtree (None = all rows,
+    """Newest first. ``scope_unit``: a unit code; only rows of operators scoped in its subtree (None = all rows,
     anonymous and API-key ones included). ``resource_id``: rows that name that id anywhere."""
     query = sa.select(access_log).order_by(access_log.c.id.desc()).limit(limit)
-    if scope_prefix is not None:
-        query = query.where(access_log.c.operator_id.in_(operator_ids_scoped_under(scope_prefix)))
+    if scope_unit is not None:
+        query = query.where(access_log.c.operator_id.in_(operator_ids_scoped_under(scope_unit)))
     if operator_id:
         query = query.where(access_log.c.operator_id == operator_id)
     if route:
@@ -119,3 +123,96 @@ def access_rows(conn: sa.Connection, *, scope_prefix: str | None = None, operato
     if before_id is not None:
         query = query.where(access_log.c.id < before_id)
     return [dict(r._mapping) for r in conn.execute(query)]
+
+
+# -- sign-in throttle (per account and client address; client '*' = the account across every address) ------------
+def _lock_until(steps: Sequence[datetime]) -> sa.ColumnElement[Any]:
+    """``steps[lockouts]`` (the last one once lockouts runs past the list): how long the next lock lasts."""
+    bind = [sa.bindparam(None, step, type_=UtcDateTime()) for step in steps]
+    if len(bind) == 1:
+        return bind[0]
+    return sa.case(*[(sign_in_throttle.c.lockouts == i, b) for i, b in enumerate(bind[:-1])], else_=bind[-1])
+
+
+def _counted(max_failures: int, steps: Sequence[datetime], now: datetime) -> dict[str, Any]:
+    """SET clauses of one more wrong password: the one that reaches ``max_failures`` locks the row at once
+    (``locked_until`` from ``steps``, ``lockouts`` + 1) and starts the count again."""
+    t = sign_in_throttle.c
+    hit = t.failures + 1 >= max_failures
+    return {"failures": sa.case((hit, 0), else_=t.failures + 1),
+            "lockouts": sa.case((hit, t.lockouts + 1), else_=t.lockouts),
+            "locked_until": sa.case((hit, _lock_until(steps)), else_=t.locked_until),
+            "updated_at": now}
+
+
+def add_throttle_rows(conn: sa.Connection, operator_id: str, clients: Sequence[str], now: datetime) -> set[str]:
+    """Make the rows of ``clients`` for the account if missing (a concurrent twin is no error); returns the
+    clients whose row this call made."""
+    made = set()
+    for client in clients:
+        stmt = dialect_insert(conn, sign_in_throttle).on_conflict_do_nothing(
+            index_elements=[sign_in_throttle.c.operator_id, sign_in_throttle.c.client]).returning(
+            sign_in_throttle.c.client)  # a row back only when this call made it (rowcount is not reliable here)
+        if conn.execute(stmt, {"operator_id": operator_id, "client": client, "failures": 0, "lockouts": 0,
+                               "locked_until": None, "updated_at": now}).first() is not None:
+            made.add(client)
+    return made
+
+
+def throttle_row(conn: sa.Connection, operator_id: str, client: str) -> Row | None:
+    row = conn.execute(sa.select(sign_in_throttle).where(sign_in_throttle.c.operator_id == operator_id,
+                                                         sign_in_throttle.c.client == client)).first()
+    return dict(row._mapping) if row else None
+
+
+def throttle_rows(conn: sa.Connection, operator_id: str) -> list[Row]:
+    return [dict(r._mapping) for r in conn.execute(
+        sa.select(sign_in_throttle).where(sign_in_throttle.c.operator_id == operator_id)
+        .order_by(sign_in_throttle.c.client))]
+
+
+def reserve_attempt(conn: sa.Connection, operator_id: str, client: str, *, max_failures: int,
+                    steps: Sequence[datetime], now: datetime) -> Row | None:
+    """Count one attempt for (account, client) BEFORE its password is checked, in one conditional UPDATE: refused
+    (None) while the pair is locked. The attempt that fills the pair's ``max_failures`` locks it at once (see
+    ``_counted``), so however many guesses arrive together, at most ``max_failures`` get a password check per
+    lock. A success undoes the count (``clear_throttle``). Returns the row as it is after the update."""
+    t = sign_in_throttle.c
+    stmt = (sa.update(sign_in_throttle)
+            .where(t.operator_id == operator_id, t.client == client,
+                   sa.or_(t.locked_until.is_(None), t.locked_until <= now))
+            .values(**_counted(max_failures, steps, now)).returning(*sign_in_throttle.c))
+    row = conn.execute(stmt).first()
+    return dict(row._mapping) if row else None
+
+
+def count_failure(conn: sa.Connection, operator_id: str, client: str, *, max_failures: int,
+                  steps: Sequence[datetime], now: datetime) -> Row | None:
+    """One more wrong password on a row that is not locked (the account-wide '*' row); None while locked."""
+    t = sign_in_throttle.c
+    stmt = (sa.update(sign_in_throttle)
+            .where(t.operator_id == operator_id, t.client == client,
+                   sa.or_(t.locked_until.is_(None), t.locked_until <= now))
+            .values(**_counted(max_failures, steps, now)).returning(*sign_in_throttle.c))
+    row = conn.execute(stmt).first()
+    return dict(row._mapping) if row else None
+
+
+def clear_throttle(conn: sa.Connection, operator_id: str, clients: Sequence[str], now: datetime, *,
+                   keep_lock: bool = False) -> None:
+    """A success: the rows' counts start again (and their locks end, unless ``keep_lock``)."""
+    values: dict[str, Any] = {"failures": 0, "lockouts": 0, "updated_at": now}
+    if not keep_lock:
+        values["locked_until"] = None
+    conn.execute(sa.update(sign_in_throttle).where(sign_in_throttle.c.operator_id == operator_id,
+                                                   sign_in_throttle.c.client.in_(list(clients))).values(**values))
+
+
+def delete_throttle(conn: sa.Connection, operator_id: str, client: str | None = None) -> list[Row]:
+    """Forget the account's throttle rows (all, or one client's): an admin's unlock, a new password. Returns
+    the rows as they were."""
+    where = [sign_in_throttle.c.operator_id == operator_id]
+    if client is not None:
+        where.append(sign_in_throttle.c.client == client)
+    return [dict(r._mapping) for r in conn.execute(sa.delete(sign_in_throttle).where(*where)
+                                                   .returning(*sign_in_throttle.c))]

@@ -185,18 +185,30 @@ def report_taken(record_id: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
         case_events.c.client_event_id == sa.literal(REPORT_EVENT_PREFIX) + record_id))
 
 
-def cites_photo(conn: sa.Connection, sha256: str, scope_prefix: str | None) -> bool:
-    """A case (in the scope, None = any) cites the photo in its trail."""
-    cited = sa.select(case_events.c.case_id).where(sa.cast(case_events.c.evidence, sa.Text).contains(sha256))
+def cites_photo(conn: sa.Connection, sha256: str, uploader: str, scope_units: sa.Select[str] | None) -> bool:
+    """A case (whose unit is among ``scope_units``; None = any) cites the photo in an event made by the device
+    that uploaded it (``uploader``): its report, or its own action's evidence. A citation by anyone else - an API
+    note, another device naming the hash - shares nothing."""
+    cited = sa.select(case_events.c.case_id).where(case_events.c.actor_device == uploader,
+                                                   sa.cast(case_events.c.evidence, sa.Text).contains(sha256))
     query = sa.select(cases.c.id).where(cases.c.id.in_(cited)).limit(1)
-    if scope_prefix is not None:
-        query = query.where(in_prefix(scope_prefix))
+    if scope_units is not None:
+        query = query.where(in_units(scope_units))
     return conn.execute(query).first() is not None
 
 
-def in_prefix(prefix: str) -> sa.ColumnElement[bool]:
-    """The case's unit (its grid, else its community: 属地兜底) lies in the subtree whose codes start so."""
-    return sa.func.coalesce(cases.c.grid_code, cases.c.community_code).startswith(prefix, autoescape=True)
+def in_units(scope_units: sa.Select[str]) -> sa.ColumnElement[bool]:
+    """The case's unit (its grid, else its community: 属地兜底) is one of ``scope_units`` (a ``SELECT code``, e.g.
+    ``hub.org.repo.unit_subtree``). A case with neither is in no unit: only an unfiltered read sees it."""
+    return sa.func.coalesce(cases.c.grid_code, cases.c.community_code).in_(scope_units)
+
+
+def last_applied(conn: sa.Connection, case_id: str, transitions: Sequence[str]) -> CaseEvent | None:
+    """The case's newest applied event among ``transitions`` (e.g. the resolve that made the current resolver)."""
+    row = conn.execute(sa.select(case_events).where(
+        case_events.c.case_id == case_id, case_events.c.outcome == "applied",
+        case_events.c.transition.in_(list(transitions))).order_by(case_events.c.seq.desc()).limit(1)).first()
+    return CaseEvent(**row._mapping) if row else None
 
 
 # -- device actions ----------------------------------------------------------------------------------------

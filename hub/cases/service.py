@@ -4,6 +4,10 @@ Every change writes the case row and its audit event in ONE transaction. The row
 for optimistic concurrency; the trail (``case_events``) is append-only and :meth:`CaseService.replay`
 rebuilds the state from it. Device transitions (made offline, uploaded later) are idempotent by
 ``client_event_id`` and are never refused silently: a stale one is recorded as a rejected event.
+
+An API transition also records the signed-in account (``case_events.operator_id``). The verifier ≠ resolver
+rule holds for the person (the state machine) AND for the account: an account that resolved a case cannot
+verify it, whoever it is linked to by then.
 """
 from __future__ import annotations
 
@@ -159,7 +163,8 @@ class CaseService:
                             self._transition(conn, case_id, transition=transition, actor="system", assignee=assignee,
                                              reason="", note="", evidence=(), position=None, category_code=None,
                                              at=None, actor_device=None, origin="system",
-                                             client_event_id=f"open:{source_id}:{transition}", expected_version=None)
+                                             client_event_id=f"open:{source_id}:{transition}", expected_version=None,
+                                             operator_id=None)
                         except IllegalTransition:
                             if transition == "file":
                                 break  # unknown/disabled category: an operator picks one
@@ -186,14 +191,16 @@ class CaseService:
                    reason: str = "", note: str = "", evidence: Iterable[str] = (),
                    position: tuple[float, float, float] | None = None, category_code: str | None = None,
                    at: datetime | None = None, actor_device: str | None = None, origin: str = "api",
-                   client_event_id: str | None = None, expected_version: int | None = None) -> TransitionOutcome:
+                   client_event_id: str | None = None, expected_version: int | None = None,
+                   operator_id: str | None = None) -> TransitionOutcome:
         """Apply one transition. API callers get :class:`IllegalTransition` / :class:`CaseConflict`;
-        device transitions that no longer fit are recorded as rejected events instead."""
+        device transitions that no longer fit are recorded as rejected events instead. ``operator_id``: the
+        signed-in account behind an API transition (recorded; the account that resolved may not verify)."""
         request: dict[str, Any] = {
             "transition": transition, "actor": actor, "assignee": assignee, "reason": reason, "note": note,
                    "evidence": tuple(evidence), "position": position, "category_code": category_code, "at": at,
                    "actor_device": actor_device, "origin": origin, "client_event_id": client_event_id,
-                   "expected_version": expected_version}
+                   "expected_version": expected_version, "operator_id": operator_id}
         for attempt in range(2):
             try:
                 with self.db.write() as conn:
@@ -215,7 +222,8 @@ class CaseService:
     def _transition(self, conn: sa.Connection, case_id: str, *, transition: str, actor: str, assignee: str | None,
                     reason: str, note: str, evidence: tuple[str, ...], position: tuple[float, float, float] | None,
                     category_code: str | None, at: datetime | None, actor_device: str | None, origin: str,
-                    client_event_id: str | None, expected_version: int | None) -> TransitionOutcome:
+                    client_event_id: str | None, expected_version: int | None,
+                    operator_id: str | None) -> TransitionOutcome:
         # Lock the row first (PostgreSQL; SQLite's write transaction is already exclusive) so a concurrent
         # copy of the same device event waits here and then finds the first one's event below.
         case = repo.case(conn, case_id, lock=True)
@@ -234,7 +242,8 @@ class CaseService:
                  "assignee": assignee, "category_code": category_code, "at": at, "received_at": now,
                  "lat": position[0] if position else None, "lon": position[1] if position else None,
                  "accuracy_m": position[2] if position else None, "reason": reason, "note": note,
-                 "evidence": list(evidence), "origin": origin, "client_event_id": client_event_id}
+                 "evidence": list(evidence), "origin": origin, "client_event_id": client_event_id,
+                 "operator_id": operator_id}
         try:
             if expected_version is not None and expected_version != case.version:
                 raise CaseConflict(f"case {case_id} is at version {case.version}, not {expected_version}")
@@ -243,6 +252,8 @@ class CaseService:
             ctx = Context(actor=actor, role=self._role(conn, actor), assignee=assignee, reason=reason, note=note,
                           evidence=tuple(evidence), position=position)
             new = states.apply(case.machine_state, transition, ctx)
+            if transition == "verify" and operator_id is not None:
+                self._check_other_account(conn, case, operator_id)
             values = self._row_changes(conn, case, transition, new, ctx, category_code, at, now)
         except (IllegalTransition, CaseConflict) as refused:
             if origin != "device":
@@ -266,6 +277,25 @@ class CaseService:
                                     f"the case moved on at {later.at.isoformat()} ({later.transition} by {later.actor})"
                                     " after this offline action")
 
+    @staticmethod
+    def _check_other_account(conn: sa.Connection, case: CaseRow, operator_id: str) -> None:
+        """Verifier ≠ resolver for the signed-in account too: re-linking an account to another person between
+        the steps must not let one account resolve and verify the same work."""
+        if CaseService._resolving_account(conn, case.id) == operator_id:
+            raise IllegalTransition("verifier_is_resolver", "核查账号不能是处置反馈时所用的账号（即使已改关联人员）",
+                                    "this account resolved the case (whoever it is linked to now); another "
+                                    "account must verify it")
+
+    @staticmethod
+    def _resolving_account(conn: sa.Connection, case_id: str) -> str | None:
+        last = repo.last_applied(conn, case_id, ("resolve", "auto_resolve"))
+        return last.operator_id if last is not None else None
+
+    def resolving_account(self, case_id: str) -> str | None:
+        """The signed-in account behind the case's current resolution (None: a device, the system, or none)."""
+        with self.db.read() as conn:
+            return self._resolving_account(conn, case_id)
+
     def _role(self, conn: sa.Connection, actor: str | None) -> str:
         if actor is None:
             raise IllegalTransition("assignee_required", "须指定人员", "a person is needed")
@@ -283,7 +313,8 @@ class CaseService:
         if transition in ("dispatch", "reassign") and self._role(conn, ctx.assignee) not in states.FIELD_ROLES:
             raise IllegalTransition("bad_assignee", f"{ctx.assignee} 不是处置人员",
                                     f"{ctx.assignee!r} is not field staff and cannot be assigned")
-        code = category_code or case.category_code
+        # Only filing may change the category; no other step may borrow another category's time limit.
+        code = (category_code if transition == "file" else None) or case.category_code
         category = self.category(code)
         if transition == "file":
             if category is None or not category.enabled:

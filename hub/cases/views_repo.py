@@ -1,6 +1,9 @@
 """Read models over the case tables for the people who look at them: the dashboard's case list, map and live
 feed, and the public Open311 facade. Joins with other domains go through their owners' views
-(``hub.org.repo.category_names_view``, ``person_names_view``; ``hub.store.records.payload_view``)."""
+(``hub.org.repo.category_names_view``, ``person_names_view``, ``unit_subtree``; ``hub.store.records.payload_view``).
+
+Scope is a set of units (``scope_units``: a ``SELECT code``, e.g. ``OperatorScope.case_units``; or ``scope_unit``:
+one unit code whose subtree, by the hierarchy, bounds the read); None reads everything, unplaced cases too."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -10,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.cases.kpi_repo import in_unit
-from hub.cases.repo import in_prefix
+from hub.cases.repo import in_units
 from hub.cases.rows import CaseRow
 from hub.org import repo as org_repo
 from hub.store import records as record_rows
@@ -34,10 +37,10 @@ def find_cases(conn: sa.Connection, *, now: datetime, live: Sequence[str], state
                level: list[str] | None = None, unit: str | None = None, category: str | None = None,
                assignee: str | None = None, overdue: bool | None = None, flagged: bool | None = None,
                order: str = "newest", offset: int = 0, limit: int = 50,
-               scope_prefix: str | None = None) -> tuple[list[Row], int]:
-    """Case rows matching every given filter, and the total. ``unit``: a unit's whole subtree; ``scope_prefix``:
-    the operator's subtree (None: everything); ``live``: the states whose deadline clock runs."""
-    where: list[sa.ColumnElement[bool]] = [] if scope_prefix is None else [in_prefix(scope_prefix)]
+               scope_units: sa.Select[str] | None = None) -> tuple[list[Row], int]:
+    """Case rows matching every given filter, and the total. ``unit``: a unit's whole subtree; ``scope_units``:
+    the operator's units (None: everything); ``live``: the states whose deadline clock runs."""
+    where: list[sa.ColumnElement[bool]] = [] if scope_units is None else [in_units(scope_units)]
     if state:
         where.append(cases.c.state.in_(state))
     if level:
@@ -63,28 +66,36 @@ def find_cases(conn: sa.Connection, *, now: datetime, live: Sequence[str], state
 
 
 # -- the map ---------------------------------------------------------------------------------------------
+def _scoped(query: sa.Select[Any], scope_units: sa.Select[str] | None) -> sa.Select[Any]:
+    return query if scope_units is None else query.where(in_units(scope_units))
+
+
+def _in_unit_subtree(query: sa.Select[Any], scope_unit: str | None) -> sa.Select[Any]:
+    return query if scope_unit is None else query.where(in_units(org_repo.unit_subtree(scope_unit)))
+
+
 def open_load(conn: sa.Connection, open_states: Sequence[str], running: Sequence[str], now: datetime,
-              scope_prefix: str) -> list[tuple[str | None, str, int, int]]:
+              scope_units: sa.Select[str] | None) -> list[tuple[str | None, str, int, int]]:
     """(grid, level, open cases, of them overdue) per grid and level; ``running``: states whose clock runs."""
     overdue = sa.and_(cases.c.deadline.is_not(None), cases.c.deadline < now, cases.c.state.in_(list(running)))
     query = (sa.select(cases.c.grid_code, cases.c.level, sa.func.count().label("n"),
                        sa.func.sum(sa.case((overdue, 1), else_=0)).label("late"))
-             .where(cases.c.state.in_(list(open_states)), in_prefix(scope_prefix))
+             .where(cases.c.state.in_(list(open_states)))
              .group_by(cases.c.grid_code, cases.c.level))
-    return [(g, lv, int(n), int(late or 0)) for g, lv, n, late in conn.execute(query)]
+    return [(g, lv, int(n), int(late or 0)) for g, lv, n, late in conn.execute(_scoped(query, scope_units))]
 
 
-def open_cases_named(conn: sa.Connection, open_states: Sequence[str], scope_prefix: str,
+def open_cases_named(conn: sa.Connection, open_states: Sequence[str], scope_units: sa.Select[str] | None,
                      limit: int = 2000) -> list[tuple[CaseRow, str | None, str | None, str | None]]:
     """Open cases in scope, newest first, each with (category zh name, category en name, assignee's name)."""
     cat, who = org_repo.category_names_view(), org_repo.person_names_view()
     query = (sa.select(cases, cat.c.name_zh, cat.c.name_en, who.c.name.label("who"))
              .outerjoin(cat, cat.c.code == cases.c.category_code)
              .outerjoin(who, who.c.id == cases.c.assignee)
-             .where(cases.c.state.in_(list(open_states)), in_prefix(scope_prefix))
+             .where(cases.c.state.in_(list(open_states)))
              .order_by(cases.c.created_at.desc()).limit(limit))
     out = []
-    for r in conn.execute(query):
+    for r in conn.execute(_scoped(query, scope_units)):
         m = dict(r._mapping)
         zh, en, name = m.pop("name_zh"), m.pop("name_en"), m.pop("who")
         out.append((CaseRow(**m), zh, en, name))
@@ -111,24 +122,20 @@ def _feed_query() -> sa.Select[Any]:
 
 
 def feed_rows_after(conn: sa.Connection, after_id: int, *, extra_ids: Iterable[int] = (),
-                    scope_prefix: str | None = None, limit: int = 500) -> list[Row]:
+                    scope_unit: str | None = None, limit: int = 500) -> list[Row]:
     """Applied case events with id > ``after_id`` (plus ``extra_ids``: late commits below it), oldest first,
-    each with its case's current picture."""
+    each with its case's current picture; ``scope_unit``: only cases in that unit's subtree (None: all)."""
     wanted = list(extra_ids)
     cond = case_events.c.id > after_id
     if wanted:
         cond = sa.or_(cond, case_events.c.id.in_(wanted))
-    query = _feed_query().where(cond).order_by(case_events.c.id).limit(limit)
-    if scope_prefix is not None:
-        query = query.where(in_prefix(scope_prefix))
+    query = _in_unit_subtree(_feed_query().where(cond), scope_unit).order_by(case_events.c.id).limit(limit)
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
-def recent_feed_rows(conn: sa.Connection, scope_prefix: str | None, limit: int = 50) -> list[Row]:
-    """The newest applied events in scope (None: everything), oldest first."""
-    query = _feed_query().order_by(case_events.c.id.desc()).limit(limit)
-    if scope_prefix is not None:
-        query = query.where(in_prefix(scope_prefix))
+def recent_feed_rows(conn: sa.Connection, scope_unit: str | None, limit: int = 50) -> list[Row]:
+    """The newest applied events in the subtree of ``scope_unit`` (None: everything), oldest first."""
+    query = _in_unit_subtree(_feed_query(), scope_unit).order_by(case_events.c.id.desc()).limit(limit)
     return [dict(r._mapping) for r in reversed(conn.execute(query).all())]
 
 
@@ -173,16 +180,6 @@ def public_cases(conn: sa.Connection, *, internal: Iterable[str], ids: list[str]
             query = query.where(cases.c.state.not_in(list(closed_states)))
     query = query.order_by(cases.c.created_at.desc(), cases.c.id.desc()).limit(limit)
     return [dict(r._mapping) for r in conn.execute(query)]
-
-
-def applied_reasons(conn: sa.Connection, case_ids: Sequence[str], transition: str) -> dict[str, str]:
-    """case id → the reason given with its applied ``transition`` (e.g. why it was not filed)."""
-    if not case_ids:
-        return {}
-    query = sa.select(case_events.c.case_id, case_events.c.reason).where(
-        case_events.c.case_id.in_(list(case_ids)), case_events.c.transition == transition,
-        case_events.c.outcome == "applied")
-    return {case_id: reason for case_id, reason in conn.execute(query)}
 
 
 def public_events(conn: sa.Connection, *, internal: Iterable[str], start: datetime, end: datetime,

@@ -50,9 +50,10 @@ def _serve(args) -> int:
         from hub.process.worker_pool import die_with_parent, serve_worker
 
         die_with_parent()
-        serve_worker(create_app(settings), args.listen_fd, args.ready_fd)
+        serve_worker(create_app(settings), args.listen_fd, args.ready_fd, **settings.uvicorn_proxy_options())
         return 0
-    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_level="info")
+    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_level="info",
+                **settings.uvicorn_proxy_options())
     return 0
 
 

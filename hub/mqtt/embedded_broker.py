@@ -8,6 +8,7 @@ rests on the terminal outbox and hub receipts, not on the broker.
 """
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import pwd
@@ -120,6 +121,16 @@ max_inflight_count = 200
 """
 
 
+
+def terminate_with_parent() -> None:
+    """Linux: have the kernel SIGTERM this process when the thread that started it goes, even by SIGKILL (a
+    killed demo or hub leaves no broker behind). Called in the child before exec, or by a worker itself."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        return
+
+
 class ManagedBroker:
     """Start, stop, restart or kill a loopback broker owned by this process."""
 
@@ -174,6 +185,7 @@ class ManagedBroker:
             conf.write_text(mosquitto_config(self.port, self.data_dir.resolve(), self.host, self.extra_config,
                                              auth=self.auth, tls=self.tls, tls_port=self.tls_port))
             self._process = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL,
+                                             preexec_fn=terminate_with_parent,
                                              stderr=subprocess.PIPE)
             self.pid_file.write_text(f"{self._process.pid}\n")
             try:

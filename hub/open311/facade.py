@@ -11,12 +11,16 @@ a new report of the same problem at the same place: duplicate grouping joins it 
 
 Privacy: reads are public, as the GeoReport model intends, so they carry no personal data. Only cases
 that come from a report (``records.kind = 'report'``) are published - internal tasks such as the welfare
-watch's missed check-ins never are (nor is their category). Published per request: category, state, the
-report's description, position and unit path, and in updates the transition with the staff's reason/note
-text (written as the public record of the case). Never published: people (reporters, assignees, actors -
-not even ids), device ids, resident keys, photos (``media_url`` is null: photos are served only to signed-in
-operators). Reporter contact fields (email, names, phone) are not stored. POST needs an admin-issued
-``api_key`` (:mod:`hub.auth.api_keys`). Statuses are the spec's ``open`` / ``closed`` (closed = 结案 or 不予立案).
+watch's missed check-ins never are (nor is their category). Published per request: category, state (its
+label only), position and unit path, and a moderated description: the text an operator approved for the
+public (``cases.public_note``, set through ``PUT /api/cases/{id}/public-note``), else the report's own text
+with phone numbers, ID numbers, licence plates and e-mail addresses masked (:mod:`hub.open311.redact`).
+Updates publish, per applied transition, only the new status and the transition's label - never the staff's
+reason or note text (internal working notes, e.g. why a case was not filed). Never published: people
+(reporters, assignees, actors - not even ids), device ids, resident keys, photos (``media_url`` is null:
+photos are served only to signed-in operators). Reporter contact fields (email, names, phone) are not stored.
+POST needs an admin-issued ``api_key`` (:mod:`hub.auth.api_keys`). Statuses are the spec's ``open`` /
+``closed`` (closed = 结案 or 不予立案).
 """
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ from hub.cases import views_repo
 from hub.cases.intake import CaseIntake
 from hub.cases.service import CaseService
 from hub.open311.formats import Open311Error, w3
+from hub.open311.redact import redact
 from hub.org import repo as org_repo
 from hub.org.taxonomy import Category, list_categories
 from hub.store import HubStore
@@ -99,8 +104,7 @@ class Open311Facade:
             names = {code: f"{c['name_zh']} {c['name_en']}" for code, c in cats.items()}
             departments = {code: c["department"] for code, c in cats.items()}
             tree = org_repo.unit_tree(conn)
-            notes = views_repo.applied_reasons(conn, [r["id"] for r in rows if r["state"] == "not_filed"], "not_file")
-        return [self._request(r, names, departments, tree, notes) for r in rows]
+        return [self._request(r, names, departments, tree) for r in rows]
 
     def request(self, case_id: str) -> dict[str, Any]:
         found = self.requests(ids=[case_id])
@@ -109,8 +113,16 @@ class Open311Facade:
         return found[0]
 
     @staticmethod
-    def _request(r: dict[str, Any], names: dict[str, str], departments: dict[str, str | None],
-                 tree: dict[str, tuple[str, str | None]], notes: dict[str, str]) -> dict[str, Any]:
+    def public_description(case: Any) -> str:
+        """What Open311 publishes as a case's description: the operator-approved text, else the report's text
+        redacted. ``case``: a row mapping or anything with ``public_note`` and ``note``."""
+        get = case.get if isinstance(case, dict) else lambda key: getattr(case, key, None)
+        approved = get("public_note")
+        return approved if approved is not None else redact(get("note"))
+
+    @classmethod
+    def _request(cls, r: dict[str, Any], names: dict[str, str], departments: dict[str, str | None],
+                 tree: dict[str, tuple[str, str | None]]) -> dict[str, Any]:
         unit = r["grid_code"] or r["community_code"]
         path: list[str] = []
         code = unit
@@ -118,13 +130,11 @@ class Open311Facade:
             path.insert(0, tree[code][0])
             code = tree[code][1]
         closed = r["state"] in CLOSED_STATES
-        status_notes = f"{state_label(r['state'])} {r['state']}"
-        if r["id"] in notes:
-            status_notes += f": {notes[r['id']]}"
+        status_notes = f"{state_label(r['state'])} {r['state']}"  # the state only: never the staff's reason
         return {
             "service_request_id": r["id"], "status": "closed" if closed else "open", "status_notes": status_notes,
-            "service_name": names.get(r["category_code"], r["title"]), "service_code": r["category_code"],
-            "description": r["note"], "agency_responsible": departments.get(r["category_code"]) or (
+            "service_name": names.get(r["category_code"], r["category_code"]), "service_code": r["category_code"],
+            "description": cls.public_description(r), "agency_responsible": departments.get(r["category_code"]) or (
                 tree[unit][0] if unit in tree else None),
             "service_notice": "", "requested_datetime": w3(r["created_at"]), "updated_datetime": w3(r["updated_at"]),
             "expected_datetime": w3(r["deadline"]), "address": "".join(path) or None, "address_id": unit,
@@ -142,8 +152,8 @@ class Open311Facade:
         return [{"update_id": str(r.id), "service_request_id": r.case_id,
                  "status": "closed" if r.to_state in CLOSED_STATES else "open",
                  "updated_datetime": w3(r.at),
-                 "description": " ".join(filter(None, [transition_label(r.transition), r.transition,
-                                                       r.reason, r.note])),
+                 # the transition's label only: reason/note texts are the staff's, never public
+                 "description": f"{transition_label(r.transition)} {r.transition}",
                  "media_url": None} for r in rows]
 
     # -- POST requests --------------------------------------------------------------------------------

@@ -2,8 +2,13 @@
 
 Functions take a connection (``db.read()`` / ``db.write()``, so callers can combine them in one transaction);
 the few that take a :class:`Database` open their own. Other domains get rows, dataclasses, and sub-selects to
-compose into their own queries (``devices_bound_under``, ``unit_subtree``, ``person_names_view``...), never
+compose into their own queries (``devices_bound_within``, ``unit_subtree``, ``person_names_view``...), never
 the tables themselves.
+
+"Inside a unit" always follows the hierarchy (``parent_code``), never the codes' spelling: a district's code does
+not start with its city's (珠海市 440400 → 香洲区 440402). ``unit_subtree`` is the SQL form, ``ancestor_codes`` /
+``subtree_codes`` the forms for checks in Python. Only the CLI's ``under=`` export/list filters (``units_listed``,
+``contacts_under``) match a code prefix, as their help says; they decide nothing about who may see what.
 """
 from __future__ import annotations
 
@@ -88,6 +93,7 @@ def _upsert(conn: sa.Connection, table: sa.Table, key: str, row: dict[str, Any],
 
 
 def _under(column: sa.ColumnElement[str], prefix: str) -> sa.ColumnElement[bool]:
+    """A code-prefix filter, for the CLI's ``under=`` options only (never a scope check: see the module doc)."""
     return column.startswith(prefix, autoescape=True)
 
 
@@ -121,12 +127,16 @@ def unit(conn: sa.Connection, code: str) -> Unit | None:
     return _unit(row) if row else None
 
 
-def units_listed(conn: sa.Connection, *, level: str | None = None, under: str | None = None) -> list[Unit]:
+def units_listed(conn: sa.Connection, *, level: str | None = None, under: str | None = None,
+                 within: str | None = None) -> list[Unit]:
+    """Units by code; ``under``: codes starting so (the CLI's filter); ``within``: the subtree of that unit."""
     query = sa.select(units).order_by(units.c.code)
     if level:
         query = query.where(units.c.level == level)
     if under:
         query = query.where(_under(units.c.code, under))
+    if within is not None:
+        query = query.where(units.c.code.in_(unit_subtree(within)))
     return [_unit(r) for r in conn.execute(query)]
 
 
@@ -156,6 +166,16 @@ def unit_chain(conn: sa.Connection, code: str | None) -> list[ChainUnit]:
     return chain
 
 
+def ancestor_codes(conn: sa.Connection, code: str | None) -> list[str]:
+    """The codes of the unit and its ancestors, bottom first (``unit_chain`` without the names)."""
+    return [link.code for link in unit_chain(conn, code)]
+
+
+def subtree_codes(conn: sa.Connection, code: str) -> frozenset[str]:
+    """The codes of a unit and everything under it (empty for an unknown code)."""
+    return frozenset(conn.execute(unit_subtree(code)).scalars())
+
+
 def unit_tree(conn: sa.Connection) -> dict[str, tuple[str, str | None]]:
     """code → (name, parent code) of every unit."""
     return {code: (name, parent) for code, name, parent in conn.execute(
@@ -172,7 +192,8 @@ def unit_names(conn: sa.Connection, level: str, within: sa.Select[str] | None = 
 
 def unit_subtree(code: str) -> sa.Select[str]:
     """``SELECT code`` of a unit and everything under it (recursive over ``parent_code``)."""
-    tree = sa.select(units.c.code).where(units.c.code == code).cte("unit_subtree", recursive=True)
+    # Anonymous (anon_N): two subtrees in one statement (a filter and the scope) must not share a CTE name.
+    tree = sa.select(units.c.code).where(units.c.code == code).cte(recursive=True)
     child = units.alias("child")
     tree = tree.union_all(sa.select(child.c.code).where(child.c.parent_code == tree.c.code))
     return sa.select(tree.c.code)
@@ -207,9 +228,11 @@ def list_people(db: Database, unit_code: str | None = None) -> list[Person]:
         return [Person(**r._mapping) for r in conn.execute(query)]
 
 
-def people_under(conn: sa.Connection, prefix: str) -> list[Person]:
-    """People of the units whose code starts with ``prefix``, by unit then id."""
-    query = sa.select(people).where(_under(people.c.unit_code, prefix)).order_by(people.c.unit_code, people.c.id)
+def people_within(conn: sa.Connection, code: str | None) -> list[Person]:
+    """People of the subtree of unit ``code`` (None: everyone), by unit then id."""
+    query = sa.select(people).order_by(people.c.unit_code, people.c.id)
+    if code is not None:
+        query = query.where(people.c.unit_code.in_(unit_subtree(code)))
     return [Person(**r._mapping) for r in conn.execute(query)]
 
 
@@ -295,21 +318,25 @@ def device_units(conn: sa.Connection) -> dict[str, str]:
     return {d: u for d, u in conn.execute(sa.select(device_bindings.c.device_id, device_bindings.c.unit_code))}
 
 
-def devices_bound_under(prefix: str) -> sa.Select[str]:
-    """``SELECT device_id`` of the devices bound to units whose code starts with ``prefix``."""
-    return sa.select(device_bindings.c.device_id).where(_under(device_bindings.c.unit_code, prefix))
+def devices_bound_within(code: str) -> sa.Select[str]:
+    """``SELECT device_id`` of the devices bound to unit ``code`` or a unit below it."""
+    return sa.select(device_bindings.c.device_id).where(device_bindings.c.unit_code.in_(unit_subtree(code)))
 
 
-def is_bound_under(conn: sa.Connection, device_id: str, prefix: str) -> bool:
-    return conn.execute(devices_bound_under(prefix).where(device_bindings.c.device_id == device_id)).first() \
-        is not None
+def device_unit(conn: sa.Connection, device_id: str) -> str | None:
+    """The unit a device is bound to (None: not bound)."""
+    found: str | None = conn.execute(sa.select(device_bindings.c.unit_code)
+                                     .where(device_bindings.c.device_id == device_id)).scalar()
+    return found
 
 
-def bindings_under(conn: sa.Connection, prefix: str) -> list[BoundDevice]:
+def bindings_within(conn: sa.Connection, code: str | None) -> list[BoundDevice]:
+    """Bindings (with their owners) in the subtree of unit ``code`` (None: all of them)."""
     owner = people.alias("owner")
     query = (sa.select(device_bindings, owner.c.name.label("owner_name"), owner.c.role.label("owner_role"))
-             .outerjoin(owner, owner.c.id == device_bindings.c.owner_person_id)
-             .where(_under(device_bindings.c.unit_code, prefix)))
+             .outerjoin(owner, owner.c.id == device_bindings.c.owner_person_id))
+    if code is not None:
+        query = query.where(device_bindings.c.unit_code.in_(unit_subtree(code)))
     return [BoundDevice(r.device_id, r.kind, r.unit_code, r.owner_person_id, r.owner_name, r.owner_role)
             for r in conn.execute(query)]
 

@@ -24,7 +24,8 @@ class HubRunner:
         self.settings = settings
         self.app = create_app(settings, **create_app_kwargs)
         self._server = uvicorn.Server(uvicorn.Config(self.app, host=settings.http_host, port=settings.http_port,
-                                                     log_level="warning", lifespan="on"))
+                                                     log_level="warning", lifespan="on",
+                                                     **settings.uvicorn_proxy_options()))
         self._thread: threading.Thread | None = None
 
     def start(self, timeout: float = 30.0) -> HubRunner:

@@ -15,7 +15,6 @@ split between them by the broker; everything that must run once is already seria
 """
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import select
@@ -25,9 +24,11 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import ValidationError
 
+from hub.mqtt.embedded_broker import terminate_with_parent
 from hub.settings import HubSettings
 
 log = logging.getLogger(__name__)
@@ -209,16 +210,12 @@ def _listen(host: str, port: int) -> socket.socket:
 # -- the worker side -------------------------------------------------------------------------------------------
 def die_with_parent() -> None:
     """Linux: SIGTERM this worker when the pool's process dies, even by SIGKILL (no orphaned hubs)."""
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        return
+    terminate_with_parent()
     if os.getppid() == 1:  # the parent died before prctl
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-def serve_worker(app, listen_fd: int, ready_fd: int | None) -> None:
+def serve_worker(app, listen_fd: int, ready_fd: int | None, **uvicorn_options: Any) -> None:
     """Run ``app`` on the pool's inherited socket; write READY to ``ready_fd`` once the hub has started."""
     import uvicorn
 
@@ -230,4 +227,4 @@ def serve_worker(app, listen_fd: int, ready_fd: int | None) -> None:
                 os.close(ready_fd)
 
     sock = socket.socket(fileno=listen_fd)
-    _Server(uvicorn.Config(app, log_level="info", lifespan="on")).run(sockets=[sock])
+    _Server(uvicorn.Config(app, log_level="info", lifespan="on", **uvicorn_options)).run(sockets=[sock])

@@ -1,13 +1,14 @@
 """The dashboard's live views as JSON-ready items: the case feed (from the audit trail) and recent positions
 with short tails. The rows come from their owners (``hub.cases.views_repo``, ``hub.store.positions``).
 
-Scope follows :meth:`hub.auth.operators.Operator.sees`: unit codes nest by prefix, so an operator's subtree
-is every code starting with their scope code. A case belongs to its grid, or to its community when it
-could not be placed in a grid (属地兜底).
+Scope follows the unit hierarchy (``scope_code``: the operator's unit, whose subtree by ``parent_code`` is
+shown - codes need not nest by prefix: city 440400 → district 440402). A case belongs to its grid, or to its
+community when it could not be placed in a grid (属地兜底).
 """
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,8 @@ from hub.store.positions import (
 )
 from hub.welfare import WELFARE_CATEGORY
 
+SHA256 = re.compile(r"[0-9a-f]{64}")
+
 __all__ = ["LIVE_MAX_AGE", "TAIL_POINTS", "TAIL_ROW_CAP", "TAIL_WINDOW", "case_unit", "event_ids_after",
            "feed_after", "feed_item", "max_case_event_id", "position_of", "positions_after", "positions_cursor",
            "recent_feed", "recent_tails"]
@@ -40,11 +43,17 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _is_sha256(value: object) -> bool:
+    """Only what can be a stored photo's name reaches a page (a page builds /api/photos/<sha> URLs from it)."""
+    return isinstance(value, str) and SHA256.fullmatch(value) is not None
+
+
 def _photos(payload: str | None) -> list[str]:
     if not payload:
         return []
     try:
-        return [p["sha256"] for p in json.loads(payload).get("photos", []) if isinstance(p, dict) and "sha256" in p]
+        return [p["sha256"] for p in json.loads(payload).get("photos", [])
+                if isinstance(p, dict) and _is_sha256(p.get("sha256"))]
     except (ValueError, AttributeError, TypeError):
         return []
 
@@ -53,7 +62,7 @@ def feed_item(m: Mapping[str, Any]) -> dict[str, Any]:
     """One feed entry (JSON-ready) from a row of :func:`hub.cases.views_repo.feed_rows_after`."""
     photos = _photos(m["source_payload"])
     if m["evidence"]:
-        photos += [sha for sha in m["evidence"] if isinstance(sha, str) and sha not in photos]
+        photos += [sha for sha in m["evidence"] if _is_sha256(sha) and sha not in photos]
     return {
         "event_id": m["id"], "case_id": m["case_id"], "transition": m["transition"],
         "from_state": m["from_state"], "to_state": m["to_state"], "at": _iso(m["at"]),
@@ -72,7 +81,7 @@ def feed_after(conn: sa.Connection, after_id: int, *, extra_ids: Iterable[int] =
                limit: int = 500) -> list[dict[str, Any]]:
     """Applied case events with id > ``after_id`` (plus ``extra_ids``: late commits below it), oldest first."""
     return [feed_item(r) for r in views_repo.feed_rows_after(conn, after_id, extra_ids=extra_ids,
-                                                             scope_prefix=scope_code, limit=limit)]
+                                                             scope_unit=scope_code, limit=limit)]
 
 
 def event_ids_after(conn: sa.Connection, after_id: int, extra_ids: Iterable[int] = (), limit: int = 2000) -> list[int]:

@@ -2,8 +2,9 @@
 
 It polls the database with cursors (case events by id, positions by (received_at, id), presence by
 ``devices.status_at``) from the hub's event loop, running each poll in a worker thread, and fans the results
-out to subscribers filtered by their operator's scope. Polling, not hooks: the MQTT bridge thread and the
-case jobs stay untouched and never wait on a browser.
+out to subscribers filtered by their operator's scope: the set of unit codes under the scope unit by the
+hierarchy (worked out when a stream subscribes, refreshed with the device bindings). Polling, not hooks: the MQTT
+bridge thread and the case jobs stay untouched and never wait on a browser.
 
 Positions are coalesced: per device only the newest fix is kept and sent at most once per ``position_every_s``,
 all devices in ONE message, so 2,000 devices reporting every second make one SSE message a second, not 2,000.
@@ -25,7 +26,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from hub.org.repo import device_units
+from hub.org.repo import device_units, subtree_codes
 from hub.store import HubStore
 from hub.store import devices as device_rows
 from hub.store.positions import Cursor
@@ -42,13 +43,16 @@ class Subscriber:
     """One open event stream: the operator's scope, queued events, and coalesced positions."""
 
     scope_code: str
-    see_unbound: bool = False  # top-of-hierarchy staff also see terminals not yet bound to a unit
+    see_unbound: bool = False  # scoped to a root unit: sees everything, terminals not yet bound to a unit too
+    units: frozenset[str] = frozenset()  # the scope unit and every unit under it, by the hierarchy
     items: deque = field(default_factory=deque)
     positions: dict[str, list] = field(default_factory=dict)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def sees(self, unit: str | None) -> bool:
-        return unit.startswith(self.scope_code) if unit else self.see_unbound
+        if not unit:
+            return self.see_unbound
+        return unit in self.units or self.see_unbound
 
     def offer(self, kind: str, unit: str | None, data: dict[str, Any], event_id: int | None = None) -> None:
         if not self.sees(unit):
@@ -90,11 +94,16 @@ class LivePublisher:
         self._last_position_flush = 0.0
         self._units: dict[str, str] = {}
         self._units_loaded = 0.0
+        self._subtrees: dict[str, frozenset[str]] = {}  # scope code → its subtree, shared by its subscribers
         self.polls = 0
 
     # -- subscribers -----------------------------------------------------------------------------
     def subscribe(self, scope_code: str, see_unbound: bool = False) -> Subscriber:
-        sub = Subscriber(scope_code, see_unbound)
+        units = self._subtrees.get(scope_code)
+        if units is None:  # one small read for a scope nobody watches yet; later ones share it
+            with self.store.read() as conn:
+                units = self._subtrees[scope_code] = subtree_codes(conn, scope_code)
+        sub = Subscriber(scope_code, see_unbound, units)
         self.subscribers.add(sub)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run(), name="live-publisher")
@@ -133,9 +142,11 @@ class LivePublisher:
             self._status_cursor = device_rows.last_status_change(conn)
 
     def _device_units(self, conn, wanted: set[str]) -> dict[str, str]:
-        # Bindings change rarely: reload every 30 s, or at once for a device not seen before.
+        # Bindings and units change rarely: reload every 30 s, or at once for a device not seen before.
         if time.monotonic() - self._units_loaded > 30 or not wanted <= self._units.keys():
             self._units = device_units(conn)
+            watched = {sub.scope_code for sub in list(self.subscribers)}
+            self._subtrees = {code: subtree_codes(conn, code) for code in watched}
             self._units_loaded = time.monotonic()
         return self._units
 
@@ -175,6 +186,8 @@ class LivePublisher:
 
     def _fan_out(self, feed: list, presence: list, positions: dict) -> None:
         subs = list(self.subscribers)
+        for sub in subs:  # the subtrees reloaded by the last poll (a unit added under a scope shows up)
+            sub.units = self._subtrees.get(sub.scope_code, sub.units)
         for item in feed:
             for sub in subs:
                 sub.offer("case", item["unit"], item, item["event_id"])

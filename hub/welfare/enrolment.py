@@ -107,8 +107,7 @@ class EnrolmentRegistry:
         return _row(row) if row else None
 
     def list(self, *, under: str | None = None, active: bool | None = None) -> list[Enrolment]:
-        """Enrolments in the subtree of unit ``under`` (codes nest by prefix: a grid's code starts with its
-        community's), by grid then label."""
+        """Enrolments in the subtree of unit ``under`` (by the unit hierarchy), by grid then label."""
         with self.db.read() as conn:
             return [_row(r) for r in repo.enrolment_rows(conn, under=under, active=active)]
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hub.org.repo import unit_subtree
 from hub.store import records as record_rows
 from hub.store.tables import welfare_checks, welfare_enrolments
 
@@ -131,11 +132,11 @@ def enrolment_by_resident(conn: sa.Connection, resident_key: str) -> dict[str, A
 
 def enrolment_rows(conn: sa.Connection, *, under: str | None = None,
                    active: bool | None = None) -> list[dict[str, Any]]:
-    """Enrolments in the subtree of unit ``under`` (codes nest by prefix), by grid then label."""
+    """Enrolments in the subtree of unit ``under`` (by the hierarchy, not code prefixes), by grid then label."""
     query = sa.select(welfare_enrolments).order_by(welfare_enrolments.c.grid_code, welfare_enrolments.c.label,
                                                    welfare_enrolments.c.id)
     if under:
-        query = query.where(welfare_enrolments.c.grid_code.startswith(under, autoescape=True))
+        query = query.where(welfare_enrolments.c.grid_code.in_(unit_subtree(under)))
     if active is not None:
         query = query.where(welfare_enrolments.c.active.is_(active))
     return [dict(r._mapping) for r in conn.execute(query)]

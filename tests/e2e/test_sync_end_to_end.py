@@ -9,8 +9,7 @@ import httpx
 
 from terminal.device import Device
 from terminal.photos import synthetic_photo
-
-from .conftest import assert_nothing_lost, audit_dirs, wait_until
+from tests.e2e.conftest import assert_nothing_lost, audit_dirs, wait_until
 
 
 @contextmanager
@@ -64,7 +63,8 @@ def test_a_downlink_reaches_the_right_device_only_and_once(hub, tmp_path, unique
         b.wait_connected(10)
         with signed_in(hub, sign_in) as http:
             resp = http.post(f"/api/devices/{a.device_id}/messages",
-                             json={"kind": "task", "body": {"case": "C-1", "title": "井盖缺失"}, "ttl_s": 600})
+                             json={"kind": "notice", "ttl_s": 600, "body": {
+                                 "title": "井盖缺失", "published_at": "2024-06-01T08:00:00+08:00"}})
         assert resp.status_code == 201, resp.text
         message_id = resp.json()["id"]
         wait_until(lambda: hub.store.get_downlink(message_id).state == "delivered", 15, message="delivered")

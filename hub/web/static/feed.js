@@ -23,8 +23,11 @@ export function createFeed(container, { onOpen, compact = false } = {}) {
   function render(ev, count) {
     const kind = ev.welfare && ev.transition === "report" ? "welfare" : ev.transition;
     const title = ev.title || categoryName(ev);
-    const thumbs = (ev.photos || []).slice(0, compact ? 2 : 4).map((sha) =>
-      h("img", { class: "thumb", src: `/api/photos/${sha}`, loading: "lazy", alt: "", width: 56, height: 42 }));
+    // Only a 64-hex content address becomes a URL: a trail's evidence must never point this browser elsewhere.
+    const thumbs = (ev.photos || []).filter((sha) => typeof sha === "string" && /^[0-9a-f]{64}$/.test(sha))
+      .slice(0, compact ? 2 : 4).map((sha) => h("img", {
+        class: "thumb", src: `/api/photos/${encodeURIComponent(sha)}`, loading: "lazy", alt: "", width: 56, height: 42,
+      }));
     const li = h("li", {
       class: `feed-item t-${kind}${ATTENTION.has(ev.transition) || ev.welfare ? " attention" : ""}`,
       dataset: { case: ev.case_id, transition: ev.transition, eventId: ev.event_id },

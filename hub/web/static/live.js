@@ -24,6 +24,8 @@ export function startLive(onState) {
   source = new EventSource("/api/live/events");
   source.onopen = () => stateFn("open");
   source.onerror = () => stateFn(source && source.readyState === EventSource.CLOSED ? "closed" : "reconnecting");
+  // signed_out: the session ended (account disabled, password changed, signed out elsewhere): stop reconnecting.
+  source.addEventListener("signed_out", () => { stopLive(); emit("signed_out", {}); });
   for (const kind of ["case", "device", "positions", "reset", "hello"]) {
     source.addEventListener(kind, (ev) => {
       liveStats.messages += 1;

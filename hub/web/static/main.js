@@ -2,7 +2,7 @@
 import { api, setUnauthorizedHandler } from "./api.js";
 import { h } from "./dom.js";
 import { applyStatic, getLang, setLang, t } from "./i18n.js";
-import { liveStats, startLive, stopLive } from "./live.js";
+import { liveStats, onLive, startLive, stopLive } from "./live.js";
 
 const PAGES = {
   map: () => import("./pages/map.js"),
@@ -92,6 +92,7 @@ async function boot() {
 }
 
 setUnauthorizedHandler(() => showLogin());
+onLive("signed_out", () => { ctx.me = null; showLogin(t("login.ended")); });
 const langSelect = document.getElementById("lang");
 langSelect.value = getLang();
 langSelect.addEventListener("change", () => { setLang(langSelect.value); if (ctx.me) route(); });

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from terminal.app.i18n import Translator
 from terminal.app.presenters.common import local_time
 from terminal.device import Device
-from terminal.tasks import notices
+from terminal.tasks import displayed_notices
 
 
 @dataclass(frozen=True)
@@ -23,8 +23,7 @@ class NoticesPresenter:
 
     def items(self) -> list[NoticeItem]:
         return [NoticeItem(mid, n.title, n.text, local_time(n.published_at))
-                for mid, n in notices(self.device.store)
-                if not self.grid_code or n.grid_code in (None, self.grid_code)]
+                for mid, n in displayed_notices(self.device.store, self.grid_code)]
 
     def empty_text(self) -> str:
         return self.tr.t("notices.empty")

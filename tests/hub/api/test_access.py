@@ -67,7 +67,8 @@ def world(store, clock):
     w["cuiwei_case"] = _case(service, clock, CUIWEI_GRID, CUIWEI, "kiosk-cw-01", w["cuiwei_photo"], 22.30)
     # Evidence a district phone uploaded for 福石's case: 福石 sees it through the case, 翠微 does not.
     w["evidence"] = _photo(store, "phone-district", "evidence")
-    service.transition(w["fushi_case"], "note", "p-lead-01", note="补充照片", evidence=[w["evidence"]])
+    service.transition(w["fushi_case"], "note", "p-lead-01", note="补充照片", evidence=[w["evidence"]],
+                       actor_device="phone-district")  # cited by the phone that uploaded it
     ingest_batch([raw(m) for d in ("kiosk-cw-01", "kiosk-fs-01", "kiosk-unbound")
                   for m in (Device(d).heartbeat(), Device(d).report("井盖松动"))], store)
     return w

@@ -13,8 +13,7 @@ from hub.app import create_app
 from hub.mqtt.ingest import RawMessage, ingest_batch
 from hub.org.geojson_io import load_community
 from hub.settings import HubSettings
-
-from ..conftest import T0, Device, raw
+from tests.hub.conftest import T0, Device, raw
 
 
 @pytest.fixture
@@ -82,11 +81,11 @@ def test_dead_letters(client, store, device):
 
 
 def test_messages_queue_and_list(client, store, device):
-    created = client.post(f"/api/devices/{device.id}/messages",
-                          json={"kind": "task", "body": {"title": "走访独居老人"}, "ttl_s": 3600})
+    body = {"title": "走访独居老人", "text": "", "grid_code": None, "published_at": "2024-06-01T08:00:00Z"}
+    created = client.post(f"/api/devices/{device.id}/messages", json={"kind": "notice", "body": body, "ttl_s": 3600})
     assert created.status_code == 201
     message = created.json()
-    assert message["state"] == "queued" and message["body"] == {"title": "走访独居老人"}
+    assert message["state"] == "queued" and message["body"] == body
     assert message["expires_at"].startswith("2024-06-01T09:00:00")
     listed = client.get(f"/api/devices/{device.id}/messages").json()
     assert [m["id"] for m in listed] == [message["id"]]

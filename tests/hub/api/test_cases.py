@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from hub.app import create_app
 from hub.cases import CaseService
+from hub.mqtt.ingest import ingest_batch
 from hub.org.repo import Person, Unit, save_people, save_units
 from hub.org.routing import RouteResult
 from hub.org.taxonomy import Category, install_taxonomy
@@ -21,10 +22,13 @@ from hub.settings import HubSettings
 from hub.store.rows import RecordRow
 from hub.store.tables import case_events
 from protocol import uuid7
+from tests.hub.conftest import Device, raw
 
 SH = ZoneInfo("Asia/Shanghai")
 MON_9 = datetime(2024, 6, 3, 9, 0, tzinfo=SH)
-PHOTO = "ef" * 32
+# A photo the reporting kiosk uploaded (the org fixture stores it): API evidence must be a stored photo one can see.
+PHOTO_BYTES = b"\x89PNG\r\n\x1a\n" + b"case-api-evidence" * 40
+PHOTO = hashlib.sha256(PHOTO_BYTES).hexdigest()
 COMM, GRID_1, GRID_2 = "440402004005", "440402004005001", "440402004005002"
 OTHER_COMM, OTHER_GRID = "440402004006", "440402004006001"
 
@@ -47,6 +51,7 @@ def org(store, clock):
         Category("E0101", "event", "01", "01", "道路破损", "road damage", "", "", 4, "working_hours"),
         Category("E0201", "event", "02", "01", "消防通道堵塞", "blocked fire lane", "", "", 2, "working_hours",
                  urgent=True)])
+    ingest_batch([raw(c) for c in Device("kiosk-api").photo_chunks(PHOTO_BYTES)], store)
     return CaseService(store, clock=clock)
 
 

@@ -2,16 +2,24 @@
 // transitions this operator's role allows (through the case transitions API; the hub re-checks everything).
 import { api, ApiError, qs } from "../api.js";
 import { h, LEVEL_COLOURS } from "../dom.js";
-import { duration, t, timeOf } from "../i18n.js";
+import { duration, getLang, t, timeOf } from "../i18n.js";
 import { onLive } from "../live.js";
 import { createMap } from "../mapview.js";
 
 const FIELD_ONLY = new Set(["resolve"]); // needs photos and a position taken on site: done from the phone
+const SHA256 = /^[0-9a-f]{64}$/;
+
+// A photo's URL, or null: only a 64-hex content address ever becomes part of a URL (evidence comes from the
+// trail, and a trail entry like "../welfare/enrolments" must not make this browser fetch another endpoint).
+export function photoUrl(sha) {
+  return typeof sha === "string" && SHA256.test(sha) ? `/api/photos/${encodeURIComponent(sha)}` : null;
+}
 
 export async function mount(root, ctx, caseId) {
   const box = h("section", { class: "panel case-page", "data-testid": "case-page" });
   root.append(box);
   let view = null, ticker = null;
+  let said = null; // what the last step's answer told the operator (shown once the page has reloaded)
 
   async function load() {
     let c;
@@ -28,8 +36,8 @@ export async function mount(root, ctx, caseId) {
     const names = Object.fromEntries(people.map((p) => [p.id, p.name]));
     const photos = [];
     const source = await api.get(`/api/records/${c.source_record_id}`).catch(() => null);
-    for (const p of source?.payload?.photos || []) photos.push(p.sha256);
-    for (const e of events) for (const sha of e.evidence || []) if (!photos.includes(sha)) photos.push(sha);
+    for (const p of source?.payload?.photos || []) if (photoUrl(p?.sha256) && !photos.includes(p.sha256)) photos.push(p.sha256);
+    for (const e of events) for (const sha of e.evidence || []) if (photoUrl(sha) && !photos.includes(sha)) photos.push(sha);
 
     const remainingEl = h("b", { "data-testid": "remaining" });
     const loadedAt = Date.now();
@@ -70,7 +78,7 @@ export async function mount(root, ctx, caseId) {
         mapEl),
       h("h3", {}, t("case.photos")),
       h("div", { class: "photos" }, photos.length ? photos.map((sha) =>
-        h("a", { href: `/api/photos/${sha}`, target: "_blank" }, h("img", { class: "photo", src: `/api/photos/${sha}`, alt: "" })))
+        h("a", { href: photoUrl(sha), target: "_blank", rel: "noopener" }, h("img", { class: "photo", src: photoUrl(sha), alt: "" })))
         : h("span", { class: "muted" }, t("case.none"))),
       h("h3", {}, t("case.timeline")), timeline);
     if (view) view.destroy();
@@ -96,6 +104,11 @@ export async function mount(root, ctx, caseId) {
     if (!options.length) { actions.append(h("p", { class: "muted" }, t("case.noActions"))); return; }
     const form = h("div", { class: "action-form" });
     const message = h("p", { class: "message", "data-testid": "action-message" });
+    if (said) {
+      message.textContent = said.text;
+      if (said.notice) message.classList.add("notice");
+      said = null;
+    }
     actions.append(h("div", { class: "buttons" }, ...options.map((o) => h("button", {
       type: "button", class: "action", dataset: { transition: o.transition },
       onclick: () => openForm(form, message, o, c, people),
@@ -124,8 +137,10 @@ export async function mount(root, ctx, caseId) {
       if (fields.reason) body.reason = fields.reason.value;
       submit.disabled = true;
       try {
-        await postTransition(body);
-        message.textContent = t("case.done");
+        const done = await postTransition(body);
+        const notices = (done?.notices || []).map((n) => (getLang() === "en" ? n.en : n.zh) || n.zh || n.en);
+        said = { text: [t("case.done"), ...notices].join(" · "), notice: notices.length > 0 };
+        message.textContent = said.text;
         await load();
       } catch (err) {
         message.textContent = err instanceof ApiError ? err.message : t("err.generic");
