@@ -10,14 +10,22 @@ Read models for the dashboard, Open311 and the KPIs are in :mod:`hub.cases.views
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from hub.cases.rows import ACTION_EVENT_PREFIX, CaseEvent, CaseRow, TaskDelivery
 from hub.store import records as record_rows
-from hub.store.tables import action_outcomes, case_events, cases, dispatch_marks, task_deliveries
+from hub.store.tables import (
+    action_outcomes,
+    case_events,
+    case_reference_counters,
+    cases,
+    dispatch_marks,
+    task_deliveries,
+)
 
 REPORT_EVENT_PREFIX = "report:"  # a report's intake event: client_event_id = prefix + its record id
 EVENT_DEFAULTS: dict[str, Any] = {
@@ -30,6 +38,21 @@ def case(conn: sa.Connection, case_id: str, *, lock: bool = False) -> CaseRow | 
     """One case; ``lock``: FOR UPDATE (PostgreSQL; SQLite's write transaction is already exclusive)."""
     query = sa.select(cases).where(cases.c.id == case_id)
     row = conn.execute(query.with_for_update() if lock else query).first()
+    return CaseRow(**row._mapping) if row else None
+
+
+def next_reference_number(conn: sa.Connection, prefix: str, day: date) -> int:
+    """The next number of the day for a reference prefix, in the caller's transaction: one atomic upsert, so two
+    hub workers opening cases at once never get the same number (SQLite ≥ 3.35 and PostgreSQL alike)."""
+    c = case_reference_counters
+    insert = (postgresql.insert(c) if conn.dialect.name == "postgresql" else sqlite.insert(c)).values(
+        prefix=prefix, day=day, last=1)
+    upsert = insert.on_conflict_do_update(index_elements=[c.c.prefix, c.c.day], set_={"last": c.c.last + 1})
+    return int(conn.execute(upsert.returning(c.c.last)).scalar_one())
+
+
+def case_by_reference(conn: sa.Connection, reference: str) -> CaseRow | None:
+    row = conn.execute(sa.select(cases).where(cases.c.reference == reference)).first()
     return CaseRow(**row._mapping) if row else None
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from hub.cases.states import CaseState
 
@@ -41,6 +42,15 @@ class CaseRow:
     public_note: str | None = None  # what Open311 publishes, approved by an operator (None: the text redacted)
     public_note_by: str | None = None
     public_note_at: datetime | None = None
+    reference: str | None = None  # FS-20261204-0042
+    receipt_code: str | None = None  # what the kiosk showed the resident (the record id's last 6 hex digits)
+    source: str = "device"  # device | open311 | phone | walk_in | hotline | patrol | system
+    severity: str | None = None  # the reporter's urgency
+    route_candidates: list[Any] | None = None  # [[grid, share], ...] when routing was unsure
+    merged_into: str | None = None
+    alarm_at: datetime | None = None  # an urgent case's alarm, until acknowledged
+    alarm_acked_at: datetime | None = None
+    alarm_acked_by: str | None = None
 
     @property
     def machine_state(self) -> CaseState:

@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.cases import repo, states, timing
+from hub.cases.recipients import case_chain
 from hub.cases.rows import CaseEvent, CaseRow, DeviceTransition, OpenResult, TransitionOutcome
 from hub.cases.states import CaseState, Context, IllegalTransition
 from hub.org import repo as org_repo
@@ -28,9 +29,12 @@ from hub.org.taxonomy import Category, get_category
 from hub.store.clock import utc_now
 from hub.store.db import Database
 from hub.store.rows import RecordRow
+from hub.store.vocabulary import SEVERITIES
 from protocol import uuid7
 
 LIVE_STATES = tuple(states.OPEN | {"suspended"})
+OPEN311_SOURCE = "open311"  # the virtual device of Open311 requests (hub/open311/facade.py SOURCE_DEVICE)
+ESCALATION_ORDER = ("grid", "community", "street", "district", "city")
 
 
 class CaseConflict(RuntimeError):
@@ -47,8 +51,12 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 class CaseService:
     def __init__(self, db: Database, *, clock: Callable[[], datetime] = utc_now,
                  calendar: WorkCalendar | None = None, categories: Mapping[str, Category] | None = None,
-                 duplicate_radius_m: float = 30.0, level_policy: timing.LevelPolicy | None = None):
+                 duplicate_radius_m: float = 30.0, level_policy: timing.LevelPolicy | None = None,
+                 urgent_notify_level: str = "city"):
+        if urgent_notify_level not in ESCALATION_ORDER[1:]:
+            raise ValueError(f"urgent_notify_level must be one of {', '.join(ESCALATION_ORDER[1:])}")
         self.db = db
+        self.urgent_notify_level = urgent_notify_level
         self.clock = clock
         self.calendar = calendar or WorkCalendar(clock=clock)
         self._categories = dict(categories) if categories is not None else None  # None: read the table
@@ -84,19 +92,21 @@ class CaseService:
         return case
 
     # -- reports → cases ------------------------------------------------------------------------
-    def open_case_from_report(self, record: RecordRow, route: RouteResult) -> OpenResult:
+    def open_case_from_report(self, record: RecordRow, route: RouteResult, *, source: str | None = None) -> OpenResult:
         """A new case for a report, or the open case it duplicates (same category within the radius).
-        Idempotent by the report's record id, also under concurrent callers (unique client_event_id)."""
+        Idempotent by the report's record id, also under concurrent callers (unique client_event_id). ``source``:
+        where the report came from (default: the device, or Open311 for its virtual source)."""
+        source = source or ("open311" if record.device_id == OPEN311_SOURCE else "device")
         for attempt in range(2):
             try:
                 with self.db.write() as conn:
-                    return self._open(conn, record, route)
+                    return self._open(conn, record, route, source)
             except sa.exc.IntegrityError:
                 if attempt:
                     raise
         raise AssertionError("unreachable")  # the second attempt returns or raises
 
-    def _open(self, conn: sa.Connection, record: RecordRow, route: RouteResult) -> OpenResult:
+    def _open(self, conn: sa.Connection, record: RecordRow, route: RouteResult, source: str) -> OpenResult:
         key = f"{repo.REPORT_EVENT_PREFIX}{record.id}"
         seen = repo.case_of_client_event(conn, key)
         if seen is not None:
@@ -116,17 +126,54 @@ class CaseService:
                                                      "to_state": twin.state})
             return OpenResult(self._row(conn, twin.id), created=False, joined=True)
         category = self.category(code)
-        case_id = uuid7(int(now.timestamp() * 1000))
-        repo.insert_case(conn, {
-            "id": case_id, "state": "reported", "category_code": code, "grid_code": route.grid_code,
-            "community_code": route.community_code, "level": "red" if category and category.urgent else "blue",
+        severity = body.get("severity") if body.get("severity") in SEVERITIES else None
+        case_id = self._insert_case(conn, now, category, severity, {
+            "category_code": code, "grid_code": route.grid_code, "community_code": route.community_code,
             "title": category.name_zh if category else code, "note": body.get("note", ""), "lat": lat, "lon": lon,
-            "accuracy_m": acc, "route_reason": route.reason, "source_record_id": record.id, "report_count": 1,
+            "accuracy_m": acc, "route_reason": route.reason, "source_record_id": record.id, "source": source,
+            "receipt_code": record.id[-6:],
+            "route_candidates": [list(c) for c in route.candidates] or None,
             # An unknown or disabled category needs a person to pick the right one before filing.
-            "flagged_for_review": route.flagged_for_review or category is None or not category.enabled,
-            "created_at": now, "updated_at": now, "version": 1})
+            "flagged_for_review": route.flagged_for_review or category is None or not category.enabled})
         repo.insert_event(conn, case_id, base | {"from_state": None, "to_state": "reported"})
+        self._sound_alarm(conn, case_id, now)
         return OpenResult(self._row(conn, case_id), created=True, joined=False)
+
+    def _insert_case(self, conn: sa.Connection, now: datetime, category: Category | None, severity: str | None,
+                     values: dict[str, Any]) -> str:
+        """Insert a new case: its id, its reference (FS-20261204-0042: community, local day, counter) and its
+        starting colour from the category and the reporter's urgency; an urgent one raises the dashboard alarm."""
+        case_id = uuid7(int(now.timestamp() * 1000))
+        urgent = severity == "urgent" or bool(category and category.urgent)
+        level = "red" if urgent else "yellow" if severity == "high" else "blue"
+        prefix = org_repo.reference_prefix(conn, values.get("community_code"))
+        day = now.astimezone(self.calendar.tz).date()
+        reference = f"{prefix}-{day:%Y%m%d}-{repo.next_reference_number(conn, prefix, day):04d}"
+        repo.insert_case(conn, {"state": "reported", "level": level, "severity": severity, "report_count": 1,
+                                "reference": reference, "alarm_at": now if urgent else None, "created_at": now,
+                                "updated_at": now, "version": 1} | values | {"id": case_id})
+        return case_id
+
+    def _sound_alarm(self, conn: sa.Connection, case_id: str, now: datetime) -> None:
+        """An urgent case (the reporter said 紧急, or its category is 重大) reaches every level up to
+        ``urgent_notify_level`` at once - the dispatcher informs their people - and stays on the dashboard's alarm
+        until an operator acknowledges it. Wall-clock time on purpose: urgency does not wait for office hours."""
+        case = self._row(conn, case_id)
+        if case.alarm_at is None:
+            return
+        chain = case_chain(conn, case)
+        levels = [u.level for u in chain]
+        wanted = ESCALATION_ORDER[:ESCALATION_ORDER.index(self.urgent_notify_level) + 1]
+        reached = [u for u in chain if u.level in wanted and u.level != "grid"]
+        if not reached:
+            return
+        top = max(reached, key=lambda u: levels.index(u.level))
+        repo.escalate_row(conn, case_id, escalation_level=top.level, at=now, level=case.level)
+        repo.insert_event(conn, case_id, {
+            "transition": "escalate", "outcome": "applied", "from_state": case.state, "to_state": case.state,
+            "actor": "system", "at": now, "received_at": now, "origin": "system", "reason": "urgent",
+            "note": f"紧急：直报至{top.name}（{top.code}）/ urgent: reported up to the {top.level} {top.code} at once",
+            "client_event_id": f"urgent:{case_id}"})
 
     def open_case(self, source_id: str, category_code: str, *, grid_code: str | None,
                   community_code: str | None = None, title: str = "", note: str = "", at: datetime | None = None,
@@ -145,15 +192,12 @@ class CaseService:
                         return OpenResult(self._row(conn, seen), created=False, joined=False)
                     category, now = self.category(category_code), self.clock()
                     lat, lon, acc = position if position else (None, None, None)
-                    case_id = uuid7(int(now.timestamp() * 1000))
-                    repo.insert_case(conn, {
-                        "id": case_id, "state": "reported", "category_code": category_code, "grid_code": grid_code,
-                        "community_code": community_code, "level": "red" if category and category.urgent else "blue",
+                    case_id = self._insert_case(conn, now, category, None, {
+                        "category_code": category_code, "grid_code": grid_code, "community_code": community_code,
                         "title": (title or (category.name_zh if category else category_code))[:128], "note": note,
                         "lat": lat, "lon": lon, "accuracy_m": acc, "route_reason": route_reason,
-                        "source_record_id": source_id, "report_count": 1,
-                        "flagged_for_review": grid_code is None or category is None or not category.enabled,
-                        "created_at": now, "updated_at": now, "version": 1})
+                        "source_record_id": source_id, "source": "system",
+                        "flagged_for_review": grid_code is None or category is None or not category.enabled})
                     repo.insert_event(conn, case_id, {
                         "transition": "report", "from_state": None, "to_state": "reported", "actor": "system",
                         "at": at or now, "received_at": now, "lat": lat, "lon": lon, "accuracy_m": acc, "note": note,
@@ -171,6 +215,7 @@ class CaseService:
                             continue  # this person cannot take it: try the next
                         if transition == "dispatch":
                             break
+                    self._sound_alarm(conn, case_id, now)
                     return OpenResult(self._row(conn, case_id), created=True, joined=False)
             except sa.exc.IntegrityError:
                 if attempt:  # the concurrent opener's row is visible on the retry

@@ -78,7 +78,11 @@ def parse_hierarchy(items: Iterable[dict], errors: list[str]) -> list[Unit]:
         if not name:
             errors.append(f"{where}: {level} {code} has no name")
             continue
-        parsed.append(Unit(code, level, name, parent))
+        abbr = str(item.get("abbr") or "").strip().upper() or None
+        if abbr is not None and (level != "community" or not abbr.isalnum() or len(abbr) > 8):
+            errors.append(f"{where}: abbr {abbr!r} must be up to 8 letters or digits, on a community")
+            continue
+        parsed.append(Unit(code, level, name, parent, abbr=abbr))
     return parsed
 
 
@@ -200,7 +204,8 @@ def export_grids(db: Database, *, under: str | None = None, with_hierarchy: bool
                 code = ancestors[code].parent_code
         order = list(LEVEL_LENGTHS)
         collection["hierarchy"] = [
-            {"level": u.level, "code": u.code, "name": u.name, **({"parent": u.parent_code} if u.parent_code else {})}
+            {"level": u.level, "code": u.code, "name": u.name, **({"parent": u.parent_code} if u.parent_code else {}),
+             **({"abbr": u.abbr} if u.abbr else {})}
             for u in sorted(wanted.values(), key=lambda u: (order.index(u.level), u.code))]
     collection["features"] = [
         {"type": "Feature", "properties": {"code": g.code, "name": g.name, "community": g.parent_code},

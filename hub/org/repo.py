@@ -36,6 +36,7 @@ class Unit:
     name: str
     parent_code: str | None = None
     geometry: dict[str, Any] | None = None  # GeoJSON geometry, grids only
+    abbr: str | None = None  # a community's prefix for case references (FS-20261204-0042)
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def save_units(conn: sa.Connection, items: Iterable[Unit], now: datetime) -> int
     for unit in sorted(items, key=lambda u: LEVEL_ORDER[u.level]):
         row = {"code": unit.code, "level": unit.level, "name": unit.name, "parent_code": unit.parent_code,
                "geometry": json.dumps(unit.geometry, separators=(",", ":")) if unit.geometry else None,
-               "created_at": now}
+               "abbr": unit.abbr, "created_at": now}
         created += _upsert(conn, units, "code", row, keep=("created_at",))
     return created
 
@@ -112,7 +113,7 @@ def save_units(conn: sa.Connection, items: Iterable[Unit], now: datetime) -> int
 def _unit(row: sa.Row[Any]) -> Unit:
     m = row._mapping
     geometry = json.loads(m["geometry"]) if m["geometry"] else None
-    return Unit(m["code"], m["level"], m["name"], m["parent_code"], geometry)
+    return Unit(m["code"], m["level"], m["name"], m["parent_code"], geometry, m["abbr"])
 
 
 def existing_unit_codes(conn: sa.Connection, codes: Iterable[str]) -> set[str]:
@@ -149,6 +150,15 @@ def list_units(db: Database, *, level: str | None = None, under: str | None = No
     """Units by code; ``under`` = a code prefix (all grids of community X: ``level='grid', under=X``)."""
     with db.read() as conn:
         return units_listed(conn, level=level, under=under)
+
+
+def reference_prefix(conn: sa.Connection, community_code: str | None) -> str:
+    """The case-reference prefix of a community: its ``abbr`` (FS), else C + the last six digits of its code; GL for
+    a case placed in no community."""
+    if not community_code:
+        return "GL"
+    abbr = conn.execute(sa.select(units.c.abbr).where(units.c.code == community_code)).scalar()
+    return abbr or f"C{community_code[-6:]}"
 
 
 def unit_chain(conn: sa.Connection, code: str | None) -> list[ChainUnit]:

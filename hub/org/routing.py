@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import shapely
@@ -36,6 +36,7 @@ class RouteResult:
     flagged_for_review: bool
     reason: str  # inside | straddles_boundary | near_grid | community_fallback | unassigned
     department: str | None = None  # the handling department the category names, if any
+    candidates: tuple[tuple[str, float], ...] = ()  # (grid, share) of every grid it may be in, when unsure
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,9 @@ class GridRouter:
             candidates = real or {i: shares.get(i, 0.0) for i in containing}
             best = max(candidates, key=lambda i: (candidates[i], i in containing, -int(self.grids[i].code)))
             reason = "straddles_boundary" if containing else "near_grid"
-            return self._result(best, candidates[best], True, reason, department)
+            ranked = sorted(candidates, key=lambda i: (-candidates[i], self.grids[i].code))
+            choices = tuple((self.grids[i].code, round(min(candidates[i], 1.0), 3)) for i in ranked)
+            return replace(self._result(best, candidates[best], True, reason, department), candidates=choices)
 
         nearest, distance = self._nearest_community(point, project)
         if nearest is not None and distance <= self.community_tolerance_m + accuracy_m:

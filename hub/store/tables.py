@@ -12,6 +12,7 @@ from sqlalchemy.types import TypeDecorator
 
 from hub.store.vocabulary import (
     ACTION_OUTCOMES,
+    CALENDAR_DAY_KINDS,
     CASE_LEVELS,
     CASE_STATES,
     CATEGORY_KINDS,
@@ -149,6 +150,7 @@ units = sa.Table(
     sa.Column("parent_code", sa.String(15), sa.ForeignKey("units.code", name="fk_units_parent"), nullable=True),
     sa.Column("geometry", sa.Text, comment="GeoJSON geometry (WGS-84 lon/lat), grids only"),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("abbr", sa.String(8), comment="a community's prefix for case references, e.g. FS"),
     _one_of("level", UNIT_LEVELS, "ck_units_level"),
     sa.Index("ix_units_parent", "parent_code"),
     sa.Index("ix_units_level", "level"),
@@ -233,11 +235,38 @@ cases = sa.Table(
                                               "NULL: the report's text, redacted"),
     sa.Column("public_note_by", sa.String(64)),
     sa.Column("public_note_at", UtcDateTime),
+    # (migration 0011) casework: references, source, urgency, triage, alarms
+    sa.Column("reference", sa.String(24), comment="FS-20261204-0042: community, local day, counter (unique)"),
+    sa.Column("receipt_code", sa.String(8), comment="the last 6 hex digits of the report's record id: what the kiosk "
+                                                    "showed the resident"),
+    sa.Column("source", sa.String(16), nullable=False, server_default="device",
+              comment="device | open311 | phone | walk_in | hotline | patrol | system"),
+    sa.Column("severity", sa.String(8), comment="the reporter's urgency: low | normal | high | urgent"),
+    sa.Column("route_candidates", sa.JSON, comment="[{grid, share}] when routing was unsure (triage)"),
+    sa.Column("merged_into", sa.String(36), comment="the case a triaged report was merged into"),
+    sa.Column("alarm_at", UtcDateTime, comment="an urgent case's alarm, on the dashboard until acknowledged"),
+    sa.Column("alarm_acked_at", UtcDateTime),
+    sa.Column("alarm_acked_by", sa.String(64)),
     _one_of("state", CASE_STATES, "ck_cases_state"),
     _one_of("level", CASE_LEVELS, "ck_cases_level"),
     sa.Index("ix_cases_state", "state"),
     sa.Index("ix_cases_category_state", "category_code", "state"),
     sa.Index("ix_cases_grid", "grid_code"),
+    sa.Index("uq_cases_reference", "reference", unique=True),
+    sa.Index("ix_cases_receipt_code", "receipt_code"),
+    sa.Index("ix_cases_created", "created_at", "id"),
+    sa.Index("ix_cases_state_created", "state", "created_at", "id"),
+    sa.Index("ix_cases_grid_created", "grid_code", "created_at", "id"),
+    sa.Index("ix_cases_assignee", "assignee"),
+    sa.Index("ix_cases_alarm", "alarm_at", "alarm_acked_at"),
+)
+
+# One counter per reference prefix (a community) and local day: the NNNN of FS-20261204-NNNN (migration 0011).
+case_reference_counters = sa.Table(
+    "case_reference_counters", metadata,
+    sa.Column("prefix", sa.String(16), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True, comment="local day in the deployment's zone"),
+    sa.Column("last", sa.Integer, nullable=False),
 )
 
 case_events = sa.Table(
@@ -383,6 +412,18 @@ welfare_checks = sa.Table(
     _one_of("status", WELFARE_CHECK_STATUSES, "ck_welfare_checks_status"),
     sa.Index("ix_welfare_checks_day", "day"),
     sa.Index("ix_welfare_checks_status", "status", "case_id"),
+)
+
+# -- the working calendar's local overrides (migration 0011): on top of the official mainland calendar ------------
+calendar_days = sa.Table(
+    "calendar_days", metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("kind", sa.String(8), nullable=False, comment="workday: worked although the official calendar says "
+                                                            "off; holiday: off although it says worked"),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("updated_by", sa.String(64), nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    _one_of("kind", CALENDAR_DAY_KINDS, "ck_calendar_days_kind"),
 )
 
 # -- control-room operators: sign-in, sessions (migration 0006) -------------------------------------------------

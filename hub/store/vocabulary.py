@@ -17,3 +17,6 @@ ACTION_OUTCOMES = ("applied", "rejected", "dead")
 WELFARE_CHECK_STATUSES = ("checked_in", "missed")
 OPERATOR_ROLES = ("admin", "dispatcher", "supervisor", "viewer")
 DEVICE_IDENTITY_STATES = ("pending", "active", "revoked")
+CASE_SOURCES = ("device", "open311", "phone", "walk_in", "hotline", "patrol", "system")  # where a case came from
+CALENDAR_DAY_KINDS = ("workday", "holiday")  # a local override of the official calendar
+SEVERITIES = ("low", "normal", "high", "urgent")  # a report's urgency (protocol Severity)
