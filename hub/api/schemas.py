@@ -184,6 +184,17 @@ class EscalationOut(BaseModel):
 
 class CaseOut(BaseModel):
     id: str
+    reference: str | None = Field(default=None, description="FS-20261204-0042: what people quote (NULL: opened "
+                                  "before references existed)")
+    receipt_code: str | None = Field(default=None, description="what the kiosk showed the resident: the last 6 hex "
+                                     "digits of the report's record id")
+    source: str = Field(default="device", description="device | open311 | phone | walk_in | hotline | patrol | system")
+    severity: str | None = Field(default=None, description="the reporter's urgency: low | normal | high | urgent")
+    route_candidates: list[tuple[str, float]] | None = Field(default=None, description="(grid, share) when routing "
+                                                             "was unsure")
+    merged_into: str | None = None
+    alarm_at: datetime | None = Field(default=None, description="an urgent case's alarm (until acknowledged)")
+    alarm_acked_at: datetime | None = None
     state: str
     state_zh: str
     suspended_from: str | None
