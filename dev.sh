@@ -2,6 +2,7 @@
 # Gridline developer entry point. On a fresh machine:
 #   ./dev.sh demo     # a live demo community: hub + embedded broker + simulated terminals
 #   ./dev.sh test     # the whole test suite against real Mosquitto and PostgreSQL, then against the embedded broker
+#   ./dev.sh lint     # the gate: ruff (lint + import order) and mypy (protocol strict; hub, terminal, gridline)
 # Both create .venv and install Gridline into it the first time (and again when pyproject.toml changes).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -14,7 +15,7 @@ ensure_venv() {
   local stamp="$VENV/.gridline-installed"
   if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -e '.[test]'
+    "$VENV/bin/python" -m pip install -q -e '.[test,dev]'
     touch "$stamp"
   fi
 }
@@ -58,8 +59,13 @@ case "$cmd" in
     GRIDLINE_TEST_BROKER=embedded "$VENV/bin/python" -m pytest -q -n "$workers" --dist loadgroup \
       tests/e2e -m "not slow" "$@"
     ;;
+  lint)
+    ensure_venv
+    "$VENV/bin/ruff" check protocol hub terminal gridline tests benchmarks
+    "$VENV/bin/mypy"
+    ;;
   *)
-    sed -n '2,5p' "$0"
+    sed -n '2,6p' "$0"
     exit 2
     ;;
 esac

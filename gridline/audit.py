@@ -5,13 +5,19 @@ duplicates = extra copies at the hub of one device record (same device and seque
 
 And the notices each kiosk can show (:func:`kiosk_notices`), by the kiosk's own reading of its inbox - not the
 hub's word that the message was delivered: a notice a kiosk stored but cannot decode is not shown.
+
+And how far the cases got round the closed loop (:func:`case_loop`), from the hub's cases and their trail:
+``loop: reported=R filed=F dispatched=D resolved=S verified=V closed=C overdue=O`` (definitions in
+:func:`hub.cases.kpi_repo.loop_figures`).
 """
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
+from hub.cases.kpi_repo import loop_figures
 from hub.store import HubStore
 from terminal.store import TerminalStore, read_ledger
 from terminal.tasks import displayed_notices
@@ -83,3 +89,27 @@ def kiosk_notices(kiosks: dict[str, tuple[Path, str]], message_ids: set[str]) ->
         totals.readable += len(shown)
         totals.unreadable += len(stored - shown)
     return totals
+
+
+@dataclass(frozen=True)
+class LoopTotals:
+    """Cases opened since the start, and how many of them reached each step (each case once per step)."""
+
+    reported: int = 0  # cases opened
+    filed: int = 0  # ... with an applied 立案 (file)
+    dispatched: int = 0  # ... 派遣 (dispatch)
+    resolved: int = 0  # ... 处置反馈 (resolve, or the system's auto_resolve)
+    verified: int = 0  # ... 核查 (verify)
+    closed: int = 0  # ... 结案 (close)
+    overdue: int = 0  # ... open now past their deadline
+
+    def line(self) -> str:
+        return (f"loop: reported={self.reported} filed={self.filed} dispatched={self.dispatched} "
+                f"resolved={self.resolved} verified={self.verified} closed={self.closed} overdue={self.overdue}")
+
+
+def case_loop(store: HubStore, since: datetime, now: datetime | None = None) -> LoopTotals:
+    """The loop of the cases opened at or after ``since`` (hub time), overdue as of ``now`` (default: the hub's
+    clock)."""
+    with store.read() as conn:
+        return LoopTotals(**loop_figures(conn, since=since, now=now or store.clock()))

@@ -1,12 +1,25 @@
 """``gridline demo``: a live demo community on the embedded defaults.
 
-Starts the hub (embedded broker, SQLite in the data dir), takes the sample community 福石社区 (five grids;
-a kiosk, a patrol tablet and a grid leader's phone per grid), runs those fifteen terminals on the real
-terminal core (kiosks and tablets produce reports with photos, check-ins and patrol positions inside their
-grid), sends every kiosk a welcome notice (网格公告) over the downlink, and prints a live status line. With
-``--for SECONDS`` it stops producing after that time, lets the devices drain, audits devices against the hub
-- records, and the notices each kiosk can show by its own count (``notices: sent=N readable_on_kiosks=M``) -
-and ends with ``demo: created=C stored=S acknowledged=A lost=L duplicates=D``. However it ends (done, Ctrl+C,
+Starts the hub (embedded broker, SQLite in the data dir), takes the sample community 福石社区 (five grids; per grid
+a kiosk, a patrol tablet and the phones of the grid leader and the grid worker; the phones of the community's
+supervisor, the street's, district's and city's duty staff and the handling departments' contacts), runs those
+terminals on the real terminal core (kiosks and tablets produce reports with photos, check-ins and patrol positions
+inside their grid), sends every kiosk a welcome notice (网格公告) over the downlink, and prints a live status line.
+
+The loop closes as in a real community, every step on the real paths: the hub files and dispatches each report to
+its grid leader (智能派单); behind every phone a simulated person takes the tasks that reach it (the handler accepts,
+arrives and resolves with a photo; the verifier - the grid leader for a grid worker's work, the community's
+supervisor for a grid leader's - verifies), one case in hand at a time; the control room, the demo signed in as
+the community's duty officer over the HTTP API (:mod:`gridline.control_room`), closes what was verified, and
+reassigns to the grid worker what waits for a busy grid leader. Escalations and departments reach their phones as
+informed tasks.
+
+With ``--for SECONDS`` it stops producing after that time, lets the devices drain, audits devices against the hub
+- records, and the notices each kiosk can show by its own count (``notices: sent=N readable_on_kiosks=M``) -,
+prints the community's KPIs for the demo's period (结案率 …, from ``GET /api/kpis``) and ends with
+``demo: created=C stored=S acknowledged=A lost=L duplicates=D`` and, last,
+``loop: reported=R filed=F dispatched=D resolved=S verified=V closed=C overdue=O`` (the cases opened during the
+demo and how far round the loop they got; :class:`gridline.audit.LoopTotals`). However it ends (done, Ctrl+C,
 SIGTERM, an error), the hub and its embedded broker are stopped.
 """
 from __future__ import annotations
@@ -17,16 +30,19 @@ import signal
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from gridline.control_room import GridStaff
     from hub.process.runner import HubRunner
+    from hub.sample import SampleDevice
     from hub.store import HubStore
     from terminal.simulate import SimulationTotals
 
@@ -34,7 +50,7 @@ DEFAULT_DATA_DIR = Path("gridline-data")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    p = commands.add_parser("demo", help="run a live demo community (hub + embedded broker + 15 terminals)")
+    p = commands.add_parser("demo", help="run a live demo community (hub + embedded broker + its terminals)")
     p.add_argument("--for", dest="duration", type=float, default=None,
                    help="stop producing after SECONDS, drain, audit and exit (default: run until Ctrl+C)")
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
@@ -42,6 +58,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--http", default="127.0.0.1:8080", help="HOST:PORT for the hub API (port 0 = any free port)")
     p.add_argument("--broker", default="embedded", help="'embedded' (default) or mqtt://host:port")
     p.add_argument("--rate", type=float, default=0.5, help="records per second per producing device (default 0.5)")
+    p.add_argument("--pace", type=float, default=1.0,
+                   help="the simulated people's pauses before each step, times this (default 1; 0.2 = five times "
+                        "as fast)")
     p.add_argument("--drain-timeout", type=float, default=120.0, help="seconds to wait for devices to drain")
     p.set_defaults(func=run)
 
@@ -53,6 +72,34 @@ def _post_json(url: str, body: dict[str, Any], token: str) -> dict[str, Any]:
         return json.loads(resp.read())
 
 
+def _get_json(url: str, token: str) -> dict[str, Any]:
+    req = urllib.request.Request(url, headers={"authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def _percent(rate: float | None) -> str:
+    return "n/a" if rate is None else f"{rate * 100:.1f} %"
+
+
+def _seconds(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f} s"
+
+
+def community_kpis(base_url: str, token: str, community: str, start: datetime, end: datetime) -> str:
+    """The community's KPI row for [start, end) as the control room reads it (``GET /api/kpis``), in one line."""
+    query = urllib.parse.urlencode({"from": start.isoformat(), "to": end.isoformat(), "group_by": "community"})
+    report = _get_json(f"{base_url}/api/kpis?{query}", token)
+    row = next((r for r in report["rows"] if r["key"] == community), None)
+    if row is None:
+        return "kpis: no row for the community"
+    return (f"kpis (GET /api/kpis, the demo's period): {row['name']} "
+            f"结案率 closure_rate {_percent(row['closure_rate'])} "
+            f"({row['cohort_closed']} of {row['filed']} filed closed)  按期结案率 on_time "
+            f"{_percent(row['on_time_closure_rate'])}  平均接单 mean_accept {_seconds(row['mean_accept_s'])}  "
+            f"平均处置 mean_resolve {_seconds(row['mean_resolve_s'])}  当前超期 overdue_now {row['overdue_now']}")
+
+
 def case_states(store: HubStore) -> dict[str, int]:
     from hub.cases.repo import count_by_state
 
@@ -61,18 +108,17 @@ def case_states(store: HubStore) -> dict[str, int]:
 
 
 def _demo_admin_session(store: HubStore, hub_dir: Path) -> str:
-    """Sign-in for the demo: its admin - the community's dispatcher in case trails; random password printed on
-    the first start only - and a session of the demo's own for the notices it sends over the API."""
+    """Sign-in for the demo: its admin - linked to the community's duty officer (指挥中心值班员, a dispatcher), who
+    closes cases and reassigns work in the case trails; random password printed on the first start only - and a
+    session of the demo's own for what it does over the API (the notices, the control room)."""
     from hub import sample
     from hub.auth.bootstrap import ensure_demo_admin
     from hub.auth.operators import OperatorDirectory
-    from hub.org.repo import Person, save_people
 
-    community = next(u["code"] for u in sample.load_raw()["hierarchy"] if u["level"] == "community")
-    with store.write() as conn:
-        save_people(conn, [Person("p-demo-dispatcher", "社区调度员（演示）", "dispatcher", community)])
+    community = sample_community()
+    duty = next(p.id for p in sample.people() if p.unit == community and p.role == "dispatcher")
     directory = OperatorDirectory(store, clock=store.clock)
-    admin, password = ensure_demo_admin(directory, community, person_id="p-demo-dispatcher")
+    admin, password = ensure_demo_admin(directory, community, person_id=duty)
     reset = f"gridline hub operators passwd {admin.username} --data-dir {hub_dir}"
     if password:
         print(f"  sign in   user {admin.username}  password {password}   (shown this once; change it: {reset})",
@@ -81,6 +127,26 @@ def _demo_admin_session(store: HubStore, hub_dir: Path) -> str:
         print(f"  sign in   user {admin.username} (its password was shown on the first start; reset: {reset})",
               flush=True)
     return directory.start_session(admin.id, user_agent="gridline demo").token
+
+
+def sample_community() -> str:
+    from hub import sample
+
+    return next(u["code"] for u in sample.load_raw()["hierarchy"] if u["level"] == "community")
+
+
+def grid_staff() -> dict[str, GridStaff]:
+    """Each sample grid's leader and worker: whom the control room balances work between."""
+    from gridline.control_room import GridStaff
+    from hub import sample
+
+    people = sample.people()
+    staff = {}
+    for grid in sample.grids():
+        leader = next(p.id for p in people if p.unit == grid.code and p.role == "grid_leader")
+        worker = next((p.id for p in people if p.unit == grid.code and p.role == "grid_worker"), None)
+        staff[grid.code] = GridStaff(leader, worker)
+    return staff
 
 
 class Terminated(SystemExit):
@@ -146,7 +212,8 @@ def _signals_held_off() -> Iterator[None]:
 
 
 def _demo(args: argparse.Namespace, hub: HubRunner, data_dir: Path, stop: threading.Event) -> int:
-    from gridline.audit import audit, kiosk_notices
+    from gridline.audit import audit, case_loop, kiosk_notices
+    from gridline.control_room import ControlRoom
     from hub import sample
     from hub.org.geojson_io import load_community
     from hub.welfare.sample import load_sample_enrolments
@@ -154,15 +221,18 @@ def _demo(args: argparse.Namespace, hub: HubRunner, data_dir: Path, stop: thread
 
     settings = hub.settings
     store = hub.store
-    loaded = load_community(store, sample.load_raw())  # hierarchy, grid polygons, people, device bindings
+    since = store.clock()  # the demo's period starts here: its KPIs and its loop count the cases opened from now
+    loaded = load_community(store, sample.load_raw())  # hierarchy, grids, people, devices, department contacts
     enrolled = load_sample_enrolments(store)  # 1+1+N: empty-nest elderly residents with paired helpers
     grids = {g.code: g for g in sample.grids()}
     devices = sample.devices()
     device_ids = {d.id for d in devices}
     producers = [d for d in devices if d.kind in ("kiosk", "tablet")]
     phones = [d for d in devices if d.kind == "phone"]
+    community = sample_community()
     print(f"Gridline demo: 福石社区, {len(grids)} grids, {len(devices)} terminals "
           f"(hub holds {loaded.grids} grids, {loaded.people} people, {loaded.devices} device bindings, "
+          f"{loaded.department_contacts} department contacts, "
           f"{enrolled} residents newly enrolled in the welfare watch)", flush=True)
     print(f"  dashboard {hub.base_url}/app/   (the control room: map, live feed, cases, devices, statistics)",
           flush=True)
@@ -172,14 +242,21 @@ def _demo(args: argparse.Namespace, hub: HubRunner, data_dir: Path, stop: thread
 
     results: dict[str, SimulationTotals] = {}
     device_root = data_dir / "devices"
+    first_grid = next(iter(grids.values()))  # where the staff above the grids stand (their phones only receive)
+
+    def area(d: SampleDevice) -> list:
+        return list(grids[d.grid].ring if d.grid else first_grid.ring)
+
     # One producing fleet (kiosks + tablets, each walking inside its own grid) and one quiet fleet (phones),
     # both on the real terminal core; phones only receive.
     fleets = [
-        ("producers", [d.id for d in producers], [list(grids[d.grid].ring) for d in producers], args.rate),
-        ("phones", [d.id for d in phones], [list(grids[d.grid].ring) for d in phones], 0.0),
+        ("producers", [d.id for d in producers], [area(d) for d in producers], args.rate),
+        ("phones", [d.id for d in phones], [area(d) for d in phones], 0.0),
     ]
-    # Behind each phone a simulated grid leader takes the tasks the hub dispatches (accept, arrive, resolve).
-    fleet_options: dict[str, dict[str, Any]] = {"phones": {"handle_tasks": True}}
+    # Behind each phone a simulated person takes the tasks the hub sends it (accept, arrive, resolve; verify),
+    # one case in hand at a time.
+    fleet_options: dict[str, dict[str, Any]] = {
+        "phones": {"handle_tasks": True, "task_pace": args.pace, "task_capacity": 1}}
     broker_url = hub.broker_url
     assert broker_url is not None  # the runner starts its MQTT bridge (the default), so it has a broker
     threads = []
@@ -191,10 +268,16 @@ def _demo(args: argparse.Namespace, hub: HubRunner, data_dir: Path, stop: thread
         t = threading.Thread(target=fleet, name=f"demo-{name}", daemon=True)
         t.start()
         threads.append(t)
+    # The control room: the community's duty officer, over the API with the demo's session.
+    control = ControlRoom(hub.base_url, token, grid_staff(), patience=10.0 * args.pace)
+    control_stop = threading.Event()
+    control_thread = threading.Thread(target=control.run, args=(control_stop, min(1.0, max(0.2, args.pace))),
+                                      name="demo-control-room", daemon=True)
+    control_thread.start()
 
     time.sleep(1.0)
     # The welcome notice (网格公告) goes to each grid's kiosk, the terminal that shows notices.
-    kiosks = {d.id: d.grid for d in devices if d.kind == "kiosk"}
+    kiosks = {d.id: d.grid for d in devices if d.kind == "kiosk" and d.grid}
     notices = []
     for device_id, grid in kiosks.items():
         body = {"title": "欢迎使用 Gridline", "text": f"{grids[grid].name}：演示开始", "grid_code": grid,
@@ -214,9 +297,10 @@ def _demo(args: argparse.Namespace, hub: HubRunner, data_dir: Path, stop: thread
                 backlog = sum(row.outbox_depth or 0 for row in rows)
                 delivered = sum(1 for m in notices
                                 if (row := store.get_downlink(m)) and row.state in ("delivered", "read"))
+                closed = case_states(store).get("closed", 0)
                 line = (f"[{now - started:6.0f}s] devices online {online}/{len(devices)}  "
                         f"records received {store.count_records()}  backlog {backlog}  "
-                        f"notices confirmed {delivered}/{len(notices)}")
+                        f"notices confirmed {delivered}/{len(notices)}  cases closed {closed}")
                 print(("\r" + line) if tty else line, end="" if tty else "\n", flush=True)
                 last_print = now
             time.sleep(0.5)
@@ -227,6 +311,8 @@ def _demo(args: argparse.Namespace, hub: HubRunner, data_dir: Path, stop: thread
             t.join()
     if tty:
         print()
+    control_stop.set()
+    control_thread.join(15)
 
     totals = audit({d.id: device_root / d.id for d in devices}, store)
     delivered = sum(1 for m in notices if (row := store.get_downlink(m)) and row.state in ("delivered", "read"))
@@ -234,8 +320,15 @@ def _demo(args: argparse.Namespace, hub: HubRunner, data_dir: Path, stop: thread
     shown = kiosk_notices({i: (device_root / i, grid) for i, grid in kiosks.items()}, set(notices))
     dead = store.count_dead_letters()
     hub.app.state.intake.run_once()  # take in the last reports before counting
+    hub.app.state.jobs.handle("actions").run_once()  # and the phones' last actions (a last verify, say)
+    try:
+        control.step()  # the duty officer closes what was verified at the very end
+        kpis = community_kpis(hub.base_url, token, community, since, store.clock() + timedelta(seconds=1))
+    except OSError as exc:  # the API did not answer (urllib's errors are OSErrors): the counts below still stand
+        kpis = f"kpis: the hub's API did not answer ({exc})"
     opened = hub.app.state.intake.opened
     states = case_states(store)
+    loop = case_loop(store, since)
     hub.stop()
     print("per kind (created / acknowledged / pending):")
     per_kind: dict[str, list[int]] = {}
@@ -258,11 +351,21 @@ def _demo(args: argparse.Namespace, hub: HubRunner, data_dir: Path, stop: thread
     print(f"cases opened at the hub from reports (routed to grids, duplicates grouped): {opened}")
     print("cases by state: " + ("  ".join(f"{k} {v}" for k, v in sorted(states.items())) or "none"))
     work: dict[str, int] = {}
+    roles: dict[str, int] = {}
     for sim in results.values():
         for action, n in sim.task_actions.items():
             work[action] = work.get(action, 0) + n
-    print("field work done on phones (simulated grid leaders): "
+        for role, n in sim.task_roles.items():
+            roles[role] = roles.get(role, 0) + n
+    print("tasks that reached phones (one per phone and case): "
+          + ("  ".join(f"{role} {roles[role]}" for role in ("handler", "verifier", "informed") if role in roles)
+             or "none"))
+    print("field work done on phones (simulated grid staff): "
           + ("  ".join(f"{k} {v}" for k, v in work.items() if v) or "none yet"))
-    print(totals.line("demo"), flush=True)
+    print("control room (the community's duty officer, over the API): "
+          + ("  ".join(f"{k} {v}" for k, v in sorted(control.done.items()) if v) or "nothing to do"))
+    print(kpis)
+    print(totals.line("demo"))
+    print(loop.line(), flush=True)
     ok = totals.lost == 0 and totals.duplicates == 0 and totals.acked_but_missing == 0
     return 0 if ok and shown.readable == len(notices) else 1

@@ -10,6 +10,10 @@ Several hub workers may share one PostgreSQL (``--share-group``). Cluster locks 
 the order-sensitive passes (intake, actions, dispatch) run one worker at a time and the periodic sweeps
 (escalation + level refresh, welfare watch) run on one worker per period; the bridge takes its own lock for the
 downlink re-send sweep. On SQLite (one worker) the locks are always granted.
+
+The working calendar (``hub.org.workdays.deployment_calendar``) is built once per worker at start and shared by
+every ``CaseService`` of the worker; its ``calendar`` job reloads admins' local days when rung (the calendar API,
+relayed to the other workers) or every ``calendar_refresh_s``.
 """
 from __future__ import annotations
 
@@ -38,7 +42,9 @@ from hub.jobs.runner import Job, JobRunner
 from hub.jobs.wakeup import Doorbell, serve_periodic, serve_rung
 from hub.mqtt.bridge import MqttBridge
 from hub.mqtt.embedded_broker import ManagedBroker
+from hub.org.calendar import WorkCalendar
 from hub.org.taxonomy import install_taxonomy
+from hub.org.workdays import DeploymentCalendar, deployment_calendar
 from hub.settings import HubSettings
 from hub.store import HubStore, utc_now
 from hub.store.locks import ClusterLock
@@ -68,10 +74,16 @@ def create_app(settings: HubSettings | None = None, store: HubStore | None = Non
         jobs = None
         try:
             await run_in_threadpool(prepare_database, hub_store)
+            # The working calendar, once for this worker: every CaseService of the hub (jobs and API) counts time
+            # limits, accept windows and repeat escalations on it; warn now if next year's holidays are unknown.
+            calendar = await run_in_threadpool(deployment_calendar, hub_store, hub_settings, clock)
+            calendar.warn_if_uncovered()
+            service = CaseService(hub_store, clock=clock, calendar=calendar)
             if start_bridge:
                 bridge = MqttBridge(hub_settings, hub_store, clock).start()
-            jobs = JobRunner(background_jobs(hub_settings, hub_store, bridge, clock)).start()
+            jobs = JobRunner(background_jobs(hub_settings, hub_store, bridge, clock, service=service)).start()
             app.state.settings, app.state.store, app.state.bridge = hub_settings, hub_store, bridge
+            app.state.calendar, app.state.case_service = calendar, service  # the API's (hub/api/cases.py, calendar.py)
             app.state.jobs = jobs
             app.state.intake = jobs.handle("intake")
             app.state.broker_url = hub_settings.broker_url if start_bridge else None
@@ -112,8 +124,9 @@ def prepare_database(store: HubStore) -> None:
 
 
 def background_jobs(settings: HubSettings, store: HubStore, bridge: MqttBridge | None,
-                    clock: Callable[[], datetime]) -> list[Job]:
-    service = CaseService(store, clock=clock)
+                    clock: Callable[[], datetime], *, service: CaseService | None = None) -> list[Job]:
+    """Every job of a hub worker, sharing one ``CaseService`` (the lifespan's, or one on the deployment calendar)."""
+    service = service or CaseService(store, clock=clock, calendar=deployment_calendar(store, settings, clock))
     intake = CaseIntake(store, service)
     dispatcher = Dispatcher(store, service, bridge=bridge, auto_dispatch=settings.auto_dispatch)
     actions = ActionApplier(store, service, dead_letter_cap=settings.dead_letter_payload_cap)
@@ -121,7 +134,8 @@ def background_jobs(settings: HubSettings, store: HubStore, bridge: MqttBridge |
                             overdue_every=timedelta(seconds=settings.overdue_escalation_every_s))
     welfare = WelfareWatch(store, service, clock=clock)
     relay = notify_relay(settings, store)
-    bells = {name: relay.bell(name) if relay else Doorbell(name) for name in ("intake", "dispatch", "actions")}
+    bells = {name: relay.bell(name) if relay else Doorbell(name)
+             for name in ("intake", "dispatch", "actions", "calendar")}
     lock = partial(ClusterLock, store.engine)
     poll = settings.job_fallback_poll_s
     if bridge is not None:
@@ -148,10 +162,21 @@ def background_jobs(settings: HubSettings, store: HubStore, bridge: MqttBridge |
         Job("escalation", partial(sweep.run_forever, interval_s=settings.escalation_sweep_s,
                                   lock=lock("escalation-sweep"), on_work=ring_dispatch), sweep),
         Job("welfare", partial(welfare.run_forever, lock=lock("welfare-watch"), on_work=ring_dispatch), welfare),
+        *calendar_jobs(settings, service.calendar, bells["calendar"]),  # local calendar days, without a restart
         *device_identity_jobs(settings, store, clock, bridge),  # broker accounts, spoofing/rate-limit flags
         *position_partition_jobs(settings, store, clock),  # position day partitions + retention (PostgreSQL)
         *relay_jobs(relay),
     ]
+
+
+def calendar_jobs(settings: HubSettings, calendar: WorkCalendar, bell: Doorbell) -> list[Job]:
+    """Reload the calendar's local overrides when the calendar API rings (here, and through the PostgreSQL relay on
+    every other worker) and at least every ``calendar_refresh_s``; each pass also warns once when this year or next
+    has no holidays. Every worker reloads its own copy: no cluster lock."""
+    if not isinstance(calendar, DeploymentCalendar):
+        return []  # a fixed calendar (tests): nothing to reload
+    return [Job("calendar", partial(serve_rung, bell=bell, fallback_s=settings.calendar_refresh_s,
+                                    run_pass=calendar.refresh, name="working calendar"), calendar, bell)]
 
 
 def notify_relay(settings: HubSettings, store: HubStore) -> NotifyRelay | None:

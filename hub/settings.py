@@ -1,8 +1,11 @@
 """Hub configuration: one pydantic-settings model, read from ``GRIDLINE_*`` environment variables."""
 from __future__ import annotations
 
+import re
+from datetime import time
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -10,6 +13,27 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Values people copy from examples; refused outside dev so a deployment never runs on a known key.
 _WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "gridline", "password", "test"}
 MIN_SECRET_CHARS = 16
+_HH_MM = re.compile(r"\d{2}:\d{2}")
+
+
+def parse_office_hours(text: str) -> tuple[tuple[time, time], ...]:
+    """``"08:30-12:00,14:00-17:30"`` → ((08:30, 12:00), (14:00, 17:30)); periods in order, none overlapping. An end
+    of ``24:00`` is midnight (``time.max``, hub.org.calendar.END_OF_DAY): ``"00:00-24:00"`` is round the clock."""
+    periods: list[tuple[time, time]] = []
+    for part in text.split(","):
+        bounds = part.strip().split("-")
+        try:
+            if len(bounds) != 2 or not all(_HH_MM.fullmatch(b.strip()) for b in bounds):
+                raise ValueError(part)
+            start = time.fromisoformat(bounds[0].strip())
+            end = time.max if bounds[1].strip() == "24:00" else time.fromisoformat(bounds[1].strip())
+        except ValueError:
+            raise ValueError(f"办公时间格式应为 HH:MM-HH:MM[,HH:MM-HH:MM...] / office hours must read "
+                             f"HH:MM-HH:MM[,HH:MM-HH:MM...], got {part.strip()!r}") from None
+        if not start < end or (periods and start < periods[-1][1]):
+            raise ValueError(f"办公时段须按顺序且不重叠 / office periods must be in order and not overlap: {text!r}")
+        periods.append((start, end))
+    return tuple(periods)
 
 
 class HubSettings(BaseSettings):
@@ -52,6 +76,18 @@ class HubSettings(BaseSettings):
     overdue_escalation_every_s: float = Field(default=4 * 3600.0, gt=0, description="an overdue case escalates "
                                               "one more level each time this passes without it being closed")
     escalation_sweep_s: float = Field(default=30.0, gt=0, le=3600, description="unaccepted/overdue sweep period")
+    # -- the working calendar (hub/org/workdays.py): time limits, accept windows and repeat escalation count only
+    #    office hours on working days (official holidays and 调休 from chinese-calendar, plus admins' local days) --
+    time_zone: str = Field(default="Asia/Shanghai", max_length=64, description="the deployment's time zone (IANA "
+                           "name): office hours, local days of case references and welfare check-ins")
+    office_hours: str = Field(default="08:30-12:00,14:00-17:30", max_length=200, description="a working day's "
+                              "office periods, HH:MM-HH:MM, comma-separated, in order (办公时间); "
+                              "00:00-24:00 = round the clock")
+    work_weekdays: str = Field(default="12345", pattern=r"^[1-7]{1,7}$", description="ISO weekdays worked "
+                               "(1 = Monday) before public holidays and 调休 make-up days")
+    calendar_refresh_s: float = Field(default=60.0, gt=0, le=3600, description="longest delay before a calendar "
+                                      "day an admin changed on another hub worker counts here (this worker and, on "
+                                      "PostgreSQL, the others are told at once)")
     # -- control-room dashboard (hub/web) --
     map_tile_url: str = Field(default="", max_length=500, description="base-map tile URL template "
                               "({z}/{x}/{y}, optional {s}); empty = plain background, no tiles (closed networks)")
@@ -111,6 +147,30 @@ class HubSettings(BaseSettings):
             assert info.field_name is not None
             return cls.model_fields[info.field_name].default
         return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"未知时区 / unknown time zone {value!r} (an IANA name such as Asia/Shanghai)") from None
+        return value
+
+    @field_validator("office_hours")
+    @classmethod
+    def _office_hours_parse(cls, value: str) -> str:
+        parse_office_hours(value)
+        return value
+
+    @property
+    def office_periods(self) -> tuple[tuple[time, time], ...]:
+        return parse_office_hours(self.office_hours)
+
+    @property
+    def work_weekday_numbers(self) -> frozenset[int]:
+        """The worked weekdays as Python's ``date.weekday()`` numbers (Monday = 0)."""
+        return frozenset(int(c) - 1 for c in self.work_weekdays)
 
     @model_validator(mode="after")
     def _defaults_and_safety(self) -> HubSettings:

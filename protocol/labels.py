@@ -1,11 +1,13 @@
 """The words people read for the protocol's shared values, one catalogue per language: case states and transitions,
-the three warning levels, task roles and reasons (``TaskBody.why``), report severities and the photo-quality
-verdicts. The hub's API, Open311, the dashboard (``/app/labels.js``, generated from this module) and the terminal
-apps all show these, so there is one wording per value; screen texts of one app stay in that app's catalogue.
+the three warning levels, task roles and reasons (``TaskBody.why``), report severities, the photo-quality
+verdicts, where a case came from and why it waits for triage. The hub's API, Open311, the dashboard
+(``/app/labels.js``, generated from this module) and the terminal apps all show these, so there is one wording per
+value; screen texts of one app stay in that app's catalogue.
 
 Keys are ``<group>.<value>``: ``state.reported``, ``transition.file``, ``level.red``, ``role.handler``,
-``why.update``, ``severity.urgent``, ``photo.too_dark``. Every key is in every language (tests/protocol/
-test_labels.py; it also checks the states and transitions against ``hub/cases/states.py``).
+``why.update``, ``severity.urgent``, ``photo.too_dark``, ``source.hotline``, ``triage.near_grid``. Every key is in
+every language (tests/protocol/test_labels.py; it also checks the states and transitions against
+``hub/cases/states.py``).
 Pure data and lookups, no I/O.
 """
 from __future__ import annotations
@@ -72,6 +74,26 @@ _ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("photo.too_blurry", "照片模糊，请保持稳定后重拍", "Photo is blurry; hold steady and retake"),
     ("photo.too_dark", "照片太暗，请到光线充足处重拍", "Photo is too dark; find more light and retake"),
     ("photo.too_bright", "照片过曝，请避开强光后重拍", "Photo is overexposed; avoid direct light and retake"),
+    # where a case came from (cases.source; hub/store/vocabulary.py CASE_SOURCES)
+    ("source.device", "终端上报", "Terminal report"),
+    ("source.open311", "网上受理", "Online request"),
+    ("source.phone", "来电", "Phone call"),
+    ("source.walk_in", "来访", "Walk-in"),
+    ("source.hotline", "热线转办", "Hotline transfer"),
+    ("source.patrol", "巡查发现", "Found on patrol"),
+    ("source.system", "系统生成", "Raised by the hub"),
+    # why a reported case waits in the triage queue (待研判) for a person (hub/cases/triage.py)
+    ("triage.straddles_boundary", "定位跨网格边界，请确认所属网格",
+     "Position straddles a grid boundary: confirm the grid"),
+    ("triage.near_grid", "定位在网格外附近，请确认所属网格", "Position just outside the grids: confirm the grid"),
+    ("triage.community_fallback", "不在任何网格内，已暂归最近社区",
+     "Outside every grid: placed in the nearest community"),
+    ("triage.unassigned", "不在任何网格或社区内", "Outside every grid and community"),
+    ("triage.unknown_category", "类别未知，请选择类别", "Unknown category: pick one"),
+    ("triage.disabled_category", "类别已停用，请另选类别", "Category disabled: pick another"),
+    ("triage.low_accuracy", "定位精度低，位置可能不准", "Low position accuracy: the place may be wrong"),
+    ("triage.no_grid_leader", "该网格没有网格长，无法自动派遣", "The grid has no grid leader: no automatic dispatch"),
+    ("triage.flagged", "待人工确认", "Flagged for review"),
 )
 
 # TaskBody.why values spelled differently from the transition that causes them (hub/cases/dispatch.py WHY).
@@ -138,6 +160,14 @@ def severity_label(severity: str | Enum, lang: str = DEFAULT_LANGUAGE) -> str:
 
 def photo_label(outcome: str | Enum, lang: str = DEFAULT_LANGUAGE) -> str:
     return _group_label("photo", outcome, lang)
+
+
+def source_label(source: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    return _group_label("source", source, lang)
+
+
+def triage_label(reason: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    return _group_label("triage", reason, lang)
 
 
 def why_label(why: str, lang: str = DEFAULT_LANGUAGE) -> str:

@@ -1,8 +1,13 @@
 """A simulated field worker behind a phone: takes the tasks the hub dispatches through the real phone path.
 
 For the demo and tests: each task the worker may act on gets its next step (accept → arrive → resolve with a
-photo; verify for a verifier task) after a human-ish pause, through ``Device.act`` — the same durable,
+photo as the handler; verify as the verifier - a grid leader checking a grid worker's work, the community's
+supervisor checking a grid leader's) after a human-ish pause, through ``Device.act`` — the same durable,
 offline-capable outbox the phone app uses. Nothing here talks to the hub directly.
+
+With ``capacity`` the person works like one: at most that many cases in hand (accepted, not yet resolved) at
+once, the next one accepted only when one is done - so a busy grid leader's new tasks wait, and the control room
+can see it and reassign them. Verifying is a short check and never waits.
 """
 from __future__ import annotations
 
@@ -22,13 +27,17 @@ PAUSES = {
     CaseActionKind.VERIFY: (3.0, 8.0),
 }
 NOTES = {CaseActionKind.RESOLVE: "已到现场处置完毕，附处置后照片", CaseActionKind.VERIFY: "现场核查合格"}
+IN_HAND = (CaseActionKind.ARRIVE, CaseActionKind.RESOLVE)  # next steps of a case the worker has accepted
 
 
 class FieldWorker:
-    def __init__(self, device: Device, rng: random.Random, *, pace: float = 1.0):
-        self.device, self.rng, self.pace = device, rng, pace
+    def __init__(self, device: Device, rng: random.Random, *, pace: float = 1.0, capacity: int | None = None):
+        if capacity is not None and capacity < 1:
+            raise ValueError("capacity must be at least 1 (or None: no limit)")
+        self.device, self.rng, self.pace, self.capacity = device, rng, pace, capacity
         self._due: dict[tuple[str, CaseActionKind], float] = {}
         self.done: dict[CaseActionKind, int] = dict.fromkeys(PAUSES, 0)
+        self.seen: set[tuple[str, str]] = set()  # (case id, task role) of every task that reached the phone
 
     def next_step(self, task: Task) -> CaseActionKind | None:
         for action in (CaseActionKind.VERIFY, CaseActionKind.ACCEPT, CaseActionKind.ARRIVE, CaseActionKind.RESOLVE):
@@ -39,14 +48,27 @@ class FieldWorker:
     def step(self, now: float | None = None) -> int:
         """Take every step that is due; returns how many actions were recorded."""
         now = time.monotonic() if now is None else now
-        acted = 0
-        for task in self.device.tasks():
+        steps = []
+        for task in self.device.tasks():  # soonest deadline first: the order a person would take them in
+            self.seen.add((task.case_id, task.body.role.value))
             action = self.next_step(task)
-            if action is None:
-                continue
+            if action is not None:
+                steps.append((task, action))
+        wanted = {(task.case_id, action) for task, action in steps}
+        for key in [k for k in self._due if k not in wanted]:  # withdrawn (reassigned, closed) or moved on
+            del self._due[key]
+        in_hand = sum(1 for _, action in steps if action in IN_HAND) + \
+            sum(1 for _, action in self._due if action is CaseActionKind.ACCEPT)
+        acted = 0
+        for task, action in steps:
             key = (task.case_id, action)
-            due = self._due.setdefault(key, now + self.rng.uniform(*PAUSES[action]) * self.pace)
-            if now < due:
+            if key not in self._due:
+                if action is CaseActionKind.ACCEPT and self.capacity is not None:
+                    if in_hand >= self.capacity:
+                        continue  # busy with another case: this one waits for the person (or is reassigned)
+                    in_hand += 1
+                self._due[key] = now + self.rng.uniform(*PAUSES[action]) * self.pace
+            if now < self._due[key]:
                 continue
             self._act(task, action)
             del self._due[key]

@@ -118,6 +118,7 @@ class SimulationTotals:
     devices: list[str] = field(default_factory=list)
     drained: bool = False
     task_actions: dict[str, int] = field(default_factory=dict)  # simulated field work: action → count
+    task_roles: dict[str, int] = field(default_factory=dict)  # tasks that reached the phones: role → (phone, case)s
     corrupt_stores: list[str] = field(default_factory=list)  # devices left out: their database failed its check
 
     @property
@@ -182,12 +183,13 @@ def run_simulation(broker_url: str, data_dir: Path | str, *, count: int = 3, rat
                    areas: Sequence[Ring] | None = None, position_source: PositionSource | None = None,
                    device_options: dict[str, Any] | None = None, ids: Sequence[str] | None = None,
                    stop_event: threading.Event | None = None, handle_tasks: bool = False,
-                   task_pace: float = 1.0) -> SimulationTotals:
+                   task_pace: float = 1.0, task_capacity: int | None = None) -> SimulationTotals:
     """Run ``count`` devices (or the devices named by ``ids``) for ``duration`` seconds (``None``: until
     ``stop_event`` is set) at ``rate`` records/s each (0: devices that only receive), then wait up to
     ``drain_timeout`` for the hub's receipts. With ``handle_tasks`` a simulated person behind each device
-    takes the tasks the hub dispatches to it (:mod:`terminal.fieldwork`). Returns totals read from the
-    devices' stores."""
+    takes the tasks the hub dispatches to it (:mod:`terminal.fieldwork`), pausing ``task_pace`` times a person's
+    usual time before each step and holding at most ``task_capacity`` cases at once (None: no limit). Returns
+    totals read from the devices' stores."""
     ids = list(ids) if ids is not None else device_ids(device_prefix, count)
     if not ids or rate < 0 or (duration is not None and duration < 0) or (duration is None and stop_event is None):
         raise ValueError("need at least one device, rate >= 0, and duration >= 0 or a stop_event")
@@ -215,7 +217,7 @@ def run_simulation(broker_url: str, data_dir: Path | str, *, count: int = 3, rat
                                               else route_around(base, rng))
         patrols.append(SimulatedPatrol(i, device, rng, route, position_source, started))
     stop = stop_event or threading.Event()
-    workers = [FieldWorker(d, random.Random(f"{seed}-work-{d.device_id}"), pace=task_pace)
+    workers = [FieldWorker(d, random.Random(f"{seed}-work-{d.device_id}"), pace=task_pace, capacity=task_capacity)
                for d in devices] if handle_tasks else []
     worker_stop = threading.Event()
     worker_thread = threading.Thread(target=_work, args=(workers, worker_stop), name="sim-fieldwork", daemon=True)
@@ -234,6 +236,9 @@ def run_simulation(broker_url: str, data_dir: Path | str, *, count: int = 3, rat
             worker_thread.join(10)
         _collect(totals, devices)
         totals.task_actions = {a.value: sum(w.done[a] for w in workers) for a in PAUSES} if workers else {}
+        for worker in workers:
+            for _, role in worker.seen:
+                totals.task_roles[role] = totals.task_roles.get(role, 0) + 1
         for device in devices:
             device.stop()
     return totals

@@ -10,9 +10,14 @@ from fastapi import APIRouter, Depends
 
 from hub.api import (
     access_log,
+    alarms,
     api_keys,
+    assignees,
     auth,
+    calendar,
+    case_intake,
     case_publication,
+    categories,
     cases,
     dead_letters,
     device_admin,
@@ -27,6 +32,7 @@ from hub.api import (
     photos,
     records,
     sign_in_locks,
+    triage,
     welfare,
 )
 from hub.auth.http import current_operator
@@ -41,6 +47,10 @@ SIGNED_IN: tuple[APIRouter, ...] = (
     sign_in_locks.router,  # admins: an account's sign-in locks, and lifting them
     device_admin.router,  # device identity
     live.router, map.router,  # control-room dashboard: live stream (SSE) + feed, map layers
+    triage.router, case_intake.router,  # 待研判 (file / merge / reject); cases the control room takes in (calls)
+    alarms.router, assignees.router,  # urgent alarms and their acknowledgement; who a case can go to
+    categories.router,  # the taxonomy's names for the dashboard's pickers
+    calendar.router,  # admins: the working calendar's holidays, make-up days and local overrides
 )
 
 

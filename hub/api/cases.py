@@ -17,12 +17,16 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import AwareDatetime
 
 from hub.api.deps import StoreDep
 from hub.api.schemas import (
     AllowedOut,
     AllowedTransition,
+    AmbiguousLookupOut,
     CaseEventOut,
+    CaseListItem,
+    CaseMatchOut,
     CaseOut,
     CasePage,
     EscalationOut,
@@ -31,7 +35,7 @@ from hub.api.schemas import (
     PersonRef,
     TransitionIn,
 )
-from hub.auth.access_log import PERSONAL_READ
+from hub.auth.access_log import PERSONAL_READ, note_access
 from hub.auth.http import ActingOperatorDep, OperatorDep, ScopeDep, acting_person_id
 from hub.auth.operators import Operator
 from hub.auth.scope import OperatorScope
@@ -40,8 +44,8 @@ from hub.jobs.wakeup import ring_jobs
 from hub.org import repo as org_repo
 from hub.org.calendar import WorkCalendar
 from hub.org.repo import Person
-from hub.store import HubStore
-from hub.store.vocabulary import CASE_LEVELS, CASE_STATES
+from hub.store import CursorError, HubStore
+from hub.store.vocabulary import CASE_LEVELS, CASE_SOURCES, CASE_STATES
 from protocol.labels import state_label
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -96,14 +100,14 @@ def _escalation(m: Mapping[str, Any], events: list | None) -> EscalationOut | No
 
 
 def case_out(m: Mapping[str, Any], *, now: datetime, calendar: WorkCalendar, refs: dict[str, PersonRef],
-             events: list | None = None) -> CaseOut:
+             events: list | None = None, model: type[CaseOut] = CaseOut, **extra: Any) -> CaseOut:
     deadline = m["deadline"]
     remaining = working = None
     if deadline is not None and m["state"] in LIVE:
         remaining = (deadline - now).total_seconds()
         working = calendar.working_time_between(now, deadline).total_seconds()
     assignee = m["assignee"]
-    return CaseOut(
+    return model(
         **{k: m[k] for k in ("id", "state", "suspended_from", "category_code", "title", "note", "level", "grid_code",
                              "community_code", "lat", "lon", "accuracy_m", "flagged_for_review", "route_reason",
                              "report_count", "source_record_id", "resolver", "filed_at", "deadline",
@@ -114,7 +118,7 @@ def case_out(m: Mapping[str, Any], *, now: datetime, calendar: WorkCalendar, ref
         state_zh=state_label(m["state"]),
         assignee=refs.get(assignee, PersonRef(id=assignee, name=None, role=None)) if assignee else None,
         overdue=remaining is not None and remaining < 0, remaining_s=remaining, remaining_working_s=working,
-        escalation=_escalation(m, events))
+        escalation=_escalation(m, events), **extra)
 
 
 def _detail(store: HubStore, service: CaseService, case_id: str, scope: OperatorScope) -> CaseOut:
@@ -127,31 +131,88 @@ def _detail(store: HubStore, service: CaseService, case_id: str, scope: Operator
     return case_out(m, now=service.clock(), calendar=service.calendar, refs=refs, events=service.events(case_id))
 
 
-@router.get("", response_model=CasePage)
+CaseSourceName = Literal[CASE_SOURCES]  # type: ignore[valid-type]
+ListOrder = Literal["newest", "oldest", "deadline", "level", "overdue_first"]
+NAMES = ("category_zh", "category_en", "grid_name", "community_name")
+
+
+@router.get("", response_model=CasePage, responses={422: {"description": "a bad filter value or cursor"}})
 def list_cases(
     store: StoreDep,
     service: CaseServiceDep,
     scope: ScopeDep,
+    q: Annotated[str | None, Query(max_length=100, description="a reference (FS-20261204-0042, dashes optional), "
+                                   "the kiosk's receipt code (编号 899de7), a case or record id, or words of the "
+                                   "title or note; taken literally (% _ \\ are no wildcards)")] = None,
     state: Annotated[list[CaseStateName] | None, Query()] = None,
     level: Annotated[list[CaseLevelName] | None, Query()] = None,
-    unit: Annotated[str | None, Query(description="grid / community / street / ... code: its whole subtree")] = None,
-    category: str | None = None,
-    assignee: str | None = None,
+    unit: Annotated[str | None, Query(max_length=32, description="grid / community / street / ... code: its whole "
+                                      "subtree")] = None,
+    category: Annotated[list[str] | None, Query(description="category code; repeat for several")] = None,
+    assignee: Annotated[str | None, Query(max_length=64, description="person id")] = None,
+    device: Annotated[str | None, Query(max_length=64, description="the reporter device: cases opened from its "
+                                        "reports")] = None,
+    source: Annotated[list[CaseSourceName] | None, Query()] = None,
+    created_from: Annotated[AwareDatetime | None, Query(description="created at or after (with a time zone)")] = None,
+    created_to: Annotated[AwareDatetime | None, Query(description="created before (with a time zone)")] = None,
     overdue: bool | None = None,
     flagged: Annotated[bool | None, Query(description="flagged for an operator to confirm routing/category")] = None,
-    order: Literal["newest", "overdue_first"] = "newest",
-    offset: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,  # past 64 bits the database refuses it: 422
+    order: Annotated[ListOrder, Query(description="newest | oldest | deadline (nearest first, none last) | level "
+                                      "(red, yellow, blue; each oldest first) | overdue_first (offset paging)")
+                     ] = "newest",
+    cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the page before")] = None,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    count: Annotated[bool, Query(description="work out total (false: skip it, e.g. for the next pages)")] = True,
 ) -> CasePage:
-    """Cases in your subtree matching all filters; repeat ``state`` / ``level`` for several values."""
+    """Cases in your subtree matching all filters; repeat ``state`` / ``level`` / ``category`` / ``source`` for
+    several values. Presets are filter combinations: overdue = ``overdue=true&order=deadline``, needs review =
+    ``flagged=true&state=reported``. Page on with ``cursor`` = ``next_cursor`` (new cases never shift it); ``offset``
+    still works. Each row carries the names the list shows (category, grid, community, assignee)."""
+    if cursor and offset:
+        raise _refusal(422, "cursor_and_offset", "cursor 与 offset 不能同时使用", "give cursor or offset, not both")
     now = service.clock()
+    query = views_repo.CaseQuery(q=q, state=state or (), level=level or (), unit=unit, category=category or (),
+                                 assignee=assignee, device=device, source=source or (), created_from=created_from,
+                                 created_to=created_to, overdue=overdue, flagged=flagged)
+    try:
+        with store.read() as conn:
+            page = views_repo.find_cases(conn, query, now=now, live=LIVE, order=order, limit=limit, offset=offset,
+                                         cursor=cursor, count=count, scope_units=scope.case_units)
+    except CursorError:
+        raise _refusal(422, "bad_cursor", "翻页游标无效（请从第一页重新查询）",
+                       "invalid cursor: it must be the next_cursor of a page with the same order") from None
+    refs = _people_refs(store, {r["assignee"] for r in page.rows} - {None})
+    items = [case_out(r, now=now, calendar=service.calendar, refs=refs, model=CaseListItem,
+                      **{k: r.get(k) for k in NAMES}) for r in page.rows]
+    return CasePage(items=items, total=page.total, total_estimate=page.total_estimate, offset=offset, limit=limit,
+                    order=order, next_cursor=page.next_cursor)
+
+
+@router.get("/lookup", response_model=CaseOut, openapi_extra=PERSONAL_READ, responses={
+    404: {"description": "nothing in your scope answers to it"},
+    409: {"model": AmbiguousLookupOut, "description": "several cases in your scope share the receipt code: detail = "
+                                                     "{code, zh, en, matches}"}})
+def lookup_case(q: Annotated[str, Query(min_length=1, max_length=64, description="a reference (FS-20261204-0042, "
+                                        "any case, dashes optional), the kiosk's receipt code (6 hex digits, "
+                                        "\"编号 899de7\"), a case id or a report's record id")],
+                request: Request, store: StoreDep, service: CaseServiceDep, scope: ScopeDep) -> CaseOut:
+    """The one case a number someone quotes names. A resident reads out what the kiosk showed; the operator types
+    it here and gets the case (with its reference), or 409 with the choices when several share a receipt code."""
     with store.read() as conn:
-        rows, total = views_repo.find_cases(conn, now=now, live=LIVE, state=state, level=level, unit=unit,
-                                            category=category, assignee=assignee, overdue=overdue, flagged=flagged,
-                                            order=order, offset=offset, limit=limit, scope_units=scope.case_units)
-    refs = _people_refs(store, {r["assignee"] for r in rows} - {None})
-    items = [case_out(r, now=now, calendar=service.calendar, refs=refs) for r in rows]
-    return CasePage(items=items, total=total, offset=offset, limit=limit)
+        found = views_repo.lookup_cases(conn, q, scope_units=scope.case_units)
+    if not found:
+        raise _refusal(404, "not_found", f"未找到编号为 {q.strip()} 的案件", f"no case in your scope answers to "
+                       f"{q.strip()!r}")
+    if len(found) > 1:
+        matches = [CaseMatchOut(**{k: m[k] for k in CaseMatchOut.model_fields if k != "state_zh"},
+                                state_zh=state_label(m["state"])) for m in found]
+        raise HTTPException(409, detail=AmbiguousLookupOut(
+            code="ambiguous", zh=f"有 {len(found)} 个案件使用编号 {q.strip()}，请按案件编号选择",
+            en=f"{len(found)} cases answer to {q.strip()!r}: pick one by its reference",
+            matches=matches).model_dump(mode="json"))
+    note_access(request, case_id=found[0]["id"])
+    return _detail(store, service, found[0]["id"], scope)
 
 
 def _case_in_scope(service: CaseService, case_id: str, scope: OperatorScope):

@@ -111,6 +111,13 @@ class MessageOut(BaseModel):
                    read_at=row.read_at)
 
 
+class CalendarCoverageOut(BaseModel):
+    covered_years: list[int] = Field(description="years whose public holidays the working calendar knows")
+    local_years: list[int] = Field(description="of those, years an admin entered holidays for (GET /api/calendar)")
+    missing: list[int] = Field(description="this year and next when not covered: time limits run through 春节")
+    warning: str | None = Field(description="what to do about the missing years (zh / en)")
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     db_ok: bool
@@ -120,6 +127,8 @@ class HealthOut(BaseModel):
     last_db_error: str | None = None
     counters: dict[str, int] = Field(default_factory=dict)
     worker: str | None = Field(default=None, description="MQTT client id of the hub worker that answered")
+    calendar: CalendarCoverageOut | None = Field(default=None, description="the working calendar's years; a missing "
+                                                 "year is a warning, not a failure (status stays ok)")
 
 
 # -- cases (案件) ------------------------------------------------------------------------------------
@@ -228,11 +237,50 @@ class CaseOut(BaseModel):
                                      "about it, e.g. the assignee has no phone the task can reach")
 
 
+class CaseListItem(CaseOut):
+    """A case as the list shows it: everything of CaseOut, with the names instead of codes."""
+
+    category_zh: str | None = Field(default=None, description="the category's name (null: a code not in the "
+                                    "taxonomy)")
+    category_en: str | None = None
+    grid_name: str | None = Field(default=None, description="null: placed in a community only (属地兜底)")
+    community_name: str | None = None
+
+
 class CasePage(BaseModel):
-    items: list[CaseOut]
-    total: int
+    items: list[CaseListItem]
+    total: int | None = Field(description="how many cases match, exact up to 10,000; null when more match (see "
+                              "total_estimate) or when count=false")
+    total_estimate: int | None = Field(default=None, description="when more than 10,000 match: PostgreSQL's "
+                                       "estimate (a SQLite hub leaves it null)")
     offset: int
     limit: int
+    order: str = Field(default="newest", description="newest | oldest | deadline | level | overdue_first")
+    next_cursor: str | None = Field(default=None, description="pass as ?cursor= (same filters and order) for the "
+                                    "next page; null on the last page (and for overdue_first, which pages by "
+                                    "offset)")
+
+
+class CaseMatchOut(BaseModel):
+    id: str
+    reference: str | None
+    receipt_code: str | None
+    title: str
+    state: str
+    state_zh: str
+    grid_code: str | None
+    community_code: str | None
+    created_at: datetime
+
+
+class AmbiguousLookupOut(BaseModel):
+    """409 of a lookup: several cases in your scope answer to the number (a receipt code is 6 hex digits: among
+    many cases two can share one). Pick one by its reference."""
+
+    code: Literal["ambiguous"]
+    zh: str
+    en: str
+    matches: list[CaseMatchOut]
 
 
 class CaseEventOut(BaseModel):

@@ -12,6 +12,20 @@ The deadline itself is computed in :func:`hub.cases.timing.deadline` (stored on 
 filing and on suspend/resume); the accept window and the overdue repeat are settings (``task_accept_window_s``,
 ``overdue_escalation_every_s``).
 
+Working time, not wall-clock time (工作时间): the accept window and the overdue repeat are measured on the
+service's calendar (:class:`hub.org.calendar.WorkCalendar`; the hub's is
+:func:`hub.org.workdays.deployment_calendar`: office hours, weekends, public holidays and 调休 make-up days, local
+overrides), like the deadline. A task dispatched on Friday at 17:00 is re-sent at 17:30 and escalated on Monday
+at 09:00 (not Friday at 18:00); an overdue case climbs one level per ``overdue_every`` of office time, so it does
+not run grid → city over a night or through 春节.
+
+Urgent cases are the exception, on wall-clock time on purpose: a case whose reporter said 紧急 (severity
+``urgent``), whose category is urgent (重大), or that raised the urgent alarm. Their alarm and the immediate
+notification up to ``urgent_notify_level`` happen at once whatever the hour (CaseService._sound_alarm), and
+here their accept window (re-send, then escalate) and their overdue repeat also count every minute, nights and
+holidays included: an urgent task nobody accepts at 23:00 is chased at 23:30, not the next working morning.
+Their deadline (办结时限) itself stays a working-time limit like every other case's (timing.deadline).
+
 An escalation is a trail entry (``escalate``, actor ``system``, same state before and after) plus the case's
 ``escalation_level``/``escalated_at`` and a raised level. It does not bump the case version (it is no state
 change) and never makes a worker's offline action stale. The dispatcher sees the event and sends the new
@@ -53,6 +67,7 @@ class EscalationSweep:
         self.dispatcher = dispatcher
         self.db = service.db
         self.clock = service.clock
+        self.calendar = service.calendar
         self.accept_window = accept_window
         self.overdue_every = overdue_every
         self.last: SweepResult | None = None
@@ -89,8 +104,9 @@ class EscalationSweep:
     def _check_unaccepted(self, case: CaseRow, now: datetime, result: SweepResult) -> None:
         with self.db.read() as conn:
             since = repo.last_applied_at(conn, case.id, DISPATCHING)
-            if since is None or now - since < self.accept_window:
-                return
+        if since is None or not self._waited(case, since, now, self.accept_window):
+            return
+        with self.db.read() as conn:
             if repo.escalated_since(conn, case.id, "unaccepted", since):
                 return  # escalated once for this dispatch; overdue takes it further
             handler_tasks = repo.unaccepted_handler_tasks(conn, case.id, since)
@@ -100,7 +116,7 @@ class EscalationSweep:
                 result.resent += self.dispatcher.remind(task.id) is not None
             return
         last_nudge = max((t.resent_at for t in handler_tasks if t.resent_at and t.resent_at >= since), default=since)
-        if now - last_nudge < self.accept_window:
+        if not self._waited(case, last_nudge, now, self.accept_window):
             return
         escalated = self.escalate(case.id, "unaccepted", seen_level=case.escalation_level)
         if escalated is not None:
@@ -113,17 +129,33 @@ class EscalationSweep:
         with self.db.read() as conn:
             late = repo.overdue(conn, LIVE_STATES, now)
         for case in late:
-            due_again = (case.escalated_at is None or case.deadline is None or case.escalated_at < case.deadline
-                         or now - case.escalated_at >= self.overdue_every)
-            if not due_again or case.escalation_level == ESCALATION_CHAIN[-1]:
+            if case.escalation_level == ESCALATION_CHAIN[-1]:
                 continue
             try:
+                due_again = (case.escalated_at is None or case.deadline is None or case.escalated_at < case.deadline
+                             or self._waited(case, case.escalated_at, now, self.overdue_every))
+                if not due_again:
+                    continue
                 escalated = self.escalate(case.id, "overdue", seen_level=case.escalation_level)
             except Exception:
                 log.exception("escalating overdue case %s failed", case.id)
                 continue
             if escalated is not None:
                 result.escalated.append((case.id, "overdue", escalated.escalation_level))
+
+    # -- how long a case has waited -----------------------------------------------------------------
+    def _waited(self, case: CaseRow, since: datetime, now: datetime, period: timedelta) -> bool:
+        """Whether ``period`` has passed since ``since``: working time on the calendar, wall-clock time for an
+        urgent case (module note)."""
+        if self._urgent(case):
+            return now - since >= period
+        return self.calendar.elapsed_at_least(since, now, period)
+
+    def _urgent(self, case: CaseRow) -> bool:
+        if case.severity == "urgent" or case.alarm_at is not None:
+            return True
+        category = self.service.category(case.category_code)
+        return category is not None and category.urgent
 
     # -- the escalation itself ------------------------------------------------------------------
     def escalate(self, case_id: str, reason: str, *, seen_level: str | None | object = ANY_LEVEL) -> CaseRow | None:

@@ -97,3 +97,35 @@ def kpi_figures(conn: sa.Connection, *, group_by: str, start: datetime, end: dat
     total = sa.select(*measures).select_from(source).where(*where)
     rows: dict[str | None, Mapping[str, Any]] = {r.key: dict(r._mapping) for r in conn.execute(grouped)}
     return rows, dict(conn.execute(total).one()._mapping)
+
+
+# The closed loop's stages, each the transition(s) whose applied event means a case reached it.
+LOOP_STAGES = {"filed": ("file",), "dispatched": ("dispatch",), "resolved": ("resolve", "auto_resolve"),
+               "verified": ("verify",), "closed": ("close",)}
+
+
+def loop_figures(conn: sa.Connection, *, since: datetime, now: datetime) -> dict[str, int]:
+    """How far the cases opened since ``since`` got round the loop, from the cases and their trail:
+
+    reported    cases opened (``created_at`` >= since; a duplicate report joins its case and is not counted)
+    filed, dispatched, resolved, verified, closed
+                of those, the cases with at least one applied event of that step (resolved: ``resolve`` or
+                ``auto_resolve``), whatever happened after it - a case reworked after verification still counts
+                as verified once; each case counts once per step, so the figures never grow down the loop
+    overdue     of those, the cases open now (not suspended: its clock stops) past their deadline, as
+                ``overdue_now`` of the KPIs
+    """
+    c, ev = cases.c, case_events.c
+    cohort = sa.select(c.id).where(c.created_at >= since).scalar_subquery()
+
+    def reached(transitions: tuple[str, ...]) -> Any:
+        return (sa.select(sa.func.count(sa.distinct(ev.case_id)))
+                .where(ev.case_id.in_(cohort), ev.outcome == "applied", ev.transition.in_(transitions))
+                .scalar_subquery())
+
+    overdue = sa.func.coalesce(sa.func.sum(sa.case((sa.and_(
+        c.state.in_(tuple(states.OPEN)), c.deadline.is_not(None), c.deadline < now), 1), else_=0)), 0)
+    row = conn.execute(sa.select(sa.func.count(c.id).label("reported"),
+                                 *(reached(t).label(stage) for stage, t in LOOP_STAGES.items()),
+                                 overdue.label("overdue")).where(c.created_at >= since)).one()
+    return {key: int(value or 0) for key, value in row._mapping.items()}

@@ -44,9 +44,9 @@ def case(conn: sa.Connection, case_id: str, *, lock: bool = False) -> CaseRow | 
 def next_reference_number(conn: sa.Connection, prefix: str, day: date) -> int:
     """The next number of the day for a reference prefix, in the caller's transaction: one atomic upsert, so two
     hub workers opening cases at once never get the same number (SQLite ≥ 3.35 and PostgreSQL alike)."""
-    c = case_reference_counters
-    insert = (postgresql.insert(c) if conn.dialect.name == "postgresql" else sqlite.insert(c)).values(
-        prefix=prefix, day=day, last=1)
+    c = case_reference_counters  # named in full in the inserts: tests/hub/test_architecture.py finds writers by name
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    insert = dialect.insert(case_reference_counters).values(prefix=prefix, day=day, last=1)
     upsert = insert.on_conflict_do_update(index_elements=[c.c.prefix, c.c.day], set_={"last": c.c.last + 1})
     return int(conn.execute(upsert.returning(c.c.last)).scalar_one())
 
@@ -351,3 +351,38 @@ def set_public_note(conn: sa.Connection, case_id: str, text: str | None, by: str
     return conn.execute(sa.update(cases).where(cases.c.id == case_id).values(
         public_note=text, public_note_by=by if text is not None else None,
         public_note_at=at if text is not None else None)).rowcount == 1
+
+
+# -- triage, merges and alarms (hub/cases/triage.py) -------------------------------------------------------
+def join_merged(conn: sa.Connection, case_id: str, reports: int, level: str, now: datetime) -> None:
+    """A triaged case was merged into this one: its reports join (``reports`` of them), the level rises, a new
+    version - as for an automatic duplicate (:func:`join_duplicate`)."""
+    conn.execute(sa.update(cases).where(cases.c.id == case_id).values(
+        report_count=cases.c.report_count + reports, level=level, updated_at=now, version=cases.c.version + 1))
+
+
+def waiting_reported(conn: sa.Connection, scope_units: sa.Select[str] | None, limit: int) -> list[CaseRow]:
+    """Cases still ``reported`` (in ``scope_units``; None = all, unplaced ones too): the red and the urgent first,
+    then the oldest. The caller keeps those that wait for a person (hub/cases/triage.py)."""
+    urgent = sa.or_(cases.c.level == "red", cases.c.severity == "urgent")
+    query = sa.select(cases).where(cases.c.state == "reported")
+    if scope_units is not None:
+        query = query.where(in_units(scope_units))
+    query = query.order_by(sa.case((urgent, 0), else_=1), cases.c.created_at, cases.c.id).limit(limit)
+    return [CaseRow(**r._mapping) for r in conn.execute(query)]
+
+
+def open_alarms(conn: sa.Connection, scope_units: sa.Select[str] | None, limit: int) -> list[CaseRow]:
+    """Cases whose alarm nobody has acknowledged yet (in ``scope_units``; None = all), the newest alarm first."""
+    query = sa.select(cases).where(cases.c.alarm_at.is_not(None), cases.c.alarm_acked_at.is_(None))
+    if scope_units is not None:
+        query = query.where(in_units(scope_units))
+    return [CaseRow(**r._mapping) for r in conn.execute(
+        query.order_by(cases.c.alarm_at.desc(), cases.c.id.desc()).limit(limit))]
+
+
+def acknowledge_alarm(conn: sa.Connection, case_id: str, at: datetime, by: str) -> bool:
+    """Record the acknowledgement of a raised alarm; False when there is none, or it was acknowledged already."""
+    return conn.execute(sa.update(cases).where(
+        cases.c.id == case_id, cases.c.alarm_at.is_not(None), cases.c.alarm_acked_at.is_(None)).values(
+        alarm_acked_at=at, alarm_acked_by=by)).rowcount == 1

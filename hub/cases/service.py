@@ -26,6 +26,7 @@ from hub.org import repo as org_repo
 from hub.org.calendar import WorkCalendar
 from hub.org.routing import M_PER_DEG, RouteResult
 from hub.org.taxonomy import Category, get_category
+from hub.org.workdays import official_calendar
 from hub.store.clock import utc_now
 from hub.store.db import Database
 from hub.store.rows import RecordRow
@@ -58,7 +59,9 @@ class CaseService:
         self.db = db
         self.urgent_notify_level = urgent_notify_level
         self.clock = clock
-        self.calendar = calendar or WorkCalendar(clock=clock)
+        # The hub passes the deployment's calendar (hub.org.workdays.deployment_calendar: official days, local
+        # overrides, office hours); without one, the official mainland days and default office hours.
+        self.calendar = calendar or official_calendar(clock)
         self._categories = dict(categories) if categories is not None else None  # None: read the table
         self.duplicate_radius_m = duplicate_radius_m
         self.level_policy = level_policy or timing.LevelPolicy()
@@ -106,13 +109,16 @@ class CaseService:
                     raise
         raise AssertionError("unreachable")  # the second attempt returns or raises
 
-    def _open(self, conn: sa.Connection, record: RecordRow, route: RouteResult, source: str) -> OpenResult:
+    def _open(self, conn: sa.Connection, record: RecordRow, route: RouteResult, source: str, *,
+              placed: bool = True) -> OpenResult:
         key = f"{repo.REPORT_EVENT_PREFIX}{record.id}"
         seen = repo.case_of_client_event(conn, key)
         if seen is not None:
             return OpenResult(self._row(conn, seen), created=False, joined=False)
         body = record.payload_dict()
-        pos = body.get("position") or {}
+        # placed=False: the report's position only stands in for the grid an operator chose (a call without a
+        # position): the case gets no position, and so joins no twin "at the same place".
+        pos = (body.get("position") or {}) if placed else {}
         lat, lon, acc = pos.get("lat"), pos.get("lon"), pos.get("accuracy_m")
         code, now = body["category"], self.clock()
         base = {"transition": "report", "actor": "system", "actor_device": record.device_id, "at": record.device_time,
@@ -381,6 +387,95 @@ class CaseService:
         elif transition == "close":
             values["closed_at"] = at
         return values
+
+    # -- triage and the control room (hub/cases/triage.py checks the ids and the scope; these write) ------------
+    def open_case_in(self, conn: sa.Connection, record: RecordRow, route: RouteResult, *, source: str,
+                     placed: bool = True, taken_by: str | None = None, operator_id: str | None = None,
+                     note: str = "") -> OpenResult:
+        """:meth:`open_case_from_report` inside the caller's transaction: the control room stores a call's report and
+        opens its case in one, so the background intake never takes the record in with a routing of its own. With
+        ``taken_by`` (the person who took the call) ``note`` goes on the trail in the same transaction, as theirs."""
+        opened = self._open(conn, record, route, source, placed=placed)
+        if taken_by is None or opened.case.state not in LIVE_STATES:
+            return opened
+        noted = self._transition(conn, opened.case.id, transition="note", actor=taken_by, assignee=None, reason="",
+                                 note=note, evidence=(), position=None, category_code=None, at=None,
+                                 actor_device=None, origin="api", client_event_id=f"taken:{record.id}",
+                                 expected_version=None, operator_id=operator_id)
+        return OpenResult(noted.case, opened.created, opened.joined)
+
+    def file_in_grid(self, case_id: str, actor: str, *, grid_code: str, community_code: str | None,
+                     category_code: str | None = None, note: str = "", expected_version: int | None = None,
+                     operator_id: str | None = None) -> TransitionOutcome:
+        """分拨立案: file a reported case into the grid an operator chose (its community follows), in ONE transaction -
+        the move is recorded in the file event's note; a refused filing moves nothing."""
+        with self.db.write() as conn:
+            case = repo.case(conn, case_id, lock=True)
+            if case is None:
+                raise CaseConflict(f"no case {case_id}")
+            if grid_code != case.grid_code:
+                repo.update_case(conn, case_id, {"grid_code": grid_code, "community_code": community_code})
+                moved = (f"分拨至网格 {grid_code}（原{case.grid_code or '未分网格'}）/ placed in grid {grid_code} "
+                         f"(was {case.grid_code or 'no grid'})")
+                note = f"{moved}\n{note}" if note else moved
+            return self._transition(conn, case_id, transition="file", actor=actor, assignee=None, reason="",
+                                    note=note, evidence=(), position=None, category_code=category_code, at=None,
+                                    actor_device=None, origin="api", client_event_id=None,
+                                    expected_version=expected_version, operator_id=operator_id)
+
+    def merge(self, case_id: str, into: str, actor: str, *, note: str = "", expected_version: int | None = None,
+              operator_id: str | None = None) -> TransitionOutcome:
+        """并案: a reported case is the same problem as the open case ``into``. In ONE transaction it is not filed
+        ("并入 FS-… / merged into FS-…", ``merged_into`` set) and the target gets a ``duplicate`` trail entry with its
+        reports (and their photos), one more report per report merged and a level up, as an automatic duplicate."""
+        if into == case_id:
+            raise IllegalTransition("merge_into_self", "不能并入案件本身", "a case cannot be merged into itself")
+        with self.db.write() as conn:
+            for locked in sorted((case_id, into)):  # one lock order: two opposite merges cannot deadlock
+                if repo.case(conn, locked, lock=True) is None:
+                    raise CaseConflict(f"no case {locked}")
+            source, target = self._row(conn, case_id), self._row(conn, into)
+            if target.state not in LIVE_STATES:
+                raise IllegalTransition("merge_target_closed", f"目标案件 {target.reference or into} 已办结，不能并入",
+                                        f"the target case {target.reference or into} is {target.state}: merge into an "
+                                        "open case")
+            ref, own = target.reference or target.id, source.reference or source.id
+            outcome = self._transition(conn, case_id, transition="not_file", actor=actor, assignee=None,
+                                       reason=f"并入 {ref} / merged into {ref}", note=note, evidence=(), position=None,
+                                       category_code=None, at=None, actor_device=None, origin="api",
+                                       client_event_id=None, expected_version=expected_version,
+                                       operator_id=operator_id)
+            repo.update_case(conn, case_id, {"merged_into": into})
+            now = self.clock()
+            repo.join_merged(conn, into, source.report_count, timing.bump_level(target.level), now)
+            photos = list(dict.fromkeys(p for e in repo.applied_evidence(conn, case_id) for p in e
+                                        if isinstance(p, str)))
+            repo.insert_event(conn, into, {
+                "transition": "duplicate", "from_state": target.state, "to_state": target.state, "actor": actor,
+                "at": now, "received_at": now, "lat": source.lat, "lon": source.lon, "accuracy_m": source.accuracy_m,
+                "note": f"并案：{own}（{source.report_count} 次上报）并入本案 / {own} "
+                        f"({source.report_count} report(s)) merged into this case" + (f"\n{note}" if note else ""),
+                "evidence": photos, "origin": "api", "operator_id": operator_id,
+                "client_event_id": f"merge:{case_id}"})
+            return TransitionOutcome(self._row(conn, case_id), outcome.event, applied=True)
+
+    def acknowledge_alarm(self, case_id: str, actor: str, *, operator_id: str | None = None) -> tuple[CaseRow, bool]:
+        """An operator has seen an urgent case's alarm: recorded on the case (when, by whom) and on its trail (a note,
+        whatever the case's state). Idempotent: (the case, whether this call acknowledged it)."""
+        with self.db.write() as conn:
+            case = repo.case(conn, case_id, lock=True)
+            if case is None:
+                raise CaseConflict(f"no case {case_id}")
+            if case.alarm_at is None:
+                raise IllegalTransition("no_alarm", "该案件没有紧急告警", "the case has no alarm to acknowledge")
+            if case.alarm_acked_at is not None or not repo.acknowledge_alarm(conn, case_id, self.clock(), actor):
+                return case, False
+            now = self.clock()
+            repo.insert_event(conn, case_id, {
+                "transition": "note", "from_state": case.state, "to_state": case.state, "actor": actor, "at": now,
+                "received_at": now, "reason": "alarm_ack", "note": "已确认紧急告警 / urgent alarm acknowledged",
+                "origin": "api", "operator_id": operator_id, "client_event_id": f"alarm-ack:{case_id}"})
+            return self._row(conn, case_id), True
 
     # -- three-colour levels --------------------------------------------------------------------
     def refresh_levels(self) -> int:

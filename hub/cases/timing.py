@@ -1,6 +1,9 @@
 """Deadlines (办结时限) and the three-colour level (蓝/黄/红) from the share of the time limit used.
 
-The clock runs on the WorkCalendar's office hours from filing, stopped during suspensions (挂起).
+The clock runs on the WorkCalendar's office hours from filing, stopped during suspensions (挂起): nights,
+weekends, public holidays (春节...) do not count, 调休 make-up days do. The hub's calendar is the deployment's
+(:func:`hub.org.workdays.deployment_calendar`), for every case, urgent ones included: urgency shows in the
+immediate alarm and wall-clock chasing (hub/cases/escalation.py), not in a shorter-counted time limit.
 Levels only go up while a case is open: a duplicate report or elapsed time may raise it, nothing lowers it.
 """
 from __future__ import annotations
@@ -61,7 +64,7 @@ def deadline(category: Category, calendar: WorkCalendar, filed_at: datetime | No
 
     This is where every case deadline is computed. :class:`hub.cases.service.CaseService` stores it on the case
     at filing and on suspend/resume; :mod:`hub.cases.escalation` escalates a live case once it is past it (and
-    again every ``overdue_every``); :func:`level_for` colours the case by the share of it used."""
+    again every ``overdue_every`` of working time); :func:`level_for` colours the case by the share of it used."""
     if filed_at is None:
         return None
     unit = "hours" if category.time_limit_unit == "working_hours" else "days"

@@ -95,7 +95,8 @@ def _load_sample(args) -> int:
         summary = load_community(db, load_raw())
     finally:
         db.dispose()
-    print(f"sample community loaded: {summary.grids} grids, {summary.people} people, {summary.devices} devices")
+    print(f"sample community loaded: {summary.grids} grids, {summary.people} people, {summary.devices} devices, "
+          f"{summary.department_contacts} department contacts")
     return 0
 
 

@@ -4,6 +4,9 @@ suspensions (挂起/延期) that stop the clock.
 Time limits count only office hours: ``N working days`` = N × the length of a working day on the working
 clock (filed Tue 10:00 + 1 day → Wed 10:00; filed Fri 18:00 + 1 day → Mon 17:30), which keeps days and
 hours one consistent measure. All datetimes are aware; results are in the calendar's zone.
+
+This class is the arithmetic; the deployment's calendar (official mainland holidays and 调休 days, the admins'
+local overrides, office hours and zone from the settings) is built in :func:`hub.org.workdays.deployment_calendar`.
 """
 from __future__ import annotations
 
@@ -14,10 +17,12 @@ from zoneinfo import ZoneInfo
 from hub.store.clock import utc_now
 
 DEFAULT_PERIODS = ((time(8, 30), time(12, 0)), (time(14, 0), time(17, 30)))
+END_OF_DAY = time.max  # as a period's end: 24:00, the next midnight (round-the-clock offices: 00:00-24:00)
 # Safety net: a calendar with no work day at all must fail, not loop forever.
 MAX_SCAN_DAYS = 3660
 
 Interval = tuple[datetime, datetime]
+DaySets = tuple[frozenset[date], frozenset[date]]  # (holidays, 调休 make-up workdays)
 Suspension = tuple[datetime, datetime | None]  # end None: still suspended
 
 
@@ -37,29 +42,49 @@ class WorkCalendar:
             if not s1 < e1 <= s2:
                 raise ValueError(f"office periods must be ordered and non-overlapping: {self.periods}")
         self.weekdays = frozenset(weekdays)
-        self.holidays = frozenset(holidays)  # public holidays off, even on a weekday
-        self.workdays = frozenset(workdays)  # 调休: weekend days that are worked
+        # (holidays: off even on a weekday, workdays: 调休 weekend days that are worked), swapped as one value by
+        # set_days so a computation that took it sees one consistent set (hub.org.workdays reloads overrides).
+        self._days: DaySets = (frozenset(holidays), frozenset(workdays))
         self.clock = clock
 
     @property
+    def holidays(self) -> frozenset[date]:
+        return self._days[0]
+
+    @property
+    def workdays(self) -> frozenset[date]:
+        return self._days[1]
+
+    def set_days(self, holidays: Iterable[date], workdays: Iterable[date]) -> None:
+        """Replace the holidays and make-up days at once (threads computing meanwhile keep the old sets)."""
+        self._days = (frozenset(holidays), frozenset(workdays))
+
+    @property
     def day_length(self) -> timedelta:
-        return sum((datetime.combine(date.min, e) - datetime.combine(date.min, s) for s, e in self.periods),
+        return sum((_on(date(2000, 1, 1), e, None, end=True) - _on(date(2000, 1, 1), s, None) for s, e in self.periods),
                    timedelta())
 
     def is_workday(self, day: date) -> bool:
-        return day in self.workdays or (day.weekday() in self.weekdays and day not in self.holidays)
+        return self._is_workday(day, self._days)
+
+    def _is_workday(self, day: date, days: DaySets) -> bool:
+        holidays, workdays = days
+        return day in workdays or (day.weekday() in self.weekdays and day not in holidays)
 
     def office_hours(self, day: date) -> list[Interval]:
-        if not self.is_workday(day):
+        return self._office_hours(day, self._days)
+
+    def _office_hours(self, day: date, days: DaySets) -> list[Interval]:
+        if not self._is_workday(day, days):
             return []
-        return [(datetime.combine(day, s, self.tz), datetime.combine(day, e, self.tz)) for s, e in self.periods]
+        return [(_on(day, s, self.tz), _on(day, e, self.tz, end=True)) for s, e in self.periods]
 
     def _intervals_from(self, start: datetime) -> Iterator[Interval]:
         """Office intervals from ``start`` on, the first one clipped to start."""
         start = _aware(start, "start").astimezone(self.tz)
-        day = start.date()
+        day, days = start.date(), self._days
         for _ in range(MAX_SCAN_DAYS):
-            for s, e in self.office_hours(day):
+            for s, e in self._office_hours(day, days):
                 if e > start:
                     yield max(s, start), e
             day += timedelta(days=1)
@@ -100,14 +125,30 @@ class WorkCalendar:
             return -self.working_time_between(b, a, suspensions)
         pauses = _merge(suspensions)
         total = timedelta()
-        day, last = a.astimezone(self.tz).date(), b.astimezone(self.tz).date()
+        day, last, days = a.astimezone(self.tz).date(), b.astimezone(self.tz).date(), self._days
         while day <= last:
-            for s, e in self.office_hours(day):
+            for s, e in self._office_hours(day, days):
                 s, e = max(s, a), min(e, b)
                 if s < e:
                     total += sum((pe - ps for ps, pe, _ in _without(s, e, pauses)), timedelta())
             day += timedelta(days=1)
         return total
+
+    def elapsed_at_least(self, a: datetime, b: datetime, amount: timedelta) -> bool:
+        """Whether ``working_time_between(a, b) >= amount``, stopping as soon as it is: a case waiting for
+        months costs no more than one waiting for a day (the escalation sweep asks this of every waiting case)."""
+        a, b = _aware(a, "a"), _aware(b, "b")
+        if amount <= timedelta(0):
+            return True
+        if b <= a:
+            return False
+        for s, e in self._intervals_from(a):
+            if s >= b:
+                return False
+            amount -= min(e, b) - s
+            if amount <= timedelta(0):
+                return True
+        raise AssertionError("unreachable: _intervals_from raises when it runs out")
 
     def remaining(self, deadline: datetime, suspensions: Iterable[Suspension] = ()) -> timedelta:
         """Working time left until ``deadline`` by the injected clock; negative once overdue."""
@@ -115,6 +156,13 @@ class WorkCalendar:
 
     def is_overdue(self, deadline: datetime | None) -> bool:
         return deadline is not None and self.clock() > deadline
+
+
+def _on(day: date, at: time, tz: ZoneInfo | None, *, end: bool = False) -> datetime:
+    """The moment ``at`` on ``day``; a period ending at :data:`END_OF_DAY` ends at the next midnight (24:00)."""
+    if end and at == END_OF_DAY:
+        return datetime.combine(day + timedelta(days=1), time(0), tz)
+    return datetime.combine(day, at, tz)
 
 
 def _merge(suspensions: Iterable[Suspension]) -> list[tuple[datetime, datetime | None]]:

@@ -1,4 +1,5 @@
-"""GeoJSON in and out of the ``units`` table, and loading a whole community (hierarchy, grids, people, devices).
+"""GeoJSON in and out of the ``units`` table, and loading a whole community (hierarchy, grids, people, devices,
+department contacts).
 
 A grid file is a FeatureCollection of Polygon/MultiPolygon features in WGS-84 lon/lat with properties
 ``code`` (15 digits), ``name`` and ``community`` (12 digits). It may carry a ``hierarchy`` member (a list of
@@ -19,10 +20,13 @@ from shapely.strtree import STRtree
 from hub.org.codes import LEVEL_LENGTHS, CodeError, parent_code, split_grid_code
 from hub.org.repo import (
     Clock,
+    DepartmentContact,
     DeviceBinding,
     Person,
     Unit,
+    contact_exists,
     existing_unit_codes,
+    insert_contact,
     list_units,
     save_device_bindings,
     save_people,
@@ -53,6 +57,7 @@ class ImportSummary:
     grids: int
     people: int = 0
     devices: int = 0
+    department_contacts: int = 0  # in the file (already stored ones included)
 
 
 def parse_hierarchy(items: Iterable[dict], errors: list[str]) -> list[Unit]:
@@ -244,17 +249,37 @@ def _parse_devices(items: Iterable[dict], people_ids: set[str], errors: list[str
     return parsed
 
 
+def _parse_contacts(items: Iterable[dict], people_ids: set[str], errors: list[str]) -> list[DepartmentContact]:
+    """``{department, unit, person}``: who answers for a handling department (the taxonomy's ``department``, spelled
+    the same) at a unit of this file; the person is one of this file's people, of any unit."""
+    parsed = []
+    for i, item in enumerate(items):
+        department = str(item.get("department") or "").strip()
+        unit, person = item.get("unit"), item.get("person")
+        where = f"department_contacts[{i}] ({department or 'no department'})"
+        if not department or len(department) > 64 or not unit or not person:
+            errors.append(f"{where}: needs a department (1-64 characters), a unit and a person")
+        elif person not in people_ids:
+            errors.append(f"{where}: person {person} is not among the people")
+        else:
+            parsed.append(DepartmentContact(department, str(unit), str(person)))
+    return parsed
+
+
 def load_community(db: Database, data: dict, *, clock: Clock = utc_now) -> ImportSummary:
-    """Load a community file (``hierarchy``, ``grids`` FeatureCollection, ``people``, ``devices``) in one
-    transaction; re-loading the same file updates in place."""
+    """Load a community file (``hierarchy``, ``grids`` FeatureCollection, ``people``, ``devices``, optional
+    ``department_contacts``) in one transaction; re-loading the same file updates in place (contacts it no longer
+    lists stay: ``gridline hub departments remove`` takes them away)."""
     errors: list[str] = []
     hierarchy = parse_hierarchy(data.get("hierarchy") or [], errors)
     grids = parse_grid_features(data.get("grids"), errors)
     devices = data.get("devices") or []
     persons = _parse_people(data.get("people") or [], devices, errors)
     bindings = _parse_devices(devices, {p.id for p in persons}, errors)
+    contacts = _parse_contacts(data.get("department_contacts") or [], {p.id for p in persons}, errors)
     known = {u.code for u in hierarchy + grids}
-    for name, unit in [*((p.id, p.unit_code) for p in persons), *((b.device_id, b.unit_code) for b in bindings)]:
+    for name, unit in [*((p.id, p.unit_code) for p in persons), *((b.device_id, b.unit_code) for b in bindings),
+                       *((f"{c.department} contact {c.person_id}", c.unit_code) for c in contacts)]:
         if unit not in known:
             errors.append(f"{name}: unit {unit} is not in this file")
     with db.write() as conn:
@@ -265,4 +290,7 @@ def load_community(db: Database, data: dict, *, clock: Clock = utc_now) -> Impor
         created, updated = _write_units(conn, hierarchy + grids, clock)
         save_people(conn, persons)
         save_device_bindings(conn, bindings)
-    return ImportSummary(created, updated, len(grids), len(persons), len(bindings))
+        for contact in dict.fromkeys(contacts):
+            if not contact_exists(conn, contact):
+                insert_contact(conn, contact)
+    return ImportSummary(created, updated, len(grids), len(persons), len(bindings), len(contacts))

@@ -15,14 +15,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from hub.store.clock import Clock, utc_now
 from hub.store.db import Database
-from hub.store.tables import categories, department_contacts, device_bindings, people, units
+from hub.store.tables import calendar_days, categories, department_contacts, device_bindings, people, units
 
 __all__ = ["Clock", "utc_now"]  # re-exported: the org modules' default clock
 
@@ -306,6 +306,12 @@ def person_names_view() -> sa.Subquery:
     return sa.select(people.c.id, people.c.name).subquery("person_names")
 
 
+def unit_names_view(name: str = "unit_names") -> sa.Subquery:
+    """(code, name) of every unit, for a caller outer-joining a grid or community code (``name``: the alias, so
+    one statement can join it twice)."""
+    return sa.select(units.c.code, units.c.name).subquery(name)
+
+
 # -- device bindings -------------------------------------------------------------------------------------
 def save_device_bindings(conn: sa.Connection, items: Iterable[DeviceBinding]) -> int:
     return sum(_upsert(conn, device_bindings, "device_id", vars(d).copy()) for d in items)
@@ -443,3 +449,30 @@ def category_names_view() -> sa.Subquery:
     """(code, name_zh, name_en, department) of every category, for a caller outer-joining a case's category."""
     return sa.select(categories.c.code, categories.c.name_zh, categories.c.name_en,
                      categories.c.department).subquery("category_names")
+
+
+# -- the working calendar's local overrides (calendar_days; hub/org/workdays.py merges them with the official days) --
+@dataclass(frozen=True)
+class CalendarOverride:
+    day: date
+    kind: str  # workday | holiday
+    note: str
+    updated_by: str  # the admin's user name
+    updated_at: datetime
+
+
+def calendar_overrides(conn: sa.Connection, year: int | None = None) -> list[CalendarOverride]:
+    """Every local override (the table is a few dozen rows a year), or one year's, by day."""
+    query = sa.select(calendar_days).order_by(calendar_days.c.day)
+    if year is not None:
+        query = query.where(calendar_days.c.day >= date(year, 1, 1), calendar_days.c.day <= date(year, 12, 31))
+    return [CalendarOverride(r.day, r.kind, r.note, r.updated_by, r.updated_at) for r in conn.execute(query)]
+
+
+def save_calendar_override(conn: sa.Connection, override: CalendarOverride) -> bool:
+    """Insert or replace the day's override; True when it is new."""
+    return _upsert(conn, calendar_days, "day", asdict(override))
+
+
+def delete_calendar_override(conn: sa.Connection, day: date) -> bool:
+    return bool(conn.execute(sa.delete(calendar_days).where(calendar_days.c.day == day)).rowcount)

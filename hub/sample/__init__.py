@@ -1,7 +1,12 @@
 """The sample community shipped for the demo and the tests: 福石社区 (Fushi), Qianshan street, Xiangzhou, Zhuhai.
 
-Five grids with 15-digit codes (division 6 + street 3 + community 3 + serial 3), their people and devices.
-Names are invented; the shape follows the public case study in shared/seeds.
+Five grids with 15-digit codes (division 6 + street 3 + community 3 + serial 3), their people and devices: per grid
+a kiosk, a patrol volunteer's tablet and phones for the grid leader (网格长) and the grid worker (网格员). Above the
+grids the staff a real community answers to: the community's control room (指挥中心值班员, a dispatcher at the
+dashboard) and its field supervisor (网格监督员, who verifies what a grid leader resolved), the street's, district's
+and city's duty supervisors (where escalations land), and the handling departments' contacts (职能部门: the property
+company for a blocked fire lane, the street's sanitation station, ...), each with a phone so that the tasks the hub
+sends them reach a device. Names are invented; the shape follows the public case study in shared/seeds.
 """
 from __future__ import annotations
 
@@ -15,8 +20,17 @@ from importlib.resources import files
 class SampleDevice:
     id: str
     kind: str  # kiosk | tablet | phone
-    grid: str
+    grid: str | None  # the grid it works in; None for the phones of staff above the grids
     owner: str | None
+    unit: str = ""  # the unit it is bound to: its grid, or the community / street / district / city of its owner
+
+
+@dataclass(frozen=True)
+class SamplePerson:
+    id: str
+    name: str
+    role: str  # hub.store.vocabulary.PERSON_ROLES
+    unit: str
 
 
 @dataclass(frozen=True)
@@ -59,4 +73,9 @@ def grids() -> list[SampleGrid]:
 
 
 def devices() -> list[SampleDevice]:
-    return [SampleDevice(d["id"], d["kind"], d["grid"], d.get("owner")) for d in load_raw()["devices"]]
+    return [SampleDevice(d["id"], d["kind"], d.get("grid"), d.get("owner"), d.get("grid") or d["unit"])
+            for d in load_raw()["devices"]]
+
+
+def people() -> list[SamplePerson]:
+    return [SamplePerson(p["id"], p["name"], p["role"], p["unit"]) for p in load_raw()["people"]]

@@ -127,6 +127,12 @@ def ids_of_kind(kind: str) -> sa.Select[str]:
     return sa.select(records.c.id).where(records.c.kind == kind)
 
 
+def ids_of_device(device_id: str, kind: str) -> sa.Select[str]:
+    """``SELECT id`` of one device's records of one kind (e.g. the reports a case list's "reporter device" filter
+    follows). By device and kind: the device index, and on PostgreSQL only the partition of that kind."""
+    return sa.select(records.c.id).where(records.c.device_id == device_id, records.c.kind == kind)
+
+
 def newest_seq_per_device(record_ids: sa.Select[str], kind: str) -> sa.Select[str, int]:
     """(device id, its highest seq) among the records of ``kind`` with these ids. Looked up by id and kind, so
     PostgreSQL reads only the partition of that kind (``records_other``), never the position days."""

@@ -6,6 +6,7 @@ The SQL lives in one module per table group (``records.py``, ``downlinks.py``, `
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -23,9 +24,18 @@ from hub.store.db import Database
 from hub.store.engine import create_hub_engine, normalize_db_url
 from hub.store.items import BatchItem, BatchResult, DeadLetter, Inbound
 from hub.store.migrate import upgrade
+from hub.store.photos import sniff_mime
 from hub.store.rows import DeadLetterRow, DeviceRow, DownlinkRow, PhotoRow, RecordRow, SeqGroup
 from hub.store.tables import photos
-from protocol import IncidentReport, encode, uplink_topic_for
+from protocol import (
+    MAX_CHUNK_BYTES,
+    MAX_PHOTO_BYTES,
+    IncidentReport,
+    PhotoChunk,
+    PhotoRef,
+    encode,
+    uplink_topic_for,
+)
 
 __all__ = ["HubStore", "utc_now"]
 
@@ -66,15 +76,21 @@ class HubStore(Database):
         """Store a report the hub itself receives for a virtual source (Open311) through the same writer as
         device reports: ``make(seq, now)`` builds it with the source's next gap-free seq, allocated under the
         write lock (PostgreSQL: an advisory lock per source, SQLite: the write transaction is exclusive)."""
-        now = self.clock()
         with self.write() as conn:
-            if conn.dialect.name == "postgresql":
-                from hub.store.locks import lock_key
+            return self.store_local_report_in(conn, device_id, make)
 
-                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(lock_key(f"seq:{device_id}"))))
-            report = make(record_rows.last_seq(conn, device_id) + 1, now)
-            item = Inbound(uplink_topic_for(report), encode(report), now, report)
-            return BatchWriter(conn, self.data_dir, now, self.dead_letter_cap, presence=False).write([item])
+    def store_local_report_in(self, conn: sa.Connection, device_id: str,
+                              make: Callable[[int, datetime], IncidentReport]) -> BatchResult:
+        """:meth:`store_local_report` inside the caller's write transaction (the control room stores a call's report
+        and opens its case in one transaction: hub/cases/triage.py)."""
+        now = self.clock()
+        if conn.dialect.name == "postgresql":
+            from hub.store.locks import lock_key
+
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(lock_key(f"seq:{device_id}"))))
+        report = make(record_rows.last_seq(conn, device_id) + 1, now)
+        item = Inbound(uplink_topic_for(report), encode(report), now, report)
+        return BatchWriter(conn, self.data_dir, now, self.dead_letter_cap, presence=False).write([item])
 
     def store_dead_letter(self, letter: DeadLetter) -> None:
         with self.write() as conn:
@@ -171,3 +187,33 @@ class HubStore(Database):
     def expire_downlinks(self) -> int:
         with self.write() as conn:
             return downlink_rows.expire(conn, self.clock())
+
+    # -- photos the hub itself receives (the control room's uploads) --------------------------------
+    def store_photos_in(self, conn: sa.Connection, device_id: str, images: Sequence[bytes]) -> list[PhotoRef]:
+        """Photos handed to the hub directly (an operator's upload for a phoned-in case), stored as the virtual source
+        ``device_id``'s chunks by the batch writer - the same assembly, hash check and content-addressed file as a
+        device's photos - inside the caller's write transaction. JPEG or PNG only, each at most MAX_PHOTO_BYTES:
+        ValueError otherwise, before anything is written. Returns the references for the report to carry."""
+        refs: list[PhotoRef] = []
+        items: list[BatchItem] = []
+        now = self.clock()
+        for data in images:
+            mime = sniff_mime(data)
+            if mime not in ("image/jpeg", "image/png"):
+                raise ValueError("not a JPEG or PNG image")
+            if not 0 < len(data) <= MAX_PHOTO_BYTES:
+                raise ValueError(f"a photo must be 1 to {MAX_PHOTO_BYTES} bytes")
+            sha = hashlib.sha256(data).hexdigest()
+            parts = [data[i:i + MAX_CHUNK_BYTES] for i in range(0, len(data), MAX_CHUNK_BYTES)]
+            for index, part in enumerate(parts):
+                chunk = PhotoChunk(device_id=device_id, sha256=sha, index=index, count=len(parts),
+                                   total_size=len(data), data=part)
+                items.append(Inbound(uplink_topic_for(chunk), b"", now, chunk))
+            refs.append(PhotoRef(sha256=sha, size=len(data), chunks=len(parts), mime=mime))
+        if not items:
+            return []
+        result = BatchWriter(conn, self.data_dir, now, self.dead_letter_cap, presence=False).write(items)
+        failed = [p for p in result.device(device_id).photos if not p.ok]
+        if failed:
+            raise ValueError(f"photo {failed[0].sha256} could not be stored: {failed[0].reason}")
+        return list({ref.sha256: ref for ref in refs}.values())  # the same photo twice is one photo

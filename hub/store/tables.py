@@ -260,6 +260,20 @@ cases = sa.Table(
     sa.Index("ix_cases_assignee", "assignee"),
     sa.Index("ix_cases_alarm", "alarm_at", "alarm_acked_at"),
 )
+# (migration 0012) the case list and lookup (hub/cases/views_repo.py spells the same expressions). A case's place is
+# its grid, else its community; the open-case indexes are partial, and the trigram index is PostgreSQL-only.
+CASE_PLACE = sa.func.coalesce(cases.c.grid_code, cases.c.community_code)
+CASES_NOT_CLOSED = sa.text("state NOT IN ('closed', 'not_filed')")
+sa.Index("ix_cases_place_created", CASE_PLACE, cases.c.created_at, cases.c.id,
+         postgresql_include=["grid_code", "community_code"])
+sa.Index("ix_cases_open_place", CASE_PLACE, cases.c.created_at, cases.c.id, postgresql_where=CASES_NOT_CLOSED,
+         sqlite_where=CASES_NOT_CLOSED)
+sa.Index("ix_cases_open_deadline", cases.c.deadline, cases.c.id, postgresql_where=CASES_NOT_CLOSED,
+         sqlite_where=CASES_NOT_CLOSED)
+# PostgreSQL with pg_trgm only (the migration skips it when the extension cannot be installed)
+sa.Index("ix_cases_text_trgm", cases.c.reference, cases.c.title, cases.c.note, postgresql_using="gin",
+         postgresql_ops={"reference": "gin_trgm_ops", "title": "gin_trgm_ops", "note": "gin_trgm_ops"}
+         ).ddl_if(dialect="postgresql")
 
 # One counter per reference prefix (a community) and local day: the NNNN of FS-20261204-NNNN (migration 0011).
 case_reference_counters = sa.Table(
@@ -298,6 +312,12 @@ case_events = sa.Table(
     _one_of("origin", EVENT_ORIGINS, "ck_case_events_origin"),
     _one_of("outcome", EVENT_OUTCOMES, "ck_case_events_outcome"),
 )
+# (migration 0012) a duplicate report's receipt code: the last 6 characters of its intake key "report:<record id>"
+DUPLICATE_RECEIPT = sa.func.substr(case_events.c.client_event_id,
+                                   sa.func.length(case_events.c.client_event_id) - sa.literal_column("5"))
+IS_DUPLICATE = sa.text("transition = 'duplicate'")
+sa.Index("ix_case_events_duplicate_receipt", DUPLICATE_RECEIPT, postgresql_where=IS_DUPLICATE,
+         sqlite_where=IS_DUPLICATE)
 
 # -- dispatch: tasks sent to devices, their receipts, escalations (migration 0004) ------------------------------
 # (owned by the dispatch work; keep this section's tables in step with 0004_dispatch.py)

@@ -31,8 +31,8 @@ from hub.welfare import WELFARE_CATEGORY
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
 __all__ = ["LIVE_MAX_AGE", "TAIL_POINTS", "TAIL_ROW_CAP", "TAIL_WINDOW", "case_unit", "event_ids_after",
-           "feed_after", "feed_item", "max_case_event_id", "position_of", "positions_after", "positions_cursor",
-           "recent_feed", "recent_tails"]
+           "evidence_photos", "feed_after", "feed_item", "max_case_event_id", "position_of", "positions_after",
+           "positions_cursor", "recent_feed", "recent_tails", "report_photos"]
 
 
 def case_unit(grid_code: str | None, community_code: str | None) -> str | None:
@@ -48,6 +48,11 @@ def _is_sha256(value: object) -> bool:
     return isinstance(value, str) and SHA256.fullmatch(value) is not None
 
 
+def report_photos(payload: str | None) -> list[str]:
+    """The photo names of a report record's payload (its ``photos``), in order."""
+    return _photos(payload)
+
+
 def _photos(payload: str | None) -> list[str]:
     if not payload:
         return []
@@ -58,22 +63,34 @@ def _photos(payload: str | None) -> list[str]:
         return []
 
 
+def evidence_photos(evidence: object) -> list[str]:
+    """The photo names among an event's evidence (anything else is dropped)."""
+    return [sha for sha in evidence if _is_sha256(sha)] if isinstance(evidence, list) else []
+
+
 def feed_item(m: Mapping[str, Any]) -> dict[str, Any]:
-    """One feed entry (JSON-ready) from a row of :func:`hub.cases.views_repo.feed_rows_after`."""
-    photos = _photos(m["source_payload"])
-    if m["evidence"]:
-        photos += [sha for sha in m["evidence"] if _is_sha256(sha) and sha not in photos]
+    """One feed entry (JSON-ready) from a row of :func:`hub.cases.views_repo.feed_rows_after`. Names come along
+    with the codes (category, grid, community, who acted, the assignee, the case's reference), and the photos in
+    two labelled sets: ``report_photos`` (what the report showed: before) and ``evidence_photos`` (what this
+    event cited, e.g. a resolution's after pictures). ``photos`` is both, for older pages."""
+    report = _photos(m["source_payload"])
+    evidence = evidence_photos(m["evidence"])
     return {
-        "event_id": m["id"], "case_id": m["case_id"], "transition": m["transition"],
-        "from_state": m["from_state"], "to_state": m["to_state"], "at": _iso(m["at"]),
+        "event_id": m["id"], "case_id": m["case_id"], "reference": m.get("reference"),
+        "transition": m["transition"], "from_state": m["from_state"], "to_state": m["to_state"], "at": _iso(m["at"]),
         "actor": m["actor"], "actor_name": m["actor_name"], "actor_device": m["actor_device"],
-        "assignee": m["event_assignee"] or m["assignee"], "reason": m["reason"], "note": m["event_note"],
+        "assignee": m["event_assignee"] or m["assignee"], "assignee_name": m.get("assignee_name"),
+        "reason": m["reason"], "note": m["event_note"],
         "state": m["state"], "level": m["level"], "title": m["title"], "case_note": m["note"],
+        "severity": m.get("severity"), "alarm": m.get("alarm_at") is not None and m.get("alarm_acked_at") is None,
         "category_code": m["category_code"], "category_zh": m["name_zh"], "category_en": m["name_en"],
-        "grid_code": m["grid_code"], "community_code": m["community_code"],
+        "grid_code": m["grid_code"], "grid_name": m.get("grid_name"), "community_code": m["community_code"],
+        "community_name": m.get("community_name"),
         "unit": case_unit(m["grid_code"], m["community_code"]), "lat": m["lat"], "lon": m["lon"],
         "report_count": m["report_count"], "deadline": _iso(m["deadline"]), "escalation_level": m["escalation_level"],
-        "welfare": m["category_code"] == WELFARE_CATEGORY, "photos": photos[:9],
+        "welfare": m["category_code"] == WELFARE_CATEGORY,
+        "report_photos": report[:9], "evidence_photos": evidence[:9],
+        "photos": (report + [sha for sha in evidence if sha not in report])[:9],
     }
 
 

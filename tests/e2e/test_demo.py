@@ -1,4 +1,5 @@
-"""`gridline demo --for N` on the embedded defaults: a whole community runs, drains and audits clean."""
+"""`gridline demo --for N` on the embedded defaults: a whole community runs, drains and audits clean, and closes the
+loop - cases reported, filed, dispatched, resolved, verified on the phones and closed by the control room."""
 from __future__ import annotations
 
 import os
@@ -12,20 +13,35 @@ from hub import sample
 from hub.mqtt.embedded_broker import ManagedBroker
 from tests.isolation import free_port
 
-LAST_LINE = re.compile(r"demo: created=(\d+) stored=(\d+) acknowledged=(\d+) lost=(\d+) duplicates=(\d+)")
+AUDIT_LINE = re.compile(r"demo: created=(\d+) stored=(\d+) acknowledged=(\d+) lost=(\d+) duplicates=(\d+)")
+LOOP_LINE = re.compile(r"loop: reported=(\d+) filed=(\d+) dispatched=(\d+) resolved=(\d+) verified=(\d+) "
+                       r"closed=(\d+) overdue=(\d+)")
 NOTICES = re.compile(r"^notices: sent=(\d+) readable_on_kiosks=(\d+) ", flags=re.M)
+CLOSURE = re.compile(r"^kpis \(GET /api/kpis, the demo's period\): 福石社区 结案率 closure_rate ([\d.]+) % "
+                     r"\((\d+) of (\d+) filed closed\)", flags=re.M)
+# 20 s of production at 2 records/s per kiosk and tablet (some 40 reports), the simulated people five times their
+# usual pace: a case goes round the loop in about 10 s, so many close. About 40 s in all (hub start, drain, audit).
+DEMO = ["--for", "20", "--rate", "2", "--pace", "0.2"]
 
 
 def run_demo(tmp_path, *extra: str) -> tuple[str, list[int]]:
-    proc = subprocess.run([sys.executable, "-m", "gridline", "demo", "--for", "6", "--rate", "2",
+    proc = subprocess.run([sys.executable, "-m", "gridline", "demo", *DEMO,
                            "--data-dir", str(tmp_path / "demo"), "--http", "127.0.0.1:0", *extra],
-                          capture_output=True, text=True, timeout=240, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     out = proc.stdout
     assert proc.returncode == 0, out + proc.stderr[-3000:]
-    last = out.strip().splitlines()[-1]
-    m = LAST_LINE.fullmatch(last)
-    assert m, last
+    *_, audit_line, loop_line = out.strip().splitlines()  # the audit, then - last - the loop
+    m = AUDIT_LINE.fullmatch(audit_line)
+    assert m, audit_line
+    assert LOOP_LINE.fullmatch(loop_line), loop_line
     return out, [int(x) for x in m.groups()]
+
+
+def loop_counts(out: str) -> dict[str, int]:
+    m = LOOP_LINE.fullmatch(out.strip().splitlines()[-1])
+    assert m
+    return dict(zip(("reported", "filed", "dispatched", "resolved", "verified", "closed", "overdue"),
+                    map(int, m.groups()), strict=True))
 
 
 def check(out: str, counts: list[int]) -> None:
@@ -40,6 +56,19 @@ def check(out: str, counts: list[int]) -> None:
     reports = int(re.search(r"^  report +(\d+) /", out, flags=re.M)[1])
     opened = int(re.search(r"cases opened at the hub .*: (\d+)$", out, flags=re.M)[1])
     assert (opened >= 1) == (reports >= 1) and opened <= reports, out
+    # The loop closes: phones verify (the grid leader a grid worker's work, the community's supervisor a grid
+    # leader's), the control room closes over the API; each case counts once per step it reached.
+    loop = loop_counts(out)
+    assert loop["reported"] == opened, out
+    steps = [loop[k] for k in ("reported", "filed", "dispatched", "resolved", "verified", "closed")]
+    assert steps == sorted(steps, reverse=True) and loop["closed"] > 0, out
+    assert loop["overdue"] <= loop["reported"] - loop["closed"]
+    # ... and the KPIs of the demo's period, read over the API as the control room reads them, say so.
+    [(rate, closed, filed)] = CLOSURE.findall(out)
+    assert float(rate) > 0 and int(closed) == loop["closed"] and int(filed) == loop["filed"], out
+    tasks = dict(re.findall(r"(handler|verifier|informed) (\d+)", re.search(r"^tasks that reached phones.*$", out,
+                                                                               flags=re.M)[0]))
+    assert int(tasks["verifier"]) >= loop["verified"] and int(tasks["informed"]) > 0, out
 
 
 SIGN_IN = re.compile(r"^  sign in   user (\S+)  password (\S+) ", flags=re.M)
@@ -58,7 +87,7 @@ def test_demo_on_the_embedded_default_broker(tmp_path):
     try:
         session = OperatorDirectory(store).sign_in(username, password)
         assert (session.operator.role, session.operator.scope_code) == ("admin", "440402004005")
-        assert session.operator.person_id == "p-demo-dispatcher"  # it can act on cases from the dashboard
+        assert session.operator.person_id == "p-fs-duty-01"  # the community's duty officer: acts on cases
     finally:
         store.close()
 

@@ -6,7 +6,8 @@ from typing import get_args
 
 import pytest
 
-from hub.cases import states
+from hub.cases import states, triage
+from hub.store.vocabulary import CASE_SOURCES
 from protocol import TASK_WHY_VALUES, Severity, TaskRole, labels
 from protocol.labels import LABELS, LANGUAGES
 from protocol.messages import CaseLevel
@@ -24,7 +25,7 @@ def test_every_key_in_every_language_and_english_is_english():
     assert set(LABELS) == set(LANGUAGES)
     assert set(LABELS["zh-CN"]) == set(LABELS["en"])
     for key in LABELS["zh-CN"]:
-        assert re.fullmatch(r"[a-z]+\.[a-z_]+", key), key
+        assert re.fullmatch(r"[a-z]+\.[a-z0-9_]+", key), key  # source.open311
         zh, en = LABELS["zh-CN"][key], LABELS["en"][key]
         assert zh.strip() == zh and en.strip() == en and zh and en, key
         assert CJK.search(zh), f"{key}: the zh-CN text has no Chinese"
@@ -43,6 +44,13 @@ def test_levels_roles_severities_and_photo_verdicts_are_the_codes_values():
     assert group("role") == {r.value for r in TaskRole}
     assert group("severity") == {s.value for s in Severity}
     assert group("photo") == {q.value for q in QualityIssue}
+
+
+def test_case_sources_and_triage_reasons_are_the_hubs_values():
+    assert group("source") == set(CASE_SOURCES)
+    assert group("triage") == set(triage.REASONS)
+    assert labels.triage_label("near_grid", "en").startswith("Position just outside")
+    assert labels.source_label("hotline") == "热线转办"
 
 
 def test_every_task_why_has_words_and_why_labels_name_only_real_values():

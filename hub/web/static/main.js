@@ -1,8 +1,10 @@
 // The dashboard shell: sign-in, a hash router over the pages, language switch, the live connection.
+import { startAlarms } from "./alarms.js";
 import { api, setUnauthorizedHandler } from "./api.js";
 import { h } from "./dom.js";
 import { applyStatic, getLang, setLang, t } from "./i18n.js";
 import { liveStats, onLive, startLive, stopLive } from "./live.js";
+import { data, forgetDirectory, restoreToasts, throttle } from "./ui.js";
 
 const PAGES = {
   map: () => import("./pages/map.js"),
@@ -11,17 +13,26 @@ const PAGES = {
   devices: () => import("./pages/devices.js"),
   stats: () => import("./pages/stats.js"),
   case: () => import("./pages/case.js"),
+  cases: () => import("./pages/cases.js"),
+  triage: () => import("./pages/triage.js"),
+  new: () => import("./pages/create.js"),
 };
+const ACTING = new Set(["triage", "new"]); // pages that act on cases: not for view-only accounts
 
 const root = document.getElementById("page");
 const ctx = { me: null, config: null, navigate: (hash) => { location.hash = hash; } };
 let cleanup = null;
 let routing = 0;
+let stopAlarms = null, stopTriageCount = null;
+let liveState = "reconnecting";
 window.__gridline = { live: liveStats, ready: false, page: null };
 
 function showLogin(message = "") {
   stopLive();
   if (cleanup) { cleanup(); cleanup = null; }
+  if (stopAlarms) { stopAlarms(); stopAlarms = null; }
+  if (stopTriageCount) { stopTriageCount(); stopTriageCount = null; }
+  forgetDirectory();
   document.getElementById("topbar").hidden = true;
   const user = h("input", { name: "username", autocomplete: "username", required: true });
   const pass = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
@@ -31,8 +42,8 @@ function showLogin(message = "") {
     h("label", {}, t("login.username"), user), h("label", {}, t("login.password"), pass),
     h("button", { type: "submit", class: "primary" }, t("login.submit")), error,
     h("select", { class: "login-lang", onchange: (e) => { setLang(e.target.value); showLogin(); } },
-      h("option", { value: "zh-CN", selected: getLang() === "zh-CN" }, "中文"),
-      h("option", { value: "en", selected: getLang() === "en" }, "English")));
+      h("option", { value: "zh-CN", selected: getLang() === "zh-CN", translate: "no", lang: "zh-CN" }, "中文"),
+      h("option", { value: "en", selected: getLang() === "en", translate: "no", lang: "en" }, "English")));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     try {
@@ -48,25 +59,35 @@ function showLogin(message = "") {
 }
 
 function setLiveState(state) {
+  liveState = state;
   const el = document.getElementById("live-state");
   el.textContent = t(`live.${state}`);
   el.className = `live-state ${state}`;
   el.dataset.state = state;
 }
 
+// #/page/arg?filters: the query part is the page's own state (the case list's filters), kept in the address so
+// a reload or a shared link shows the same.
+export function parseHash(hash = location.hash) {
+  const [path, query = ""] = hash.replace(/^#\/?/, "").split("?");
+  const [name, arg] = (path || "map").split("/");
+  return { name, arg, params: new URLSearchParams(query) };
+}
+
 async function route() {
   const mine = ++routing;
   if (cleanup) { cleanup(); cleanup = null; }
   window.__gridline.ready = false;
-  const [name, arg] = (location.hash.replace(/^#\//, "") || "map").split("/");
-  const page = PAGES[name] ? name : "map";
+  const { name, arg, params } = parseHash();
+  let page = PAGES[name] ? name : "map";
+  if (ACTING.has(page) && ctx.me.role === "viewer") page = "cases";
   for (const a of document.querySelectorAll("#nav a")) a.classList.toggle("active", a.dataset.page === page);
   root.replaceChildren();
   root.className = `page-${page}`;
   const module = await PAGES[page]();
   if (mine !== routing) return;
   try {
-    cleanup = await module.mount(root, ctx, arg && decodeURIComponent(arg));
+    cleanup = await module.mount(root, ctx, arg && decodeURIComponent(arg), params);
   } catch (err) {
     if (err.status !== 401) root.append(h("p", { class: "error" }, `${t("err.generic")}: ${err.message}`));
   }
@@ -83,19 +104,56 @@ async function boot() {
   }
   ctx.config = await api.get("/api/map/config");
   document.getElementById("topbar").hidden = false;
-  document.getElementById("who").textContent = `${ctx.me.display_name} · ${ctx.me.role} · ${ctx.me.scope_code}`;
+  drawWho();
   document.body.dataset.role = ctx.me.role;
   startLive(setLiveState);
+  if (!stopAlarms) stopAlarms = startAlarms(document.getElementById("alarms"), ctx);
+  if (!stopTriageCount && ctx.me.role !== "viewer") stopTriageCount = startTriageCount();
   window.removeEventListener("hashchange", route);
   window.addEventListener("hashchange", route);
   await route();
+}
+
+function drawWho() {
+  const who = document.getElementById("who");
+  const scope = ctx.me.scope_name || ctx.me.scope_code;
+  who.replaceChildren(data(ctx.me.display_name), ` · ${t(`oprole.${ctx.me.role}`)} · `, data(scope, { title: ctx.me.scope_code }));
+}
+
+// The number waiting in 待研判, beside its menu entry.
+function startTriageCount() {
+  const el = document.getElementById("triage-count");
+  let stopped = false;
+  const load = async () => {
+    try {
+      const queue = await api.get("/api/triage");
+      if (stopped) return;
+      const n = (Array.isArray(queue) ? queue : queue.items || []).length;
+      el.textContent = n;
+      el.hidden = n === 0;
+    } catch { el.hidden = true; }
+  };
+  const reload = throttle(load, 3000);
+  const offs = [onLive("case", reload), onLive("reset", reload)];
+  const timer = setInterval(load, 30000);
+  load();
+  window.__gridline.refreshTriageCount = load;
+  return () => { stopped = true; offs.forEach((off) => off()); clearInterval(timer); };
 }
 
 setUnauthorizedHandler(() => showLogin());
 onLive("signed_out", () => { ctx.me = null; showLogin(t("login.ended")); });
 const langSelect = document.getElementById("lang");
 langSelect.value = getLang();
-langSelect.addEventListener("change", () => { setLang(langSelect.value); if (ctx.me) route(); });
+langSelect.addEventListener("change", () => {
+  setLang(langSelect.value);
+  document.title = `${t("app.title")} · Gridline`;
+  setLiveState(liveState);
+  if (!ctx.me) return;
+  drawWho();
+  if (stopAlarms) { stopAlarms(); stopAlarms = startAlarms(document.getElementById("alarms"), ctx); }
+  route();
+});
 document.getElementById("logout").addEventListener("click", async () => {
   await api.post("/api/auth/logout").catch(() => {});
   ctx.me = null;
@@ -103,4 +161,6 @@ document.getElementById("logout").addEventListener("click", async () => {
 });
 setLang(getLang());
 applyStatic();
+document.title = `${t("app.title")} · Gridline`;
+restoreToasts();
 boot();

@@ -1,17 +1,35 @@
-// The Leaflet map: grid polygons coloured by open-case load, case pins by level, and terminals on one
-// canvas layer (2,000 moving dots with tails cost one draw per frame, not 2,000 DOM/SVG objects).
+// The Leaflet map: grid polygons coloured by the cases that still need work, case pins (clustered at low zoom),
+// and terminals on one canvas layer (2,000 moving dots with tails cost one draw per frame, not 2,000 DOM objects).
+//
+// Layer order is fixed by panes, whatever is redrawn when: grid fills (bottom, their own SVG) < grid labels <
+// terminal tails and dots (canvas) < case pins and clusters (markerPane) < tooltips < popups. Grids are restyled
+// in place when their load changes, never re-added over the pins. Pins are opaque with a white rim and a dark
+// outline, so a blue pin over a red grid stays blue.
+//
+// A case is in one of three phases: open (still needs work: a filled pin in its level's colour, a dark ring when
+// overdue), suspended (grey, ‖) and awaiting check (resolved / verified: white with a teal ✓). Only open cases
+// colour a grid; the other two are counted apart. Closed and not-filed cases are not on the map.
 import { displayTransform } from "./gcj02.js";
 import { h, LEVEL_COLOURS } from "./dom.js";
-import { t } from "./i18n.js";
+import { caseName, dataText, phaseOf, photoSet } from "./feed.js";
+import { ago, duration, t, timeOf } from "./i18n.js";
 
 const L = window.L;
 const ANIMATE_MS = 800; // a fix glides from the previous one rather than jumping
 const TAIL = 8;
+const LEVEL_RANK = { blue: 1, yellow: 2, red: 3 };
+const RANKED = [null, "blue", "yellow", "red"];
+const PANES = { grids: 350, gridLabels: 380, devices: 450 }; // Leaflet's own: markerPane 600, tooltip 650, popup 700
+const LABEL_MIN_ZOOM = 14; // grid labels below this would be clutter (a whole district on screen)
+const PIN_GLYPH = { open: "", overdue: "!", suspended: "‖", check: "✓" };
 
 export function createMap(el, config, { onCaseClick } = {}) {
   // No zoom/fade animations: nothing to gain on a wall screen, and a page left mid-animation breaks Leaflet.
-  const map = L.map(el, { zoomControl: true, attributionControl: !!config.tile_url, zoomSnap: 0.25,
+  const map = L.map(el, { zoomControl: true, attributionControl: !!config.tile_url, zoomSnap: 0.25, maxZoom: 19,
                           zoomAnimation: false, fadeAnimation: false, markerZoomAnimation: false });
+  for (const [name, z] of Object.entries(PANES)) map.createPane(name).style.zIndex = z;
+  map.getPane("gridLabels").style.pointerEvents = "none";
+  map.getPane("devices").style.pointerEvents = "none";
   const show = displayTransform(config.tile_url ? config.tile_crs : "wgs84");
   if (config.tile_url) {
     L.tileLayer(config.tile_url, { attribution: config.attribution || "", maxZoom: 19 }).addTo(map);
@@ -19,60 +37,217 @@ export function createMap(el, config, { onCaseClick } = {}) {
     el.classList.add("no-tiles");
   }
   map.setView([22.25, 113.52], 15);
+  const zoomClass = () => el.classList.toggle("labels-hidden", map.getZoom() < LABEL_MIN_ZOOM);
+  map.on("zoomend", zoomClass);
+  zoomClass();
+
   const grids = L.geoJSON(null, {
+    pane: "grids", renderer: L.svg({ pane: "grids" }),
     coordsToLatLng: (c) => L.latLng(...show(c[1], c[0])),
     style: (f) => gridStyle(f.properties),
-    onEachFeature: (f, layer) => layer.bindTooltip(() => gridLabel(f.properties), { sticky: true }),
+    onEachFeature: (f, layer) => layer.bindTooltip(() => gridTooltip(layer.feature.properties),
+                                                   { sticky: true, className: "grid-tooltip" }),
   }).addTo(map);
-  const pins = L.layerGroup().addTo(map);
+  const labels = L.layerGroup().addTo(map);
   const devices = new DeviceLayer(show).addTo(map);
-  let fitted = false, destroyed = false;
+  const pins = L.markerClusterGroup ? L.markerClusterGroup({
+    showCoverageOnHover: false, spiderfyOnMaxZoom: true, zoomToBoundsOnClick: true, animate: false,
+    chunkedLoading: true, removeOutsideVisibleBounds: true,
+    maxClusterRadius: (zoom) => (zoom >= 18 ? 24 : zoom >= 16 ? 40 : 56),
+    iconCreateFunction: clusterIcon,
+  }) : L.layerGroup(); // without the vendored plugin: plain pins, still above everything else
+  pins.addTo(map);
+  const markers = new Map(); // case id -> {marker, sig}
+  let gridKey = "", fitted = false, destroyed = false;
+
+  function caseMarker(c) {
+    const marker = L.marker(show(c.lat, c.lon), { icon: pinIcon(c), keyboard: false, riseOnHover: true,
+                                                 title: c.reference || "" });
+    marker.options.pin = pinFacts(c);
+    marker.case = c;
+    marker.bindTooltip(() => pinTooltip(marker.case), { direction: "top", offset: [0, -10], className: "pin-tooltip" });
+    marker.bindPopup(() => casePopup(marker.case, onCaseClick), { minWidth: 260, maxWidth: 380, className: "case-popup-wrap",
+                                                                 autoPanPadding: [40, 40] });
+    return marker;
+  }
+
   return {
     map, devices, show,
+    pins,
+    markerFor: (id) => markers.get(id)?.marker || null,
     setGrids(fc) {
       if (destroyed) return; // a fetch that finished after the page was left
-      grids.clearLayers();
-      grids.addData(fc);
-      devices.setGridCentres(fc);
+      const key = fc.features.map((f) => f.properties.code).join("|");
+      if (key === gridKey) {
+        // The same grids: new load, restyled in place (the pins above stay above).
+        const byCode = new Map(fc.features.map((f) => [f.properties.code, f.properties]));
+        grids.eachLayer((layer) => {
+          const p = byCode.get(layer.feature.properties.code);
+          if (!p) return;
+          layer.feature.properties = p;
+          layer.setStyle(gridStyle(p));
+        });
+      } else {
+        gridKey = key;
+        grids.clearLayers();
+        grids.addData(fc);
+        devices.setGridCentres(fc);
+      }
+      labels.clearLayers();
+      grids.eachLayer((layer) => {
+        const p = layer.feature.properties;
+        L.marker(labelPoint(layer), { icon: gridLabelIcon(p), pane: "gridLabels", interactive: false, keyboard: false })
+          .addTo(labels);
+      });
       if (!fitted && fc.features.length) {
-        map.fitBounds(grids.getBounds(), { padding: [20, 20] });
+        // room for the summary above and the legend below
+        map.fitBounds(grids.getBounds(), { paddingTopLeft: [20, 48], paddingBottomRight: [20, 112] });
         fitted = true;
       }
     },
     setCases(list) {
       if (destroyed) return;
-      pins.clearLayers();
+      const wanted = new Set();
+      const add = [], drop = [];
       for (const c of list) {
         if (c.lat == null || c.lon == null) continue;
-        const marker = L.circleMarker(show(c.lat, c.lon), {
-          radius: c.overdue ? 10 : 8, color: c.overdue ? "#111" : "#fff", weight: c.overdue ? 3 : 2,
-          fillColor: LEVEL_COLOURS[c.level] || "#888", fillOpacity: 0.95,
-          className: `case-pin level-${c.level} case-${c.id}`,
-        });
-        marker.bindTooltip(h("span", {}, `${c.title || c.category_zh || c.category_code} · ${t("state." + c.state)}`));
-        if (onCaseClick) marker.on("click", () => onCaseClick(c.id));
-        marker.addTo(pins);
+        wanted.add(c.id);
+        const sig = [c.state, c.level, c.overdue, c.lat, c.lon, c.version, c.reference].join("|");
+        const had = markers.get(c.id);
+        if (had && had.sig === sig) { had.marker.case = c; continue; }
+        if (had) drop.push(had.marker);
+        const marker = caseMarker(c);
+        markers.set(c.id, { marker, sig });
+        add.push(marker);
       }
+      for (const [id, { marker }] of markers) if (!wanted.has(id)) { drop.push(marker); markers.delete(id); }
+      if (drop.length) pins.removeLayers ? pins.removeLayers(drop) : drop.forEach((m) => pins.removeLayer(m));
+      if (add.length) pins.addLayers ? pins.addLayers(add) : add.forEach((m) => pins.addLayer(m));
     },
     setDevices(list, staleAfterS, hubNowMs) { if (!destroyed) devices.setDevices(list, staleAfterS, hubNowMs); },
     destroy() { destroyed = true; devices.stop(); map.remove(); },
   };
 }
 
+// -- grids --------------------------------------------------------------------------------------------------
 function gridStyle(p) {
-  const colour = p.max_level ? LEVEL_COLOURS[p.max_level] : "#6b7a8f";
-  const load = Math.min(1, (p.open || 0) / 5);
-  return { color: "#33415c", weight: 1.5, fillColor: colour, fillOpacity: p.open ? 0.15 + 0.35 * load : 0.06 };
+  const open = p.open || 0;
+  const load = Math.min(1, open / 5);
+  if (open) {
+    return { color: "#33415c", weight: 1.5, dashArray: null, fillColor: LEVEL_COLOURS[p.max_level] || "#6b7a8f",
+             fillOpacity: 0.12 + 0.26 * load };
+  }
+  // Nothing to do here: a quiet fill. Work waiting only for its check: a dashed teal edge, no colour.
+  return { color: p.awaiting_check ? "#0e7c86" : "#33415c", weight: p.awaiting_check ? 2 : 1.5,
+           dashArray: p.awaiting_check ? "6 4" : null, fillColor: "#6b7a8f", fillOpacity: 0.05 };
 }
 
-function gridLabel(p) {
-  let s = t("map.open", { n: p.open || 0 });
-  if (p.overdue) s += ` · ${t("map.overdue", { n: p.overdue })}`;
-  return h("div", {}, h("b", {}, p.name), h("br"), s);
+function gridCounts(p) {
+  const parts = [];
+  parts.push(h("span", { class: `count open${p.open ? "" : " zero"}` }, t("map.needsWork", { n: p.open || 0 })));
+  if (p.overdue) parts.push(h("span", { class: "count overdue" }, t("map.overdue", { n: p.overdue })));
+  if (p.suspended) parts.push(h("span", { class: "count suspended" }, t("map.suspendedN", { n: p.suspended })));
+  if (p.awaiting_check) parts.push(h("span", { class: "count check" }, t("map.checkN", { n: p.awaiting_check })));
+  return parts;
 }
 
-// Terminals: dots (online green / offline grey / stale amber ring), tails for those that move, squares for
-// fixed terminals placed at their grid. Drawn on a canvas that follows the map; animated with rAF.
+function gridTooltip(p) {
+  return h("div", { class: "grid-tip" },
+    h("b", {}, dataText(p.name || p.code, { title: p.code })),
+    p.parent_name ? h("span", { class: "muted" }, " · ", dataText(p.parent_name)) : null,
+    h("div", { class: "counts" }, gridCounts(p)));
+}
+
+function gridLabelIcon(p) {
+  const el = h("div", { class: `grid-label${p.open ? ` level-${p.max_level}` : ""}` },
+    h("div", { class: "name" }, dataText(p.name || p.code)), h("div", { class: "counts" }, gridCounts(p)));
+  return L.divIcon({ html: el, className: "grid-label-anchor", iconSize: null });
+}
+
+// The label sits in the upper part of the grid: the centre is where its fixed terminals are drawn.
+function labelPoint(layer) {
+  const b = layer.getBounds();
+  return L.latLng(b.getNorth() - (b.getNorth() - b.getSouth()) * 0.18, (b.getWest() + b.getEast()) / 2);
+}
+
+// -- case pins ---------------------------------------------------------------------------------------------
+function pinFacts(c) {
+  return { phase: c.phase || phaseOf(c.state), level: c.level, overdue: !!c.overdue };
+}
+
+function pinIcon(c) {
+  const f = pinFacts(c);
+  const glyph = f.phase === "open" ? (f.overdue ? PIN_GLYPH.overdue : "") : PIN_GLYPH[f.phase];
+  const el = h("div", { class: "pin-body" }, glyph);
+  return L.divIcon({
+    html: el, iconSize: [22, 22], iconAnchor: [11, 11], popupAnchor: [0, -10], tooltipAnchor: [0, -6],
+    className: `case-pin phase-${f.phase} level-${c.level}${f.overdue ? " overdue" : ""} case-${c.id}`,
+  });
+}
+
+function clusterIcon(cluster) {
+  let worst = 0, open = 0, overdue = 0, check = 0, suspended = 0;
+  for (const m of cluster.getAllChildMarkers()) {
+    const f = m.options.pin || {};
+    if (f.phase === "open") {
+      open += 1;
+      worst = Math.max(worst, LEVEL_RANK[f.level] || 0);
+      if (f.overdue) overdue += 1;
+    } else if (f.phase === "check") check += 1;
+    else suspended += 1;
+  }
+  const n = cluster.getChildCount();
+  const size = n < 10 ? 32 : n < 100 ? 38 : 46;
+  const kind = open ? `level-${RANKED[worst] || "blue"}` : check ? "phase-check" : "phase-suspended";
+  const el = h("div", { class: "cluster-body", dataset: { open, check, suspended } },
+    h("span", { class: "n" }, n), overdue ? h("i", { class: "cluster-overdue" }) : null);
+  return L.divIcon({ html: el, className: `case-cluster ${kind}`, iconSize: [size, size] });
+}
+
+function pinTooltip(c) {
+  return h("div", { class: "pin-tip" },
+    c.reference ? h("b", { translate: "no" }, c.reference, " ") : null, caseName(c),
+    h("span", { class: "muted" }, " · ", t(`state.${c.state}`)));
+}
+
+function remainingText(c) {
+  if (c.remaining_s == null) return c.deadline ? timeOf(c.deadline) : null;
+  return c.remaining_s < 0 ? `${t("case.overdue")} ${duration(-c.remaining_s)}` : t("later", { t: duration(c.remaining_s) });
+}
+
+function casePopup(c, onCaseClick) {
+  const phase = c.phase || phaseOf(c.state);
+  const facts = [];
+  const fact = (label, ...value) => facts.push(h("dt", {}, label), h("dd", {}, ...value));
+  fact(t("case.state"), h("span", { class: `phase-badge phase-${phase}` }, t(`state.${c.state}`)),
+       " ", h("span", { class: `level-chip level-${c.level}` }, t(`level.${c.level}`)));
+  if (c.grid_name || c.grid_code || c.community_name) {
+    fact(t("case.grid"), dataText(c.grid_name || c.grid_code || "", { title: c.grid_code || "" }),
+         c.community_name ? h("span", { class: "muted" }, " · ", dataText(c.community_name)) : null);
+  }
+  const who = c.assignee_name || (typeof c.assignee === "object" ? c.assignee?.name : null);
+  if (who) fact(t("case.holder"), dataText(who));
+  const left = remainingText(c);
+  if (left) fact(t("case.deadline"), h("span", { class: c.overdue ? "overdue" : "" }, left));
+  if ((c.report_count || 1) > 1) fact(t("case.reports"), String(c.report_count));
+  if (c.created_at) fact(t("map.reportedAt"), ago(c.created_at));
+  const photos = [photoSet("before", c.photos_before, { max: 3, width: 96, height: 72 }),
+                  photoSet("after", c.photos_after, { max: 3, width: 96, height: 72 })].filter(Boolean);
+  return h("div", { class: `case-popup phase-${phase}`, "data-testid": "case-popup", dataset: { case: c.id } },
+    h("div", { class: "cp-head" },
+      h("span", { class: `pin-swatch phase-${phase} level-${c.level}` }),
+      c.reference ? h("b", { class: "cp-ref", translate: "no" }, c.reference) : null),
+    h("div", { class: "cp-title" }, caseName(c)),
+    c.note ? h("p", { class: "cp-note" }, dataText(c.note)) : null,
+    h("dl", { class: "cp-facts" }, facts),
+    photos.length ? h("div", { class: "cp-photos" }, photos) : null,
+    onCaseClick ? h("button", { type: "button", class: "primary cp-open", "data-testid": "open-case",
+                                onclick: () => onCaseClick(c.id) }, t("map.openCase")) : null);
+}
+
+// -- terminals ---------------------------------------------------------------------------------------------
+// Dots (online green / offline grey / stale amber), tails for those that move, squares for fixed terminals
+// placed at their grid. Drawn on a canvas in its own pane (above the grids, below the pins); animated with rAF.
 const DeviceLayer = L.Layer.extend({
   initialize(show) {
     this.show = show;
@@ -84,10 +259,8 @@ const DeviceLayer = L.Layer.extend({
   onAdd(map) {
     this._map = map;
     this.canvas = L.DomUtil.create("canvas", "device-layer");
-    map.getPanes().overlayPane.appendChild(this.canvas);
+    map.getPane("devices").appendChild(this.canvas);
     map.on("moveend zoomend resize viewreset", this._reset, this);
-    map.on("zoomanim", () => { this.canvas.style.visibility = "hidden"; });
-    map.on("zoomend", () => { this.canvas.style.visibility = ""; });
     map.on("click", this._click, this);
     this._reset();
     this.running = true;
@@ -102,6 +275,7 @@ const DeviceLayer = L.Layer.extend({
     this.stop();
     this.canvas.remove();
     map.off("moveend zoomend resize viewreset", this._reset, this);
+    map.off("click", this._click, this);
   },
   stop() { this.running = false; cancelAnimationFrame(this.raf); },
   setGridCentres(fc) {
@@ -119,7 +293,8 @@ const DeviceLayer = L.Layer.extend({
     list.forEach((d, i) => {
       seen.add(d.id);
       const item = this.items.get(d.id) || { id: d.id, tail: [], index: i };
-      Object.assign(item, { kind: d.kind, state: d.state, unit: d.unit, owner_name: d.owner_name,
+      Object.assign(item, { kind: d.kind, state: d.state, unit: d.unit, unit_name: d.unit_name,
+                            owner_name: d.owner_name,
                             lastSeenMs: d.last_seen ? Date.parse(d.last_seen) + offset : null });
       item.staleAfterMs = staleAfterS * 1000;
       if (d.tail && d.tail.length) {
@@ -194,7 +369,7 @@ const DeviceLayer = L.Layer.extend({
     const wallNow = Date.now();
     const groups = { online: [], offline: [], stale: [] };
     ctx.lineWidth = 2;
-    ctx.strokeStyle = "rgba(0, 140, 90, 0.45)";
+    ctx.strokeStyle = "rgba(0, 120, 80, 0.5)";
     ctx.beginPath();
     for (const item of this.items.values()) {
       const at = this._where(item, now);
@@ -215,6 +390,8 @@ const DeviceLayer = L.Layer.extend({
     }
     ctx.stroke();
     const styles = { online: "#0a9d5a", stale: "#e39b00", offline: "#8a94a6" };
+    ctx.lineWidth = 1.5;
+    ctx.strokeStyle = "#fff";
     for (const [name, items] of Object.entries(groups)) {
       ctx.fillStyle = styles[name];
       ctx.beginPath();
@@ -224,10 +401,8 @@ const DeviceLayer = L.Layer.extend({
         else ctx.rect(x - 5, y - 5, 10, 10);
       }
       ctx.fill();
+      ctx.stroke(); // a white rim per group: a dot stays readable on any fill
     }
-    ctx.lineWidth = 1.5;
-    ctx.strokeStyle = "#fff";
-    ctx.stroke();
     this.counts = { online: groups.online.length, offline: groups.offline.length, stale: groups.stale.length };
     this.canvas.dataset.online = groups.online.length;
     this.canvas.dataset.offline = groups.offline.length;
@@ -242,9 +417,15 @@ const DeviceLayer = L.Layer.extend({
       if (d < bestD) { best = item; bestD = d; }
     }
     if (best) {
-      const state = best.state === "online" ? t("map.online") : t("map.offline");
-      const body = h("div", { class: "device-popup" }, h("b", {}, best.id),
-                     best.owner_name ? ` · ${best.owner_name}` : "", h("br"), `${t("kind." + best.kind)} · ${state}`);
+      const stale = best.lastSeenMs !== null && Date.now() - best.lastSeenMs > best.staleAfterMs;
+      const state = best.state === "online" ? (stale ? t("dev.stale") : t("map.online")) : t("map.offline");
+      const body = h("div", { class: "device-popup", "data-testid": "device-popup" },
+        h("b", {}, best.owner_name ? dataText(best.owner_name) : (best.kind ? t(`kind.${best.kind}`) : t("map.terminal"))),
+        best.owner_name && best.kind ? h("span", { class: "muted" }, ` · ${t(`kind.${best.kind}`)}`) : null,
+        h("br"), h("span", { class: `badge ${best.state}` }, state),
+        best.unit_name ? [" · ", dataText(best.unit_name, { title: best.unit || "" })] : null,
+        h("br"), h("span", { class: "muted" }, `${t("dev.lastSeen")}: ${best.lastSeenMs ? ago(new Date(best.lastSeenMs).toISOString()) : "—"}`),
+        h("br"), h("code", { class: "muted", translate: "no" }, best.id));
       L.popup().setLatLng(ev.latlng).setContent(body).openOn(this._map);
     }
   },

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -19,7 +19,7 @@ from hub.store.rows import RecordRow
 from hub.store.tables import department_contacts, downlinks
 from protocol import TaskBody, uuid7
 
-MONDAY_9 = datetime(2024, 6, 3, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(timezone.utc)
+MONDAY_9 = datetime(2024, 6, 3, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
 CITY, DISTRICT, STREET, COMMUNITY = "440400", "440402", "440402004", "440402004005"
 GRID, GRID2 = "440402004005001", "440402004005002"
 INSIDE = RouteResult(GRID, COMMUNITY, 1.0, False, "inside")
@@ -63,10 +63,10 @@ def load_org(store, clock) -> None:
                                                       "person_id": "p1"})
 
 
-def make_service(store, clock) -> CaseService:
+def make_service(store, clock, calendar: WorkCalendar | None = None) -> CaseService:
     clock.now = MONDAY_9
     load_org(store, clock)
-    return CaseService(store, clock=clock, calendar=WorkCalendar(clock=clock), categories=CATEGORIES,
+    return CaseService(store, clock=clock, calendar=calendar or WorkCalendar(clock=clock), categories=CATEGORIES,
                        level_policy=LevelPolicy(yellow_at=0.5, red_at=0.8))
 
 

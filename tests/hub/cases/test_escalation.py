@@ -2,20 +2,26 @@
 city; levels re-colour and reach the devices. Injected clock, no sleeping; SQLite and PostgreSQL."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 from hub.cases.dispatch import Dispatcher
 from hub.cases.escalation import EscalationSweep
 from hub.cases.rows import DeviceTransition
-
-from .dispatch_fixtures import INSIDE, drain, latest, make_service, report, tick
+from hub.org.calendar import END_OF_DAY, WorkCalendar
+from tests.hub.cases.dispatch_fixtures import INSIDE, drain, latest, make_service, report, tick
 
 WINDOW = timedelta(minutes=30)
 EVERY = timedelta(hours=4)
 
 
-def setup(store, clock):
-    service = make_service(store, clock)
+def round_the_clock(clock) -> WorkCalendar:
+    """Office hours 00:00-24:00 every day: working time is wall-clock time (tests/hub/cases/test_working_time.py
+    has the real office hours, nights, weekends and 春节)."""
+    return WorkCalendar(periods=[(time(0), END_OF_DAY)], weekdays=range(7), clock=clock)
+
+
+def setup(store, clock, calendar: WorkCalendar | None = None):
+    service = make_service(store, clock, calendar)
     dispatcher = Dispatcher(store, service)
     sweep = EscalationSweep(service, dispatcher, accept_window=WINDOW, overdue_every=EVERY)
     case_id = service.open_case_from_report(report(clock), INSIDE).case.id
@@ -68,7 +74,8 @@ def test_unaccepted_task_is_resent_once_then_escalated_to_the_community(store, c
 
 
 def test_overdue_case_climbs_one_level_per_period_up_to_the_city(store, clock):
-    service, dispatcher, sweep, case_id = setup(store, clock)
+    # Periods of EVERY back to back from Monday afternoon run through the night: on a round-the-clock calendar.
+    service, dispatcher, sweep, case_id = setup(store, clock, round_the_clock(clock))
     service.transition(case_id, "accept", "g1")
     deadline = service.get(case_id).deadline
     clock.now = deadline - timedelta(minutes=1)

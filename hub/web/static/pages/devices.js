@@ -1,7 +1,9 @@
 // 终端设备: every terminal with presence, last contact, outbox, battery, app version and clock skew; a device
-// silent for longer than the stale limit turns visibly stale even while the broker still says "online".
+// silent for longer than the stale limit turns visibly stale even while the broker still says "online". Units and
+// owners by name (the unit's code on hover); names are data (translate="no").
 import { api } from "../api.js";
 import { h } from "../dom.js";
+import { dataText } from "../feed.js";
 import { ago, t } from "../i18n.js";
 import { onLive } from "../live.js";
 
@@ -26,8 +28,9 @@ export async function mount(root) {
       const state = d.state === "online" ? t("map.online") : t("map.offline");
       const skew = d.clock_skew_ms == null ? "—" : `${(d.clock_skew_ms / 1000).toFixed(1)} s`;
       return h("tr", { class: `${d.state}${isStale ? " stale" : ""}${(d.battery_pct ?? 100) < 20 ? " low" : ""}`, dataset: { device: d.id } },
-        h("td", {}, d.id), h("td", {}, d.kind ? t(`kind.${d.kind}`) : "—"), h("td", {}, d.unit || "—"),
-        h("td", {}, d.owner_name || "—"),
+        h("td", { translate: "no" }, d.id), h("td", {}, d.kind ? t(`kind.${d.kind}`) : "—"),
+        h("td", { class: "unit", title: d.unit || "" }, d.unit ? dataText(d.unit_name || d.unit) : t("dev.unbound")),
+        h("td", {}, dataText(d.owner_name) || "—"),
         h("td", {}, h("span", { class: `badge ${d.state}` }, state), isStale ? h("span", { class: "badge stale" }, t("dev.stale")) : null),
         h("td", {}, ago(d.last_seen, now)), h("td", { class: (d.outbox_depth || 0) > 50 ? "warn" : "" }, d.outbox_depth ?? "—"),
         h("td", {}, d.photos_pending ?? "—"), h("td", {}, d.battery_pct == null ? "—" : `${Math.round(d.battery_pct)}%`),

@@ -1,4 +1,4 @@
-// 实时动态: the whole-screen feed.
+// 实时动态: the whole-screen feed, one card per case (its steps so far, duplicates counted on it).
 import { api } from "../api.js";
 import { h } from "../dom.js";
 import { createFeed } from "../feed.js";
@@ -10,6 +10,6 @@ export async function mount(root, ctx) {
   root.append(box);
   const feed = createFeed(box, { onOpen: (id) => ctx.navigate(`#/case/${id}`) });
   const off = onLive("case", (ev) => feed.add(ev));
-  feed.load(await api.get("/api/live/recent?limit=100"));
+  feed.load(await api.get("/api/live/recent?limit=200"));
   return () => { off(); feed.destroy(); };
 }

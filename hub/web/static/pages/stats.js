@@ -20,7 +20,7 @@ function barChart(title, rows, series, { max, format = (v) => v } = {}) {
   const svg = s("svg", { viewBox: `0 0 ${width} ${rows.length * rowH + 28}`, class: "chart", role: "img" });
   rows.forEach((r, i) => {
     const y = i * rowH + 4;
-    svg.append(s("text", { x: labelW - 6, y: y + rowH / 2, "text-anchor": "end", class: "label" }, r.name || r.key || "—"));
+    svg.append(s("text", { x: labelW - 6, y: y + rowH / 2, "text-anchor": "end", class: "label", translate: "no" }, r.name || r.key || "—"));
     series.forEach((x, j) => {
       const v = r[x.key];
       const w = v == null ? 0 : (v / top) * plotW;
