@@ -356,7 +356,7 @@ def print_summary(args, shapes: dict[str, str], rounds: dict[str, dict[str, list
     # Paired by rig (same machine moment): steadier than the ratio of medians when the machine is noisy.
     for mode in MODES:
         pairs = [wide["us_per_msg"]["hub"] / fire["us_per_msg"]["hub"]
-                 for fire, wide in zip(rounds[mode]["firehose"], rounds[mode]["wide"])]
+                 for fire, wide in zip(rounds[mode]["firehose"], rounds[mode]["wide"], strict=False)]
         print(f"{'hub CPU wide/firehose, rounds, ' + mode:<38} {'  '.join(f'{x:.2f}' for x in pairs)}")
         summary[mode]["hub_cpu_wide_over_firehose_rounds"] = [round(x, 3) for x in pairs]
     return summary

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -114,7 +114,7 @@ def main() -> None:
               f"{r['p50_ms']!s:>8} {r['p99_ms']!s:>8} {r['max_ms']!s:>8}")
     out = ROOT / "benchmarks" / "results" / "cross_worker_wakeup.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"measured_at": datetime.now(timezone.utc).isoformat(), "cores": os.cpu_count(),
+    out.write_text(json.dumps({"measured_at": datetime.now(UTC).isoformat(), "cores": os.cpu_count(),
                                "runs": results}, indent=2))
     print(f"wrote {out.relative_to(ROOT)}")
 

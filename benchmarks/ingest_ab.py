@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.ingest_throughput import CpuSplit, make_payloads, publisher, run_raw  # noqa: E402
-from benchmarks.rig import CLK_TCK, fresh_db, wait_http  # noqa: E402
-from hub.mqtt.embedded_broker import ManagedBroker, free_port  # noqa: E402
+from benchmarks.ingest_throughput import CpuSplit, make_payloads, publisher, run_raw
+from benchmarks.rig import CLK_TCK, fresh_db, wait_http
+from hub.mqtt.embedded_broker import ManagedBroker, free_port
 
 DEVICES, PER_DEVICE = 20, 1000
 

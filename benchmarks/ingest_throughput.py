@@ -26,16 +26,16 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import protocol  # noqa: E402
-from benchmarks.rig import CLK_TCK, cpu_seconds  # noqa: E402
-from hub.mqtt.embedded_broker import ManagedBroker  # noqa: E402
+import protocol
+from benchmarks.rig import CLK_TCK, cpu_seconds
+from hub.mqtt.embedded_broker import ManagedBroker
 
 
 def machine_busy_s() -> float:
@@ -79,7 +79,7 @@ class CpuSplit:
 
 def make_payloads(device_ids: list[str], per_device: int, round_no: int) -> dict[str, list[tuple[str, str, bytes]]]:
     """(record id, topic, payload) per device: fresh ids each round so the hub cannot short-cut duplicates."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     out: dict[str, list[tuple[str, str, bytes]]] = {}
     for dev in device_ids:
         rows = []

@@ -19,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from terminal.camera import SyntheticCameraProvider, process_photo  # noqa: E402
+from terminal.camera import SyntheticCameraProvider, process_photo
 
 TARGET_12MP_MS = 300.0
 
@@ -61,7 +61,10 @@ def main() -> None:
         for step in steps:
             print(f"  {step:<13}{medians[step]:8.1f} ms")
     total = results["12MP"]["total"]
-    print(f"\n12MP total {total:.1f} ms: {'within' if total <= TARGET_12MP_MS else 'OVER'} the {TARGET_12MP_MS:.0f} ms target")
+    print(
+        f"\n12MP total {total:.1f} ms: {'within' if total <= TARGET_12MP_MS else 'OVER'}"
+        f" the {TARGET_12MP_MS:.0f} ms target"
+    )
 
 
 if __name__ == "__main__":

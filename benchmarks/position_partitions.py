@@ -28,25 +28,25 @@ import tempfile
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
-import protocol  # noqa: E402
-from hub.mqtt.ingest import RawMessage, decode_batch  # noqa: E402
-from hub.store import HubStore, upgrade  # noqa: E402
-from hub.store.partitions import (  # noqa: E402
+import protocol
+from hub.mqtt.ingest import RawMessage, decode_batch
+from hub.store import HubStore, upgrade
+from hub.store.partitions import (
     create_day_partition,
     day_bound,
     partition_name,
     position_id_floor,
     utc_day,
 )
-from hub.store.tables import records  # noqa: E402
-from hub.web.feed import LIVE_MAX_AGE, positions_after, positions_cursor, recent_tails  # noqa: E402
+from hub.store.tables import records
+from hub.web.feed import LIVE_MAX_AGE, positions_after, positions_cursor, recent_tails
 
 ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 RETENTION_DAYS = 180
@@ -186,7 +186,7 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the two databases")
     args = ap.parse_args()
     per = args.rows // (args.devices * args.days)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     today = utc_day(now)
     first_day = today - timedelta(days=args.days)
     urls = {"partitioned": fresh_db("gl_bench_part"), "plain": fresh_db("gl_bench_plain")}
@@ -203,7 +203,7 @@ def main() -> None:
                     create_day_partition(conn, today - timedelta(days=n))
 
         items = position_items(args.ingest, now)
-        spent = {k: 0.0 for k in stores}
+        spent = dict.fromkeys(stores, 0.0)
         for i in range(0, len(items), args.batch):
             for k in (("partitioned", "plain") if (i // args.batch) % 2 else ("plain", "partitioned")):
                 t0 = time.perf_counter()
@@ -212,7 +212,7 @@ def main() -> None:
         for k in stores:
             figures[k]["ingest records/s"] = len(items) / spent[k]
 
-        first_ms = int(datetime.combine(first_day, datetime.min.time(), timezone.utc).timestamp() * 1000)
+        first_ms = int(datetime.combine(first_day, datetime.min.time(), UTC).timestamp() * 1000)
         params = {"per": per, "days": args.days, "devices": args.devices, "first_ms": first_ms}
         for k, store in stores.items():
             t0 = time.perf_counter()
@@ -224,10 +224,11 @@ def main() -> None:
             figures[k]["rows"] = store.count_records(kind="position")
 
         day = first_day + timedelta(days=args.days // 2)
-        start = datetime.combine(day, datetime.min.time(), timezone.utc)
+        start = datetime.combine(day, datetime.min.time(), UTC)
         for k, store in stores.items():
-            track = [timed(lambda d=d: store.list_records(kind="position", device_id=f"bench-{d:05d}", since=start,
-                                                          until=start + timedelta(days=1), limit=100_000), args.repeat)
+            track = [timed(lambda d=d, store=store: store.list_records(
+                kind="position", device_id=f"bench-{d:05d}", since=start, until=start + timedelta(days=1),
+                limit=100_000), args.repeat)
                      for d in (0, args.devices // 2, args.devices - 1)]
             figures[k]["device-day track ms"] = 1000 * statistics.median(track)
             figures[k]["track rows"] = len(store.list_records(kind="position", device_id="bench-00000", since=start,

@@ -24,9 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.rig import wait_http  # noqa: E402
-
 from benchmarks.ingest_throughput import make_payloads, publisher  # noqa: E402
+from benchmarks.rig import wait_http  # noqa: E402
 from hub.mqtt.embedded_broker import ManagedBroker, free_port  # noqa: E402
 
 

@@ -31,7 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -39,9 +39,8 @@ import paho.mqtt.client as mqtt
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.rig import wait_http  # noqa: E402
-
 import protocol  # noqa: E402
+from benchmarks.rig import wait_http  # noqa: E402
 from hub import sample  # noqa: E402
 from hub.mqtt.embedded_broker import ManagedBroker, free_port  # noqa: E402
 from protocol import TaskBody  # noqa: E402
@@ -68,12 +67,12 @@ def background(host: str, port: int, ids: list[str], period_s: float, stop, coun
     sent = 0
     while not stop.is_set():
         now = time.monotonic()
-        for c, dev in zip(clients, ids):
+        for c, dev in zip(clients, ids, strict=False):
             if due[dev] > now:
                 continue
             seqs[dev] += 1
             fix = protocol.PositionFix(
-                id=protocol.uuid7(), device_id=dev, seq=seqs[dev], created_at=datetime.now(timezone.utc),
+                id=protocol.uuid7(), device_id=dev, seq=seqs[dev], created_at=datetime.now(UTC),
                 position=protocol.Position(lat=22.245 + rng.random() * 0.01, lon=113.52 + rng.random() * 0.015,
                                            accuracy_m=8.0), speed_mps=1.1)
             c.publish(protocol.topics.uplink(dev, protocol.UplinkKind.POSITION), protocol.encode(fix), qos=1)
@@ -249,7 +248,7 @@ def main() -> None:
               f"{r['p50_ms']!s:>8} {r['p95_ms']!s:>8} {r['p99_ms']!s:>8} {r['max_ms']!s:>8}  {r['db']}")
     out = ROOT / "benchmarks" / "results" / "report_to_task.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"measured_at": datetime.now(timezone.utc).isoformat(), "runs": results}, indent=2))
+    out.write_text(json.dumps({"measured_at": datetime.now(UTC).isoformat(), "runs": results}, indent=2))
     print(f"wrote {out.relative_to(ROOT)}")
 
 

@@ -14,7 +14,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -108,14 +108,14 @@ class HubRig:
         self.procs: list[subprocess.Popen] = []
         self.ports: list[int] = []
 
-    def __enter__(self) -> "HubRig":
+    def __enter__(self) -> HubRig:
         try:
             return self._start()
         except BaseException:
             self.__exit__()  # a hub that never came up must not leave its broker, database and processes behind
             raise
 
-    def _start(self) -> "HubRig":
+    def _start(self) -> HubRig:
         self.broker = ManagedBroker(self.work / "broker", engine="mosquitto").start()
         self.db_url, self._drop = fresh_db(self.db_kind, self.work)
         gridline = [sys.executable, "-m", "gridline"]
@@ -203,7 +203,7 @@ def crowd(host: str, port: int, ids: list[str], period_s, stop, ready, published
         clients[dev] = c
         sel.register(c.socket(), selectors.EVENT_READ, c)
         info = c.publish(protocol.topics.device_status(dev), protocol.encode(protocol.DeviceStatus(
-            device_id=dev, state="online", at=datetime.now(timezone.utc))), qos=1, retain=True)
+            device_id=dev, state="online", at=datetime.now(UTC))), qos=1, retain=True)
         presence_mids.add((dev, info.mid))
     movers = ids if active is None else ids[:active]
     seqs = dict.fromkeys(movers, 0)
@@ -222,7 +222,7 @@ def crowd(host: str, port: int, ids: list[str], period_s, stop, ready, published
                 continue
             seqs[dev] += 1
             fix = protocol.PositionFix(
-                id=protocol.uuid7(), device_id=dev, seq=seqs[dev], created_at=datetime.now(timezone.utc),
+                id=protocol.uuid7(), device_id=dev, seq=seqs[dev], created_at=datetime.now(UTC),
                 position=protocol.Position(lat=22.245 + rng.random() * 0.01, lon=113.52 + rng.random() * 0.015,
                                            accuracy_m=8.0), speed_mps=1.1)
             clients[dev].publish(protocol.topics.uplink(dev, protocol.UplinkKind.POSITION), protocol.encode(fix),

@@ -26,7 +26,7 @@ import platform
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,10 +44,10 @@ from benchmarks.rig import (  # noqa: E402
     start_crowd,
 )
 
-QUICK = dict(messages=6000, rounds=1, devices=1300, latency_reports=40, latency_loads=[1.0, 10.0],
-             backlog=2000, backlog_photos=20, connections=2000, burst_s=20.0, phase_s=15.0)
-FULL = dict(messages=20000, rounds=3, devices=1300, latency_reports=200, latency_loads=[1.0, 10.0],
-            backlog=10000, backlog_photos=100, connections=5000, burst_s=180.0, phase_s=45.0)
+QUICK = {"messages": 6000, "rounds": 1, "devices": 1300, "latency_reports": 40, "latency_loads": [1.0, 10.0],
+             "backlog": 2000, "backlog_photos": 20, "connections": 2000, "burst_s": 20.0, "phase_s": 15.0}
+FULL = {"messages": 20000, "rounds": 3, "devices": 1300, "latency_reports": 200, "latency_loads": [1.0, 10.0],
+            "backlog": 10000, "backlog_photos": 100, "connections": 5000, "burst_s": 180.0, "phase_s": 45.0}
 INTERVAL_S = 10.0  # a district device's mean position period (the issue: every 5-30 s)
 
 
@@ -283,7 +283,7 @@ def main() -> None:
         if getattr(args, key) is None:
             setattr(args, key, value)
     parts = args.only or ["ingest", "latency", "backlog", "connections", "burst"]
-    results: dict = {"measured_at": datetime.now(timezone.utc).isoformat(), "db": args.db,
+    results: dict = {"measured_at": datetime.now(UTC).isoformat(), "db": args.db,
                      "size": "full" if args.full else "quick",
                      "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
                                  "platform": platform.platform(), "load_avg_at_start": os.getloadavg()},

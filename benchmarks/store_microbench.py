@@ -13,14 +13,14 @@ import argparse
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.ingest_throughput import make_payloads  # noqa: E402
-from hub.mqtt.ingest import RawMessage, decode_batch  # noqa: E402
-from hub.store import HubStore  # noqa: E402
+from benchmarks.ingest_throughput import make_payloads
+from hub.mqtt.ingest import RawMessage, decode_batch
+from hub.store import HubStore
 
 
 def main() -> None:
@@ -35,7 +35,7 @@ def main() -> None:
     decode_us, store_us = [], []
     try:
         for rnd in range(args.batches):
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             raws = [RawMessage(topic, payload, now) for rows in make_payloads(ids, 100, rnd).values()
                     for _, topic, payload in rows]
             t0 = time.perf_counter()

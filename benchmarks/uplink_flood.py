@@ -17,10 +17,9 @@ import argparse
 import multiprocessing as mp
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
-
 from rig import HubRig, count_records, cpu_seconds, pct
 
 import protocol
@@ -28,7 +27,7 @@ from protocol import Position, PositionFix, UplinkKind, encode, topics, uuid7
 
 
 def _fix(device_id: str, seq: int) -> PositionFix:
-    return PositionFix(id=uuid7(), device_id=device_id, seq=seq, created_at=datetime.now(timezone.utc),
+    return PositionFix(id=uuid7(), device_id=device_id, seq=seq, created_at=datetime.now(UTC),
                        position=Position(lat=22.25, lon=113.53 + seq * 1e-7, accuracy_m=8.0))
 
 

@@ -275,44 +275,46 @@ def _demo(args: argparse.Namespace, hub: HubRunner, data_dir: Path, stop: thread
                                       name="demo-control-room", daemon=True)
     control_thread.start()
 
-    time.sleep(1.0)
-    # The welcome notice (网格公告) goes to each grid's kiosk, the terminal that shows notices.
-    kiosks = {d.id: d.grid for d in devices if d.kind == "kiosk" and d.grid}
-    notices = []
-    for device_id, grid in kiosks.items():
-        body = {"title": "欢迎使用 Gridline", "text": f"{grids[grid].name}：演示开始", "grid_code": grid,
-                "published_at": datetime.now(UTC).isoformat()}
-        notices.append(_post_json(f"{hub.base_url}/api/devices/{device_id}/messages",
-                                  {"kind": "notice", "body": body, "ttl_s": 3600}, token)["id"])
+    try:  # however this part ends (done, Ctrl+C, SIGTERM, an error), the duty officer goes home
+        time.sleep(1.0)
+        # The welcome notice (网格公告) goes to each grid's kiosk, the terminal that shows notices.
+        kiosks = {d.id: d.grid for d in devices if d.kind == "kiosk" and d.grid}
+        notices = []
+        for device_id, grid in kiosks.items():
+            body = {"title": "欢迎使用 Gridline", "text": f"{grids[grid].name}：演示开始", "grid_code": grid,
+                    "published_at": datetime.now(UTC).isoformat()}
+            notices.append(_post_json(f"{hub.base_url}/api/devices/{device_id}/messages",
+                                      {"kind": "notice", "body": body, "ttl_s": 3600}, token)["id"])
 
-    started = time.monotonic()
-    tty = sys.stdout.isatty()
-    last_print = 0.0
-    try:
-        while any(t.is_alive() for t in threads):
-            now = time.monotonic()
-            if tty or now - last_print >= 5:
-                rows = [row for row in store.list_devices() if row.id in device_ids]
-                online = sum(1 for row in rows if row.state == "online")
-                backlog = sum(row.outbox_depth or 0 for row in rows)
-                delivered = sum(1 for m in notices
-                                if (row := store.get_downlink(m)) and row.state in ("delivered", "read"))
-                closed = case_states(store).get("closed", 0)
-                line = (f"[{now - started:6.0f}s] devices online {online}/{len(devices)}  "
-                        f"records received {store.count_records()}  backlog {backlog}  "
-                        f"notices confirmed {delivered}/{len(notices)}  cases closed {closed}")
-                print(("\r" + line) if tty else line, end="" if tty else "\n", flush=True)
-                last_print = now
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        print("\nstopping: letting the devices drain ...", flush=True)
-        stop.set()
-        for t in threads:
-            t.join()
-    if tty:
-        print()
-    control_stop.set()
-    control_thread.join(15)
+        started = time.monotonic()
+        tty = sys.stdout.isatty()
+        last_print = 0.0
+        try:
+            while any(t.is_alive() for t in threads):
+                now = time.monotonic()
+                if tty or now - last_print >= 5:
+                    rows = [row for row in store.list_devices() if row.id in device_ids]
+                    online = sum(1 for row in rows if row.state == "online")
+                    backlog = sum(row.outbox_depth or 0 for row in rows)
+                    delivered = sum(1 for m in notices
+                                    if (row := store.get_downlink(m)) and row.state in ("delivered", "read"))
+                    closed = case_states(store).get("closed", 0)
+                    line = (f"[{now - started:6.0f}s] devices online {online}/{len(devices)}  "
+                            f"records received {store.count_records()}  backlog {backlog}  "
+                            f"notices confirmed {delivered}/{len(notices)}  cases closed {closed}")
+                    print(("\r" + line) if tty else line, end="" if tty else "\n", flush=True)
+                    last_print = now
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            print("\nstopping: letting the devices drain ...", flush=True)
+            stop.set()
+            for t in threads:
+                t.join()
+        if tty:
+            print()
+    finally:
+        control_stop.set()
+        control_thread.join(15)
 
     totals = audit({d.id: device_root / d.id for d in devices}, store)
     delivered = sum(1 for m in notices if (row := store.get_downlink(m)) and row.state in ("delivered", "read"))

@@ -84,7 +84,7 @@ def start_rank(scope: str) -> int:
 
 
 def make_scheduler(config, log):
-    from xdist.scheduler import LoadGroupScheduling  # noqa: PLC0415 - only with xdist, only on the controller
+    from xdist.scheduler import LoadGroupScheduling
 
     class GridlineScheduling(LoadGroupScheduling):
         _ordered = False

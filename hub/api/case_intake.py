@@ -84,7 +84,8 @@ def decode_photos(encoded: list[str]) -> list[bytes]:
     return photos
 
 
-@router.post("", status_code=201, response_model=CaseOut, responses=REFUSALS)
+@router.post("", status_code=201, response_model=CaseOut, responses={
+    **REFUSALS, 409: {"description": "taken in, but it joined an open case outside your scope (its reference said)"}})
 def create_case(body: CaseIn, operator: ActingOperatorDep, store: StoreDep, service: CaseServiceDep,
                 triage: TriageDep, scope: ScopeDep, request: Request) -> CaseOut:
     """Take a case in from a call, a visit, a hotline transfer or a patrol, as your linked person. The case comes
@@ -102,4 +103,12 @@ def create_case(body: CaseIn, operator: ActingOperatorDep, store: StoreDep, serv
         raise refused(exc) from None
     note_access(request, case_id=opened.case.id)
     ring_jobs(request.app.state, "dispatch")  # auto-dispatch and the urgent alarm's tasks go out now
+    if not scope.sees_unit(opened.case.grid_code or opened.case.community_code):
+        # It joined a neighbour's open case (same problem within metres, across the boundary): taken in, but that
+        # case is not yours to see - only its reference is said.
+        ref = opened.case.reference or opened.case.id
+        raise refusal(409, "joined_outside_scope",
+                      f"已受理：作为重复上报并入相邻辖区的在办案件 {ref}（不在您的管辖范围内），请勿重复提交",
+                      f"taken in: it joined the open case {ref} of a neighbouring area (outside your scope) as a "
+                      "duplicate report; do not submit it again")
     return case_view(store, service, opened.case, opened.notices)

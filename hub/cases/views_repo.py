@@ -25,7 +25,15 @@ from hub.cases.rows import CaseRow
 from hub.org import repo as org_repo
 from hub.store import records as record_rows
 from hub.store.records import CursorError
-from hub.store.tables import CASE_PLACE, CASES_NOT_CLOSED, DUPLICATE_RECEIPT, IS_DUPLICATE, case_events, cases
+from hub.store.tables import (
+    CASE_PLACE,
+    CASE_TEXT,
+    CASES_NOT_CLOSED,
+    DUPLICATE_RECEIPT,
+    IS_DUPLICATE,
+    case_events,
+    cases,
+)
 
 Row = dict[str, Any]
 
@@ -50,6 +58,7 @@ ORDERS = ("newest", "oldest", "deadline", "level", "overdue_first")
 LEVEL_RANK = ("red", "yellow", "blue")  # the "level" order: the most urgent colour first, then the oldest
 TOTAL_CAP = 10_000
 MERGE_PLACES = 24  # up to this many places, a page is merged from one index branch per place
+TEXT_WINDOW = 2000  # a search looks among this many cases in order before it asks the text index
 LOOKUP_LIMIT = 20
 RECEIPT = re.compile(r"^[0-9a-f]{6}$")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -154,16 +163,22 @@ def _number_matches(conn: sa.Connection, q: str) -> list[sa.ColumnElement[bool]]
 
 
 def _text_match(conn: sa.Connection, q: str) -> sa.ColumnElement[bool]:
-    """``q`` as a number someone quotes, or as words in the reference, title or note (case-insensitive, taken
-    literally: % _ \\ are no wildcards). On PostgreSQL the trigram index serves words of three characters or more;
-    shorter ones, and SQLite, read the scope's cases in order until the page is full."""
-    pattern = f"%{escape_like(q.strip())}%"
-    words = [cases.c.reference.ilike(pattern, escape="\\"), cases.c.title.ilike(pattern, escape="\\"),
-             cases.c.note.ilike(pattern, escape="\\")]
-    return sa.or_(*words, *_number_matches(conn, q))
+    """``q`` as a number someone quotes, or as words in the reference, title or note (any case; taken literally:
+    % _ \\ are no wildcards). On PostgreSQL the bigram index (``ix_cases_text_bigrams``) holds every two-character
+    piece of the text: two characters are a lookup of one piece (exact, so nothing else to check and the planner
+    estimates it right); longer words take the cases holding all their pieces and check them with LIKE. On SQLite,
+    and for one character, LIKE alone (a read of the scope's cases)."""
+    words = q.strip()
+    found: sa.ColumnElement[bool] = CASE_TEXT.like(sa.func.lower(f"%{escape_like(words)}%"), escape="\\")
+    if conn.dialect.name == "postgresql" and len(words) >= 2:
+        pieces = sa.func.gridline_bigrams(CASE_TEXT).op("@>", return_type=sa.Boolean)(
+            sa.func.gridline_bigrams(sa.func.lower(words)))
+        found = pieces if len(words) == 2 else sa.and_(pieces, found)
+    return sa.or_(found, *_number_matches(conn, q))
 
 
-def _filters(conn: sa.Connection, f: CaseQuery, now: datetime, live: Sequence[str]) -> list[sa.ColumnElement[bool]]:
+def _filters(f: CaseQuery, now: datetime, live: Sequence[str]) -> list[sa.ColumnElement[bool]]:
+    """Every filter but the words (``q``): see :func:`_text_match`."""
     where: list[sa.ColumnElement[bool]] = []
     not_closed = False  # only cases not yet closed can match: say it in the partial indexes' words
     if f.state:
@@ -190,8 +205,6 @@ def _filters(conn: sa.Connection, f: CaseQuery, now: datetime, live: Sequence[st
         where.append(sa.not_(_overdue(now, live)))
     if f.flagged is not None:
         where.append(cases.c.flagged_for_review.is_(True) if f.flagged else cases.c.flagged_for_review.is_(False))
-    if f.q and f.q.strip():
-        where.append(_text_match(conn, f.q))
     if not_closed:
         where.append(sa.and_(CASES_NOT_CLOSED))
     return where
@@ -257,29 +270,37 @@ def _aware(text: Any) -> datetime:
 
 
 def _after(order: str, key: list[Any]) -> sa.ColumnElement[bool]:
-    """The rows after ``key`` in ``order`` (for "level", within the key's colour)."""
+    """The rows after ``key`` in ``order`` (for "level", within the key's colour). The key's values are bound with
+    their columns' types: SQLite compares times as the text the column type writes."""
+    def typed(column: sa.Column[Any], value: Any) -> sa.ColumnElement[Any]:
+        return sa.literal(value, type_=column.type)
+
+    c = cases.c
     if order == "newest":
-        return sa.tuple_(cases.c.created_at, cases.c.id) < sa.tuple_(*key)
+        return sa.tuple_(c.created_at, c.id) < sa.tuple_(typed(c.created_at, key[0]), typed(c.id, key[1]))
     if order in ("oldest", "level"):
-        return sa.tuple_(cases.c.created_at, cases.c.id) > sa.tuple_(*key[-2:])
+        return sa.tuple_(c.created_at, c.id) > sa.tuple_(typed(c.created_at, key[-2]), typed(c.id, key[-1]))
     deadline, case_id = key
     if deadline is None:
-        return sa.and_(cases.c.deadline.is_(None), cases.c.id > case_id)
-    return sa.or_(sa.tuple_(cases.c.deadline, cases.c.id) > sa.tuple_(deadline, case_id), cases.c.deadline.is_(None))
+        return sa.and_(c.deadline.is_(None), c.id > case_id)
+    return sa.or_(sa.tuple_(c.deadline, c.id) > sa.tuple_(typed(c.deadline, deadline), typed(c.id, case_id)),
+                  c.deadline.is_(None))
 
 
 def _page_query(where: list[sa.ColumnElement[bool]], places: frozenset[str] | None, order: str, n: int,
-                offset: int, now: datetime, live: Sequence[str]) -> sa.Select[Any]:
-    """``n`` case rows after ``offset`` in ``order``; with a few places, merged from one branch per place (each
-    reads its place's rows in index order and stops at the page)."""
-    if places is not None and 1 < len(places) <= MERGE_PLACES and order in ("newest", "oldest", "level"):
-        branches = [sa.select(cases).where(CASE_PLACE == place, *where).order_by(*_ordering(order, cases.c, now, live))
-                    .limit(offset + n).subquery() for place in sorted(places)]
+                offset: int, now: datetime, live: Sequence[str], merge: bool,
+                columns: Sequence[Any] = (cases,)) -> sa.Select[Any]:
+    """``n`` case rows (``columns``) after ``offset`` in ``order``; with a few places and ``merge``, merged from one
+    branch per place (each reads its place's rows in index order and stops at the page)."""
+    if merge and places is not None and 1 < len(places) <= MERGE_PLACES and order in ("newest", "oldest", "level"):
+        branches = [sa.select(*columns).where(CASE_PLACE == place, *where)
+                    .order_by(*_ordering(order, cases.c, now, live)).limit(offset + n).subquery()
+                    for place in sorted(places)]
         merged = sa.union_all(*(sa.select(b) for b in branches)).subquery("merged")
         return (sa.select(merged).order_by(*_ordering(order, merged.c, now, live)).offset(offset).limit(n))
     if places is not None:
         where = [*where, CASE_PLACE.in_(sorted(places))]
-    return (sa.select(cases).where(*where).order_by(*_ordering(order, cases.c, now, live))
+    return (sa.select(*columns).where(*where).order_by(*_ordering(order, cases.c, now, live))
             .offset(offset).limit(n))
 
 
@@ -343,7 +364,13 @@ def find_cases(conn: sa.Connection, f: CaseQuery, *, now: datetime, live: Sequen
     places = _places(conn, f.unit, scope_units)
     if places is not None and not places:
         return CaseListPage([], None, 0 if count else None, None)
-    where = _filters(conn, f, now, live)
+    base = _filters(f, now, live)
+    words = (f.q or "").strip()
+    text = _text_match(conn, words) if words else None
+    where = base if text is None else [*base, text]
+    # A filter with an index of its own (an assignee, a device's reports) leaves few rows: one query that starts
+    # from that index beats a branch per place.
+    merge = not (f.assignee or f.device)
     rows: list[Row] = []
     if order == "level":
         wanted = [lv for lv in LEVEL_RANK if not f.level or lv in f.level]
@@ -354,15 +381,27 @@ def find_cases(conn: sa.Connection, f: CaseQuery, *, now: datetime, live: Sequen
             pass_where = [*where, cases.c.level == level]
             if key is not None and rank == key[0]:
                 pass_where.append(_after(order, key))
-            got = _named(conn, _page_query(pass_where, places, order, limit + 1 - len(rows) + skip, 0, now, live),
-                         order, now, live)
+            n = limit + 1 - len(rows) + skip
+            got = _named(conn, _page_query(pass_where, places, order, n, 0, now, live, merge), order, now, live)
             rows += got[skip:]
             skip = max(0, skip - len(got))
             if len(rows) > limit:
                 break
     else:
-        page_where = where if key is None else [*where, _after(order, key)]
-        rows = _named(conn, _page_query(page_where, places, order, limit + 1, offset, now, live), order, now, live)
+        after = [] if key is None else [_after(order, key)]
+        probe = text is not None and order in ("newest", "oldest")
+        if text is not None and probe:
+            # Words many cases hold fill a page from the newest (oldest) cases at once, while a lookup of their
+            # pieces would read every case holding them: look among the next TEXT_WINDOW cases in order first.
+            # Too few there means the words are rare, and the index finds the few cases that hold them.
+            window = _page_query([*base, *after], places, order, TEXT_WINDOW, 0, now, live, merge,
+                                 columns=(cases.c.id, cases.c.created_at)).subquery("window")
+            rows = _named(conn, sa.select(cases).where(cases.c.id.in_(sa.select(window.c.id)), text)
+                          .order_by(*_ordering(order, cases.c, now, live)).offset(offset).limit(limit + 1),
+                          order, now, live)
+        if not probe or len(rows) <= limit:
+            rows = _named(conn, _page_query([*where, *after], places, order, limit + 1, offset, now, live,
+                                            merge and text is None), order, now, live)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(order, _key(order, rows[-1])) if more and order != "overdue_first" else None

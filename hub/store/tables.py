@@ -260,20 +260,22 @@ cases = sa.Table(
     sa.Index("ix_cases_assignee", "assignee"),
     sa.Index("ix_cases_alarm", "alarm_at", "alarm_acked_at"),
 )
-# (migration 0012) the case list and lookup (hub/cases/views_repo.py spells the same expressions). A case's place is
-# its grid, else its community; the open-case indexes are partial, and the trigram index is PostgreSQL-only.
+# (migration 0012) the case list and lookup (hub/cases/views_repo.py queries with these same expressions). A case's
+# place is its grid, else its community; the open-case indexes are partial; the text index is PostgreSQL's only (a GIN
+# over the function gridline_bigrams, which the migration creates: every two-character piece of the text).
 CASE_PLACE = sa.func.coalesce(cases.c.grid_code, cases.c.community_code)
 CASES_NOT_CLOSED = sa.text("state NOT IN ('closed', 'not_filed')")
+CASE_TEXT = sa.func.lower(sa.func.coalesce(cases.c.reference, sa.literal_column("''", sa.String))
+                          + sa.literal_column("' '", sa.String) + cases.c.title + sa.literal_column("' '", sa.String)
+                          + cases.c.note)
 sa.Index("ix_cases_place_created", CASE_PLACE, cases.c.created_at, cases.c.id,
          postgresql_include=["grid_code", "community_code"])
 sa.Index("ix_cases_open_place", CASE_PLACE, cases.c.created_at, cases.c.id, postgresql_where=CASES_NOT_CLOSED,
          sqlite_where=CASES_NOT_CLOSED)
 sa.Index("ix_cases_open_deadline", cases.c.deadline, cases.c.id, postgresql_where=CASES_NOT_CLOSED,
-         sqlite_where=CASES_NOT_CLOSED)
-# PostgreSQL with pg_trgm only (the migration skips it when the extension cannot be installed)
-sa.Index("ix_cases_text_trgm", cases.c.reference, cases.c.title, cases.c.note, postgresql_using="gin",
-         postgresql_ops={"reference": "gin_trgm_ops", "title": "gin_trgm_ops", "note": "gin_trgm_ops"}
-         ).ddl_if(dialect="postgresql")
+         sqlite_where=CASES_NOT_CLOSED, postgresql_include=["state", "grid_code", "community_code"])
+sa.Index("ix_cases_text_bigrams", sa.func.gridline_bigrams(CASE_TEXT), postgresql_using="gin",
+         _table=cases).ddl_if(dialect="postgresql")  # _table: SQLAlchemy finds no column this deep in the expression
 
 # One counter per reference prefix (a community) and local day: the NNNN of FS-20261204-NNNN (migration 0011).
 case_reference_counters = sa.Table(

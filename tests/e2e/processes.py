@@ -30,7 +30,7 @@ class HubProcess:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> "HubProcess":
+    def start(self, timeout: float = 30.0) -> HubProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.proc = gridline("hub", "serve", "--broker", self.broker_url, "--db", self.db_url,
                              "--http", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir),

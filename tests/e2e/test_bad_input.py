@@ -43,5 +43,7 @@ def test_fuzzed_payloads_over_the_broker_are_dead_lettered_and_good_records_stil
         client.loop_stop()
         client.disconnect()
     assert all(store.get_record(rid) is not None for rid in good)
-    wait_until(lambda: store.count_dead_letters() - dead_before == len(bad), 30, message="every bad message dead-lettered")
+    wait_until(
+        lambda: store.count_dead_letters() - dead_before == len(bad), 30, message="every bad message dead-lettered"
+    )
     assert hub.bridge.queue_depth == 0

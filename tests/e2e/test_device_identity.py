@@ -15,11 +15,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 from hub import sample
 from hub.auth.operators import OperatorDirectory
 from hub.devices.mosquitto_auth import BrokerAccount, acl_file, mosquitto_hash, password_file
-from hub.store.files import write_atomically
 from hub.mqtt.embedded_broker import BrokerAuth, BrokerTls, ManagedBroker
 from hub.org.geojson_io import load_community
 from hub.process.runner import HubRunner
 from hub.settings import HubSettings
+from hub.store.files import write_atomically
 from protocol import IncidentReport, Position, encode, topics, uuid7
 from terminal.device import Device
 from terminal.enroll import CREDENTIALS_FILE, CredentialsError, enroll, load_credentials
@@ -49,7 +49,7 @@ class Secure:
         enroll(self.hub.base_url, self.register(device_id), data_dir)
         return Device(device_id, data_dir, "", ack_timeout=5, heartbeat_interval=3600)
 
-    def raw_client(self, username: str, password: str) -> "RawClient":
+    def raw_client(self, username: str, password: str) -> RawClient:
         return RawClient(self.broker, self.pki, username, password)
 
 

@@ -79,7 +79,7 @@ def test_device_link_cut_mid_photo_resumes_where_it_stopped(hub, own_broker, tmp
         device.wait_connected(10)
         report = device.report("road_damage", 22.25, 113.53, photos=[noisy_jpeg(1)])
         sha, count = report.photos[0].sha256, report.photos[0].chunks
-        states = lambda: device.store.chunk_states(sha)  # noqa: E731
+        states = lambda: device.store.chunk_states(sha)
         wait_until(lambda: sum(s == "acked" for s in states().values()) >= 5, 30, 0.005, "first chunks acked")
         link.cut()
         acked_before = {i for i, s in states().items() if s == "acked"}

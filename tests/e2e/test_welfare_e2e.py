@@ -5,7 +5,7 @@ helper's phone; the latecomer's check-in then settles the case. Hub and devices 
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -33,16 +33,16 @@ class ShiftedClock:
     """Real time moved by an offset the test can advance: timers elsewhere keep running normally."""
 
     def __init__(self, start: datetime):
-        self._offset = start - datetime.now(timezone.utc)
+        self._offset = start - datetime.now(UTC)
         self._lock = threading.Lock()
 
     def __call__(self) -> datetime:
         with self._lock:
-            return datetime.now(timezone.utc) + self._offset
+            return datetime.now(UTC) + self._offset
 
     def jump_to(self, when: datetime) -> None:
         with self._lock:
-            self._offset = when - datetime.now(timezone.utc)
+            self._offset = when - datetime.now(UTC)
 
 
 def test_missed_checkin_becomes_a_task_on_the_helpers_phone(own_broker, tmp_path, unique, sign_in):

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from hub.settings import HubSettings
 from hub.process.worker_pool import PoolConfigError, check_pool_settings
+from hub.settings import HubSettings
 from terminal.simulate import run_simulation
 from tests.isolation import free_port
 

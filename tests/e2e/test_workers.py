@@ -22,17 +22,17 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from hub import sample
+from hub.app import relay_jobs
 from hub.cases import CaseService
 from hub.cases.dispatch import Dispatcher
 from hub.cases.escalation import EscalationSweep
-from hub import sample
-from hub.app import relay_jobs
+from hub.jobs.notify import NotifyRelay
 from hub.jobs.runner import JobRunner
 from hub.org.calendar import WorkCalendar
 from hub.org.routing import RouteResult
 from hub.store import HubStore
 from hub.store.locks import ClusterLock
-from hub.jobs.notify import NotifyRelay
 from hub.store.tables import case_events, dispatch_marks, records
 from terminal.simulate import run_simulation
 from tests.hub.cases.dispatch_fixtures import CATEGORIES, INSIDE, drain, far_lon, make_service, report
@@ -51,7 +51,7 @@ class Worker:
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 60.0) -> "Worker":
+    def start(self, timeout: float = 60.0) -> Worker:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.data_dir / f"{self.name}.log", "ab")
         self.proc = subprocess.Popen(
@@ -236,7 +236,7 @@ def test_escalation_sweep_of_two_workers_fires_once(pg_url, tmp_path, with_lock)
                                           overdue_every=timedelta(hours=4)))
         stop, barrier = threading.Event(), threading.Barrier(2)
         threads = []
-        for store, sweep in zip(stores, sweeps):
+        for store, sweep in zip(stores, sweeps, strict=False):
             if with_lock:  # the production loop: a period every 10 ms, one worker per period
                 target = sweep.run_forever
                 kwargs = {"interval_s": 0.01, "lock": ClusterLock(store.engine, "escalation-sweep")}

@@ -25,7 +25,7 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import paho.mqtt.client as mqtt  # test code speaks raw MQTT to send what no terminal would
@@ -48,7 +48,7 @@ from protocol import (
 from terminal.device import Device
 from tests.isolation import free_port
 
-NOW = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 OWNED_PHONE = "phone-fs-lead-01"  # bound to a person in the sample community: its actions reach the case check
 KINDS = ["report", "checkin", "position", "photo", "heartbeat", "confirm", "action"]
 # shape -> weight; replays need captured traffic and fall back to random bytes until there is some
@@ -101,7 +101,7 @@ class Fuzzed:
 
 
 class Generator:
-    def __init__(self, rng: random.Random, captured: "Capture"):
+    def __init__(self, rng: random.Random, captured: Capture):
         self.rng, self.captured = rng, captured
         self.build = Builder(rng)
         self.pool = [f"fuzz-{i:03d}" for i in range(200)]  # senders of the garbage
@@ -319,7 +319,8 @@ def main(argv: list[str] | None = None) -> int:
 
     work = Path(tempfile.mkdtemp(prefix="gridline-fuzz-"))
     broker = ManagedBroker(work / "broker", port=free_port(), engine="mosquitto").start()
-    settings = dict(broker_url=broker.url, data_dir=work / "hub", http_port=0, client_id=f"fuzz-hub-{args.seed}")
+    settings = {"broker_url": broker.url, "data_dir": work / "hub", "http_port": 0,
+                "client_id": f"fuzz-hub-{args.seed}"}
     if args.db != "sqlite":
         settings["db_url"] = args.db
     runner = HubRunner(HubSettings(**settings)).start()

@@ -134,7 +134,7 @@ class FaultHub(HubProcess):
         # (and its queued uplinks); a new id would leave the old session queueing every uplink forever
         self.client_id = f"fault-hub-{uuid.uuid4().hex[:8]}"
 
-    def start(self, timeout: float = 30.0) -> "FaultHub":
+    def start(self, timeout: float = 30.0) -> FaultHub:
         for _ in range(5):  # a free port can be taken by another process before the hub binds it: try another
             try:
                 return self._start(timeout)
@@ -142,7 +142,7 @@ class FaultHub(HubProcess):
                 continue
         raise RuntimeError("no free port for the hub's API after 5 tries")
 
-    def _start(self, timeout: float) -> "FaultHub":
+    def _start(self, timeout: float) -> FaultHub:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         log_size = self.log.stat().st_size if self.log.exists() else 0
@@ -399,7 +399,7 @@ class FaultRun:
             return "PostgreSQL restart"
         raise ValueError(f"unknown scenario {self.scenario!r}")
 
-    def _settle(self, store: HubStore, producer_log: Path, phones: "Phones") -> bool:
+    def _settle(self, store: HubStore, producer_log: Path, phones: Phones) -> bool:
         """Once production is over, the grid leaders put their phones down (no new actions), then wait for
         the devices' outboxes to be all acknowledged, the hub's pipeline empty (every report taken in, every
         action applied, every case event dispatched) and every task message confirmed - three times in a row
@@ -453,7 +453,7 @@ class Phones:
             for worker in self.workers:
                 try:
                     worker.step()
-                except Exception:  # noqa: BLE001 - an odd task must not stop the other phone
+                except Exception:
                     logging.getLogger(__name__).exception("field worker step failed")
             time.sleep(0.1)
 
@@ -494,7 +494,7 @@ class Crowd:
     def prefix(self) -> str:
         return f"crowd{len(self.generations)}-"
 
-    def start(self) -> "Crowd":
+    def start(self) -> Crowd:
         from benchmarks.rig import start_crowd
         ids = [f"{self.prefix}{i:05d}" for i in range(self.count)]
         procs, stop, _period, published, acked = start_crowd(self.host, self.port, ids, self.period_s, self.procs)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -21,7 +21,7 @@ from protocol import (
     uuid7,
 )
 
-T0 = datetime(2024, 6, 1, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 6, 1, 8, 0, tzinfo=UTC)
 
 
 class Clock:
@@ -152,7 +152,7 @@ class FakeTerminal(Device):
             elif message.topic == topics.downlink(self.id):
                 self.downlinks.append(decode_downlink(message.topic, message.payload))
 
-    def connect(self) -> "FakeTerminal":
+    def connect(self) -> FakeTerminal:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = 300
         self._connected.clear()

@@ -1,5 +1,5 @@
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -7,12 +7,12 @@ from hypothesis import strategies as st
 
 import protocol as p
 
-NOW = datetime(2026, 11, 22, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 
 
 def report(**over):
-    fields = dict(id=p.uuid7(), device_id="kiosk-01", seq=1, created_at=NOW, category="0103",
-                  position=p.Position(lat=22.25, lon=113.53, accuracy_m=6))
+    fields = {"id": p.uuid7(), "device_id": "kiosk-01", "seq": 1, "created_at": NOW, "category": "0103",
+                  "position": p.Position(lat=22.25, lon=113.53, accuracy_m=6)}
     fields.update(over)
     return p.IncidentReport(**fields)
 
@@ -92,10 +92,21 @@ def test_decoder_never_raises_anything_but_protocol_error(data):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.sampled_from(["v", "id", "device_id", "seq", "kind", "created_at", "category",
-                                        "position", "photos", "note", "x"]),
-                       st.one_of(st.none(), st.integers(), st.text(max_size=50), st.floats(allow_nan=True),
-                                 st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=3))))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            ["v", "id", "device_id", "seq", "kind", "created_at", "category", "position", "photos", "note", "x"]
+        ),
+        st.one_of(
+            st.none(),
+            st.integers(),
+            st.text(max_size=50),
+            st.floats(allow_nan=True),
+            st.lists(st.integers(), max_size=3),
+            st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
+        ),
+    )
+)
 def test_structured_garbage_is_refused_cleanly(obj):
     try:
         p.decode_uplink("gridline/v1/dev/kiosk-01/up/report", json.dumps(obj).encode())
@@ -104,11 +115,11 @@ def test_structured_garbage_is_refused_cleanly(obj):
 
 
 def test_downlink_body_is_typed_for_tasks_and_notices_and_plain_otherwise():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from protocol import DownlinkMessage, NoticeBody, ProtocolError, downlink_body, uuid7
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     def message(kind, body):
         return DownlinkMessage(id=uuid7(), device_id="kiosk-fs-01", kind=kind, body=body, created_at=now)
@@ -117,6 +128,7 @@ def test_downlink_body_is_typed_for_tasks_and_notices_and_plain_otherwise():
     assert isinstance(notice, NoticeBody) and notice.title == "停水通知"
     assert downlink_body(message("config", {"x": 1})) == {"x": 1}
     import pytest
+
     with pytest.raises(ProtocolError) as refused:
         downlink_body(message("task", {"title": "no case id"}))
     assert refused.value.reason == "invalid" and "task body" in refused.value.detail

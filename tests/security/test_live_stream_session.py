@@ -70,7 +70,7 @@ def end_session(action: str, store, ids: Accounts, admin: dict[str, str], chen: 
 
 
 @pytest.mark.parametrize("action", ["disable", "new password", "sign out", "delete"])
-def test_an_open_stream_ends_within_seconds_of_its_session(live_hub, signin_store, accounts: Accounts,  # noqa: F811
+def test_an_open_stream_ends_within_seconds_of_its_session(live_hub, signin_store, accounts: Accounts,
                                                            action: str):
     with http_from(live_hub.base_url, USER) as client:
         admin, chen = bearer(client, "fs-admin"), bearer(client, "chen")

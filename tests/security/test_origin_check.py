@@ -25,7 +25,7 @@ from tests.security.signin_fixtures import (  # noqa: F401  (fixtures)
 FOREIGN = "http://127.0.0.1:9999"
 
 
-def test_cookie_posts_from_another_origin_are_refused(live_hub, signin_store, accounts: Accounts):  # noqa: F811
+def test_cookie_posts_from_another_origin_are_refused(live_hub, signin_store, accounts: Accounts):
     base = live_hub.base_url
     directory = OperatorDirectory(signin_store, clock=signin_store.clock)
     disable, enable = f"/api/operators/{accounts.chen}/disable", f"/api/operators/{accounts.chen}/enable"

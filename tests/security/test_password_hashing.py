@@ -31,8 +31,8 @@ def stored_hash(store, operator_id: str) -> str:
     return row["password_hash"]
 
 
-def test_new_hashes_are_argon2id_and_old_scrypt_ones_are_upgraded_at_sign_in(signin_store,  # noqa: F811
-                                                                             accounts: Accounts):  # noqa: F811
+def test_new_hashes_are_argon2id_and_old_scrypt_ones_are_upgraded_at_sign_in(signin_store,
+                                                                             accounts: Accounts):
     directory = OperatorDirectory(signin_store, clock=signin_store.clock)
     assert stored_hash(signin_store, accounts.admin).startswith(ARGON2ID_OWASP)  # made by create()
 

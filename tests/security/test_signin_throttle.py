@@ -58,7 +58,7 @@ def password_checks(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
 
 
 def test_fifty_guesses_at_once_get_at_most_the_limit_checked_and_never_lock_out_the_user(
-        live_hub, signin_clock, password_checks):  # noqa: F811
+        live_hub, signin_clock, password_checks):
     """50 wrong passwords from one address and the right one from another, all released together."""
     attacker, user = http_from(live_hub.base_url, ATTACKER), http_from(live_hub.base_url, USER)
     start = threading.Barrier(51)
@@ -91,7 +91,7 @@ def test_fifty_guesses_at_once_get_at_most_the_limit_checked_and_never_lock_out_
 
 
 @pytest.fixture
-def app(signin_store, accounts, tmp_path):  # noqa: F811
+def app(signin_store, accounts, tmp_path):
     return create_app(HubSettings(data_dir=tmp_path / "hub"), store=signin_store, start_bridge=False,
                       clock=signin_store.clock)
 
@@ -108,7 +108,7 @@ def guess(client: TestClient, times: int, username: str = "chen") -> list[tuple[
     return out
 
 
-def test_locks_double_up_to_a_cap_and_one_address_never_locks_the_account(app, signin_clock):  # noqa: F811
+def test_locks_double_up_to_a_cap_and_one_address_never_locks_the_account(app, signin_clock):
     with from_address(app, "10.0.0.66") as attacker, from_address(app, "10.0.0.7") as user:
         for lock_s in (60, 120, 240, 480, 900, 900):  # 6 rounds = 30 wrong passwords from one address
             answers = guess(attacker, LIMIT)
@@ -123,7 +123,7 @@ def test_locks_double_up_to_a_cap_and_one_address_never_locks_the_account(app, s
 
 
 def test_guesses_from_many_addresses_lock_the_account_but_not_where_the_user_signed_in_before(
-        app, signin_clock):  # noqa: F811
+        app, signin_clock):
     right = {"username": "chen", "password": PASSWORD}
     with from_address(app, "10.0.0.7") as usual:
         assert usual.post("/api/auth/login", json=right).status_code == 200  # the user's usual address
@@ -139,7 +139,7 @@ def test_guesses_from_many_addresses_lock_the_account_but_not_where_the_user_sig
             assert fresh.post("/api/auth/login", json=right).status_code == 200
 
 
-def test_unknown_names_are_answered_like_real_ones(app, signin_clock):  # noqa: F811
+def test_unknown_names_are_answered_like_real_ones(app, signin_clock):
     with from_address(app, "10.0.0.66") as attacker:
         real, made_up = guess(attacker, LIMIT + 1, "chen"), guess(attacker, LIMIT + 1, "no-such-user")
         assert real == made_up
@@ -148,7 +148,7 @@ def test_unknown_names_are_answered_like_real_ones(app, signin_clock):  # noqa: 
         assert guess(attacker, LIMIT, "chen") == guess(attacker, LIMIT, "no-such-user")
 
 
-def test_an_admin_in_scope_unlocks_and_it_is_logged_and_audited(app, signin_store, accounts: Accounts,  # noqa: F811
+def test_an_admin_in_scope_unlocks_and_it_is_logged_and_audited(app, signin_store, accounts: Accounts,
                                                                  caplog):
     caplog.set_level(logging.WARNING, logger="hub.auth.operators")
     right = {"username": "chen", "password": PASSWORD}

@@ -11,7 +11,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -36,7 +36,7 @@ from protocol import (
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class FakeHub:
@@ -66,7 +66,7 @@ class FakeHub:
         self.client.on_disconnect = lambda *a: self.connected.clear()
         self.client.reconnect_delay_set(0.2, 1.0)
 
-    def start(self) -> "FakeHub":
+    def start(self) -> FakeHub:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = 600
         self.client.connect(self.address.host, self.address.port, keepalive=10, clean_start=False,
@@ -79,7 +79,7 @@ class FakeHub:
         self.client.disconnect()
         self.client.loop_stop()
 
-    def __enter__(self) -> "FakeHub":
+    def __enter__(self) -> FakeHub:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from protocol import Position
 from terminal.link import Backoff
@@ -14,7 +14,7 @@ FAST_BACKOFF = Backoff(minimum=0.1, maximum=0.5)
 class StepClock:
     """A clock the test moves by hand; starts at a fixed instant."""
 
-    def __init__(self, start: datetime = datetime(2025, 3, 1, 8, 0, tzinfo=timezone.utc)):
+    def __init__(self, start: datetime = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)):
         self.now = start
 
     def __call__(self) -> datetime:

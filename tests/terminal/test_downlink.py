@@ -1,7 +1,7 @@
 """Downlink messages: stored once, applied once, confirmed (again on every re-send), expired ones dropped."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from protocol import DeliveryState
 
@@ -28,10 +28,10 @@ def test_downlink_stored_applied_once_and_confirmed(hub, make_device):
 def test_expired_downlink_is_dropped(hub, make_device, caplog):
     applied = []
     device = make_device(on_downlink=applied.append)
-    past = datetime.now(timezone.utc) - timedelta(minutes=5)
+    past = datetime.now(UTC) - timedelta(minutes=5)
     stale = hub.send_downlink(device.device_id, "notice", {"text": "old"}, expires_at=past)
     fresh = hub.send_downlink(device.device_id, "notice", {"text": "new"},
-                              expires_at=datetime.now(timezone.utc) + timedelta(hours=1))
+                              expires_at=datetime.now(UTC) + timedelta(hours=1))
     assert wait_until(lambda: [m.id for m in applied] == [fresh.id])  # same topic, so the stale one came first
     assert [e.id for e in device.inbox()] == [fresh.id]
     assert wait_until(lambda: len(hub.confirms) >= 1)

@@ -1,13 +1,13 @@
 """Periodic heartbeats carry the device's backlog and clock."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .helpers import StepClock
 
 
 def test_heartbeats_report_outbox_depth_and_device_clock(hub, make_device):
-    clock = StepClock(datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc))  # a device with a wrong clock
+    clock = StepClock(datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC))  # a device with a wrong clock
     hub.answering = False
     device = make_device(heartbeat_interval=0.3, clock=clock, app_version="kiosk/2.1")
     for _ in range(3):

@@ -45,7 +45,7 @@ def test_backoff_grows_with_jitter_and_resets():
     delays = [backoff.next_delay(rng) for _ in range(6)]
     assert all(1 <= d <= 8 for d in delays)
     assert backoff._cap == 8
-    assert len(set(round(d, 6) for d in delays)) == 6  # jittered, not lockstep
+    assert len({round(d, 6) for d in delays}) == 6  # jittered, not lockstep
     backoff.reset()
     assert backoff.next_delay(rng) == 1
 

@@ -54,7 +54,7 @@ def test_patrol_session_distance_duration_and_hours():
     clock.advance(45 * 60 - 900)
     summary = patrol.stop()
 
-    loop = sum(haversine_m(*a, *b) for a, b in zip(waypoints, waypoints[1:]))
+    loop = sum(haversine_m(*a, *b) for a, b in zip(waypoints, waypoints[1:], strict=False))
     assert summary.distance_m == pytest.approx(loop, rel=0.01)
     assert summary.duration_s == 45 * 60 and summary.volunteer_hours == 0.75
     assert summary.fixes_rejected.get("impossible_jump") == 1

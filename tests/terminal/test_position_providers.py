@@ -5,7 +5,7 @@ import json
 import math
 import socket
 import threading
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -73,7 +73,7 @@ def test_nmea_provider_merges_an_epoch_from_a_file(tmp_path):
     assert latest.lat == pytest.approx(39 + 54.4578 / 60) and latest.lon == pytest.approx(116 + 23.7314 / 60)
     assert latest.accuracy_m == pytest.approx(8.0)            # HDOP 1.6 x 5 m, from the GGA of the same epoch
     assert latest.speed_mps == pytest.approx(0.8 * 0.514444)  # from the RMC
-    assert latest.timestamp == datetime(2025, 5, 15, 2, 3, 4, tzinfo=timezone.utc)
+    assert latest.timestamp == datetime(2025, 5, 15, 2, 3, 4, tzinfo=UTC)
 
 
 def test_nmea_provider_feed_without_thread_and_rmc_alone_has_no_accuracy():
@@ -123,7 +123,7 @@ def test_gpsd_tpv_over_loopback_and_reconnect():
         first = provider.wait_fix(5)
         assert first is not None and first.accuracy_m == pytest.approx(5.0)  # hypot(epx, epy)
         assert (first.lat, first.lon, first.speed_mps, first.heading_deg) == (22.5431, 114.0579, 1.1, 90.0)
-        assert first.timestamp == datetime(2025, 5, 15, 2, 0, 1, tzinfo=timezone.utc)
+        assert first.timestamp == datetime(2025, 5, 15, 2, 0, 1, tzinfo=UTC)
         second = provider.wait_fix(10, newer_than=first.timestamp)  # after gpsd dropped us and we reconnected
         assert second is not None and second.accuracy_m == 12.0
         assert daemon.watch_requests[0].startswith(b"?WATCH=")

@@ -15,14 +15,34 @@ LAST_LINE = r"simulate: created=(\d+) acknowledged=(\d+) pending=(\d+)"
 
 
 def run_cli(*args: str, timeout: float = 90) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gridline", "terminal", "simulate", *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=Path(__file__).resolve().parents[2])
+    return subprocess.run(
+        [sys.executable, "-m", "gridline", "terminal", "simulate", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=Path(__file__).resolve().parents[2],
+    )
 
 
 def test_cli_drains_through_a_hub_and_prints_the_last_line(hub, own_broker, tmp_path, unique):
-    result = run_cli("--broker", own_broker.url, "--count", "3", "--rate", "8", "--for", "2",
-                     "--data-dir", str(tmp_path / "sim"), "--device-prefix", f"t{unique}", "--seed", "7",
-                     "--drain-timeout", "30")
+    result = run_cli(
+        "--broker",
+        own_broker.url,
+        "--count",
+        "3",
+        "--rate",
+        "8",
+        "--for",
+        "2",
+        "--data-dir",
+        str(tmp_path / "sim"),
+        "--device-prefix",
+        f"t{unique}",
+        "--seed",
+        "7",
+        "--drain-timeout",
+        "30",
+    )
     lines = result.stdout.strip().splitlines()
     assert result.returncode == 0, result.stdout + result.stderr
     created = int(lines[1].split(": ")[1])
@@ -39,20 +59,36 @@ def test_rerun_on_same_data_dir_resumes_the_outbox(own_broker, tmp_path, unique)
     data_dir = tmp_path / "sim"
     prefix = f"t{unique}"
     # First run: no hub is listening, so nothing can be acknowledged.
-    first = run_simulation(own_broker.url, data_dir, count=2, rate=10, duration=1, device_prefix=prefix,
-                           drain_timeout=0.5)
+    first = run_simulation(
+        own_broker.url, data_dir, count=2, rate=10, duration=1, device_prefix=prefix, drain_timeout=0.5
+    )
     assert first.created == first.pending > 0 and first.acknowledged == 0 and not first.drained
     with FakeHub(own_broker.url, device_prefix=prefix) as fake:
-        second = run_simulation(own_broker.url, data_dir, count=2, rate=10, duration=0.5, device_prefix=prefix,
-                                drain_timeout=30)
+        second = run_simulation(
+            own_broker.url, data_dir, count=2, rate=10, duration=0.5, device_prefix=prefix, drain_timeout=30
+        )
         assert second.drained and second.pending == 0
         assert second.created == first.created + second.created_this_run
         assert second.acknowledged == second.created == len(fake.records)
 
 
 def test_cli_reports_undrained_runs_with_exit_1(tmp_path, unique):
-    result = run_cli("--broker", "mqtt://127.0.0.1:1", "--count", "1", "--rate", "5", "--for", "0.5",
-                     "--data-dir", str(tmp_path), "--device-prefix", f"t{unique}", "--drain-timeout", "0.2")
+    result = run_cli(
+        "--broker",
+        "mqtt://127.0.0.1:1",
+        "--count",
+        "1",
+        "--rate",
+        "5",
+        "--for",
+        "0.5",
+        "--data-dir",
+        str(tmp_path),
+        "--device-prefix",
+        f"t{unique}",
+        "--drain-timeout",
+        "0.2",
+    )
     assert result.returncode == 1
     last = result.stdout.strip().splitlines()[-1]
     created = int(result.stdout.split("created this run: ")[1].split()[0])
@@ -67,8 +103,20 @@ def test_patrols_stay_inside_their_grid_polygon(tmp_path):
         assert 22.250 < lat < 22.254 and 113.530 < lon < 113.534 and 0 <= heading < 360
     assert route.length > 1000  # about 4 x 350 m
     geojson = tmp_path / "grids.geojson"
-    geojson.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"grid": "XZ-01"}, "geometry": {"type": "Polygon", "coordinates": [square]}}]}))
+    geojson.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"grid": "XZ-01"},
+                        "geometry": {"type": "Polygon", "coordinates": [square]},
+                    }
+                ],
+            }
+        )
+    )
     assert parse_area(str(geojson))[1] == [square]
     assert parse_area("22.27,113.55") == ((22.27, 113.55), None)
 

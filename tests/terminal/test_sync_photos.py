@@ -60,7 +60,7 @@ def test_lost_verdict_is_asked_for_again_with_one_chunk_not_the_whole_photo(hub,
     assert device.wait_drained(30), device.store.photo_states()
     assert device.store.photo_states() == {"verified": 1}
     per_chunk = Counter(idx for s, idx in hub.chunk_arrivals if s == sha)
-    assert per_chunk == Counter({**{i: 1 for i in range(count - 1)}, count - 1: 2})
+    assert per_chunk == Counter({**dict.fromkeys(range(count - 1), 1), count - 1: 2})
 
 
 def test_corrupt_local_photo_is_reported_and_the_rest_still_syncs(hub, make_device):

@@ -71,7 +71,7 @@ def test_restarted_device_resumes_its_outbox(hub, make_device, tmp_path, unique)
 
 def test_thinned_backlog_still_delivers_reports(hub, make_device):
     device = make_device(start=False)
-    for i in range(60):
+    for _i in range(60):
         device.store.record_position(Position(lat=22.25, lon=113.53, accuracy_m=5))
     report = device.report("water", 22.25, 113.53)
     assert device.store.thin_positions(threshold=50, min_interval_s=3600) == 59

@@ -1,7 +1,7 @@
 """The phone's task list: newest picture per case, offline actions shown at once and sent as records."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from protocol import CaseAction, TaskBody, uuid7
 
@@ -13,7 +13,7 @@ CASE = uuid7()
 def _task(version: int, **changes) -> dict:
     body = TaskBody(case_id=CASE, case_version=version, case_state="dispatched", role="handler", category="E0101",
                     title="占道经营", actions=["accept", "return"],
-                    deadline=datetime.now(timezone.utc) + timedelta(hours=2))
+                    deadline=datetime.now(UTC) + timedelta(hours=2))
     return body.model_copy(update=changes).model_dump(mode="json", exclude_none=True)
 
 

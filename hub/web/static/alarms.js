@@ -5,7 +5,7 @@ import { api } from "./api.js";
 import { h, LEVEL_COLOURS } from "./dom.js";
 import { t } from "./i18n.js";
 import { onLive } from "./live.js";
-import { ageText, caseTitle, data, directory, errorText, gridName, throttle, timeOf, toast } from "./ui.js";
+import { ageText, caseTitle, data, directory, errorText, gridName, noticeToasts, throttle, timeOf, toast } from "./ui.js";
 
 const SHOWN = 3; // more than this fold behind "N more"
 
@@ -29,8 +29,9 @@ export function startAlarms(el, ctx) {
   async function acknowledge(a, button) {
     button.disabled = true;
     try {
-      await api.post(`/api/cases/${a.case_id}/alarm/ack`, {});
+      const done = await api.post(`/api/cases/${a.case_id}/alarm/ack`, {});
       toast(t("alarm.acked", { ref: a.reference || "" }), "ok");
+      noticeToasts(done);
       alarms = alarms.filter((x) => x.case_id !== a.case_id);
       draw();
       load();
@@ -58,14 +59,14 @@ export function startAlarms(el, ctx) {
     el.hidden = alarms.length === 0;
     document.body.classList.toggle("has-alarms", alarms.length > 0);
     if (!alarms.length) { el.replaceChildren(); return; }
-    const visible = expanded ? alarms : alarms.slice(0, SHOWN);
+    const visible = expanded ? alarms : alarms.slice(0, window.innerHeight < 900 ? SHOWN - 1 : SHOWN); // a 768 px screen
     const more = alarms.length - visible.length;
     el.replaceChildren(
       h("div", { class: "alarm-head" }, h("b", {}, `⚠ ${t("alarm.title")}`),
         h("span", { class: "alarm-count", "data-testid": "alarm-count" }, t("alarm.count", { n: alarms.length }))),
       h("ul", { class: `alarm-list${expanded ? " expanded" : ""}` }, ...visible.map(row)),
       more > 0 || expanded ? h("button", { type: "button", class: "alarm-more", onclick: () => { expanded = !expanded; draw(); } },
-        expanded ? t("alarm.less") : t("alarm.more", { n: more })) : null);
+        expanded ? t("alarm.less") : t("alarm.more", { n: more })) : "");
   }
 
   const reload = throttle(load, 1500);

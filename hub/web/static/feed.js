@@ -31,7 +31,8 @@ export function dataText(text, attrs = {}) {
 export function caseName(c) {
   const typed = c.title && c.title !== c.category_zh && c.title !== c.category_code ? c.title : null;
   const category = c.welfare ? t("feed.welfare") : categoryName(c);
-  return [h("span", { class: "case-category" }, category), typed ? " · " : null, typed ? dataText(typed, { class: "case-typed" }) : null];
+  return [h("span", { class: "case-category" }, category),
+          typed ? " · " : null, typed ? dataText(typed, { class: "case-typed" }) : null];
 }
 
 /** The hub writes its own notes in both languages ("紧急：直报至… / urgent: reported up to …", "智能派单
@@ -51,7 +52,8 @@ export function eventWords(ev) {
   const system = ev.actor === "system";
   for (const [text, cls] of [[ev.reason, "feed-reason"], [ev.note, "feed-note"]]) {
     if (!text) continue;
-    const own = system && cls === "feed-reason" && SYSTEM_REASONS.has(text) ? t(`feed.reason.${text}`) : systemText(text);
+    const own = system && cls === "feed-reason" && SYSTEM_REASONS.has(text) ? t(`feed.reason.${text}`)
+      : systemText(text);
     out.push(own != null ? h("span", { class: cls }, own) : dataText(text, { class: cls }));
   }
   return out;
@@ -67,7 +69,7 @@ export function photoThumb(sha, { width = 56, height = 42, cls = "thumb" } = {})
   const img = (src) => h("img", { class: cls, src, alt: "", width, height, loading: "lazy", dataset: { photo: sha },
                                   style: `width:${width}px;height:${height}px` });
   if (loaded.has(sha)) return img(loaded.get(sha));
-  const box = h("span", { class: `${cls} photo-box loading`, dataset: { photo: sha },
+  const box = h("span", { class: `${cls} thumb-box loading`, dataset: { photo: sha },
                           style: `width:${width}px;height:${height}px` });
   let tries = 0;
   const attempt = () => {
@@ -115,7 +117,9 @@ export function createFeed(container, { onOpen, compact = false } = {}) {
   const seen = new Set();
   let held = []; // live events that came before the first page: added after it, so newer stays on top
 
+  // Urgent stands out while the case still needs work; once resolved or closed it is no longer anyone's alarm.
   function urgent(ev, card) {
+    if (phaseOf(ev.state) !== "open") return false;
     return ev.level === "red" || ev.alarm || ev.severity === "urgent" || ev.welfare
       || card.events.some((e) => e.transition === "escalate");
   }
@@ -144,7 +148,7 @@ export function createFeed(container, { onOpen, compact = false } = {}) {
                     after ? photoSet("after", after.evidence_photos, photoSize) : null].filter(Boolean);
     const where = ev.grid_name || ev.community_name;
     const who = moving.actor_name;
-    const words = eventWords(moving);
+    const words = eventWords(moving.note === ev.case_note ? { ...moving, note: "" } : moving);
     const meta = [h("span", { class: "feed-time", dataset: { at: moving.at } }, ago(moving.at))];
     if (where) meta.push(" · ", dataText(where, { class: "feed-where", title: ev.grid_code || ev.community_code }));
     if (who) meta.push(" · ", dataText(who, { class: "feed-who" }));
@@ -152,7 +156,8 @@ export function createFeed(container, { onOpen, compact = false } = {}) {
     for (const w of words) meta.push(" · ", w);
     const isUrgent = urgent(ev, card);
     return h("li", {
-      class: `feed-item feed-card phase-${phase} level-${ev.level}${isUrgent ? " urgent" : ""}${ev.welfare ? " welfare" : ""}`,
+      class: ["feed-item", "feed-card", `phase-${phase}`, `level-${ev.level}`, isUrgent ? "urgent" : "",
+              ev.welfare ? "welfare" : ""].filter(Boolean).join(" "),
       dataset: { case: caseId, state: ev.state, level: ev.level, transition: moving.transition,
                  events: steps.length, testid: "feed-card" },
       style: `--level:${LEVEL_COLOURS[ev.level] || "#888"}`,
@@ -164,9 +169,11 @@ export function createFeed(container, { onOpen, compact = false } = {}) {
           ev.reference ? h("b", { class: "feed-ref", translate: "no" }, ev.reference) : null,
           h("span", { class: "feed-title" }, caseName(ev)),
           h("span", { class: `phase-badge phase-${phase}` }, t(`state.${ev.state}`)),
-          isUrgent && (ev.severity === "urgent" || ev.alarm) ? h("span", { class: "urgent-badge" }, t("feed.urgent")) : null,
+          isUrgent && (ev.severity === "urgent" || ev.alarm)
+            ? h("span", { class: "urgent-badge" }, t("feed.urgent")) : null,
           dupes > 0 ? h("span", { class: "feed-count", "data-testid": "feed-dupes", dataset: { n: dupes } },
             t("feed.dupes", { n: dupes })) : null),
+        ev.case_note ? h("div", { class: "feed-case-note" }, dataText(ev.case_note)) : null,
         h("div", { class: "feed-steps", "data-testid": "feed-steps" }, trail),
         h("div", { class: "feed-meta muted" }, meta),
         photos.length ? h("div", { class: "feed-photos" }, photos) : null));
@@ -188,11 +195,18 @@ export function createFeed(container, { onOpen, compact = false } = {}) {
     if (card.events.length > 40) { card.events.splice(0, card.events.length - 40); card.folded = true; }
     const el = render(ev.case_id);
     const quiet = QUIET.has(ev.transition) && !isNew;
-    if (card.el && card.el.isConnected) {
-      if (quiet) card.el.replaceWith(el); // stays where it is
-      else { card.el.remove(); list.prepend(el); }
+    // Cards stand in the order of their latest step (newest on top), whatever order events arrive in (the first
+    // page after live ones, a reload after a reset); a quiet event leaves its card where it is.
+    const moving = card.events.filter((e) => !QUIET.has(e.transition));
+    card.key = (moving.length ? moving[moving.length - 1] : ev).event_id;
+    el.dataset.key = card.key;
+    if (quiet && card.el && card.el.isConnected) {
+      card.el.replaceWith(el);
     } else {
-      list.prepend(el);
+      if (card.el) card.el.remove();
+      let before = list.firstElementChild;
+      while (before && Number(before.dataset.key) > card.key) before = before.nextElementSibling;
+      list.insertBefore(el, before);
     }
     card.el = el;
     if (live && !quiet) el.classList.add("fresh");
@@ -210,7 +224,7 @@ export function createFeed(container, { onOpen, compact = false } = {}) {
   return {
     load(items) {
       for (const ev of items) add(ev, { live: false });
-      const later = held;
+      const later = held || [];
       held = null;
       for (const ev of later) add(ev);
     },

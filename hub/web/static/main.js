@@ -4,7 +4,7 @@ import { api, setUnauthorizedHandler } from "./api.js";
 import { h } from "./dom.js";
 import { applyStatic, getLang, setLang, t } from "./i18n.js";
 import { liveStats, onLive, startLive, stopLive } from "./live.js";
-import { data, forgetDirectory, restoreToasts, throttle } from "./ui.js";
+import { data, directory, forgetDirectory, restoreToasts, throttle } from "./ui.js";
 
 const PAGES = {
   map: () => import("./pages/map.js"),
@@ -114,10 +114,19 @@ async function boot() {
   await route();
 }
 
+// Who is signed in: name, role, and the unit they oversee by name (a grid, or the community above the grids).
 function drawWho() {
   const who = document.getElementById("who");
-  const scope = ctx.me.scope_name || ctx.me.scope_code;
-  who.replaceChildren(data(ctx.me.display_name), ` · ${t(`oprole.${ctx.me.role}`)} · `, data(scope, { title: ctx.me.scope_code }));
+  const code = ctx.me.scope_code;
+  const scope = data(ctx.me.scope_name || code, { title: code });
+  who.replaceChildren(data(ctx.me.display_name), ` · ${t(`oprole.${ctx.me.role}`)} · `, scope);
+  if (!ctx.me.scope_name) {
+    directory().then((dir) => {
+      const grids = [...dir.grids.values()];
+      const name = grids.find((g) => g.code === code)?.name || grids.find((g) => g.parent === code)?.parent_name;
+      if (name) scope.textContent = name;
+    }).catch(() => {});
+  }
 }
 
 // The number waiting in 待研判, beside its menu entry.

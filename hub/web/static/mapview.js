@@ -23,7 +23,7 @@ const PANES = { grids: 350, gridLabels: 380, devices: 450 }; // Leaflet's own: m
 const LABEL_MIN_ZOOM = 14; // grid labels below this would be clutter (a whole district on screen)
 const PIN_GLYPH = { open: "", overdue: "!", suspended: "‖", check: "✓" };
 
-export function createMap(el, config, { onCaseClick } = {}) {
+export function createMap(el, config, { onCaseClick, fitPadding } = {}) {
   // No zoom/fade animations: nothing to gain on a wall screen, and a page left mid-animation breaks Leaflet.
   const map = L.map(el, { zoomControl: true, attributionControl: !!config.tile_url, zoomSnap: 0.25, maxZoom: 19,
                           zoomAnimation: false, fadeAnimation: false, markerZoomAnimation: false });
@@ -38,7 +38,7 @@ export function createMap(el, config, { onCaseClick } = {}) {
   }
   map.setView([22.25, 113.52], 15);
   const zoomClass = () => el.classList.toggle("labels-hidden", map.getZoom() < LABEL_MIN_ZOOM);
-  map.on("zoomend", zoomClass);
+  map.on("zoomend", () => { zoomClass(); fitLabels(); });
   zoomClass();
 
   const grids = L.geoJSON(null, {
@@ -60,14 +60,34 @@ export function createMap(el, config, { onCaseClick } = {}) {
   const markers = new Map(); // case id -> {marker, sig}
   let gridKey = "", fitted = false, destroyed = false;
 
+  // A label wider than its grid shows its counts only (the name is in the grid's tooltip), or nothing at all.
+  // All widths are read before any class is written (one layout, not one per label).
+  function fitLabels() {
+    if (map.getZoom() < LABEL_MIN_ZOOM) return;
+    const items = [];
+    labels.eachLayer((m) => {
+      const box = m.getElement()?.firstElementChild;
+      if (!box) return;
+      const b = m.gridBounds, lat = b.getCenter().lat;
+      const room = map.latLngToContainerPoint([lat, b.getEast()]).x - map.latLngToContainerPoint([lat, b.getWest()]).x;
+      items.push({ box, room: room - 8 });
+    });
+    for (const it of items) it.box.classList.remove("tight", "none");
+    for (const it of items) it.full = it.box.offsetWidth;
+    const tight = items.filter((it) => it.full > it.room);
+    for (const it of tight) it.box.classList.add("tight");
+    for (const it of tight) it.narrow = it.box.offsetWidth;
+    for (const it of tight) if (it.narrow > it.room) it.box.classList.add("none");
+  }
+
   function caseMarker(c) {
     const marker = L.marker(show(c.lat, c.lon), { icon: pinIcon(c), keyboard: false, riseOnHover: true,
                                                  title: c.reference || "" });
     marker.options.pin = pinFacts(c);
     marker.case = c;
     marker.bindTooltip(() => pinTooltip(marker.case), { direction: "top", offset: [0, -10], className: "pin-tooltip" });
-    marker.bindPopup(() => casePopup(marker.case, onCaseClick), { minWidth: 260, maxWidth: 380, className: "case-popup-wrap",
-                                                                 autoPanPadding: [40, 40] });
+    marker.bindPopup(() => casePopup(marker.case, onCaseClick),
+                     { minWidth: 260, maxWidth: 380, className: "case-popup-wrap", autoPanPadding: [40, 40] });
     return marker;
   }
 
@@ -96,14 +116,18 @@ export function createMap(el, config, { onCaseClick } = {}) {
       labels.clearLayers();
       grids.eachLayer((layer) => {
         const p = layer.feature.properties;
-        L.marker(labelPoint(layer), { icon: gridLabelIcon(p), pane: "gridLabels", interactive: false, keyboard: false })
-          .addTo(labels);
+        const label = L.marker(labelPoint(layer), { icon: gridLabelIcon(p), pane: "gridLabels", interactive: false,
+                                                    keyboard: false });
+        label.gridBounds = layer.getBounds();
+        label.addTo(labels);
       });
       if (!fitted && fc.features.length) {
-        // room for the summary above and the legend below
-        map.fitBounds(grids.getBounds(), { paddingTopLeft: [20, 48], paddingBottomRight: [20, 112] });
+        // clear of what floats over the map (the page says how much: the summary above, the legend below)
+        const pad = fitPadding ? fitPadding() : { topLeft: [20, 20], bottomRight: [20, 20] };
+        map.fitBounds(grids.getBounds(), { paddingTopLeft: pad.topLeft, paddingBottomRight: pad.bottomRight });
         fitted = true;
       }
+      fitLabels();
     },
     setCases(list) {
       if (destroyed) return;
@@ -145,7 +169,7 @@ function gridStyle(p) {
 function gridCounts(p) {
   const parts = [];
   parts.push(h("span", { class: `count open${p.open ? "" : " zero"}` }, t("map.needsWork", { n: p.open || 0 })));
-  if (p.overdue) parts.push(h("span", { class: "count overdue" }, t("map.overdue", { n: p.overdue })));
+  if (p.overdue) parts.push(h("span", { class: "count overdue" }, t("map.overdueN", { n: p.overdue })));
   if (p.suspended) parts.push(h("span", { class: "count suspended" }, t("map.suspendedN", { n: p.suspended })));
   if (p.awaiting_check) parts.push(h("span", { class: "count check" }, t("map.checkN", { n: p.awaiting_check })));
   return parts;
@@ -159,9 +183,9 @@ function gridTooltip(p) {
 }
 
 function gridLabelIcon(p) {
-  const el = h("div", { class: `grid-label${p.open ? ` level-${p.max_level}` : ""}` },
+  const el = h("div", { class: `mv-grid-label${p.open ? ` level-${p.max_level}` : ""}` },
     h("div", { class: "name" }, dataText(p.name || p.code)), h("div", { class: "counts" }, gridCounts(p)));
-  return L.divIcon({ html: el, className: "grid-label-anchor", iconSize: null });
+  return L.divIcon({ html: el, className: "mv-label-anchor", iconSize: null });
 }
 
 // The label sits in the upper part of the grid: the centre is where its fixed terminals are drawn.
@@ -212,7 +236,8 @@ function pinTooltip(c) {
 
 function remainingText(c) {
   if (c.remaining_s == null) return c.deadline ? timeOf(c.deadline) : null;
-  return c.remaining_s < 0 ? `${t("case.overdue")} ${duration(-c.remaining_s)}` : t("later", { t: duration(c.remaining_s) });
+  return c.remaining_s < 0 ? `${t("case.overdue")} ${duration(-c.remaining_s)}`
+    : t("later", { t: duration(c.remaining_s) });
 }
 
 function casePopup(c, onCaseClick) {
@@ -420,11 +445,13 @@ const DeviceLayer = L.Layer.extend({
       const stale = best.lastSeenMs !== null && Date.now() - best.lastSeenMs > best.staleAfterMs;
       const state = best.state === "online" ? (stale ? t("dev.stale") : t("map.online")) : t("map.offline");
       const body = h("div", { class: "device-popup", "data-testid": "device-popup" },
-        h("b", {}, best.owner_name ? dataText(best.owner_name) : (best.kind ? t(`kind.${best.kind}`) : t("map.terminal"))),
+        h("b", {}, best.owner_name ? dataText(best.owner_name)
+          : (best.kind ? t(`kind.${best.kind}`) : t("map.terminal"))),
         best.owner_name && best.kind ? h("span", { class: "muted" }, ` · ${t(`kind.${best.kind}`)}`) : null,
         h("br"), h("span", { class: `badge ${best.state}` }, state),
         best.unit_name ? [" · ", dataText(best.unit_name, { title: best.unit || "" })] : null,
-        h("br"), h("span", { class: "muted" }, `${t("dev.lastSeen")}: ${best.lastSeenMs ? ago(new Date(best.lastSeenMs).toISOString()) : "—"}`),
+        h("br"), h("span", { class: "muted" },
+          `${t("dev.lastSeen")}: ${best.lastSeenMs ? ago(new Date(best.lastSeenMs).toISOString()) : "—"}`),
         h("br"), h("code", { class: "muted", translate: "no" }, best.id));
       L.popup().setLatLng(ev.latlng).setContent(body).openOn(this._map);
     }

@@ -69,7 +69,9 @@ export function createMiniMap(el, config, { onClick } = {}) {
                    className: `grid-shape grid-${g.code}${isChosen ? " chosen" : ""}${isCandidate ? " candidate" : ""}` },
         });
         if (labels && (isChosen || isCandidate || labelAll)) {
-          const text = g.share != null ? `${g.name || g.code} · ${Math.round(g.share * 100)}%` : g.name || g.code;
+          // the name up to its parenthesis (福石二网格（前山河畔） → 福石二网格): neighbouring grids' labels must fit
+          const short = (g.name || g.code).split(/[（(]/)[0] || g.name || g.code;
+          const text = g.share != null ? `${short} · ${Math.round(g.share * 100)}%` : short;
           layer.bindTooltip(h("span", { translate: "no", class: "data" }, text), { permanent: true, direction: "center", className: "grid-label" });
         } else if (labels) {
           layer.bindTooltip(h("span", { translate: "no", class: "data" }, g.name || g.code), { sticky: true });

@@ -62,11 +62,16 @@ export function dismiss(id) {
 }
 
 /** Tell the operator something: kind ok | error | notice. Errors stay longer. */
-export function toast(text, kind = "ok", ms = kind === "error" ? 15000 : kind === "notice" ? 12000 : 6000) {
+export function toast(text, kind = "ok", ms = kind === "error" ? 15000 : kind === "notice" ? 12000 : 10000) {
   const item = { id: `${Date.now()}-${Math.random().toString(16).slice(2, 8)}`, text, kind, until: Date.now() + ms };
   store([...stored(), item].slice(-6));
   render(item);
   return item.id;
+}
+
+/** What the hub says about a step it applied (CaseOut.notices: {code, zh, en}), each as a toast. */
+export function noticeToasts(answer) {
+  for (const n of answer?.notices || []) toast((getLang() === "en" ? n.en : n.zh) || n.zh || n.en, "notice");
 }
 
 /** Show the toasts a reload interrupted. */

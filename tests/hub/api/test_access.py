@@ -45,8 +45,14 @@ def _photo(store, device_id: str, seed: str) -> str:
 
 
 def _case(service: CaseService, clock, grid: str, community: str, device: str, photo: str, lat: float) -> str:
-    body = json.dumps({"category": "E0101", "note": "路面坑洞", "position": {"lat": lat, "lon": 113.52, "accuracy_m": 5.0},
-                       "photos": [{"sha256": photo}]})
+    body = json.dumps(
+        {
+            "category": "E0101",
+            "note": "路面坑洞",
+            "position": {"lat": lat, "lon": 113.52, "accuracy_m": 5.0},
+            "photos": [{"sha256": photo}],
+        }
+    )
     record = RecordRow(uuid7(), device, 1, "report", body, hashlib.sha256(body.encode()).hexdigest(), clock(), clock())
     return service.open_case_from_report(record, RouteResult(grid, community, 1.0, False, "inside")).case.id
 
@@ -56,21 +62,34 @@ def world(store, clock):
     """福石 (the sample) and 翠微 next to it: a bound kiosk, a photo and a case in each."""
     load_community(store, sample.load_raw(), clock=clock)
     with store.write() as conn:
-        save_units(conn, [Unit(CUIWEI, "community", "翠微社区", STREET), Unit(CUIWEI_GRID, "grid", "翠微一网格", CUIWEI)],
-                   clock())
+        save_units(
+            conn,
+            [Unit(CUIWEI, "community", "翠微社区", STREET), Unit(CUIWEI_GRID, "grid", "翠微一网格", CUIWEI)],
+            clock(),
+        )
         save_people(conn, [Person("cw-lead", "网格长翠", "grid_leader", CUIWEI_GRID)])
         save_device_bindings(conn, [DeviceBinding("kiosk-cw-01", "kiosk", CUIWEI_GRID)])
     service = CaseService(store, clock=clock)
-    w = {"fushi_photo": _photo(store, "kiosk-fs-01", "fushi"), "cuiwei_photo": _photo(store, "kiosk-cw-01", "cuiwei"),
-         "loose_photo": _photo(store, "kiosk-unbound", "nobody's")}
+    w = {
+        "fushi_photo": _photo(store, "kiosk-fs-01", "fushi"),
+        "cuiwei_photo": _photo(store, "kiosk-cw-01", "cuiwei"),
+        "loose_photo": _photo(store, "kiosk-unbound", "nobody's"),
+    }
     w["fushi_case"] = _case(service, clock, FUSHI_GRID, FUSHI, "kiosk-fs-01", w["fushi_photo"], 22.25)
     w["cuiwei_case"] = _case(service, clock, CUIWEI_GRID, CUIWEI, "kiosk-cw-01", w["cuiwei_photo"], 22.30)
     # Evidence a district phone uploaded for 福石's case: 福石 sees it through the case, 翠微 does not.
     w["evidence"] = _photo(store, "phone-district", "evidence")
-    service.transition(w["fushi_case"], "note", "p-lead-01", note="补充照片", evidence=[w["evidence"]],
-                       actor_device="phone-district")  # cited by the phone that uploaded it
-    ingest_batch([raw(m) for d in ("kiosk-cw-01", "kiosk-fs-01", "kiosk-unbound")
-                  for m in (Device(d).heartbeat(), Device(d).report("井盖松动"))], store)
+    service.transition(
+        w["fushi_case"], "note", "p-lead-01", note="补充照片", evidence=[w["evidence"]], actor_device="phone-district"
+    )  # cited by the phone that uploaded it
+    ingest_batch(
+        [
+            raw(m)
+            for d in ("kiosk-cw-01", "kiosk-fs-01", "kiosk-unbound")
+            for m in (Device(d).heartbeat(), Device(d).report("井盖松动"))
+        ],
+        store,
+    )
     return w
 
 
@@ -113,6 +132,7 @@ def test_a_disabled_or_signed_out_session_stops_working(client, store, sign_in):
     assert client.get("/api/cases").status_code == 401
     token = sign_in(client, store, role="dispatcher")
     from hub.auth.operators import OperatorDirectory
+
     directory = OperatorDirectory(store, clock=store.clock)
     directory.set_disabled(directory.session_operator(token).id, True)
     assert client.get("/api/cases").status_code == 401
@@ -124,12 +144,15 @@ def test_viewer_reads_but_cannot_act(client, store, world, sign_in):
     assert client.get("/api/cases").json()["total"] == 1
     assert client.get(f"/api/cases/{case_id}").status_code == 200
     assert client.get(f"/api/cases/{case_id}/allowed").json()["transitions"] == []
-    for method, url, body in [("post", f"/api/cases/{case_id}/transitions", {"transition": "file"}),
-                              ("post", "/api/welfare/enrolments", {}),
-                              ("post", "/api/welfare/enrolments/x/resume", None),
-                              ("post", "/api/devices/kiosk-fs-01/messages", {"kind": "notice"}),
-                              ("get", "/api/dead-letters", None), ("get", "/api/access-log", None),
-                              ("get", "/api/operators", None)]:
+    for method, url, body in [
+        ("post", f"/api/cases/{case_id}/transitions", {"transition": "file"}),
+        ("post", "/api/welfare/enrolments", {}),
+        ("post", "/api/welfare/enrolments/x/resume", None),
+        ("post", "/api/devices/kiosk-fs-01/messages", {"kind": "notice"}),
+        ("get", "/api/dead-letters", None),
+        ("get", "/api/access-log", None),
+        ("get", "/api/operators", None),
+    ]:
         response = client.request(method.upper(), url, json=body)
         assert response.status_code == 403, (method, url, response.text)
     assert client.get(f"/api/cases/{case_id}").json()["state"] == "reported"  # nothing changed
@@ -140,9 +163,15 @@ def test_a_community_sees_only_its_own(client, store, world, sign_in):
     theirs, ours = world["cuiwei_case"], world["fushi_case"]
     assert [c["id"] for c in client.get("/api/cases").json()["items"]] == [ours]
     assert client.get("/api/cases", params={"unit": CUIWEI}).json()["items"] == []
-    for url in (f"/api/cases/{theirs}", f"/api/cases/{theirs}/events", f"/api/cases/{theirs}/allowed",
-                f"/api/photos/{world['cuiwei_photo']}", f"/api/photos/{world['loose_photo']}",
-                "/api/devices/kiosk-cw-01", "/api/devices/kiosk-cw-01/messages"):
+    for url in (
+        f"/api/cases/{theirs}",
+        f"/api/cases/{theirs}/events",
+        f"/api/cases/{theirs}/allowed",
+        f"/api/photos/{world['cuiwei_photo']}",
+        f"/api/photos/{world['loose_photo']}",
+        "/api/devices/kiosk-cw-01",
+        "/api/devices/kiosk-cw-01/messages",
+    ):
         assert client.get(url).status_code == 404, url
     assert client.post(f"/api/cases/{theirs}/transitions", json={"transition": "file"}).status_code == 404
     assert client.post("/api/devices/kiosk-cw-01/messages", json={"kind": "notice"}).status_code == 404
@@ -163,8 +192,9 @@ def test_a_community_sees_only_its_own(client, store, world, sign_in):
     assert client.get(f"/api/photos/{world['cuiwei_photo']}", headers=headers).status_code == 200
     assert client.get(f"/api/photos/{world['loose_photo']}", headers=headers).status_code == 404  # unbound device
     top = sign_in(client, store, role="admin", scope="440400", set_default=False)
-    assert client.get(f"/api/photos/{world['loose_photo']}",
-                      headers={"Authorization": f"Bearer {top}"}).status_code == 200
+    assert (
+        client.get(f"/api/photos/{world['loose_photo']}", headers={"Authorization": f"Bearer {top}"}).status_code == 200
+    )
 
 
 def _log(store) -> list:
@@ -187,21 +217,32 @@ def test_actions_refusals_and_personal_reads_are_audited(client, store, world, s
     assert client.get("/api/welfare/checks").status_code == 200
     rows = _log(store)[before:]
     assert [(r.method, r.route, r.status) for r in rows] == [
-        ("POST", "/api/cases/{case_id}/transitions", 200), ("GET", "/api/photos/{sha256}", 200),
-        ("GET", "/api/photos/{sha256}", 404), ("GET", "/api/cases/{case_id}", 200), ("GET", "/api/welfare/checks", 200)]
+        ("POST", "/api/cases/{case_id}/transitions", 200),
+        ("GET", "/api/photos/{sha256}", 200),
+        ("GET", "/api/photos/{sha256}", 404),
+        ("GET", "/api/cases/{case_id}", 200),
+        ("GET", "/api/welfare/checks", 200),
+    ]
     assert {r.operator_id for r in rows} == {me} and rows[0].resource_ids == {"case_id": case_id}
     assert rows[1].resource_ids == {"sha256": world["fushi_photo"]} and rows[0].client_addr == "testclient"
     assert rows[0].at == store.clock()
 
     viewer = sign_in(client, store, role="viewer", set_default=False)
-    refused = client.post(f"/api/cases/{case_id}/transitions", json={"transition": "dispatch"},
-                          headers={"Authorization": f"Bearer {viewer}"})
+    refused = client.post(
+        f"/api/cases/{case_id}/transitions",
+        json={"transition": "dispatch"},
+        headers={"Authorization": f"Bearer {viewer}"},
+    )
     assert refused.status_code == 403
     assert (_log(store)[-1].route, _log(store)[-1].status) == ("/api/cases/{case_id}/transitions", 403)
     client.post("/api/auth/login", json={"username": "chen", "password": "wrong-password"})
     failed = _log(store)[-1]
     assert (failed.route, failed.status, failed.operator_id, failed.resource_ids) == (
-        "/api/auth/login", 401, None, {"username": "chen"})
+        "/api/auth/login",
+        401,
+        None,
+        {"username": "chen"},
+    )
     client.post("/api/auth/logout", headers={"Authorization": f"Bearer {dispatcher}"})
     assert _log(store)[-1].route == "/api/auth/logout" and _log(store)[-1].operator_id == me
 
@@ -218,8 +259,10 @@ def test_admins_query_the_log_of_their_subtree(client, store, world, sign_in):
     assert "/api/cases/{case_id}/transitions" in mine and "/api/photos/{sha256}" not in mine  # 翠微's view: not ours
     [action] = client.get("/api/access-log", params={"resource_id": world["fushi_case"]}).json()
     assert action["method"] == "POST" and action["status"] == 200
-    assert client.get("/api/access-log", params={"route": "/api/access-log"}).json()[0]["operator_id"] == \
-        client.get("/api/auth/me").json()["id"]  # reading the log is itself logged
+    assert (
+        client.get("/api/access-log", params={"route": "/api/access-log"}).json()[0]["operator_id"]
+        == client.get("/api/auth/me").json()["id"]
+    )  # reading the log is itself logged
     top = sign_in(client, store, role="admin", scope="440400", set_default=False)
     everything = client.get("/api/access-log", params={"limit": 1000}, headers={"Authorization": f"Bearer {top}"})
     assert "/api/photos/{sha256}" in {r["route"] for r in everything.json()}
@@ -230,9 +273,16 @@ def test_migration_0007_matches_the_tables(store):
     engine = create_hub_engine(store.db_url)
     try:
         with engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": lambda obj, name, type_, *_: (
-                (name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None))
-                in {"access_log", "api_keys"})})
+            ctx = MigrationContext.configure(
+                conn,
+                opts={
+                    "compare_type": True,
+                    "include_object": lambda obj, name, type_, *_: (
+                        (name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None))
+                        in {"access_log", "api_keys"}
+                    ),
+                },
+            )
             diffs = compare_metadata(ctx, metadata)
         assert [d for d in diffs if not (isinstance(d, list) and d[0][0] == "modify_comment")] == []
     finally:

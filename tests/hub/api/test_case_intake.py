@@ -189,7 +189,8 @@ def test_who_a_case_can_go_to(client, store, world, operators):
             "is_assignee": False} in people  # no phone: listed, and said so
     assert [p["can_receive"] for p in people] == sorted((p["can_receive"] for p in people), reverse=True)
     assert {p["id"] for p in people} >= {"p-lead-02", "p-worker-02", "p-patrol-02"}
-    assert [(p["id"], p["can_receive"]) for p in groups[-1]["people"]] == [("p-hand-fs", True)]
+    assert {"id": "p-hand-fs", "name": "社区处置员", "role": "handler", "can_receive": True,
+            "is_assignee": False} in groups[-1]["people"]  # the community's own field staff
     everyone = {p["id"] for g in groups for p in g["people"]}
     assert "p-disp-fs" not in everyone and "p-worker-cw" not in everyone  # not field staff; not in scope
 
@@ -201,3 +202,15 @@ def test_who_a_case_can_go_to(client, store, world, operators):
     client.app.state.jobs.handle("dispatch").run_once()
     marked = client.get(f"/api/cases/{case_id}/assignees", headers=operators["p-disp-fs"]).json()["groups"][0]
     assert [p["id"] for p in marked["people"] if p["is_assignee"]] == ["p-lead-02"]
+
+
+def test_a_call_about_a_neighbours_open_case_joins_it_and_shows_only_its_reference(client, store, world, operators):
+    service = world
+    theirs = report(store, service, INSIDE_CUIWEI, device="kiosk-cw-01")  # 翠微's open case
+    lat, lon, _ = INSIDE_CUIWEI
+    joined = create(client, operators["p-disp-fs"], grid_code=GRID[1], lat=lat + 0.0001, lon=lon)  # ~11 m away
+    assert joined.status_code == 409, joined.text
+    detail = joined.json()["detail"]
+    reference = service.get(theirs).reference
+    assert detail["code"] == "joined_outside_scope" and reference in detail["zh"] and reference in detail["en"]
+    assert "note" not in joined.text and service.get(theirs).report_count == 2  # taken in, nothing else shown

@@ -1,11 +1,13 @@
 """Case API over a real store (SQLite and PostgreSQL): the closed loop walked over HTTP by signed-in operators,
-each acting as their linked person (one with none gets 403), 409 on a stale version, 422 with the rule's code and zh/en message, filters
+each acting as their linked person (one with none gets 403), 409 on a stale version, 422 with the rule's code and
+zh/en message, filters
 (unit subtree, state, level, overdue, flagged), overdue-first ordering and paging."""
+
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -35,22 +37,46 @@ OTHER_COMM, OTHER_GRID = "440402004006", "440402004006001"
 
 @pytest.fixture
 def org(store, clock):
-    clock.now = MON_9.astimezone(timezone.utc)
-    hierarchy = [Unit("440400", "city", "珠海市"), Unit("440402", "district", "香洲区", "440400"),
-                 Unit("440402004", "street", "前山街道", "440402"), Unit(COMM, "community", "福石社区", "440402004"),
-                 Unit(OTHER_COMM, "community", "翠微社区", "440402004"),
-                 Unit(GRID_1, "grid", "一网格", COMM), Unit(GRID_2, "grid", "二网格", COMM),
-                 Unit(OTHER_GRID, "grid", "翠微一网格", OTHER_COMM)]
-    staff = [Person("d1", "调度员", "dispatcher", COMM), Person("s1", "督查员", "supervisor", COMM),
-             Person("h1", "处置员甲", "handler", COMM), Person("h2", "处置员乙", "handler", COMM),
-             Person("v1", "志愿者", "patrol_volunteer", GRID_1)]
+    clock.now = MON_9.astimezone(UTC)
+    hierarchy = [
+        Unit("440400", "city", "珠海市"),
+        Unit("440402", "district", "香洲区", "440400"),
+        Unit("440402004", "street", "前山街道", "440402"),
+        Unit(COMM, "community", "福石社区", "440402004"),
+        Unit(OTHER_COMM, "community", "翠微社区", "440402004"),
+        Unit(GRID_1, "grid", "一网格", COMM),
+        Unit(GRID_2, "grid", "二网格", COMM),
+        Unit(OTHER_GRID, "grid", "翠微一网格", OTHER_COMM),
+    ]
+    staff = [
+        Person("d1", "调度员", "dispatcher", COMM),
+        Person("s1", "督查员", "supervisor", COMM),
+        Person("h1", "处置员甲", "handler", COMM),
+        Person("h2", "处置员乙", "handler", COMM),
+        Person("v1", "志愿者", "patrol_volunteer", GRID_1),
+    ]
     with store.write() as conn:
         save_units(conn, hierarchy, clock())
         save_people(conn, staff)
-    install_taxonomy(store, [
-        Category("E0101", "event", "01", "01", "道路破损", "road damage", "", "", 4, "working_hours"),
-        Category("E0201", "event", "02", "01", "消防通道堵塞", "blocked fire lane", "", "", 2, "working_hours",
-                 urgent=True)])
+    install_taxonomy(
+        store,
+        [
+            Category("E0101", "event", "01", "01", "道路破损", "road damage", "", "", 4, "working_hours"),
+            Category(
+                "E0201",
+                "event",
+                "02",
+                "01",
+                "消防通道堵塞",
+                "blocked fire lane",
+                "",
+                "",
+                2,
+                "working_hours",
+                urgent=True,
+            ),
+        ],
+    )
     ingest_batch([raw(c) for c in Device("kiosk-api").photo_chunks(PHOTO_BYTES)], store)
     return CaseService(store, clock=clock)
 
@@ -67,10 +93,12 @@ def client(store, tmp_path, clock, org, sign_in):
         TOKENS.clear()
         for person in ("h1", "h2", "v1", "s1", "d1"):
             role = "supervisor" if person == "s1" else "dispatcher"
-            TOKENS[person] = sign_in(test_client, store, role=role, scope=STREET, person=person,
-                                     username=f"op-{person}")
-        TOKENS["nobody"] = sign_in(test_client, store, role="dispatcher", scope=STREET, username="op-unlinked",
-                                   set_default=False)
+            TOKENS[person] = sign_in(
+                test_client, store, role=role, scope=STREET, person=person, username=f"op-{person}"
+            )
+        TOKENS["nobody"] = sign_in(
+            test_client, store, role="dispatcher", scope=STREET, username="op-unlinked", set_default=False
+        )
         yield test_client
 
 
@@ -83,18 +111,26 @@ _lat = [22.20]
 
 def open_case(svc: CaseService, clock, code="E0101", grid=GRID_1, community=COMM, flagged=False) -> str:
     _lat[0] += 0.002  # far enough apart never to be grouped as duplicates
-    body = json.dumps({"category": code, "note": "路面坑洞",
-                       "position": {"lat": _lat[0], "lon": 113.52, "accuracy_m": 5.0}, "photos": [{"sha256": PHOTO}]})
-    record = RecordRow(uuid7(), "kiosk-api", 1, "report", body, hashlib.sha256(body.encode()).hexdigest(),
-                       clock(), clock())
+    body = json.dumps(
+        {
+            "category": code,
+            "note": "路面坑洞",
+            "position": {"lat": _lat[0], "lon": 113.52, "accuracy_m": 5.0},
+            "photos": [{"sha256": PHOTO}],
+        }
+    )
+    record = RecordRow(
+        uuid7(), "kiosk-api", 1, "report", body, hashlib.sha256(body.encode()).hexdigest(), clock(), clock()
+    )
     route = RouteResult(grid, community, 1.0, flagged, "inside" if grid else "community_fallback")
     return svc.open_case_from_report(record, route).case.id
 
 
 def step(client, case_id, transition, actor, **extra):
     """``actor``'s operator applies a transition (the actor is whoever is signed in)."""
-    return client.post(f"/api/cases/{case_id}/transitions", json={"transition": transition, **extra},
-                       headers=as_(actor))
+    return client.post(
+        f"/api/cases/{case_id}/transitions", json={"transition": transition, **extra}, headers=as_(actor)
+    )
 
 
 RESOLVE = {"note": "已修补", "evidence": [PHOTO], "position": {"lat": 22.25, "lon": 113.52, "accuracy_m": 4}}
@@ -118,9 +154,12 @@ def test_closed_loop_over_http(client, org, clock):
 
     dispatched = step(client, case_id, "dispatch", "d1", assignee="h1").json()
     assert dispatched["assignee"] == {"id": "h1", "name": "处置员甲", "role": "handler"}
+
     def options(actor):
-        return {t["transition"] for t in client.get(f"/api/cases/{case_id}/allowed",
-                                                    headers=as_(actor)).json()["transitions"]}
+        return {
+            t["transition"]
+            for t in client.get(f"/api/cases/{case_id}/allowed", headers=as_(actor)).json()["transitions"]
+        }
 
     assert {"accept", "return"} <= options("h1") and "resolve" not in options("h1")
     assert not {"accept", "return", "arrive"} & options("h2")  # not the assignee
@@ -140,8 +179,16 @@ def test_closed_loop_over_http(client, org, clock):
     assert closed["state"] == "closed" and closed["state_zh"] == "已结案" and closed["remaining_s"] is None
 
     trail = client.get(f"/api/cases/{case_id}/events").json()
-    assert [e["transition"] for e in trail] == ["report", "file", "dispatch", "accept", "arrive", "resolve",
-                                                "verify", "close"]
+    assert [e["transition"] for e in trail] == [
+        "report",
+        "file",
+        "dispatch",
+        "accept",
+        "arrive",
+        "resolve",
+        "verify",
+        "close",
+    ]
     assert [e["actor"] for e in trail[1:]] == ["d1", "d1", "h1", "h1", "h1", "s1", "s1"]
     assert trail[5]["evidence"] == [PHOTO] and trail[5]["lat"] == 22.25 and trail[5]["origin"] == "api"
     assert client.get(f"/api/cases/{case_id}").json()["version"] == 8
@@ -153,10 +200,15 @@ def test_conflicts_and_refusals(client, org, clock):
     stale = step(client, case_id, "dispatch", "d1", assignee="h1", expected_version=1)
     assert stale.status_code == 409 and stale.json()["detail"]["code"] == "version_conflict"
 
-    cases = [("close", "d1", {}, "wrong_state"), ("fly", "d1", {}, "unknown_transition"),
-             ("dispatch", "v1", {"assignee": "h1"}, "role"), ("dispatch", "d1", {}, "assignee_required"),
-             ("dispatch", "d1", {"assignee": "s1"}, "bad_assignee"), ("suspend", "d1", {}, "reason_required"),
-             ("dispatch", "nobody", {"assignee": "h1"}, "no_person")]
+    cases = [
+        ("close", "d1", {}, "wrong_state"),
+        ("fly", "d1", {}, "unknown_transition"),
+        ("dispatch", "v1", {"assignee": "h1"}, "role"),
+        ("dispatch", "d1", {}, "assignee_required"),
+        ("dispatch", "d1", {"assignee": "s1"}, "bad_assignee"),
+        ("suspend", "d1", {}, "reason_required"),
+        ("dispatch", "nobody", {"assignee": "h1"}, "no_person"),
+    ]
     for transition, actor, extra, code in cases:
         response = step(client, case_id, transition, actor, **extra)
         # an account no admin has linked to a person may not act: 403 saying so
@@ -170,18 +222,27 @@ def test_conflicts_and_refusals(client, org, clock):
     assert client.get("/api/cases/0190a000-0000-7000-8000-000000000000").status_code == 404
     no_person = client.get(f"/api/cases/{case_id}/allowed", headers=as_("nobody"))
     assert no_person.status_code == 403 and "link" in no_person.json()["detail"]["en"]
-    assert client.post(f"/api/cases/{case_id}/transitions",
-                       json={"transition": "file", "surprise": 1}).status_code == 422
-    assert client.post(f"/api/cases/{case_id}/transitions",  # the actor is the signed-in operator, not a field
-                       json={"transition": "file", "actor": "d1"}).status_code == 422
+    assert (
+        client.post(f"/api/cases/{case_id}/transitions", json={"transition": "file", "surprise": 1}).status_code == 422
+    )
+    assert (
+        client.post(
+            f"/api/cases/{case_id}/transitions",  # the actor is the signed-in operator, not a field
+            json={"transition": "file", "actor": "d1"},
+        ).status_code
+        == 422
+    )
 
 
 def test_filters_ordering_and_paging(client, org, clock, store):
     ids = {}
-    clock.now = (MON_9 - timedelta(minutes=4)).astimezone(timezone.utc)  # one case a minute, 08:56 - 08:59
-    for key, kwargs in [("fresh", {}), ("urgent", {"code": "E0201", "grid": GRID_2}),  # urgent: red from the start
-                        ("fallback", {"grid": None, "flagged": True}),  # 属地兜底 to the community
-                        ("other", {"grid": OTHER_GRID, "community": OTHER_COMM})]:
+    clock.now = (MON_9 - timedelta(minutes=4)).astimezone(UTC)  # one case a minute, 08:56 - 08:59
+    for key, kwargs in [
+        ("fresh", {}),
+        ("urgent", {"code": "E0201", "grid": GRID_2}),  # urgent: red from the start
+        ("fallback", {"grid": None, "flagged": True}),  # 属地兜底 to the community
+        ("other", {"grid": OTHER_GRID, "community": OTHER_COMM}),
+    ]:
         ids[key] = open_case(org, clock, **kwargs)
         clock.advance(60)
     for key in ("urgent", "other"):  # filed Mon 09:00
@@ -224,9 +285,22 @@ def test_escalation_shows_when_recorded(client, org, clock, store):
     case_id = open_case(org, clock)
     assert client.get(f"/api/cases/{case_id}").json()["escalation"] is None
     with store.write() as conn:  # what the escalation sweep writes to the trail
-        conn.execute(sa.insert(case_events), {
-            "case_id": case_id, "seq": 2, "transition": "escalate", "outcome": "applied", "from_state": "reported",
-            "to_state": "reported", "actor": "system", "at": clock(), "received_at": clock(),
-            "reason": "超时未受理，升级至社区", "note": "", "origin": "system"})
+        conn.execute(
+            sa.insert(case_events),
+            {
+                "case_id": case_id,
+                "seq": 2,
+                "transition": "escalate",
+                "outcome": "applied",
+                "from_state": "reported",
+                "to_state": "reported",
+                "actor": "system",
+                "at": clock(),
+                "received_at": clock(),
+                "reason": "超时未受理，升级至社区",
+                "note": "",
+                "origin": "system",
+            },
+        )
     escalation = client.get(f"/api/cases/{case_id}").json()["escalation"]
     assert escalation["events"][0]["reason"] == "超时未受理，升级至社区"

@@ -10,7 +10,7 @@ from hub.org.taxonomy import install_taxonomy
 from hub.web.feed import recent_feed
 from hub.web.publisher import LivePublisher
 
-from .dashboard_fixtures import FUSHI, OTHER, dashboard, load_two_communities, open_cases, report_positions, sign_in  # noqa: F401,E501
+from .dashboard_fixtures import FUSHI, OTHER, dashboard, load_two_communities, open_cases, report_positions, sign_in  # noqa: F401
 
 
 def test_publisher_polls_cases_positions_and_filters_by_scope(store):

@@ -4,7 +4,7 @@ person (a volunteer's account may not manage; an account with no person may not 
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,7 +26,7 @@ _seq = itertools.count(1)
 
 
 def at(day: date, hh: int, mm: int = 0) -> datetime:
-    return datetime.combine(day, time(hh, mm), SH).astimezone(timezone.utc)
+    return datetime.combine(day, time(hh, mm), SH).astimezone(UTC)
 
 
 TOKENS: dict[str, str] = {}  # person id → bearer token of a community operator linked to that person

@@ -202,7 +202,9 @@ def test_each_event_is_dispatched_once_even_with_two_dispatchers(store, clock):
 
 def _dispatch_objects_only(obj, name, type_, reflected, compare_to) -> bool:
     table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
-    return table in DISPATCH_TABLES | {"cases"}
+    # the text-search index: PostgreSQL spells its expression back with casts Alembic does not normalise (it is
+    # compared by tests/hub/cases/test_schema.py's rule and used by tests/hub/api/test_case_list.py)
+    return table in DISPATCH_TABLES | {"cases"} and name != "ix_cases_text_bigrams"
 
 
 def test_migration_0004_matches_tables_and_downgrades(store):

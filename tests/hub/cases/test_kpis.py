@@ -7,7 +7,7 @@ import csv
 import hashlib
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -73,13 +73,13 @@ class History:
         self.svc, self.clock, self.lat = svc, clock, 22.20
 
     def open(self, when: datetime, code: str, grid: str | None, community: str) -> str:
-        self.clock.now = when.astimezone(timezone.utc)
+        self.clock.now = when.astimezone(UTC)
         self.lat += 0.002  # ~220 m apart: never a duplicate of the previous case
         route = RouteResult(grid, community, 1.0, grid is None, "inside" if grid else "community_fallback")
         return self.svc.open_case_from_report(report(self.clock, code, self.lat), route).case.id
 
     def do(self, case_id: str, when: datetime, transition: str, actor: str, **extra) -> None:
-        self.clock.now = when.astimezone(timezone.utc)
+        self.clock.now = when.astimezone(UTC)
         self.svc.transition(case_id, transition, actor, **extra)
 
 
@@ -106,12 +106,19 @@ def seed_week(store, clock) -> dict[str, str]:
         h.do(a, at(0, when), t, who, **extra)
     # B: grid 1, reworked, closed late: accept 10 min; last resolve 7 h after dispatch.
     ids["B"] = b = h.open(at(0, "09:00"), "E0101", GRID_1, COMM_A)
-    for when, t, who, extra in [("09:00", "file", "d1", {}), ("09:10", "dispatch", "d1", {"assignee": "h2"}),
-                                ("09:20", "accept", "h2", {}), ("09:30", "arrive", "h2", {}),
-                                ("10:00", "resolve", "h2", RESOLVE), ("10:30", "rework", "s1", {"reason": "未清理干净"}),
-                                ("11:00", "accept", "h2", {}), ("11:10", "arrive", "h2", {}),
-                                ("16:10", "resolve", "h2", RESOLVE), ("16:20", "verify", "s1", {}),
-                                ("16:30", "close", "s1", {})]:
+    for when, t, who, extra in [
+        ("09:00", "file", "d1", {}),
+        ("09:10", "dispatch", "d1", {"assignee": "h2"}),
+        ("09:20", "accept", "h2", {}),
+        ("09:30", "arrive", "h2", {}),
+        ("10:00", "resolve", "h2", RESOLVE),
+        ("10:30", "rework", "s1", {"reason": "未清理干净"}),
+        ("11:00", "accept", "h2", {}),
+        ("11:10", "arrive", "h2", {}),
+        ("16:10", "resolve", "h2", RESOLVE),
+        ("16:20", "verify", "s1", {}),
+        ("16:30", "close", "s1", {}),
+    ]:
         h.do(b, at(0, when), t, who, **extra)
     # C: grid 2, 8 working hours (deadline Tue 10:00), accepted after 1 h, still open -> overdue on Wed.
     ids["C"] = c = h.open(at(0, "09:00"), "E0102", GRID_2, COMM_A)
@@ -127,7 +134,7 @@ def seed_week(store, clock) -> dict[str, str]:
     # G: outside every grid, fell to community A (属地兜底); filed, never dispatched -> overdue on Wed.
     ids["G"] = g = h.open(at(0, "09:00"), "E0101", None, COMM_A)
     h.do(g, at(0, "09:00"), "file", "d1")
-    clock.now = NOW.astimezone(timezone.utc)
+    clock.now = NOW.astimezone(UTC)
     return ids
 
 
@@ -217,8 +224,10 @@ def test_api_json_and_csv(client, store, clock, week):
     assert rows[GRID_2]["overdue_now"] == 1 and body["total"]["filed"] == 5
     assert body["now"].startswith("2024-06-05T01:00:00")  # the hub's clock, not the wall clock
 
-    for response in (client.get("/api/kpis", params=params | {"format": "csv"}),
-                     client.get("/api/kpis.csv", params=params)):
+    for response in (
+        client.get("/api/kpis", params=params | {"format": "csv"}),
+        client.get("/api/kpis.csv", params=params),
+    ):
         assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
         assert "attachment" in response.headers["content-disposition"]
         raw = response.content
@@ -226,11 +235,11 @@ def test_api_json_and_csv(client, store, clock, week):
         table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
         header, lines = table[0], {line[0]: line for line in table[1:]}
         assert header[:3] == ["编码 code", "名称 name", "上报数 reported"]
-        g1 = dict(zip(header, lines[GRID_1]))
+        g1 = dict(zip(header, lines[GRID_1], strict=False))
         assert g1["名称 name"] == "福石一网格" and g1["结案率 closure_rate (%)"] == "100.00"
         assert g1["按期结案率 on_time_closure_rate (%)"] == "50.00" and g1["平均接单时长 mean_accept (min)"] == "15.0"
-        assert dict(zip(header, lines["合计 total"]))["立案数 filed"] == "5"
-        assert dict(zip(header, lines[GRID_OTHER]))["结案率 closure_rate (%)"] == ""
+        assert dict(zip(header, lines["合计 total"], strict=False))["立案数 filed"] == "5"
+        assert dict(zip(header, lines[GRID_OTHER], strict=False))["结案率 closure_rate (%)"] == ""
 
     assert client.get("/api/kpis", params=params | {"group_by": "planet"}).status_code == 422
     assert client.get("/api/kpis", params=params | {"unit": "999"}).status_code == 422

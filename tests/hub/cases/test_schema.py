@@ -13,11 +13,16 @@ from hub.store.tables import metadata
 CASE_TABLES = {"cases", "case_events"}
 
 
+# PostgreSQL spells this index's expression back with casts that Alembic does not normalise: compared by
+# tests/hub/api/test_case_list.py instead (it exists, and the text search uses it).
+UNCOMPARABLE = {"ix_cases_text_bigrams"}
+
+
 def _case_objects_only(dialect: str):
     def include(obj, name, type_, reflected, compare_to) -> bool:
         table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
-        only_on = getattr(getattr(obj, "_ddl_if", None), "dialect", None)  # e.g. the pg_trgm index: PostgreSQL only
-        return table in CASE_TABLES and only_on in (None, dialect)
+        only_on = getattr(getattr(obj, "_ddl_if", None), "dialect", None)  # an index of one dialect only
+        return table in CASE_TABLES and only_on in (None, dialect) and name not in UNCOMPARABLE
     return include
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -38,7 +38,7 @@ CATEGORIES = {c.code: c for c in (category("E0101"), category("E0102"), category
 
 @pytest.fixture
 def cases(store, clock):
-    clock.now = MONDAY_9.astimezone(timezone.utc)
+    clock.now = MONDAY_9.astimezone(UTC)
     units = [Unit("310100", "city", "市"), Unit("310101", "district", "区", "310100"),
              Unit("310101001", "street", "街道", "310101"), Unit("310101001001", "community", "社区", "310101001"),
              Unit("310101001001001", "grid", "网格一", "310101001001")]
@@ -56,8 +56,16 @@ def report(clock, code="E0101", lat=31.2, lon=121.5, record_id=None) -> RecordRo
     body = {"category": code, "note": "路面坑洞", "position": {"lat": lat, "lon": lon, "accuracy_m": 5.0},
             "photos": [{"sha256": PHOTO}]}
     payload = json.dumps(body)
-    return RecordRow(record_id or uuid7(), "kiosk-1", 1, "report", payload, hashlib.sha256(payload.encode()).hexdigest(),
-                     clock(), clock())
+    return RecordRow(
+        record_id or uuid7(),
+        "kiosk-1",
+        1,
+        "report",
+        payload,
+        hashlib.sha256(payload.encode()).hexdigest(),
+        clock(),
+        clock(),
+    )
 
 
 def walk_to(svc, case_id, *steps):
@@ -78,8 +86,16 @@ def test_full_loop_writes_trail_and_replays(cases, clock):
     case = cases.get(case_id)
     assert case.state == "closed" and case.closed_at is not None and case.version == 8
     trail = cases.events(case_id)
-    assert [e.transition for e in trail] == ["report", "file", "dispatch", "accept", "arrive", "resolve",
-                                             "verify", "close"]
+    assert [e.transition for e in trail] == [
+        "report",
+        "file",
+        "dispatch",
+        "accept",
+        "arrive",
+        "resolve",
+        "verify",
+        "close",
+    ]
     assert [e.seq for e in trail] == list(range(1, 9)) and trail[5].evidence == [PHOTO]
     assert cases.replay(case_id) == case.machine_state
 
@@ -137,8 +153,15 @@ def test_refusals_write_nothing(cases, clock):
 def test_verifier_is_not_the_resolver(cases, clock):
     """A grid leader may handle and verify, but never verify their own work."""
     case_id = cases.open_case_from_report(report(clock), ROUTE).case.id
-    walk_to(cases, case_id, ("file", "d1", {}), ("dispatch", "d1", {"assignee": "g1"}), ("accept", "g1", {}),
-            ("arrive", "g1", {}), ("resolve", "g1", RESOLVE))
+    walk_to(
+        cases,
+        case_id,
+        ("file", "d1", {}),
+        ("dispatch", "d1", {"assignee": "g1"}),
+        ("accept", "g1", {}),
+        ("arrive", "g1", {}),
+        ("resolve", "g1", RESOLVE),
+    )
     with pytest.raises(IllegalTransition, match="must not be the person who resolved") as err:
         cases.transition(case_id, "verify", "g1")
     assert "核查人不能是处置人本人" in str(err.value)
@@ -190,16 +213,26 @@ def test_overdue_is_red_and_closed_cases_keep_their_colour(cases, clock):
 
 
 def device_step(case_id, transition, minutes, event_id, actor="h1", **extra):
-    return DeviceTransition(case_id=case_id, transition=transition, actor=actor, actor_device="phone-h1",
-                            at=MONDAY_9 + timedelta(minutes=minutes), client_event_id=event_id, **extra)
+    return DeviceTransition(
+        case_id=case_id,
+        transition=transition,
+        actor=actor,
+        actor_device="phone-h1",
+        at=MONDAY_9 + timedelta(minutes=minutes),
+        client_event_id=event_id,
+        **extra,
+    )
 
 
 def test_device_transitions_idempotent_and_time_ordered(cases, clock):
     case_id = cases.open_case_from_report(report(clock), ROUTE).case.id
     walk_to(cases, case_id, *TO_DISPATCHED)
     clock.advance(3600)
-    queue = [device_step(case_id, "resolve", 30, "e3", note="已修复", evidence=(PHOTO,), position=(31.2, 121.5, 4.0)),
-             device_step(case_id, "accept", 10, "e1"), device_step(case_id, "arrive", 20, "e2")]
+    queue = [
+        device_step(case_id, "resolve", 30, "e3", note="已修复", evidence=(PHOTO,), position=(31.2, 121.5, 4.0)),
+        device_step(case_id, "accept", 10, "e1"),
+        device_step(case_id, "arrive", 20, "e2"),
+    ]
     outcomes = cases.apply_device_transitions(queue)
     assert [o.event.transition for o in outcomes] == ["accept", "arrive", "resolve"]
     assert all(o.applied and not o.repeated for o in outcomes)
@@ -245,8 +278,12 @@ def test_random_transitions_keep_trail_consistent(cases, clock, request):
     refusals write nothing, and the trail always replays to the row. Half the steps are drawn from what
     the actor may do now, so runs get deep into the loop instead of bouncing off 'reported'."""
 
-    @settings(max_examples=_property_examples(request), deadline=None, derandomize=True,
-              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @settings(
+        max_examples=_property_examples(request),
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
     @given(st.data())
     def run(data):
         case_id = cases.open_case_from_report(report(clock, lat=10.0, lon=next_lon()), ROUTE).case.id
@@ -256,18 +293,26 @@ def test_random_transitions_keep_trail_consistent(cases, clock, request):
             forward = [(a, t) for a, t in options if t in FORWARD]
             mode = data.draw(st.sampled_from(("random", "allowed", "forward", "forward")), label="mode")
             if mode != "random" and options:
-                actor, transition = data.draw(st.sampled_from(forward if mode == "forward" and forward else options),
-                                              label="allowed move")
+                actor, transition = data.draw(
+                    st.sampled_from(forward if mode == "forward" and forward else options), label="allowed move"
+                )
             else:
                 actor = data.draw(st.sampled_from(ACTORS), label="actor")
                 transition = data.draw(st.sampled_from(sorted(TRANSITIONS)), label="transition")
-            extra = {"assignee": data.draw(st.sampled_from(("h1", "h2", "g1", "s1")), label="assignee"),
-                     "reason": "理由", **(RESOLVE if data.draw(st.booleans(), label="evidence") else {"note": "说明"})}
+            extra = {
+                "assignee": data.draw(st.sampled_from(("h1", "h2", "g1", "s1")), label="assignee"),
+                "reason": "理由",
+                **(RESOLVE if data.draw(st.booleans(), label="evidence") else {"note": "说明"}),
+            }
             from_device = data.draw(st.booleans(), label="device")
             clock.advance(60)
             if from_device:
-                extra |= {"origin": "device", "actor_device": f"phone-{actor}", "at": clock(),
-                          "client_event_id": f"{case_id}-{i}"}
+                extra |= {
+                    "origin": "device",
+                    "actor_device": f"phone-{actor}",
+                    "at": clock(),
+                    "client_event_id": f"{case_id}-{i}",
+                }
             n_events = len(cases.events(case_id))
             try:
                 outcome = cases.transition(case_id, transition, actor, **extra)
@@ -318,8 +363,10 @@ def _race(*calls):
 
 def test_concurrent_writers_one_wins(cases, clock):
     case = cases.open_case_from_report(report(clock), ROUTE).case
-    results = _race(lambda: cases.transition(case.id, "file", "d1", expected_version=1),
-                    lambda: cases.transition(case.id, "file", "s1", expected_version=1))
+    results = _race(
+        lambda: cases.transition(case.id, "file", "d1", expected_version=1),
+        lambda: cases.transition(case.id, "file", "s1", expected_version=1),
+    )
     assert sum(isinstance(r, CaseConflict) for r in results) == 1
     assert cases.get(case.id).version == 2 and len(cases.events(case.id)) == 2
 

@@ -4,10 +4,10 @@ spoofing flags, the schema, the admin/enrolment API and the CLI."""
 from __future__ import annotations
 
 import base64
-from datetime import timedelta
 import subprocess
 import threading
 import time
+from datetime import timedelta
 
 import numpy as np
 import paho.mqtt.client as mqtt
@@ -167,7 +167,7 @@ class Client:
         if not reason_code.is_failure:
             self.connected.set()
 
-    def connect(self, wait: float = 5.0) -> "Client":
+    def connect(self, wait: float = 5.0) -> Client:
         self.client.connect("127.0.0.1", self.port)
         self.client.loop_start()
         deadline = time.monotonic() + wait

@@ -47,7 +47,8 @@ def test_a_real_bug_still_gives_up_after_the_retry_budget(store, clock, monkeypa
 
 
 def test_phone_actions_wait_out_an_outage_instead_of_being_dead_lettered(store, clock, monkeypatch):
-    from hub.cases.actions import MAX_ATTEMPTS as ACTION_ATTEMPTS, ActionApplier
+    from hub.cases.actions import MAX_ATTEMPTS as ACTION_ATTEMPTS
+    from hub.cases.actions import ActionApplier
 
     from ..cases.test_actions import action, setup, upload
 

@@ -10,14 +10,14 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-from hub.cases.dispatch import Dispatcher
 from hub.app import relay_jobs
-from hub.jobs.runner import JobRunner
+from hub.cases.dispatch import Dispatcher
 from hub.jobs.notify import NotifyRelay
+from hub.jobs.runner import JobRunner
 from hub.store.tables import case_events, dispatch_marks
 
-from ..conftest import wait_until
 from ..cases.dispatch_fixtures import INSIDE, make_service, report
+from ..conftest import wait_until
 
 SAFETY_POLL_S = 30.0
 PROMPT_S = 3.0  # well under the safety poll
@@ -124,7 +124,7 @@ def test_a_burst_of_rings_is_one_notification(pg_url, pg_store):
             wait_until(lambda: worker_b.received >= 1, timeout=PROMPT_S)
             time.sleep(0.5)
             assert worker_a.sent == 1 and worker_b.received == 1  # 600 rings, one NOTIFY naming three bells
-            assert [bell.rings - n for bell, n in zip(bells_b, before)] == [1, 1, 1]
+            assert [bell.rings - n for bell, n in zip(bells_b, before, strict=False)] == [1, 1, 1]
 
 
 def test_the_long_poll_applies_only_while_listening(pg_url, pg_store):

@@ -153,6 +153,7 @@ def test_presence_follows_status_and_last_will(bridge, terminals):
 
 def test_hub_status_is_retained_online(bridge, own_broker, unique):
     import paho.mqtt.subscribe as subscribe
+
     from protocol import decode_status, parse_broker_url
 
     address = parse_broker_url(own_broker.url)

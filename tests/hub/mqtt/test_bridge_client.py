@@ -1,4 +1,6 @@
-"""The hub's paho client (``hub.mqtt.client.HubClient``): buffered reads and one-write PUBACKs, against real Mosquitto."""
+"""The hub's paho client (``hub.mqtt.client.HubClient``): buffered reads and one-write PUBACKs, against real
+Mosquitto."""
+
 from __future__ import annotations
 
 import threading
@@ -21,8 +23,7 @@ class Receiver:
     def __init__(self, broker, client_id: str, topic: str):
         self.got: list[tuple[int, str, bytes]] = []
         self.lock = threading.Lock()
-        self.client = HubClient(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
-                                 manual_ack=True)
+        self.client = HubClient(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, manual_ack=True)
         self.client.on_message = self._on_message
         self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, qos=1)
         props = Properties(PacketTypes.CONNECT)
@@ -74,7 +75,8 @@ def test_buffered_reads_deliver_small_and_larger_than_buffer_messages_intact(own
             pub.publish(f"hubc/{unique}/{i}", payload, qos=1)
         wait_until(lambda: len(receiver.got) >= len(payloads), 30)
         assert [(topic, payload) for _, topic, payload in receiver.got] == [
-            (f"hubc/{unique}/{i}", payload) for i, payload in enumerate(payloads)]
+            (f"hubc/{unique}/{i}", payload) for i, payload in enumerate(payloads)
+        ]
         assert max(map(len, payloads)) > HubClient.READ_SIZE
 
 
@@ -100,9 +102,11 @@ def test_publishes_with_properties_or_qos_0_take_paho_s_own_path_and_arrive(own_
         pub.publish(f"hubc/{unique}/qos0", b"at-most-once", qos=0)
         pub.publish(f"hubc/{unique}/plain", b"plain", qos=1)
         wait_until(lambda: len(receiver.got) >= 3, 30)
-        assert [(t, p) for _, t, p in receiver.got] == [(f"hubc/{unique}/props", b"with-props"),
-                                                        (f"hubc/{unique}/qos0", b"at-most-once"),
-                                                        (f"hubc/{unique}/plain", b"plain")]
+        assert [(t, p) for _, t, p in receiver.got] == [
+            (f"hubc/{unique}/props", b"with-props"),
+            (f"hubc/{unique}/qos0", b"at-most-once"),
+            (f"hubc/{unique}/plain", b"plain"),
+        ]
         receiver.client.ack_all([mid for mid, t, _ in receiver.got if not t.endswith("qos0")])
         time.sleep(0.5)
     with same_session_again(own_broker, unique) as again:

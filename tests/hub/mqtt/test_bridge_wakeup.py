@@ -8,16 +8,16 @@ import threading
 
 import sqlalchemy as sa
 
+from hub.app import background_jobs
 from hub.cases import CaseService
 from hub.cases.intake import CaseIntake
-from hub.app import background_jobs
 from hub.jobs.runner import JobRunner
+from hub.jobs.wakeup import Doorbell
 from hub.store.locks import ClusterLock
 from hub.store.tables import case_events, dispatch_marks
-from hub.jobs.wakeup import Doorbell
 
-from ..conftest import wait_until
 from ..api.test_cases import client, open_case, org, step  # noqa: F401 - fixtures: a signed-in API over a store
+from ..conftest import wait_until
 
 MINUTE = 60.0
 

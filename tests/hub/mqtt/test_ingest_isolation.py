@@ -6,8 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from hub.mqtt.ingest import ingest_batch
-from hub.store.engine import is_transient
 from hub.store import HubStore
+from hub.store.engine import is_transient
 
 from ..conftest import raw
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -46,10 +45,10 @@ def test_memdiag_is_off_by_default_and_samples_when_asked(tmp_path):
     assert start_from_env({}) is None
     target = tmp_path / "mem.log"
     script = ("import time, pathlib; from hub.process.memdiag import start_from_env; start_from_env()\n"
-              "log, end = pathlib.Path(%r), time.time() + 30\n"
+              f"log, end = pathlib.Path({str(target)!r}), time.time() + 30\n"
               "while time.time() < end and not log.exists(): time.sleep(0.01)\n"
               "junk = [[i] for i in range(50_000)]\n"
-              "while time.time() < end and log.read_text().count('== ') < 3: time.sleep(0.05)" % str(target))
+              "while time.time() < end and log.read_text().count('== ') < 3: time.sleep(0.05)")
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, timeout=60, env={
         "PATH": "/usr/bin:/bin", "GRIDLINE_MEMDIAG": str(target), "GRIDLINE_MEMDIAG_EVERY_S": "0.2",
         "GRIDLINE_TRACEMALLOC": "1"})

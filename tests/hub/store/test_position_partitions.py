@@ -3,7 +3,7 @@ on a fresh database; SQLite keeps its one plain table."""
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -20,8 +20,8 @@ from hub.store.partitions import (
     maintain_once,
     partition_name,
 )
-from protocol import PositionFix, ResidentCheckin, uuid7
 from protocol import Position as LatLon
+from protocol import PositionFix, ResidentCheckin, uuid7
 
 from ..conftest import T0, Device, raw
 from .pg_plans import planned_relations
@@ -75,7 +75,7 @@ def day(at: datetime) -> str:
 
 
 def test_day_bounds_are_the_v7_prefix_of_midnight():
-    ms = int(datetime(2024, 6, 1, tzinfo=timezone.utc).timestamp() * 1000)
+    ms = int(datetime(2024, 6, 1, tzinfo=UTC).timestamp() * 1000)
     assert day_bound(date(2024, 6, 1)) == uuid7(ms)[:13]
     assert day_bound(date(2024, 6, 1)) <= uuid7(ms) < uuid7(ms + 86_400_000 - 1) < day_bound(date(2024, 6, 2))
 

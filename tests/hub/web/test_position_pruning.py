@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -24,8 +24,8 @@ from hub.store.partitions import (
 )
 from hub.store.tables import records
 from hub.web.feed import LIVE_MAX_AGE, positions_after, positions_cursor, recent_tails
-from protocol import PositionFix, uuid7
 from protocol import Position as LatLon
+from protocol import PositionFix, uuid7
 
 from ..conftest import T0, raw
 from ..store.pg_plans import planned_relations
@@ -52,7 +52,7 @@ HISTORY = [("walker", T0 - n * DAY, T0 - n * DAY + timedelta(seconds=2)) for n i
 AFTER_CURSOR = [
     ("walker", T0, T0),  # fresh, today's partition
     ("basement", T0 - 10 * DAY, T0 + 1 * MINUTE),  # ten-day-old backlog: not live
-    ("ancient", datetime(1999, 12, 31, tzinfo=timezone.utc), T0 + 2 * MINUTE),  # clock reset: default, not live
+    ("ancient", datetime(1999, 12, 31, tzinfo=UTC), T0 + 2 * MINUTE),  # clock reset: default, not live
     ("basement", T0 - timedelta(days=1, hours=20), T0 + 3 * MINUTE),  # a day's backlog: live, late
     ("ahead", T0 + 700 * DAY, T0 + 4 * MINUTE),  # clock far ahead: default partition, live
     # LEGACY_ID at T0 + 5 min: default partition, live (letters sort after every v7 id)
@@ -67,7 +67,7 @@ NOT_LIVE = [ROW_IDS[FIRST + 1], ROW_IDS[FIRST + 2]]
 def load(store: HubStore) -> None:
     """The same rows into any store."""
     fixes = [fix(dev, made, 22 + i / 1000, seq=i + 1) for i, (dev, made, _) in enumerate(ROWS)]
-    result = ingest_batch([raw(f, got) for f, (_, _, got) in zip(fixes, ROWS)], store)
+    result = ingest_batch([raw(f, got) for f, (_, _, got) in zip(fixes, ROWS, strict=False)], store)
     assert result.stored_records == len(ROWS)
     got = T0 + 5 * MINUTE
     payload = {"id": LEGACY_ID, "kind": "position", "device_id": "importer", "position": {"lat": 21.0, "lon": 113.5}}
@@ -168,7 +168,7 @@ def test_list_records_still_lists_late_backlog(partitioned, sqlite):
 
 def test_live_queries_plan_only_the_last_days(partitioned):
     live_days = {partition_name((T0 + n * DAY).date()) for n in range(-2, 4)}  # LIVE_MAX_AGE back, 3 ahead
-    assert LIVE_MAX_AGE == 2 * DAY and position_id_floor(CURSOR[0] - LIVE_MAX_AGE) == "018fc6cb-dc00"  # 2024-05-30 00:00 UTC
+    assert LIVE_MAX_AGE == 2 * DAY and position_id_floor(CURSOR[0] - LIVE_MAX_AGE) == "018fc6cb-dc00"  # 2024-05-30 UTC
 
     in_default = on(partitioned, lambda c: set(c.execute(sa.text(f"SELECT id FROM {POSITION_DEFAULT}")).scalars()))
     assert in_default == {ROW_IDS[FIRST + 2], ROW_IDS[FIRST + 4], LEGACY_ID}  # reset clock, clock ahead, imported

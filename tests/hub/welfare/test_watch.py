@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -35,7 +35,7 @@ _seq = itertools.count(1)
 
 
 def local(day: date, hh: int, mm: int = 0, tz: ZoneInfo = SH) -> datetime:
-    return datetime.combine(day, time(hh, mm), tz).astimezone(timezone.utc)
+    return datetime.combine(day, time(hh, mm), tz).astimezone(UTC)
 
 
 def checkin(store, clock, key: str, made_at: datetime, received_at: datetime | None = None,
@@ -64,8 +64,15 @@ def watch_of(world, **kw) -> WelfareWatch:
 
 
 def enrol(registry, key=KEY_A, **kw):
-    spec = dict(resident_key=key, grid_code=GRID1, window_start="07:00", window_end="10:00", primary_helper=HELPER,
-                label="3栋2单元 独居老人A", informed=[LEADER]) | kw
+    spec = {
+        "resident_key": key,
+        "grid_code": GRID1,
+        "window_start": "07:00",
+        "window_end": "10:00",
+        "primary_helper": HELPER,
+        "label": "3栋2单元 独居老人A",
+        "informed": [LEADER],
+    } | kw
     return registry.enrol(EnrolmentSpec(**spec), actor=WORKER)
 
 
@@ -129,7 +136,10 @@ def test_missed_opens_exactly_one_case_dispatched_to_the_helper(world):
     assert "独居老人A" in case["title"] and KEY_A not in case["note"]
     trail = service.events(case["id"])
     assert [(e.transition, e.actor, e.assignee) for e in trail] == [
-        ("report", "system", None), ("file", "system", None), ("dispatch", "system", HELPER)]
+        ("report", "system", None),
+        ("file", "system", None),
+        ("dispatch", "system", HELPER),
+    ]
     assert service.replay(case["id"]) == service.get(case["id"]).machine_state
     assert first.failures == second.failures == 0
 
@@ -233,12 +243,12 @@ def test_window_is_local_time_across_utc_midnight(world):
     """Shanghai 07:00–10:00 is 23:00–02:00 UTC of the day before: the local day names the check."""
     store, clock, service, registry = world
     enrol(registry)
-    made = checkin(store, clock, KEY_A, datetime(2024, 6, 2, 23, 30, tzinfo=timezone.utc))  # Mon 07:30 SH
-    clock.now = datetime(2024, 6, 3, 2, 11, tzinfo=timezone.utc)  # Mon 10:11 SH
+    made = checkin(store, clock, KEY_A, datetime(2024, 6, 2, 23, 30, tzinfo=UTC))  # Mon 07:30 SH
+    clock.now = datetime(2024, 6, 3, 2, 11, tzinfo=UTC)  # Mon 10:11 SH
     watch_of(world).run_once()
     [row] = check_rows(store)
     assert row["day"] == MONDAY and row["status"] == "checked_in" and row["checkin_record_id"] == made.id
-    assert row["window_start"] == datetime(2024, 6, 2, 23, 0, tzinfo=timezone.utc)
+    assert row["window_start"] == datetime(2024, 6, 2, 23, 0, tzinfo=UTC)
 
 
 def test_window_follows_daylight_saving_in_the_deployment_zone(world):
@@ -247,14 +257,14 @@ def test_window_follows_daylight_saving_in_the_deployment_zone(world):
     saturday, sunday = date(2024, 3, 9), date(2024, 3, 10)
     clock.now = local(saturday, 0, 0, NY)
     enrol(registry)
-    checkin(store, clock, KEY_A, datetime(2024, 3, 9, 11, 30, tzinfo=timezone.utc))  # Sat 06:30 EST: too early
-    checkin(store, clock, KEY_A, datetime(2024, 3, 10, 11, 30, tzinfo=timezone.utc))  # Sun 07:30 EDT: in time
+    checkin(store, clock, KEY_A, datetime(2024, 3, 9, 11, 30, tzinfo=UTC))  # Sat 06:30 EST: too early
+    checkin(store, clock, KEY_A, datetime(2024, 3, 10, 11, 30, tzinfo=UTC))  # Sun 07:30 EDT: in time
     watch = watch_of(world, tz="America/New_York")
     clock.now = local(sunday, 12, 0, NY)
     watch.run_once()
     rows = {r["day"]: r for r in check_rows(store)}
     assert rows[saturday]["status"] == "missed" and rows[sunday]["status"] == "checked_in"
-    assert rows[sunday]["window_start"] == datetime(2024, 3, 10, 11, 0, tzinfo=timezone.utc)
+    assert rows[sunday]["window_start"] == datetime(2024, 3, 10, 11, 0, tzinfo=UTC)
 
 
 def test_sample_enrolments_load_once(world):

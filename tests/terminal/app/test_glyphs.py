@@ -27,15 +27,17 @@ for face in (roboto, None):  # None: the default font, which the app re-register
         label.refresh()
         pixels = label.texture.pixels  # RGBA bytes as drawn
         alpha = pixels[3::4]
-        out[f"{'Roboto' if face else 'app'}:{char}"] = {"size": list(label.texture.size), "sha": hashlib.sha256(pixels).hexdigest(),
+        out[f"{'Roboto' if face else 'app'}:{char}"] = {"size": list(label.texture.size),
+                                          "sha": hashlib.sha256(pixels).hexdigest(),
                                           "inked": sum(1 for a in alpha if a > 128)}
 print(json.dumps(out))
 """
 
 
 def render_glyphs(tmp_path) -> dict:
-    done = subprocess.run([sys.executable, "-c", RENDER], cwd=REPO, env=kivy_env(tmp_path), capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", RENDER], cwd=REPO, env=kivy_env(tmp_path), capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -40,9 +40,9 @@ def test_every_key_used_in_code_and_kv_is_in_the_catalogue():
 def test_keys_built_from_protocol_values_exist():
     from typing import get_args
 
+    from hub.cases.states import OPEN, TERMINAL
     from protocol import CaseActionKind, CheckinKind, Severity, TaskRole
     from protocol.messages import CaseLevel
-    from hub.cases.states import OPEN, TERMINAL
     from terminal.camera import QualityIssue
 
     built = ([f"quality.{q.value}" for q in QualityIssue] + [f"severity.{s.value}" for s in Severity]

@@ -10,7 +10,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[3]
 ARTIFACTS = REPO / "test-artifacts" / "screens"
 SCREENS = {"kiosk": ["home", "report", "checkin", "notices"], "tablet": ["home", "report"], "phone": ["home", "task"]}
 SIZES = {"kiosk": (1920, 1080), "tablet": (1280, 800), "phone": (540, 960)}
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def kivy_env(tmp_path: Path) -> dict:
@@ -51,14 +51,27 @@ def seed(profile: str, data_dir: Path, device_id: str) -> None:
             for level, title, hours in [("red", "井盖缺失（福石路12号）", 2), ("blue", "3号楼消防通道堵塞", 30)]:
                 case_id = uuid7()
                 first = first or case_id
-                body = TaskBody(case_id=case_id, case_version=3, case_state="dispatched", role="handler",
-                                category="C0101", category_name="上水井盖", category_name_en="Water supply manhole cover",
-                                title=title, note="现场有行人绊倒风险，请尽快处置", level=level,
-                                deadline=NOW + timedelta(hours=hours),
-                                position={"lat": 22.2712, "lon": 113.5311, "accuracy_m": 6},
-                                grid_code="440402004005001", actions=["accept", "return"])
-                store.store_downlink(DownlinkMessage(id=uuid7(), device_id=device_id, kind="task",
-                                                     body=body.model_dump(mode="json"), created_at=NOW))
+                body = TaskBody(
+                    case_id=case_id,
+                    case_version=3,
+                    case_state="dispatched",
+                    role="handler",
+                    category="C0101",
+                    category_name="上水井盖",
+                    category_name_en="Water supply manhole cover",
+                    title=title,
+                    note="现场有行人绊倒风险，请尽快处置",
+                    level=level,
+                    deadline=NOW + timedelta(hours=hours),
+                    position={"lat": 22.2712, "lon": 113.5311, "accuracy_m": 6},
+                    grid_code="440402004005001",
+                    actions=["accept", "return"],
+                )
+                store.store_downlink(
+                    DownlinkMessage(
+                        id=uuid7(), device_id=device_id, kind="task", body=body.model_dump(mode="json"), created_at=NOW
+                    )
+                )
             store.set_setting(SELECTED_SETTING, first)
     finally:
         store.close()
@@ -75,9 +88,30 @@ def render(profile: str, tmp_path: Path, language: str = "zh", screen: str = "al
     seed(profile, Path(data["data_dir"]), device_id)
     out = ARTIFACTS if language == "zh" else ARTIFACTS / language
     target = out if screen == "all" else out / f"{profile}_{screen}.png"
-    done = subprocess.run([sys.executable, "-m", "gridline", "terminal", "run", "--profile", profile, "--config",
-                           str(config), "--screenshot", str(target), "--screen", screen, "--for", "0.5"],
-                          cwd=REPO, env=kivy_env(tmp_path), capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gridline",
+            "terminal",
+            "run",
+            "--profile",
+            profile,
+            "--config",
+            str(config),
+            "--screenshot",
+            str(target),
+            "--screen",
+            screen,
+            "--for",
+            "0.5",
+        ],
+        cwd=REPO,
+        env=kivy_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return [Path(line.split(": ", 1)[1]) for line in done.stdout.splitlines() if line.startswith("screenshot: ")]
 
@@ -96,7 +130,7 @@ def test_every_screen_renders(profile, tmp_path):
         b, g, r = image[4, image.shape[1] // 3].astype(int)
         assert r > g + 40 and r > b + 40, f"{path.name}: status bar colour {(b, g, r)}"
         images.append(image)
-    for a, b in zip(images, images[1:]):
+    for a, b in zip(images, images[1:], strict=False):
         assert np.abs(a.astype(int) - b.astype(int)).mean() > 3, "two screens rendered the same picture"
 
 
@@ -111,9 +145,28 @@ def test_english_and_chinese_render_differently(tmp_path):
 def test_unknown_screen_is_refused(tmp_path):
     config = tmp_path / "kiosk.json"
     config.write_text(json.dumps(config_dict(tmp_path)), encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "gridline", "terminal", "run", "--profile", "kiosk", "--config",
-                           str(config), "--screenshot", str(tmp_path / "x.png"), "--screen", "tasks"],
-                          cwd=REPO, env=kivy_env(tmp_path), capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gridline",
+            "terminal",
+            "run",
+            "--profile",
+            "kiosk",
+            "--config",
+            str(config),
+            "--screenshot",
+            str(tmp_path / "x.png"),
+            "--screen",
+            "tasks",
+        ],
+        cwd=REPO,
+        env=kivy_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode != 0 and "home, report, checkin, notices" in done.stderr
 
 
@@ -121,8 +174,26 @@ def test_run_without_screenshot_starts_the_app_and_quits_after_for(tmp_path):
     """The interactive path (no --screenshot), here offscreen and time-boxed: builds, runs its ticks, exits 0."""
     config = tmp_path / "phone.json"
     config.write_text(json.dumps(config_dict(tmp_path, "phone-run-01")), encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "gridline", "terminal", "run", "--profile", "phone", "--config",
-                           str(config), "--for", "1.5", "--offline"],
-                          cwd=REPO, env=kivy_env(tmp_path), capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gridline",
+            "terminal",
+            "run",
+            "--profile",
+            "phone",
+            "--config",
+            str(config),
+            "--for",
+            "1.5",
+            "--offline",
+        ],
+        cwd=REPO,
+        env=kivy_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stderr

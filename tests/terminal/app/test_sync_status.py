@@ -47,9 +47,9 @@ def test_every_connection_state_has_words(make_context, clock):
     from terminal.sync import SyncStatus
 
     def status(**changes):
-        base = dict(online=True, hub_online=True, auth_error=None, outbox={}, pending=0, in_flight=0,
-                    photos_pending=0, upload_chunks_acked=0, upload_chunks_total=0, corrupt_photos=0,
-                    last_sync_at=clock() - timedelta(days=2))
+        base = {"online": True, "hub_online": True, "auth_error": None, "outbox": {}, "pending": 0, "in_flight": 0,
+                    "photos_pending": 0, "upload_chunks_acked": 0, "upload_chunks_total": 0, "corrupt_photos": 0,
+                    "last_sync_at": clock() - timedelta(days=2)}
         return SyncStatus(**(base | changes))
 
     tr = Translator("en")
@@ -57,6 +57,6 @@ def test_every_connection_state_has_words(make_context, clock):
                                         ({"online": False}, "Offline", False),
                                         ({"auth_error": "bad user name or password"},
                                          "Login refused; contact the administrator", False)]:
-        view = SyncStatusPresenter(lambda: status(**changes), tr, clock=clock).view()
+        view = SyncStatusPresenter(lambda changes=changes: status(**changes), tr, clock=clock).view()
         assert (view.connection, view.online) == (connection, online)
         assert view.last_sync == "Last sync 2 d ago"

@@ -1,7 +1,7 @@
 """Phone task flow presenter: downlink → inbox → alert, detail, accept, arrive, resolve with photo, return."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -20,7 +20,7 @@ def task_message(device_id: str, case_id: str, *, version: int = 1, actions=("ac
                     position={"lat": 22.2712, "lon": 113.5311, "accuracy_m": 6}, grid_code="440402004005001",
                     photos=["a" * 64], actions=list(actions))
     return DownlinkMessage(id=uuid7(), device_id=device_id, kind="task", body=body.model_dump(mode="json"),
-                           created_at=datetime(2025, 3, 1, 8, tzinfo=timezone.utc))
+                           created_at=datetime(2025, 3, 1, 8, tzinfo=UTC))
 
 
 def deliver(ctx, message: DownlinkMessage) -> None:

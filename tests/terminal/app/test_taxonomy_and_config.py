@@ -20,10 +20,31 @@ def test_events_come_first_and_a_deployment_file_can_replace_the_list(tmp_path):
     codes = [c.code for c in load_categories()]
     assert codes[0].startswith("E") and codes[-1].startswith("C")
     own = tmp_path / "own.json"
-    own.write_text(json.dumps({"major_classes": [], "categories": [
-        {"code": "E0901", "kind": "event", "major_code": "09", "name_zh": "高空抛物", "name_en": "Thrown objects"},
-        {"code": "E0902", "kind": "event", "major_code": "09", "name_zh": "停用", "name_en": "Off", "enabled": False}]}),
-        encoding="utf-8")
+    own.write_text(
+        json.dumps(
+            {
+                "major_classes": [],
+                "categories": [
+                    {
+                        "code": "E0901",
+                        "kind": "event",
+                        "major_code": "09",
+                        "name_zh": "高空抛物",
+                        "name_en": "Thrown objects",
+                    },
+                    {
+                        "code": "E0902",
+                        "kind": "event",
+                        "major_code": "09",
+                        "name_zh": "停用",
+                        "name_en": "Off",
+                        "enabled": False,
+                    },
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     assert [c.code for c in load_categories(own)] == ["E0901"]
     bad = tmp_path / "bad.json"
     bad.write_text('{"categories": [{"code": "E1"}]}', encoding="utf-8")
@@ -64,20 +85,25 @@ def test_toml_and_json_configs(tmp_path):
     assert config.grid.bbox == (113.53, 22.27, 113.533, 22.273) and config.grid.name == "福石社区第一网格"
     assert config.position["kind"] == "fixed" and config.camera == {"kind": "file", "paths": ["street.jpg"]}
     as_json = tmp_path / "phone.json"
-    as_json.write_text(json.dumps({"device_id": "phone-fs-lead-01", "broker": "mqtt://h:1883",
-                                   "position": {"kind": "gpsd"}}), encoding="utf-8")
+    as_json.write_text(
+        json.dumps({"device_id": "phone-fs-lead-01", "broker": "mqtt://h:1883", "position": {"kind": "gpsd"}}),
+        encoding="utf-8",
+    )
     config = load_config(as_json)
     assert config.language == "zh" and config.deployment_key is None and config.camera == {"kind": "synthetic"}
 
 
-@pytest.mark.parametrize("change, complaint", [
-    ({"device_id": "Kiosk 1"}, "device_id"),
-    ({"broker": ""}, "'broker' is required"),
-    ({"language": "fr"}, "language"),
-    ({"deployment_key": "short"}, "deployment_key"),
-    ({"grid": {"bbox": [1, 2, 0, 3]}}, "grid.bbox"),
-    ({"camera": "opencv"}, "[camera]"),
-])
+@pytest.mark.parametrize(
+    "change, complaint",
+    [
+        ({"device_id": "Kiosk 1"}, "device_id"),
+        ({"broker": ""}, "'broker' is required"),
+        ({"language": "fr"}, "language"),
+        ({"deployment_key": "short"}, "deployment_key"),
+        ({"grid": {"bbox": [1, 2, 0, 3]}}, "grid.bbox"),
+        ({"camera": "opencv"}, "[camera]"),
+    ],
+)
 def test_bad_configs_name_the_field(tmp_path, change, complaint):
     data = {"device_id": "kiosk-fs-01", "broker": "mqtt://h:1883", "position": {"kind": "fixed", "lat": 1, "lon": 2}}
     path = tmp_path / "c.json"

@@ -1,11 +1,11 @@
 """The report screen offers the hub's category list once it arrives, and keeps it across restarts."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from protocol import DownlinkMessage, TaxonomyBody, TaxonomyEntry, TaxonomyMajor, uuid7
 
-T = datetime(2026, 11, 22, 9, tzinfo=timezone.utc)
+T = datetime(2026, 11, 22, 9, tzinfo=UTC)
 
 
 def taxonomy_message(device_id: str, codes: list[str], published_at: datetime) -> DownlinkMessage:

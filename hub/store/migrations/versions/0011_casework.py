@@ -5,6 +5,8 @@ Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-04
 """
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -16,7 +18,7 @@ depends_on = None
 # Frozen here on purpose (see 0001): later changes to hub/store/tables.py need a new revision.
 TS = sa.DateTime(timezone=True)
 DAY_KINDS = ("workday", "holiday")
-CASE_COLUMNS = (
+CASE_COLUMNS: tuple[tuple[str, Any, dict[str, Any]], ...] = (
     ("reference", sa.String(24), {"comment": "FS-20261204-0042: community, local day, counter (unique)"}),
     ("receipt_code", sa.String(8), {"comment": "the last 6 hex digits of the report's record id: what the kiosk "
                                                "showed the resident"}),

@@ -1,5 +1,5 @@
 """case search: indexes for the case list's filters and sorts, the lookup of a duplicate report's receipt code, and
-(PostgreSQL with pg_trgm) substring search of references, titles and notes
+(PostgreSQL) a two-character index for searching the words of references, titles and notes
 
 Revision ID: 0012
 Revises: 0011
@@ -9,17 +9,18 @@ What each index is for (``hub/cases/views_repo.py``; chosen with EXPLAIN over 1,
 ``benchmarks/case_search.py``):
 
 - ``ix_cases_place_created``: a case's place is its grid, else its community (属地兜底): the unit a scope or a unit
-  filter tests, the same rule as the single-case check. One branch per place, newest first, merges into a page
-  without sorting a community's whole history; on PostgreSQL it also carries the two columns so a count is an
-  index-only scan.
-- ``ix_cases_open_place`` / ``ix_cases_open_deadline``: the same, and deadlines, over the cases not yet closed (a few
-  percent of them): open lists, the overdue preset and deadline order. Queries repeat the partial condition
-  verbatim so SQLite (which matches terms, it does not prove implications) uses them too.
-- ``ix_case_events_duplicate_receipt``: the last six characters of a duplicate report's intake event key
+  filter tests, the same rule as the single-case check. A community's page is merged from one index branch per
+  place (newest first) instead of sorting its whole history; on PostgreSQL the index also carries the two columns,
+  so a count is an index-only scan.
+- ``ix_cases_open_place`` / ``ix_cases_open_deadline``: the same, and deadlines, over the cases not yet closed (a
+  few percent of all): open lists, the overdue preset, deadline order. Queries repeat the partial condition verbatim
+  so SQLite, which matches terms rather than proving implications, uses them too.
+- ``ix_case_events_duplicate_receipt``: the last six characters of a duplicate report's intake key
   (``report:<record id>``): what the kiosk showed a resident whose report joined an open case.
-- ``ix_cases_text_trgm`` (PostgreSQL, when the pg_trgm extension can be installed): ``ILIKE '%...%'`` on reference,
-  title and note from a GIN trigram index for searches of three characters or more. Without it (SQLite, or no
-  pg_trgm) a text search reads the scope's cases newest first until the page is full.
+- ``ix_cases_text_bigrams`` (PostgreSQL): every two-character piece of the lower-cased reference, title and note,
+  in a GIN index. Chinese words are mostly two characters (井盖, 漏水, 噪音), which a trigram index (pg_trgm)
+  cannot look up; a search for two characters or more takes the rows holding all of its pieces from this index and
+  checks them with LIKE. No extension needed. SQLite (and one-character searches) read the scope's cases instead.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -29,32 +30,16 @@ down_revision = "0011"
 branch_labels = None
 depends_on = None
 
-# Frozen here on purpose (see 0001): the query side (hub/cases/views_repo.py) spells the same expressions.
+# Frozen here on purpose (see 0001): the query side (hub/cases/views_repo.py via tables.py) spells the same.
 PLACE = "coalesce(grid_code, community_code)"
 NOT_CLOSED = "state NOT IN ('closed', 'not_filed')"
 RECEIPT = "substr(client_event_id, length(client_event_id) - 5)"
 DUPLICATE = "transition = 'duplicate'"
-
-
-def _trigrams_available() -> bool:
-    bind = op.get_bind()
-    if bind.dialect.name != "postgresql":
-        return False
-    installed = bind.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")).first()
-    if installed:
-        return True
-    available = bind.execute(sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")).first()
-    if not available:
-        return False
-    # pg_trgm is a trusted extension: a database owner without superuser rights may install it. A refusal must not
-    # abort the migration's transaction, hence the savepoint.
-    with bind.begin_nested() as savepoint:
-        try:
-            bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
-        except sa.exc.DBAPIError:
-            savepoint.rollback()
-            return False
-    return True
+TEXT = "lower(coalesce(reference, '') || ' ' || title || ' ' || note)"
+BIGRAMS = """
+CREATE FUNCTION gridline_bigrams(doc text) RETURNS text[] LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT coalesce(array_agg(DISTINCT substr(doc, i, 2)), '{}') FROM generate_series(1, char_length(doc) - 1) AS i
+$$"""
 
 
 def upgrade() -> None:
@@ -63,16 +48,18 @@ def upgrade() -> None:
     op.create_index("ix_cases_open_place", "cases", [sa.text(PLACE), "created_at", "id"],
                     postgresql_where=sa.text(NOT_CLOSED), sqlite_where=sa.text(NOT_CLOSED))
     op.create_index("ix_cases_open_deadline", "cases", ["deadline", "id"], postgresql_where=sa.text(NOT_CLOSED),
-                    sqlite_where=sa.text(NOT_CLOSED))
+                    sqlite_where=sa.text(NOT_CLOSED), postgresql_include=["state", "grid_code", "community_code"])
     op.create_index("ix_case_events_duplicate_receipt", "case_events", [sa.text(RECEIPT)],
                     postgresql_where=sa.text(DUPLICATE), sqlite_where=sa.text(DUPLICATE))
-    if _trigrams_available():
-        op.execute("CREATE INDEX ix_cases_text_trgm ON cases USING gin "
-                   "(reference gin_trgm_ops, title gin_trgm_ops, note gin_trgm_ops)")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(BIGRAMS)
+        op.execute(f"CREATE INDEX ix_cases_text_bigrams ON cases USING gin (gridline_bigrams({TEXT}))")
 
 
 def downgrade() -> None:
-    op.execute("DROP INDEX IF EXISTS ix_cases_text_trgm")  # pg_trgm stays installed: something else may use it
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_cases_text_bigrams", "cases")
+        op.execute("DROP FUNCTION gridline_bigrams(text)")
     op.drop_index("ix_case_events_duplicate_receipt", "case_events")
     op.drop_index("ix_cases_open_deadline", "cases")
     op.drop_index("ix_cases_open_place", "cases")

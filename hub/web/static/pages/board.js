@@ -43,7 +43,7 @@ export async function mount(root, ctx) {
       style: `border-left-color:${LEVEL_COLOURS[c.level]}`, onclick: () => ctx.navigate(`#/case/${c.id}`),
     },
       h("div", { class: "card-title" }, c.reference ? h("span", { class: "card-ref" }, c.reference) : null, caseTitle(dir, c)),
-      h("div", { class: "muted card-meta" }, data(c.grid_name || gridName(dir, c.grid_code))),
+      h("div", { class: "muted card-meta" }, data(c.grid_name || gridName(dir, c.grid_code), { title: c.grid_name || gridName(dir, c.grid_code) })),
       h("div", { class: "card-times" }, h("span", { class: "card-who" }, who ? data(who) : h("span", { class: "muted" }, t("case.none"))),
         h("span", { class: "age muted", title: timeOf(c.created_at) }, ageText(c.created_at))),
       h("div", { class: "remaining", title: c.deadline ? `${t("case.deadline")} ${timeOf(c.deadline)}` : "", dataset: { id: c.id } },

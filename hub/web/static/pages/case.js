@@ -4,12 +4,12 @@
 // Irreversible steps ask first; every step says what happened in a toast that outlives the reload.
 import { api, qs } from "../api.js";
 import { h, LEVEL_COLOURS } from "../dom.js";
-import { actionLabel, duration, getLang, t, timeOf } from "../i18n.js";
+import { actionLabel, duration, t, timeOf } from "../i18n.js";
 import { onLive } from "../live.js";
 import { createMap } from "../mapview.js";
 import {
-  ageText, caseTitle, categoryOptions, categoryText, confirmDialog, data, directory, errorText, gridName, gridText,
-  personName, toast,
+  ageText, caseTitle, categoryOptions, categoryText, confirmDialog, data, directory, errorText, gridText,
+  noticeToasts, personName, toast,
 } from "../ui.js";
 
 const FIELD_ONLY = new Set(["resolve"]); // needs photos and a position taken on site: done from the phone
@@ -29,6 +29,13 @@ export function photoUrl(sha) {
  * {groups: [{unit_code, unit_name, relation, people: [{id, name, role, can_receive, is_assignee}]}]}. */
 export function assigneeGroups(answer) {
   return (answer?.groups || []).map((g) => ({ ...g, people: g.people || [] }));
+}
+
+// A reason in the trail: the hub's own (escalations: urgent, unaccepted, overdue) in words, a person's as written.
+const SYSTEM_REASONS = new Set(["urgent", "unaccepted", "overdue"]);
+function reasonText(e) {
+  if (e.actor === "system" && SYSTEM_REASONS.has(e.reason)) return h("span", { class: "reason" }, t(`escreason.${e.reason}`));
+  return data(e.reason, { class: "reason" });
 }
 
 export async function mount(root, ctx, caseId) {
@@ -53,9 +60,8 @@ export async function mount(root, ctx, caseId) {
     const who = (id) => (id === "system" ? t("case.system") : personName(dir, id));
 
     // photos: before (the report and its duplicates) and after (the work done), each with when and by whom
-    const seen = new Set();
     const before = [], after = [], other = [];
-    const add = (list, sha, e) => { if (photoUrl(sha) && !seen.has(sha)) { seen.add(sha); list.push({ sha, e }); } };
+    const add = (list, sha, e) => { if (photoUrl(sha) && !list.some((p) => p.sha === sha)) list.push({ sha, e }); };
     for (const p of sourceRecord?.payload?.photos || []) add(before, p?.sha256, events.find((e) => e.transition === "report"));
     for (const e of events) {
       if (e.outcome === "rejected") continue;
@@ -98,7 +104,7 @@ export async function mount(root, ctx, caseId) {
         h("b", {}, t(`transition.${e.transition}`)), " · ", data(who(e.actor)),
         e.assignee ? [" → ", data(who(e.assignee))] : null,
         e.category_code && e.transition === "file" && e.category_code !== c.category_code ? ` · ${categoryText(dir, e.category_code)}` : null,
-        e.reason ? [" · ", data(e.reason, { class: "reason" })] : null, e.note ? [" · ", data(e.note)] : null,
+        e.reason ? [" · ", reasonText(e)] : null, e.note ? [" · ", data(e.note)] : null,
         e.outcome === "rejected" ? ` ✕ ${t("case.rejected")}` : "")));
     const photoBlock = (title, list, kind, testid) => h("div", { class: `photo-group ${kind}`, "data-testid": testid },
       h("h4", {}, title, h("span", { class: "muted" }, ` (${list.length})`)),
@@ -119,7 +125,7 @@ export async function mount(root, ctx, caseId) {
         } catch (err) { toast(`${t("alarm.ackFailed")}: ${errorText(err)}`, "error"); }
         await load();
       } }, t("alarm.ack"))) : null;
-    box.replaceChildren(
+    box.replaceChildren(...[ // (replaceChildren would print a null)
       h("a", { href: "#/cases", class: "back", onclick: (e) => { if (history.length > 1) { e.preventDefault(); history.back(); } } },
         `← ${t("case.back")}`),
       h("h2", {}, h("span", { class: "ref", "data-testid": "case-reference" }, c.reference || ""), " ", caseTitle(dir, c)),
@@ -134,9 +140,10 @@ export async function mount(root, ctx, caseId) {
         photoBlock(t("case.photosBefore"), before, "before", "photos-before"),
         photoBlock(t("case.photosAfter"), after, "after", "photos-after"),
         other.length ? photoBlock(t("case.photosOther"), other, "other", "photos-other") : null),
-      h("h3", {}, t("case.timeline")), timeline);
+      h("h3", {}, t("case.timeline")), timeline].filter(Boolean));
     if (view) view.destroy();
     view = createMap(mapEl, ctx.config);
+    view.setGrids(dir.gridFeatures); // where the case is among the grids
     if (c.lat != null) {
       view.setCases([{ ...c, assignee: null, overdue: c.overdue }]);
       view.map.setView(view.show(c.lat, c.lon), 17);
@@ -165,7 +172,7 @@ export async function mount(root, ctx, caseId) {
       type: "button", class: `action${DANGER.has(o.transition) ? " danger-outline" : ""}`, dataset: { transition: o.transition },
       onclick: () => openForm(form, o, c),
     }, actionLabel(o.transition)))), form,
-    fieldOnly.length ? h("p", { class: "muted small" }, t("case.fieldOnly")) : null);
+    fieldOnly.length ? h("p", { class: "muted small" }, t("case.fieldOnly")) : "");
   }
 
   // 派遣 / 改派: the people near the case first (its grid, then its community ...), those a task reaches first;
@@ -251,9 +258,8 @@ export async function mount(root, ctx, caseId) {
           if (fields.category && fields.category.value !== c.category_code) body.category_code = fields.category.value;
           done = await api.post(`/api/cases/${caseId}/transitions`, body);
         }
-        const notices = (done?.notices || []).map((n) => (getLang() === "en" ? n.en : n.zh) || n.zh || n.en);
         toast(t("case.doneStep", { step: t(`transition.${tr}`), ref: c.reference || "" }), "ok");
-        for (const n of notices) toast(n, "notice");
+        noticeToasts(done);
         window.__gridline.refreshTriageCount?.();
         await load();
       } catch (err) {

@@ -45,9 +45,17 @@ export async function mount(root, ctx, _arg, params) {
   // -- the filter bar ---------------------------------------------------------------------------------
   const q = h("input", { type: "search", name: "q", value: f.q, placeholder: t("cases.searchHint"), class: "search",
                          "data-testid": "case-search", autocomplete: "off" });
+  // the unit: a whole community (its grids together) or one grid, by name
+  const communities = new Map();
+  for (const g of [...dir.grids.values()].sort((a, b) => a.code.localeCompare(b.code))) {
+    if (!communities.has(g.parent)) communities.set(g.parent, { name: g.parent_name || g.parent, grids: [] });
+    communities.get(g.parent).grids.push(g);
+  }
   const unit = h("select", { name: "unit" }, h("option", { value: "" }, t("cases.allGrids")),
-    ...[...dir.grids.values()].sort((a, b) => a.code.localeCompare(b.code)).map((g) =>
-      h("option", { value: g.code, selected: g.code === f.unit, translate: "no", class: "data" }, g.name || g.code)));
+    ...[...communities.entries()].flatMap(([code, c]) => [
+      communities.size > 1 && code ? h("option", { value: code, selected: code === f.unit, translate: "no", class: "data" }, c.name) : null,
+      ...c.grids.map((g) => h("option", { value: g.code, selected: g.code === f.unit, translate: "no", class: "data" },
+        `${communities.size > 1 ? "\u2003" : ""}${g.name || g.code}`))]).filter(Boolean));
   if (f.unit && !dir.grids.has(f.unit)) unit.append(h("option", { value: f.unit, selected: true }, f.unit));
   const category = h("select", { name: "category" },
     ...categoryOptions(dir, f.category, { includeEmpty: true, emptyLabel: t("cases.allCategories") }));
@@ -106,7 +114,7 @@ export async function mount(root, ctx, _arg, params) {
   root.append(h("section", { class: "panel cases-page", "data-testid": "cases-page" },
     h("div", { class: "page-head" }, h("h2", {}, t("cases.title")), count, stale,
       h("div", { class: "presets" }, preset("overdue", { overdue: "1", order: "deadline" }),
-        preset("review", { flagged: "1" }), preset("open", { state: ["reported", "filed", "dispatched", "accepted", "arrived", "resolved", "verified"] }),
+        preset("review", { flagged: "1", state: ["reported"] }), preset("open", { state: ["reported", "filed", "dispatched", "accepted", "arrived", "resolved", "verified"] }),
         preset("clear", {}))),
     h("form", { class: "case-filters", onsubmit: (e) => { e.preventDefault(); apply(); } },
       h("div", { class: "row" }, q,
@@ -140,7 +148,8 @@ export async function mount(root, ctx, _arg, params) {
       h("td", { class: "ref" }, h("a", { href: `#/case/${c.id}`, onclick: (e) => e.stopPropagation() }, c.reference || c.id.slice(-8)),
         c.receipt_code ? h("div", { class: "muted small", title: t("cases.receipt") }, `${t("cases.receiptShort")} ${c.receipt_code}`) : null),
       h("td", { class: "title" }, caseTitle(dir, c), c.flagged_for_review ? h("span", { class: "badge review" }, t("cases.needsReview")) : null,
-        c.source && c.source !== "device" ? h("span", { class: "badge source" }, t(`source.${c.source}`)) : null),
+        c.source && c.source !== "device" ? h("span", { class: "badge source" }, t(`source.${c.source}`)) : null,
+        c.note && c.note !== c.title ? data(c.note.length > 60 ? `${c.note.slice(0, 60)}…` : c.note, { class: "muted small note" }, "div") : null),
       h("td", {}, categoryText(dir, c.category_code, c)),
       h("td", {}, gridText(dir, c)),
       h("td", {}, h("span", { class: `state s-${c.state}` }, t(`state.${c.state}`))),

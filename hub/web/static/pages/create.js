@@ -6,7 +6,7 @@ import { api } from "../api.js";
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
 import { contains, createMiniMap } from "../minimap.js";
-import { categoryOptions, confirmDialog, directory, errorText, toast } from "../ui.js";
+import { categoryOptions, confirmDialog, directory, errorText, noticeToasts, toast } from "../ui.js";
 
 const SOURCES = ["phone", "walk_in", "hotline", "patrol"];
 const SEVERITIES = ["low", "normal", "high", "urgent"];
@@ -51,7 +51,7 @@ export async function mount(root, ctx) {
       .map((g) => h("option", { value: g.code, translate: "no", class: "data" }, g.name || g.code)));
   const where = h("p", { class: "muted where", "data-testid": "create-where" }, t("create.clickMap"));
   const address = h("input", { name: "address", placeholder: t("create.addressHint"), maxlength: 200 });
-  const note = h("textarea", { name: "note", rows: 4, required: true, maxlength: 1000, placeholder: t("create.noteHint"),
+  const note = h("textarea", { name: "note", rows: 3, required: true, maxlength: 1000, placeholder: t("create.noteHint"),
                                "data-testid": "create-note" });
   const fileInput = h("input", { type: "file", accept: "image/*", multiple: true, name: "photos", "data-testid": "create-photos" });
   const fileButton = h("label", { class: "button file-button" }, `+ ${t("create.addPhotos")}`, fileInput);
@@ -62,20 +62,21 @@ export async function mount(root, ctx) {
   const mapEl = h("div", { class: "create-map", "data-testid": "create-map" });
 
   const form = h("form", { class: "create-form", "data-testid": "create-form" },
-    h("label", {}, t("create.source"), sourceGroup),
+    h("label", { class: "wide" }, t("create.source"), sourceGroup),
     h("label", {}, t("case.category"), category),
     h("label", {}, t("create.urgency"), severityGroup),
     h("label", {}, t("case.grid"), grid),
-    h("div", { class: "inline" }, where, clearPoint),
     h("label", {}, t("create.address"), address),
-    h("label", {}, t("case.note"), note),
-    h("div", { class: "field" }, h("b", {}, t("create.photos")), " ", h("span", { class: "muted small" }, t("create.photosHint", { n: MAX_PHOTOS }))),
-    fileButton,
-    thumbs, error, h("div", { class: "buttons" }, submit));
+    h("div", { class: "inline wide" }, where, clearPoint),
+    h("label", { class: "wide" }, t("case.note"), note),
+    h("div", { class: "inline wide photos-row" }, h("b", {}, t("create.photos")), fileButton,
+      h("span", { class: "muted small" }, t("create.photosHint", { n: MAX_PHOTOS }))),
+    h("div", { class: "wide" }, thumbs), h("div", { class: "wide" }, error), h("div", { class: "buttons wide" }, submit));
   root.append(h("section", { class: "panel create-page", "data-testid": "create-page" },
     h("h2", {}, t("create.title")), h("div", { class: "create-columns" }, form, h("div", { class: "create-map-box" }, mapEl))));
 
   const view = createMiniMap(mapEl, ctx.config, { onClick: (lat, lon) => pick({ lat, lon }) });
+  window.__gridline.createMap = view; // tests click on a known place
   const grids = [...dir.grids.values()].map((g) => ({ code: g.code, name: g.name, geometry: g.geometry }));
   const drawGrids = () => view.setGrids(grids, { chosen: grid.value || null, labelAll: true });
   drawGrids();
@@ -139,6 +140,7 @@ export async function mount(root, ctx) {
     try {
       const created = await api.post("/api/cases", body);
       toast(t("create.done", { ref: created.reference || created.id }), "ok", 12000);
+      noticeToasts(created); // joined an open case nearby, waits in triage, alarm raised ...
       ctx.navigate(`#/case/${created.id}`);
     } catch (err) {
       error.textContent = `${t("create.failed")}: ${errorText(err)}`;
@@ -147,5 +149,5 @@ export async function mount(root, ctx) {
     }
   });
 
-  return () => { view.destroy(); for (const p of photos) URL.revokeObjectURL(p.url); };
+  return () => { delete window.__gridline.createMap; view.destroy(); for (const p of photos) URL.revokeObjectURL(p.url); };
 }

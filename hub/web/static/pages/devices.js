@@ -21,17 +21,19 @@ export async function mount(root) {
     const now = Date.now() - offset;
     let on = 0, stale = 0;
     const rows = data.devices.map((d) => {
+      // A terminal the hub has never heard from is "never connected", not "lost": nothing was there to lose.
+      const never = !d.last_seen && d.state !== "online";
       const silent = d.last_seen ? (now - Date.parse(d.last_seen)) / 1000 : Infinity;
-      const isStale = silent > data.stale_after_s;
+      const isStale = !never && silent > data.stale_after_s;
       if (d.state === "online" && !isStale) on += 1;
       if (isStale) stale += 1;
-      const state = d.state === "online" ? t("map.online") : t("map.offline");
+      const state = never ? t("dev.never") : d.state === "online" ? t("map.online") : t("map.offline");
       const skew = d.clock_skew_ms == null ? "—" : `${(d.clock_skew_ms / 1000).toFixed(1)} s`;
       return h("tr", { class: `${d.state}${isStale ? " stale" : ""}${(d.battery_pct ?? 100) < 20 ? " low" : ""}`, dataset: { device: d.id } },
         h("td", { translate: "no" }, d.id), h("td", {}, d.kind ? t(`kind.${d.kind}`) : "—"),
         h("td", { class: "unit", title: d.unit || "" }, d.unit ? dataText(d.unit_name || d.unit) : t("dev.unbound")),
         h("td", {}, dataText(d.owner_name) || "—"),
-        h("td", {}, h("span", { class: `badge ${d.state}` }, state), isStale ? h("span", { class: "badge stale" }, t("dev.stale")) : null),
+        h("td", {}, h("span", { class: `badge ${never ? "never" : d.state}` }, state), isStale ? h("span", { class: "badge stale" }, t("dev.stale")) : null),
         h("td", {}, ago(d.last_seen, now)), h("td", { class: (d.outbox_depth || 0) > 50 ? "warn" : "" }, d.outbox_depth ?? "—"),
         h("td", {}, d.photos_pending ?? "—"), h("td", {}, d.battery_pct == null ? "—" : `${Math.round(d.battery_pct)}%`),
         h("td", {}, d.app_version || "—"), h("td", { class: Math.abs(d.clock_skew_ms || 0) > 60000 ? "warn" : "" }, skew));

@@ -9,7 +9,9 @@ export async function mount(root, ctx) {
   const box = h("section", { class: "panel feed-page" }, h("h2", {}, t("feed.title")));
   root.append(box);
   const feed = createFeed(box, { onOpen: (id) => ctx.navigate(`#/case/${id}`) });
-  const off = onLive("case", (ev) => feed.add(ev));
-  feed.load(await api.get("/api/live/recent?limit=200"));
-  return () => { off(); feed.destroy(); };
+  const recent = () => api.get("/api/live/recent?limit=200");
+  const offs = [onLive("case", (ev) => feed.add(ev)),
+                onLive("reset", () => recent().then((items) => feed.load(items)).catch(() => {}))];
+  feed.load(await recent());
+  return () => { offs.forEach((off) => off()); feed.destroy(); };
 }

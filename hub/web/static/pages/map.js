@@ -47,8 +47,12 @@ export async function mount(root, ctx) {
   const mapEl = h("div", { id: "map", class: "map", "data-testid": "map" });
   const side = h("aside", { class: "side" }, h("h2", {}, t("feed.title")));
   const summary = h("div", { class: "map-summary", "data-testid": "map-summary" });
-  root.append(h("section", { class: "map-page" }, h("div", { class: "map-wrap" }, mapEl, summary, legend(ctx.config)), side));
-  const view = createMap(mapEl, ctx.config, { onCaseClick: (id) => ctx.navigate(`#/case/${id}`) });
+  const key = legend(ctx.config);
+  root.append(h("section", { class: "map-page" }, h("div", { class: "map-wrap" }, mapEl, summary, key), side));
+  const view = createMap(mapEl, ctx.config, {
+    onCaseClick: (id) => ctx.navigate(`#/case/${id}`),
+    fitPadding: () => ({ topLeft: [24, 48], bottomRight: [24, key.offsetHeight + 28] }),
+  });
   const feed = createFeed(side, { compact: true, onOpen: (id) => ctx.navigate(`#/case/${id}`) });
   window.__gridline.map = view;
 
@@ -58,7 +62,7 @@ export async function mount(root, ctx) {
     const chip = (cls, text, n) => h("span", { class: `sum ${cls}${n ? "" : " zero"}`, dataset: { n } }, text);
     summary.replaceChildren(
       chip("open", t("map.needsWork", { n: sum.open }), sum.open),
-      chip("overdue", t("map.overdue", { n: sum.overdue }), sum.overdue),
+      chip("overdue", t("map.overdueN", { n: sum.overdue }), sum.overdue),
       chip("suspended", t("map.suspendedN", { n: sum.suspended }), sum.suspended),
       chip("check", t("map.checkN", { n: sum.awaiting_check }), sum.awaiting_check));
   }
@@ -78,7 +82,10 @@ export async function mount(root, ctx) {
     onLive("case", (ev) => { feed.add(ev); refresh(); }),
     onLive("positions", (msg) => view.devices.updatePositions(msg.p)),
     onLive("device", (d) => { if (!view.devices.setPresence(d)) loadDevices(); }),
-    onLive("reset", () => { loadCases(); loadGrids(); loadDevices(); }),
+    onLive("reset", () => { // fell behind: fresh snapshots, and the feed's missed events from the trail
+      loadCases(); loadGrids(); loadDevices();
+      api.get("/api/live/recent?limit=200").then((items) => feed.load(items)).catch(() => {});
+    }),
   ];
   await Promise.all([loadGrids(), loadCases(), loadDevices(),
                      api.get("/api/live/recent?limit=200").then((items) => feed.load(items))]);

@@ -8,15 +8,16 @@ import { getLang, t, timeOf } from "../i18n.js";
 import { onLive } from "../live.js";
 import { createMiniMap } from "../minimap.js";
 import {
-  ageText, caseTitle, categoryOptions, categoryText, confirmDialog, data, directory, errorText, gridName, throttle, toast,
+  ageText, caseTitle, categoryOptions, categoryText, confirmDialog, data, directory, errorText, gridName, noticeToasts,
+  throttle, toast,
 } from "../ui.js";
 
 // A reason: {code, zh, en} (or a bare code), in the operator's language from the shared catalogue.
 function reasonChip(r) {
   const code = typeof r === "string" ? r : r.code;
-  const key = `triage.${code}`;
-  const text = t(key);
-  return h("span", { class: "reason", dataset: { reason: code } }, text !== key ? text : (getLang() === "en" ? r.en : r.zh) || code);
+  const text = t(`triage.${code}`);
+  const known = text !== `triage.${code}`; // a reason a newer hub added: its own words
+  return h("span", { class: "reason", dataset: { reason: code } }, known ? text : (getLang() === "en" ? r.en : r.zh) || code);
 }
 
 export async function mount(root, ctx, arg) {
@@ -156,6 +157,7 @@ export async function mount(root, ctx, arg) {
       try {
         const done = await api.post(`/api/cases/${c.id}/triage`, { ...body, expected_version: c.version });
         toast(t(`queue.done_${body.action}`, { ref: done?.reference || c.reference || "" }), "ok");
+        noticeToasts(done);
         window.__gridline.refreshTriageCount?.();
         await load();
       } catch (err) {
