@@ -30,6 +30,9 @@ from terminal.schema import CorruptStoreError
 log = logging.getLogger(__name__)
 
 XIANGZHOU = (22.25, 113.53)  # (lat, lon)
+# How urgent residents say their reports are: an urgent one alarms the control room and informs every level up to
+# the city at once, so (as in life) it is rare.
+SEVERITY_WEIGHTS = {Severity.LOW: 20, Severity.NORMAL: 64, Severity.HIGH: 13, Severity.URGENT: 3}
 KIND_WEIGHTS = {"report": 0.10, "checkin": 0.15, "position": 0.75}
 # (category code from the default CJ/T 214-style taxonomy, a note a grid worker would write)
 REPORTS = [("E0101", "楼道口垃圾堆放"), ("C0110", "路灯不亮"), ("C0101", "井盖松动"), ("E0501", "占道经营"),
@@ -162,8 +165,8 @@ class SimulatedPatrol:
         if kind == "report":
             photos = [synthetic_photo(self.rng.randrange(1 << 30)) for _ in range(self.rng.randint(0, 3))]
             category, note = self.rng.choice(REPORTS)
-            self.device.report(category, lat, lon, accuracy_m=accuracy, note=note,
-                               severity=self.rng.choice(list(Severity)), photos=photos)
+            severity = self.rng.choices(list(SEVERITY_WEIGHTS), weights=list(SEVERITY_WEIGHTS.values()))[0]
+            self.device.report(category, lat, lon, accuracy_m=accuracy, note=note, severity=severity, photos=photos)
         elif kind == "checkin":
             self.device.checkin(self.rng.choice(list(CheckinKind)), card_number=self.rng.choice(self.residents),
                                 lat=lat, lon=lon, accuracy_m=accuracy)

@@ -371,4 +371,6 @@ def screenshots(browser, hub, errors, case_id: str) -> None:
                 page.wait_for_timeout(600)  # let the maps settle
                 page.screenshot(path=ARTIFACTS / f"{name}-{width}{suffix}.png")
             page.context.close()
-    assert len(list(ARTIFACTS.glob("*-1366.png"))) >= 9
+    wanted = {f"{name}-{width}{suffix}.png" for width in (1920, 1366)
+              for suffix, names in (("", shots), ("-en", shots[:3])) for name, _, _ in names}
+    assert wanted <= {p.name for p in ARTIFACTS.glob("*.png")}, wanted - {p.name for p in ARTIFACTS.glob("*.png")}

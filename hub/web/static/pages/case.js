@@ -61,7 +61,9 @@ export async function mount(root, ctx, caseId) {
 
     // photos: before (the report and its duplicates) and after (the work done), each with when and by whom
     const before = [], after = [], other = [];
-    const add = (list, sha, e) => { if (photoUrl(sha) && !list.some((p) => p.sha === sha)) list.push({ sha, e }); };
+    // each photo once, where it first appeared (a note citing the report's photo again does not repeat it)
+    const shown = new Set();
+    const add = (list, sha, e) => { if (photoUrl(sha) && !shown.has(sha)) { shown.add(sha); list.push({ sha, e }); } };
     for (const p of sourceRecord?.payload?.photos || []) add(before, p?.sha256, events.find((e) => e.transition === "report"));
     for (const e of events) {
       if (e.outcome === "rejected") continue;
