@@ -214,6 +214,7 @@ def _signals_held_off() -> Iterator[None]:
 def _demo(args: argparse.Namespace, hub: HubRunner, data_dir: Path, stop: threading.Event) -> int:
     from gridline.audit import audit, case_loop, kiosk_notices
     from gridline.control_room import ControlRoom
+    from gridline.join import issue_join_commands, print_join_commands
     from hub import sample
     from hub.org.geojson_io import load_community
     from hub.welfare.sample import load_sample_enrolments
@@ -239,6 +240,11 @@ def _demo(args: argparse.Namespace, hub: HubRunner, data_dir: Path, stop: thread
     print(f"  hub API   {hub.base_url}/docs   (health: {hub.base_url}/api/health)", flush=True)
     print(f"  broker    {hub.broker_url}   data {data_dir}", flush=True)
     token = _demo_admin_session(store, settings.data_dir)
+    first = next(iter(grids))
+    leader = next((p.id for p in sample.people() if p.unit == first and p.role == "grid_leader"), None)
+    joining = issue_join_commands(settings, store, hub.base_url, data_dir, first, leader)
+    print_join_commands(joining)
+    joined_ids = {c.device_id for c in joining}
 
     results: dict[str, SimulationTotals] = {}
     device_root = data_dir / "devices"
@@ -293,13 +299,16 @@ def _demo(args: argparse.Namespace, hub: HubRunner, data_dir: Path, stop: thread
             while any(t.is_alive() for t in threads):
                 now = time.monotonic()
                 if tty or now - last_print >= 5:
-                    rows = [row for row in store.list_devices() if row.id in device_ids]
+                    listed = store.list_devices()
+                    rows = [row for row in listed if row.id in device_ids]
                     online = sum(1 for row in rows if row.state == "online")
+                    joined = sum(1 for row in listed if row.id in joined_ids and row.state == "online")
                     backlog = sum(row.outbox_depth or 0 for row in rows)
                     delivered = sum(1 for m in notices
                                     if (row := store.get_downlink(m)) and row.state in ("delivered", "read"))
                     closed = case_states(store).get("closed", 0)
-                    line = (f"[{now - started:6.0f}s] devices online {online}/{len(devices)}  "
+                    line = (f"[{now - started:6.0f}s] devices online {online}/{len(devices)}"
+                            + (f" (+{joined} joined)" if joined else "") + "  "
                             f"records received {store.count_records()}  backlog {backlog}  "
                             f"notices confirmed {delivered}/{len(notices)}  cases closed {closed}")
                     print(("\r" + line) if tty else line, end="" if tty else "\n", flush=True)

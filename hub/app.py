@@ -40,6 +40,7 @@ from hub.devices.jobs import device_identity_jobs
 from hub.jobs.notify import NotifyRelay
 from hub.jobs.runner import Job, JobRunner
 from hub.jobs.wakeup import Doorbell, serve_periodic, serve_rung
+from hub.lookup.job import LookupResponder
 from hub.mqtt.bridge import MqttBridge
 from hub.mqtt.embedded_broker import ManagedBroker
 from hub.org.calendar import WorkCalendar
@@ -133,9 +134,10 @@ def background_jobs(settings: HubSettings, store: HubStore, bridge: MqttBridge |
     sweep = EscalationSweep(service, dispatcher, accept_window=timedelta(seconds=settings.task_accept_window_s),
                             overdue_every=timedelta(seconds=settings.overdue_escalation_every_s))
     welfare = WelfareWatch(store, service, clock=clock)
+    lookups = LookupResponder(store, bridge, clock)
     relay = notify_relay(settings, store)
     bells = {name: relay.bell(name) if relay else Doorbell(name)
-             for name in ("intake", "dispatch", "actions", "calendar")}
+             for name in ("intake", "dispatch", "actions", "calendar", "lookup")}
     lock = partial(ClusterLock, store.engine)
     poll = settings.job_fallback_poll_s
     if bridge is not None:
@@ -159,6 +161,8 @@ def background_jobs(settings: HubSettings, store: HubStore, bridge: MqttBridge |
         Job("dispatch", partial(dispatcher.run_forever, interval_s=poll, bell=bells["dispatch"],
                                 lock=lock("dispatch")), dispatcher, bells["dispatch"]),
         Job("actions", apply_actions, actions, bells["actions"]),
+        Job("lookup", partial(lookups.run_forever, interval_s=poll, bell=bells["lookup"], lock=lock("lookup")),
+            lookups, bells["lookup"]),  # 查进度: kiosks' LookupRequests answered by downlink
         Job("escalation", partial(sweep.run_forever, interval_s=settings.escalation_sweep_s,
                                   lock=lock("escalation-sweep"), on_work=ring_dispatch), sweep),
         Job("welfare", partial(welfare.run_forever, lock=lock("welfare-watch"), on_work=ring_dispatch), welfare),
@@ -199,6 +203,8 @@ def _ring_for_kinds(bells: dict[str, Doorbell], kinds: set[str]) -> None:
         bells["intake"].ring()
     if "action" in kinds:
         bells["actions"].ring()
+    if "lookup" in kinds:
+        bells["lookup"].ring()
     if "confirm" in kinds:
         bells["dispatch"].ring()  # copies delivered/read onto task deliveries (sync_receipts)
 

@@ -22,6 +22,8 @@ from protocol.messages import (
     Heartbeat,
     HubStatus,
     IncidentReport,
+    LookupRequest,
+    PatrolLog,
     PhotoChunk,
     PositionFix,
     Receipt,
@@ -40,6 +42,8 @@ UPLINK_MODELS: dict[UplinkKind, type[UplinkMessage]] = {
     UplinkKind.HEARTBEAT: Heartbeat,
     UplinkKind.CONFIRM: DownlinkConfirm,
     UplinkKind.ACTION: CaseAction,
+    UplinkKind.LOOKUP: LookupRequest,
+    UplinkKind.PATROL: PatrolLog,
 }
 
 

@@ -112,6 +112,28 @@ class PositionFix(Record):
     heading_deg: float | None = Field(default=None, ge=0, lt=360)
 
 
+class PatrolLog(Record):
+    """One finished patrol (巡逻) of a tablet: when it began and ended, how far was walked and how many positions
+    were recorded on the way (each one already sent as a PositionFix) and how many readings were left out (a weak
+    signal, an impossible jump). Sent once, when the volunteer ends the patrol; the record time is the end."""
+
+    kind: Literal["patrol"] = "patrol"
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
+    distance_m: float = Field(ge=0, le=1_000_000)
+    fixes: int = Field(ge=0, le=1_000_000, description="positions recorded (PositionFix records of this patrol)")
+    skipped: int = Field(default=0, ge=0, le=1_000_000,
+                         description="readings left out as unreliable (weak signal, impossible jump)")
+    grid_code: Code | None = Field(
+        default=None, description="the grid the tablet patrols, as configured on it")
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> PatrolLog:
+        if self.ended_at < self.started_at:
+            raise ValueError("a patrol cannot end before it started")
+        return self
+
+
 class CaseActionKind(str, Enum):
     """What a field worker can do to a case from a phone (the hub's state machine decides if it still fits)."""
 
@@ -286,6 +308,29 @@ TASK_WHY_VALUES = frozenset({
 })
 
 
+class PhotoRole(str, Enum):
+    """Which photos of a task are which: the resident's report, or the worker's evidence before/after the work."""
+
+    REPORT = "report"  # the report's (and any duplicate report's) photos
+    BEFORE = "before"  # taken on arrival (到场), before the work
+    AFTER = "after"  # the resolution's (处置反馈) and the verification's evidence
+
+
+MAX_THUMBNAIL_BYTES = 8 * 1024  # one thumbnail JPEG, raw (hub/cases/thumbnails.py makes a few KiB)
+MAX_TASK_THUMBNAIL_BYTES = 96 * 1024  # all of one task's thumbnails, raw: a task stays far below MAX_PAYLOAD_BYTES
+_B64 = r"^[A-Za-z0-9+/]*={0,2}$"
+
+
+class TaskThumbnail(BaseModel):
+    """One photo of a task, labelled with its role; ``jpeg_b64`` is a small JPEG (base64), absent while the photo
+    has not reached the hub yet or when the task's thumbnail budget is spent (the full photo is fetched by sha256)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    sha256: Sha256Hex
+    role: PhotoRole
+    jpeg_b64: Annotated[str, Field(max_length=(MAX_THUMBNAIL_BYTES + 2) // 3 * 4, pattern=_B64)] | None = None
+
+
 class TaskBody(BaseModel):
     """Body of a ``DownlinkMessage`` of kind ``task``: everything a phone needs to handle a case offline.
 
@@ -310,11 +355,26 @@ class TaskBody(BaseModel):
     deadline: AwareDatetime | None = None
     position: Position | None = None
     grid_code: Code | None = None
+    reference: Annotated[str, Field(min_length=1, max_length=24)] | None = Field(
+        default=None, description="the case's reference (FS-20261204-0042), what the resident and the control "
+        "room quote; left out when the case has none")
     photos: list[Sha256Hex] = Field(default_factory=list, max_length=MAX_PHOTOS_PER_REPORT * 4)
+    # None, not [], when there are none: the hub leaves the key out, so such a body stays readable by terminals
+    # built before this field existed (they forbid unknown fields). See docs/protocol.md.
+    thumbnails: list[TaskThumbnail] | None = Field(
+        default=None, max_length=MAX_PHOTOS_PER_REPORT * 4,
+        description="the photos labelled by role (report / before / after), with small JPEGs where the hub has them")
     actions: list[CaseActionKind] = Field(default_factory=list, description="what this recipient may do now")
     last_action_seq: int | None = Field(
         default=None, ge=1, description="highest seq of THIS device's CaseActions on the case that the hub has "
         "taken into account (applied or rejected): later ones are still on their way and the device shows them")
+
+    @field_validator("thumbnails")
+    @classmethod
+    def _within_budget(cls, value: list[TaskThumbnail] | None) -> list[TaskThumbnail] | None:
+        if value and sum(len(t.jpeg_b64 or "") for t in value) * 3 // 4 > MAX_TASK_THUMBNAIL_BYTES:
+            raise ValueError(f"thumbnails exceed {MAX_TASK_THUMBNAIL_BYTES} bytes together")
+        return value or None
 
 
 class NoticeBody(BaseModel):
@@ -378,8 +438,73 @@ class HubStatus(Message):
     at: AwareDatetime | None = None
 
 
-UplinkMessage = (IncidentReport | ResidentCheckin | PositionFix | PhotoChunk | Heartbeat | DownlinkConfirm
-                 | CaseAction)
-
 def is_record(message: Any) -> bool:
     return isinstance(message, Record)
+
+
+# -- 查进度: a resident asks a kiosk what became of a report (hub/lookup answers) ---------------------------------
+MAX_LOOKUP_CASES = 5
+MAX_THUMBNAIL_B64 = 24_000  # a result-photo thumbnail: a few KiB of JPEG, base64 in the JSON body
+
+
+class LookupRequest(Record):
+    """A kiosk asks for the progress of a case by its reference (FS-20261204-0042, dashes optional) or by the
+    receipt code the kiosk showed at reporting (the report's record id's last 6 hex digits). A record like any
+    other (outboxed, receipted), so a lookup typed while offline is asked once the kiosk is back. The hub answers
+    only for cases in the kiosk's own community, with a downlink of kind ``lookup`` (``LookupAnswer``)."""
+
+    kind: Literal["lookup"] = "lookup"
+    query: Annotated[str, Field(min_length=4, max_length=32, pattern=r"^[A-Za-z0-9-]+$")]
+
+
+LookupStatus = Literal["found", "not_found", "refused"]
+
+
+class LookupCase(BaseModel):
+    """One case as a resident may see it: no reporter, no private note, no place beyond what the kiosk shows."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    reference: Annotated[str, Field(max_length=32)] | None = None
+    receipt_code: Annotated[str, Field(pattern=r"^[0-9a-f]{6}$")] | None = None
+    state: Annotated[str, Field(pattern=r"^[a-z_]{1,16}$")] = Field(description="a case state (state.* labels)")
+    category: Code
+    category_name: Annotated[str, Field(max_length=64)] = ""
+    category_name_en: Annotated[str, Field(max_length=128)] = ""
+    reported_at: AwareDatetime
+    deadline: AwareDatetime | None = None
+    public_note: Annotated[str, Field(max_length=MAX_NOTE_CHARS)] = Field(
+        default="", description="only a text an operator approved for the public (cases.public_note)")
+    result_thumbnail: Annotated[str, Field(max_length=MAX_THUMBNAIL_B64, pattern=r"^[A-Za-z0-9+/=]*$")] = Field(
+        default="", description="base64 JPEG thumbnail of the latest resolution photo, empty when there is none")
+
+
+class LookupAnswer(BaseModel):
+    """Body of a ``DownlinkMessage`` of kind ``lookup``: the hub's answer to one ``LookupRequest``.
+    ``not_found`` also stands for a case outside the kiosk's community (its existence is not revealed);
+    ``refused``: the asking device is not a kiosk bound to a community."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    request_id: RecordId
+    query: Annotated[str, Field(max_length=32)]
+    status: LookupStatus
+    cases: list[LookupCase] = Field(default_factory=list, max_length=MAX_LOOKUP_CASES)
+    answered_at: AwareDatetime
+
+
+DOWNLINK_BODIES["lookup"] = LookupAnswer
+
+
+class DeploymentKeyRotated(BaseModel):
+    """Body of a ``DownlinkMessage`` of kind ``deployment_key``, sent to every kiosk when an admin rotates the
+    deployment key (the secret resident cards are hashed with). It names the new generation and *not* the key: the
+    kiosk fetches the key over HTTPS with its own device account (``GET /api/device/deployment-key``), so the
+    secret never sits in the downlink queue or the broker."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    generation: int = Field(ge=1)
+
+
+DOWNLINK_BODIES["deployment_key"] = DeploymentKeyRotated
+
+UplinkMessage = (IncidentReport | ResidentCheckin | PositionFix | PhotoChunk | Heartbeat | DownlinkConfirm
+                 | CaseAction | LookupRequest | PatrolLog)

@@ -32,6 +32,8 @@ class UplinkKind(str, Enum):
     HEARTBEAT = "heartbeat"
     CONFIRM = "confirm"
     ACTION = "action"
+    LOOKUP = "lookup"  # a kiosk asks for a case's progress (查进度); answered by a downlink of kind lookup
+    PATROL = "patrol"  # a tablet's finished patrol: span, distance, positions recorded
 
 
 class Channel(str, Enum):

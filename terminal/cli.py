@@ -4,9 +4,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from terminal.simulate import XIANGZHOU, Ring, run_simulation
+
+if TYPE_CHECKING:
+    from terminal.app.config import AppConfig
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -81,7 +84,52 @@ def register_run(subparsers: argparse._SubParsersAction) -> None:
                           "phone: home, task); 'all' with --screenshot DIR saves DIR/<profile>_<screen>.png for each")
     run.add_argument("--language", choices=["zh", "en"], default=None, help="override the config's language")
     run.add_argument("--offline", action="store_true", help="do not connect to the broker (demo, screenshots)")
+    run.add_argument("--enroll", metavar="CODE",
+                     help="first enrol with this one-time code (or QR text) at --hub, then run as the device it names "
+                          "(as printed by 'gridline demo' or 'gridline hub devices add')")
+    run.add_argument("--hub", help="with --enroll: the hub address, http://host:port")
+    run.add_argument("--data-dir", type=Path, help="the device's data dir (overrides the config's data_dir)")
+    run.add_argument("--broker", help="broker URL (overrides the config's, and the one the hub handed at enrolment)")
     run.set_defaults(func=run_command)
+
+
+def enrolled_config(config: AppConfig, args: argparse.Namespace) -> AppConfig:
+    """The config as this run uses it: its data dir (``--data-dir``); enrolled there (``--enroll`` now, or earlier),
+    the enrolled device id, the broker the hub handed over and the hub's address; ``--broker`` last."""
+    import dataclasses
+
+    from terminal.enroll import (
+        CredentialsError,
+        DeviceCredentials,
+        EnrollError,
+        enroll,
+        load_credentials,
+        parse_enrolment,
+    )
+
+    credentials: DeviceCredentials | None
+    if args.data_dir:
+        config = dataclasses.replace(config, data_dir=args.data_dir)
+    try:
+        if args.enroll:
+            code, hub_from_qr = parse_enrolment(args.enroll)
+            hub = args.hub or hub_from_qr
+            if not hub:
+                raise EnrollError("--enroll needs --hub http://host:port")
+            credentials = enroll(hub, code, config.data_dir)
+            print(f"enrolled as {credentials.device_id}", flush=True)
+        else:
+            credentials = load_credentials(config.data_dir)
+    except (EnrollError, CredentialsError) as exc:
+        raise SystemExit(f"gridline terminal run: {exc}") from None
+    if credentials is not None:
+        # the hub it enrolled at is where the phone fetches full task photos, unless the config names another
+        config = dataclasses.replace(config, device_id=credentials.device_id,
+                                     broker=credentials.broker_url or config.broker,
+                                     hub_url=config.hub_url or credentials.hub_url)
+    if args.broker:
+        config = dataclasses.replace(config, broker=args.broker)
+    return config
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -96,6 +144,7 @@ def run_command(args: argparse.Namespace) -> int:
         raise SystemExit(f"gridline terminal run: {exc}") from None
     if args.language:
         config = dataclasses.replace(config, language=args.language)
+    config = enrolled_config(config, args)
     headless = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     wanted = config.fullscreen if config.fullscreen is not None else args.profile == "kiosk"
     fullscreen = wanted and not args.screenshot

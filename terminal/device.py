@@ -6,6 +6,7 @@ the engine's business, so they work the same online and offline.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 
 from protocol import (
@@ -14,6 +15,8 @@ from protocol import (
     CheckinKind,
     DownlinkMessage,
     IncidentReport,
+    LookupRequest,
+    PatrolLog,
     Position,
     PositionFix,
     ResidentCheckin,
@@ -107,6 +110,14 @@ class Device:
         self.engine.kick()
         return record
 
+    def patrol_log(self, started_at: datetime, ended_at: datetime, *, distance_m: float, fixes: int,
+                   skipped: int = 0, grid_code: str | None = None) -> PatrolLog:
+        """A finished patrol's summary for the hub, durable at once like every record."""
+        record = self.store.record_patrol(started_at, ended_at, distance_m=distance_m, fixes=fixes, skipped=skipped,
+                                          grid_code=grid_code)
+        self.engine.kick()
+        return record
+
     def act(self, task: Task, action: CaseActionKind | str, *, note: str = "", reason: str = "",
             lat: float | None = None, lon: float | None = None, accuracy_m: float = 10.0,
             photos: Sequence[bytes] = ()) -> CaseAction:
@@ -115,6 +126,12 @@ class Device:
         record = self.store.record_case_action(task.case_id, action, task_id=task.message_id,
                                                case_version=task.body.case_version, note=note, reason=reason,
                                                position=position, photos=photos)
+        self.engine.kick()
+        return record
+
+    def lookup(self, query: str) -> LookupRequest:
+        """Ask the hub for a case's progress (查进度); the answer arrives as a downlink of kind ``lookup``."""
+        record = self.store.record_lookup(query)
         self.engine.kick()
         return record
 

@@ -25,6 +25,8 @@ from protocol import (
     CheckinKind,
     DownlinkMessage,
     IncidentReport,
+    LookupRequest,
+    PatrolLog,
     PhotoRef,
     Position,
     PositionFix,
@@ -45,7 +47,8 @@ OUTBOX_STATES = ("pending", "sent", "acked", "rejected", "thinned")
 UNFINISHED = ("pending", "sent")
 
 # The record kinds a terminal captures (each has ``id`` and ``kind``); _record returns the type it was given.
-_Record = TypeVar("_Record", IncidentReport, ResidentCheckin, PositionFix, CaseAction)
+_Record = TypeVar("_Record", IncidentReport, ResidentCheckin, PositionFix, CaseAction, PatrolLog,
+                   LookupRequest)
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,12 @@ class TerminalStore:
                         heading_deg: float | None = None) -> PositionFix:
         return self._record(PositionFix, {"position": position, "speed_mps": speed_mps, "heading_deg": heading_deg})
 
+    def record_patrol(self, started_at: datetime, ended_at: datetime, *, distance_m: float, fixes: int,
+                      skipped: int = 0, grid_code: str | None = None) -> PatrolLog:
+        """A finished patrol's summary (its positions were recorded one by one as it went)."""
+        return self._record(PatrolLog, {"started_at": started_at, "ended_at": ended_at, "distance_m": distance_m,
+                                        "fixes": fixes, "skipped": skipped, "grid_code": grid_code})
+
     def record_case_action(self, case_id: str, action: CaseActionKind | str, *, task_id: str | None = None,
                            case_version: int | None = None, note: str = "", reason: str = "",
                            position: Position | None = None, photos: Sequence[bytes] = ()) -> CaseAction:
@@ -155,6 +164,24 @@ class TerminalStore:
         return self._record(CaseAction, {"case_id": case_id, "action": action, "task_id": task_id,
                                          "case_version": case_version, "note": note, "reason": reason,
                                          "position": position, "photos": refs}, files)
+
+    def outbox_state(self, record_id: str) -> str | None:
+        """pending | sent | acked | rejected for a record made here; None for an unknown id."""
+        with self._lock:
+            row = self.db.execute("SELECT state FROM outbox WHERE record_id = ?", [record_id]).fetchone()
+        return str(row[0]) if row else None
+
+    def record_lookup(self, query: str) -> LookupRequest:
+        """A resident's 查进度 question (a reference or receipt code), outboxed like any record."""
+        return self._record(LookupRequest, {"query": query})
+
+    def positions_since(self, since: datetime) -> list[PositionFix]:
+        """Positions recorded at or after ``since``, oldest first: a patrol resumed after a restart redraws its
+        line and keeps its distance."""
+        with self._lock:
+            rows = self.db.execute("SELECT payload FROM records WHERE kind = 'position' AND created_at >= ? "
+                                   "ORDER BY seq", [iso(since)]).fetchall()
+        return [PositionFix.model_validate_json(payload) for (payload,) in rows]
 
     def case_actions(self, case_id: str | None = None) -> list[tuple[CaseAction, str]]:
         """Actions taken on this device (oldest first) with their outbox state: what the worker did, even

@@ -47,11 +47,8 @@ class Task:
     def case_id(self) -> str:
         return self.body.case_id
 
-    @property
-    def actions_now(self) -> list[CaseActionKind]:
-        """What the worker may do next: the hub's picture moved on by this device's actions the hub had not
-        taken in when it sent it (``last_action_seq``). One that no longer fits the state is skipped — the hub
-        will judge it and answer with a new picture."""
+    def _replayed(self) -> tuple[str | None, bool]:
+        """(case state after this device's actions the hub had not taken in, whether any moved it)."""
         seen = self.body.last_action_seq or 0
         state: str | None = self.body.case_state
         moved = False
@@ -63,10 +60,23 @@ class Task:
                 state, moved = steps[action.action], True
             if state is None:
                 break
+        return state, moved
+
+    @property
+    def actions_now(self) -> list[CaseActionKind]:
+        """What the worker may do next: the hub's picture moved on by this device's actions the hub had not
+        taken in when it sent it (``last_action_seq``). One that no longer fits the state is skipped — the hub
+        will judge it and answer with a new picture."""
+        state, moved = self._replayed()
         if not moved:
             return list(self.body.actions)
         allowed = _ROLE_ACTIONS[self.body.role]
         return [a for a in _FIELD_STEPS.get(state or "", {}) if a in allowed]
+
+    @property
+    def state_now(self) -> str | None:
+        """The case state as this device knows it: the hub's, moved on by its own unsent actions (None: returned)."""
+        return self._replayed()[0]
 
     @property
     def unsent_actions(self) -> int:

@@ -21,6 +21,7 @@ from hub.api import (
     categories,
     dead_letters,
     device_admin,
+    device_photos,
     devices,
     enroll,
     health,
@@ -29,6 +30,7 @@ from hub.api import (
     map,
     messages,
     operators,
+    patrols,
     photos,
     records,
     sign_in_locks,
@@ -51,6 +53,7 @@ SIGNED_IN: tuple[APIRouter, ...] = (
     alarms.router, assignees.router,  # urgent alarms and their acknowledgement; who a case can go to
     categories.router,  # the taxonomy's names for the dashboard's pickers
     calendar.router,  # admins: the working calendar's holidays, make-up days and local overrides
+    patrols.router,  # the tablets' finished patrols (read-only)
 )
 
 
@@ -59,6 +62,7 @@ def api_router() -> APIRouter:
     router.include_router(health.router)
     router.include_router(auth.public_router)  # POST /auth/login
     router.include_router(enroll.router)  # POST /enroll: a device's one-time code is its proof; rate-limited
+    router.include_router(device_photos.router)  # GET /device/photos/{sha}: the device's own credentials
     signed_in = APIRouter(dependencies=[Depends(current_operator)])
     for module_router in SIGNED_IN:
         signed_in.include_router(module_router)

@@ -17,17 +17,19 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
-from hub.cases import repo, states
+from hub.cases import repo, states, task_photos_repo
 from hub.cases.recipients import Recipient, grid_leader, person_roles, recipients
 from hub.cases.repo import applied_action_seqs
 from hub.cases.rows import CaseEvent, CaseRow, TaskDelivery
 from hub.cases.service import CaseService
 from hub.cases.states import Context, IllegalTransition
+from hub.cases.thumbnails import Thumbnailer, role_of
 from hub.jobs.wakeup import Doorbell, serve_rung
 from hub.org.taxonomy import Category
 from hub.store import HubStore
@@ -37,6 +39,7 @@ from hub.store.engine import is_transient
 from hub.store.locks import ClusterLock
 from hub.store.rows import DownlinkRow
 from protocol import MAX_NOTE_CHARS, TASK_WHY_VALUES, Position, TaskBody
+from protocol.messages import PhotoRole, TaskThumbnail
 
 __all__ = ["Dispatcher", "applied_action_seqs", "why_for"]
 
@@ -47,6 +50,7 @@ WHY = {"escalate": "escalation"}  # event transition → TaskBody.why, where the
 MAX_TASK_PHOTOS = 36
 LOOKBEHIND_IDS = 200  # concurrent writers may commit event ids slightly out of order
 MAX_ATTEMPTS = 3  # an event that fails this often is marked failed rather than retried forever
+PHOTO_RESCAN_S = 60.0  # how often the open tasks' photos are looked over afresh (another worker built the task)
 
 
 @dataclass
@@ -57,8 +61,9 @@ class _Picture:
     category: Category | None
     current: dict[str, Recipient]
     roles: dict[str, str]  # person → role, for the actions they may take
-    photos: list[str]
+    photos: list[tuple[str, PhotoRole]]  # sha256 and role, trail order
     seen_action_seq: dict[str, int]  # device → highest seq of its actions on this case the hub has taken in
+    thumbnails: list[TaskThumbnail] | None = None  # the photos labelled, with a JPEG where the hub has one
 
 
 def _digest(body: dict) -> str:
@@ -84,6 +89,10 @@ class Dispatcher:
         self.handled = 0
         self.failed = 0
         self._attempts: dict[int, int] = {}
+        self.thumbnails = Thumbnailer(store.data_dir)
+        self._awaiting: dict[str, set[str]] = {}  # case id → photos its open tasks went out without (not here yet)
+        self._awaiting_lock = threading.Lock()  # the escalation sweep's reminders build pictures on its own thread
+        self._rescanned_at: float | None = None  # monotonic time of the last full look at open tasks' photos
 
     # -- the loop ---------------------------------------------------------------------------------
     def pending_events(self) -> list[CaseEvent]:
@@ -97,6 +106,12 @@ class Dispatcher:
             self.sync_receipts()
         except Exception:
             log.exception("copying downlink confirmations to task deliveries failed")
+        try:
+            self.refresh_photos()
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            log.exception("sending tasks again for photos that arrived failed")
         events = self.pending_events()
         for event in events:
             try:
@@ -174,11 +189,18 @@ class Dispatcher:
         category = self.service.category(case.category_code)
         current = recipients(conn, case, category)
         roles = person_roles(conn, [r.person_id for r in current.values() if r.person_id])
-        photos: list[str] = []
-        for evidence in repo.applied_evidence(conn, case.id):
-            photos += [p for p in evidence if isinstance(p, str) and p not in photos]
+        photos: dict[str, PhotoRole] = {}  # insertion order = trail order; a photo keeps its first role
+        for transition, evidence in task_photos_repo.evidence_by_transition(conn, case.id):
+            for p in evidence:
+                if isinstance(p, str) and p not in photos:
+                    photos[p] = role_of(transition)
         seen = {device: seq for device, seq in conn.execute(applied_action_seqs(case.id))}
-        return _Picture(case, category, current, roles, photos[-MAX_TASK_PHOTOS:], seen)
+        labelled = list(photos.items())[-MAX_TASK_PHOTOS:]
+        thumbnails, missing = self.thumbnails.for_task(labelled)
+        if missing and current:
+            with self._awaiting_lock:
+                self._awaiting.setdefault(case.id, set()).update(missing)
+        return _Picture(case, category, current, roles, labelled, seen, thumbnails)
 
     def _body(self, pic: _Picture, device: str, role: str, person: str | None, *, why: str,
               withdrawn: bool) -> dict[str, Any]:
@@ -191,14 +213,20 @@ class Dispatcher:
                     if case.lat is not None and case.lon is not None else None)
         if why not in TASK_WHY_VALUES:
             raise ValueError(f"task reason {why!r} is not in protocol.TASK_WHY_VALUES (docs/protocol.md)")
-        return TaskBody(
+        body = TaskBody(
             case_id=case.id, case_version=case.version, case_state=case.state, role=role, withdrawn=withdrawn,
             why=why, category=case.category_code, category_name=(cat.name_zh if cat else "")[:64],
             category_name_en=(cat.name_en if cat else "")[:128], title=case.title[:128],
             note=case.note[:MAX_NOTE_CHARS], level=case.level, deadline=case.deadline, position=position,
-            grid_code=case.grid_code, photos=pic.photos, actions=actions,
+            grid_code=case.grid_code, reference=case.reference, photos=[sha for sha, _ in pic.photos],
+            thumbnails=pic.thumbnails, actions=actions,
             last_action_seq=pic.seen_action_seq.get(device),
         ).model_dump(mode="json")
+        if body["reference"] is None:
+            del body["reference"]  # left out, not null: terminals older than the field forbid unknown keys
+        if body["thumbnails"] is None:
+            del body["thumbnails"]  # left out, not null: terminals older than the field forbid unknown keys
+        return body
 
     # -- bringing one case's devices up to date ---------------------------------------------------
     def sync_case(self, case_id: str, *, why: str = "update", event: CaseEvent | None = None,
@@ -260,6 +288,30 @@ class Dispatcher:
                 repo.note_accept(conn, case_id, event.actor, event.at)
             self._mark(conn, event, outcome or f"{len(queued)} message(s)")
         return queued
+
+    def refresh_photos(self) -> int:
+        """Send the open tasks of cases again (``why`` update) once a photo they went out without has reached the
+        hub, so the phone gets its thumbnail. Returns how many cases were brought up to date."""
+        now = time.monotonic()
+        if self._rescanned_at is None or now - self._rescanned_at >= PHOTO_RESCAN_S:
+            self._rescanned_at = now  # also the tasks another hub worker built, and those from before a restart
+            with self.store.read() as conn:
+                open_photos = task_photos_repo.open_task_photos(conn)
+            # No thumbnail cached yet = no task was built with that photo present (not here yet, or it arrived after
+            # another worker built the task). Cases whose tasks were all withdrawn meanwhile drop out.
+            fresh = {case_id: {s for s in shas if not self.thumbnails.cache_path(s).is_file()}
+                     for case_id, shas in open_photos.items()}
+            with self._awaiting_lock:
+                awaiting = {case_id: self._awaiting.get(case_id, set()) | shas for case_id, shas in fresh.items()}
+                self._awaiting = {case_id: shas for case_id, shas in awaiting.items() if shas}
+        with self._awaiting_lock:
+            waiting = list(self._awaiting.items())
+        arrived = [case_id for case_id, shas in waiting if any(map(self.thumbnails.has_photo, shas))]
+        for case_id in arrived:
+            with self._awaiting_lock:
+                self._awaiting.pop(case_id, None)  # sync_case notes what is still missing
+            self.send(self.sync_case(case_id, why="update"))
+        return len(arrived)
 
     def remind(self, delivery_id: int, why: str = "reminder") -> DownlinkRow | None:
         """Send an open task again as a fresh message (催办), counting it; None if it is no longer open."""

@@ -293,11 +293,17 @@ def _page_query(where: list[sa.ColumnElement[bool]], places: frozenset[str] | No
     """``n`` case rows (``columns``) after ``offset`` in ``order``; with a few places and ``merge``, merged from one
     branch per place (each reads its place's rows in index order and stops at the page)."""
     if merge and places is not None and 1 < len(places) <= MERGE_PLACES and order in ("newest", "oldest", "level"):
-        branches = [sa.select(*columns).where(CASE_PLACE == place, *where)
+        # The branches carry only the order's key: a subquery of every case column, once per place, cost more to
+        # build in Python than PostgreSQL takes to run the page. The page's rows join on the keys at the end.
+        keys = (cases.c.id, cases.c.created_at)
+        branches = [sa.select(*keys).where(CASE_PLACE == place, *where)
                     .order_by(*_ordering(order, cases.c, now, live)).limit(offset + n).subquery()
                     for place in sorted(places)]
         merged = sa.union_all(*(sa.select(b) for b in branches)).subquery("merged")
-        return (sa.select(merged).order_by(*_ordering(order, merged.c, now, live)).offset(offset).limit(n))
+        page = (sa.select(merged).order_by(*_ordering(order, merged.c, now, live)).offset(offset).limit(n)
+                .subquery("page_keys"))
+        return (sa.select(*columns).select_from(cases.join(page, page.c.id == cases.c.id))
+                .order_by(*_ordering(order, cases.c, now, live)))
     if places is not None:
         where = [*where, CASE_PLACE.in_(sorted(places))]
     return (sa.select(*columns).where(*where).order_by(*_ordering(order, cases.c, now, live))

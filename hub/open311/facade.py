@@ -136,7 +136,9 @@ class Open311Facade:
             "service_name": names.get(r["category_code"], r["category_code"]), "service_code": r["category_code"],
             "description": cls.public_description(r), "agency_responsible": departments.get(r["category_code"]) or (
                 tree[unit][0] if unit in tree else None),
-            "service_notice": "", "requested_datetime": w3(r["created_at"]), "updated_datetime": w3(r["updated_at"]),
+            "service_notice": f"案件编号 {r['reference']} / reference {r['reference']}" if r.get("reference") else "",
+            "reference": r.get("reference"), "requested_datetime": w3(r["created_at"]),
+            "updated_datetime": w3(r["updated_at"]),
             "expected_datetime": w3(r["deadline"]), "address": "".join(path) or None, "address_id": unit,
             "zipcode": None, "lat": r["lat"], "long": r["lon"], "media_url": None,
         }

@@ -27,6 +27,8 @@ from protocol import (
     DownlinkConfirm,
     Heartbeat,
     IncidentReport,
+    LookupRequest,
+    PatrolLog,
     PhotoChunk,
     PhotoResult,
     PositionFix,
@@ -36,7 +38,8 @@ from protocol import (
     encode,
 )
 
-RecordMessage = IncidentReport | ResidentCheckin | PositionFix | CaseAction  # the Record kinds, for typing
+RecordMessage = (IncidentReport | ResidentCheckin | PositionFix | CaseAction | LookupRequest
+                 | PatrolLog)  # the Record kinds, for typing
 SQL_IN_CHUNK = 500  # ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
 
 

@@ -9,11 +9,13 @@ Example (TOML)::
     language = "zh"                              # zh | en
     idle_timeout_s = 90                          # kiosk: back to the home screen after this
     patrol_interval_s = 10                       # tablet: one position sample per interval
+    hub_url = "https://hub.example:8443"         # phone: where full task photos come from (device login)
 
     [grid]
     code = "440402004005001"
     name = "福石社区第一网格"
     bbox = [113.5300, 22.2700, 113.5330, 22.2730]  # lon_min, lat_min, lon_max, lat_max (the pick-on-map grid)
+    outline = [[113.5300, 22.2700], [113.5330, 22.2700], [113.5330, 22.2730]]  # optional ring: the patrol map
 
     [position]   # fixed | simulated | gpsd | nmea | plyer (terminal.position.position_from_config)
     kind = "fixed"
@@ -46,6 +48,7 @@ class GridConfig:
     code: str = ""
     name: str = ""
     bbox: tuple[float, float, float, float] | None = None  # lon_min, lat_min, lon_max, lat_max
+    outline: tuple[tuple[float, float], ...] | None = None  # the grid's ring, (lon, lat) pairs: the patrol map
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class AppConfig:
     patrol_interval_s: float = 10.0
     fullscreen: bool | None = None  # None: the profile decides (kiosk yes, others no)
     font: Path | None = None
+    hub_url: str | None = None  # the hub's HTTP(S) address: the phone fetches full task photos from it
 
 
 def read_config_file(path: Path | str) -> dict[str, Any]:
@@ -112,6 +116,14 @@ def parse_config(data: dict[str, Any], *, source: str = "config", base: Path | N
             bbox = ()
         if len(bbox) != 4 or not (bbox[0] < bbox[2] and bbox[1] < bbox[3]):
             raise ConfigError(f"{source}: grid.bbox must be [lon_min, lat_min, lon_max, lat_max]")
+    outline = grid_raw.get("outline")
+    if outline is not None:
+        try:
+            outline = tuple((float(lon), float(lat)) for lon, lat in outline)
+        except (TypeError, ValueError):
+            outline = ()
+        if len(outline) < 3:
+            raise ConfigError(f"{source}: grid.outline must be a list of at least 3 [lon, lat] pairs")
     for section in ("position", "camera"):
         if section in data and not isinstance(data[section], dict):
             raise ConfigError(f"{source}: [{section}] must be a table with a 'kind'")
@@ -120,11 +132,12 @@ def parse_config(data: dict[str, Any], *, source: str = "config", base: Path | N
             device_id=device_id, broker=str(need("broker")),
             data_dir=local(data.get("data_dir") or Path("gridline-data") / device_id),
             deployment_key=None if key is None else str(key), language=language,
-            grid=GridConfig(str(grid_raw.get("code", "")), str(grid_raw.get("name", "")), bbox),
+            grid=GridConfig(str(grid_raw.get("code", "")), str(grid_raw.get("name", "")), bbox, outline),
             position=dict(data.get("position") or {}), camera=dict(data.get("camera") or {"kind": "synthetic"}),
             taxonomy=local(data["taxonomy"]) if data.get("taxonomy") else None,
             idle_timeout_s=float(data.get("idle_timeout_s", 90.0)),
             patrol_interval_s=float(data.get("patrol_interval_s", 10.0)),
-            fullscreen=data.get("fullscreen"), font=local(data["font"]) if data.get("font") else None)
+            fullscreen=data.get("fullscreen"), font=local(data["font"]) if data.get("font") else None,
+            hub_url=str(data["hub_url"]) if data.get("hub_url") else None)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{source}: {exc}") from exc

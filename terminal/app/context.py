@@ -10,22 +10,29 @@ from collections.abc import Callable
 from typing import Any
 
 from protocol import DownlinkMessage
-from terminal.app.alerts import Alerter, platform_alerter
+from terminal.app.alerts import Alerter, SoundProvider, platform_alerter
 from terminal.app.config import PROFILES, AppConfig, ConfigError
 from terminal.app.i18n import Translator
+from terminal.app.navigation import Navigator, platform_navigator
 from terminal.app.presenters.checkin import CheckinFlow
+from terminal.app.presenters.deployment_key import DeploymentKeyKeeper
 from terminal.app.presenters.gridmap import GridMap
 from terminal.app.presenters.idle import IdleTimer
+from terminal.app.presenters.lookup import LookupFlow
 from terminal.app.presenters.notices import NoticesPresenter
 from terminal.app.presenters.patrol import PatrolFlow
 from terminal.app.presenters.photo import PhotoTaker
+from terminal.app.presenters.receipt import ReceiptPresenter
 from terminal.app.presenters.report import ReportFlow
 from terminal.app.presenters.sync_status import SyncStatusPresenter
 from terminal.app.presenters.tasks import TaskFlow
+from terminal.app.presenters.trackmap import TrackMap
 from terminal.app.taxonomy import load_categories, synced_categories
 from terminal.camera import CameraProvider, camera_from_config
 from terminal.clock import Clock, utc_now
 from terminal.device import Device
+from terminal.enroll import load_credentials
+from terminal.photo_fetch import TaskPhotoCache
 from terminal.position import PositionProvider, position_from_config
 
 
@@ -33,7 +40,7 @@ class TerminalContext:
     def __init__(self, config: AppConfig, profile: str, *, clock: Clock = utc_now,
                  monotonic: Callable[[], float] = time.monotonic, camera: CameraProvider | None = None,
                  position: PositionProvider | None = None, alerter: Alerter | None = None,
-                 **device_options: Any):
+                 sound: SoundProvider | None = None, navigator: Navigator | None = None, **device_options: Any):
         if profile not in PROFILES:
             raise ConfigError(f"profile must be one of {', '.join(PROFILES)}, got {profile!r}")
         if position is None and not config.position:
@@ -51,31 +58,46 @@ class TerminalContext:
         self.device = Device(config.device_id, config.data_dir, config.broker, deployment_key=config.deployment_key,
                              clock=clock, on_downlink=self._downlink, **device_options)
         self.categories = synced_categories(self.device.store) or self.categories  # the hub's list, once it came
+        # the hub's deployment key (enrolment, rotations), else the config's: resident cards are hashed with it
+        self.keys = DeploymentKeyKeeper(self.device, config.data_dir, config.deployment_key, on_key=self._key_arrived)
         self.status = SyncStatusPresenter(self.device.status, self.tr, clock=clock)
         self.report = self.checkin = self.notices = self.idle = self.patrol = self.tasks = None
+        self.lookup: LookupFlow | None = None
+        self.receipt: ReceiptPresenter | None = None
         latest = self.position.latest
         if profile == "kiosk":
             self.report = ReportFlow(self.device, self.photos, self.tr, self.categories, position=latest,
                                      grid_map=self.grid_map)
-            if config.deployment_key:
+            if self.device.deployment_key:
                 self.checkin = CheckinFlow(self.device, self.photos, self.tr, position=latest)
             self.notices = NoticesPresenter(self.device, self.tr, grid_code=config.grid.code)
+            self.lookup = LookupFlow(self.device, self.photos, self.tr, clock=clock)  # 查进度
+            self.receipt = ReceiptPresenter(self.device, self.tr, clock=clock)  # the success screen
             self.idle = IdleTimer(config.idle_timeout_s, clock=monotonic)
         elif profile == "tablet":
             self.patrol = PatrolFlow(self.device, self.position, self.tr, interval_s=config.patrol_interval_s,
-                                     clock=clock)
+                                     clock=clock, track_map=TrackMap(config.grid.bbox, config.grid.outline),
+                                     grid_code=config.grid.code)
             patrol = self.patrol
             self.report = ReportFlow(self.device, self.photos, self.tr, self.categories,
                                      position=lambda: patrol.last_fix() or latest(), grid_map=self.grid_map)
         else:
+            credentials = device_options.get("credentials") or load_credentials(config.data_dir)
+            photo_cache = TaskPhotoCache(config.data_dir, config.hub_url, credentials,
+                                         ca_file=credentials.ca_file if credentials else None)
             self.tasks = TaskFlow(self.device, self.photos, self.tr, position=latest,
-                                  alerter=alerter or platform_alerter(), clock=clock, on_change=self._changed)
+                                  alerter=alerter or platform_alerter(sound), clock=clock, on_change=self._changed,
+                                  photo_cache=photo_cache, navigator=navigator or platform_navigator(),
+                                  grid_code=config.grid.code, grid_bbox=config.grid.bbox,
+                                  grid_name=config.grid.name, monotonic=monotonic)
 
     def _changed(self) -> None:
         self.on_change()
 
     def _downlink(self, message: DownlinkMessage) -> None:
         """Sync thread: hand tasks to the task presenter, and ask the UI to refresh (notices, tasks, categories)."""
+        if self.keys.on_downlink(message):  # a rotated deployment key: fetched off this thread
+            return
         if message.kind == "taxonomy" and self.report is not None:
             synced = synced_categories(self.device.store)
             if synced:
@@ -85,6 +107,12 @@ class TerminalContext:
             self.tasks.on_downlink(message)  # calls on_change itself
         else:
             self.on_change()
+
+    def _key_arrived(self) -> None:
+        """A (new) deployment key is in force: check-in works from now on."""
+        if self.profile == "kiosk" and self.checkin is None and self.device.deployment_key:
+            self.checkin = CheckinFlow(self.device, self.photos, self.tr, position=self.position.latest)
+        self.on_change()
 
     def title(self) -> str:
         if self.profile == "kiosk":

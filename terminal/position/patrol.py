@@ -98,6 +98,20 @@ class PatrolSession:
             raise RuntimeError("a patrol session is started once; make a new one for the next patrol")
         self.started_at = self.clock()
 
+    def resume(self, started_at: datetime, fixes: list[Fix]) -> None:
+        """Carry on a patrol begun by an earlier run of the app: its start, and the fixes it had kept (already
+        recorded), so the line and the distance go on from where they were."""
+        if self.started_at is not None:
+            raise RuntimeError("a patrol session is started once; make a new one for the next patrol")
+        self.started_at = started_at
+        for fix in fixes:
+            if self.fixes:
+                previous = self.fixes[-1]
+                self.distance_m += haversine_m(previous.lat, previous.lon, fix.lat, fix.lon)
+            self.fixes.append(fix)
+        if fixes:
+            self.filter.last = fixes[-1]
+
     def add_fix(self, fix: Fix) -> FilterDecision:
         if not self.active:
             raise RuntimeError("patrol is not running")

@@ -11,9 +11,10 @@ from protocol import CheckinKind, ResidentCheckin
 from protocol.messages import MAX_NOTE_CHARS
 from terminal.app.i18n import Translator
 from terminal.app.presenters.common import FlowRefused
+from terminal.app.presenters.keypad import press
 from terminal.app.presenters.photo import PhotoTaker
 from terminal.camera import CameraError
-from terminal.camera.qr import plausible_card, scan_resident_key
+from terminal.camera.qr import MAX_CARD_CHARS, plausible_card, scan_resident_key
 from terminal.device import Device
 from terminal.position import Fix
 from terminal.residents import resident_key
@@ -30,6 +31,7 @@ class CheckinFlow:
         self.reset()
 
     def reset(self) -> None:
+        self.card_digits = ""  # typed on the on-screen pad; hashed and forgotten by use_typed_card()
         self.resident_key: str | None = None
         self.kind: CheckinKind | None = None
         self.note = ""
@@ -65,6 +67,19 @@ class CheckinFlow:
         self.resident_key = resident_key(number, self._deployment_key)
         self.message = self.tr.t("checkin.scanned")
         return True
+
+    def press_card_key(self, key: str) -> None:
+        """One key of the on-screen number pad (digits, X of an ID number, delete)."""
+        self.card_digits = press(self.card_digits, key, max_len=MAX_CARD_CHARS)
+
+    def masked_card(self) -> str:
+        """What the screen shows of the typed number: its length as dots and the last two characters."""
+        digits = self.card_digits
+        return "•" * max(0, len(digits) - 2) + digits[-2:] if digits else ""
+
+    def use_typed_card(self) -> bool:
+        typed, self.card_digits = self.card_digits, ""
+        return self.type_card(typed)
 
     def choose_kind(self, kind: CheckinKind | str) -> None:
         self.kind = CheckinKind(kind)

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from protocol import IncidentReport, Severity
 from protocol.messages import MAX_NOTE_CHARS
 from terminal.app.i18n import Translator
+from terminal.app.presenters.category_icons import CategoryIcon, icon_for
 from terminal.app.presenters.common import FlowRefused
 from terminal.app.presenters.gridmap import GridMap, PickedPlace
+from terminal.app.presenters.keypad import PHRASES, add_phrase
 from terminal.app.presenters.photo import PhotoTaker
 from terminal.app.taxonomy import CategoryChoice
 from terminal.camera import CameraError, ProcessedPhoto
@@ -20,6 +22,19 @@ from terminal.device import Device
 from terminal.position import Fix
 
 SEVERITIES = [Severity.LOW, Severity.NORMAL, Severity.HIGH, Severity.URGENT]
+
+
+def cell_label(row: int, col: int) -> str:
+    """A map cell's name as on a printed street map: rows A, B, C from the north, columns 1-4 from the west."""
+    return f"{chr(ord('A') + row)}{col + 1}"
+
+
+@dataclass(frozen=True)
+class CategoryItem:
+    code: str
+    name: str
+    icon: CategoryIcon
+    chosen: bool
 
 
 @dataclass(frozen=True)
@@ -87,7 +102,21 @@ class ReportFlow:
         return [c for c in self.categories if major_key is None or f"{c.kind}:{c.major_code}" == major_key]
 
     def category_label(self, c: CategoryChoice) -> str:
+        """The category's name in the reader's language: residents never see codes (E0101)."""
         return f"{self.tr.pick(c.name_zh, c.name_en)}"
+
+    def category_items(self, major_key: str | None = None) -> list[CategoryItem]:
+        """What the category list shows: icon badge and name, never the code."""
+        return [CategoryItem(c.code, self.category_label(c), icon_for(c), self.category is c)
+                for c in self.categories_in(major_key)]
+
+    # --- on-screen input: common phrases (常用语) ---------------------------------------------------
+    def phrases(self) -> list[tuple[str, str]]:
+        return [(key, self.tr.t(key)) for key in PHRASES]
+
+    def add_phrase(self, phrase: str) -> str:
+        self.note = add_phrase(self.note, phrase, max_len=MAX_NOTE_CHARS)
+        return self.note
 
     def choose_category(self, code: str) -> None:
         if code not in self._by_code:
@@ -124,7 +153,7 @@ class ReportFlow:
         if self.place is not None and self.place.source == "map":
             cell = self.place.cell
             assert cell is not None  # pick_on_map() always records the cell of a "map" place
-            return self.tr.t("report.map_cell", row=cell[0] + 1, col=cell[1] + 1)
+            return self.tr.t("report.map_area", area=cell_label(*cell))
         fix = self.position()
         if fix is None or fix.accuracy_m is None:
             return self.tr.t("report.position_none")

@@ -40,7 +40,8 @@ class SyncStatusPresenter:
             connection = t("sync.hub_offline")
         else:
             connection = t("sync.online")
-        waiting = t("sync.waiting", n=s.pending) if s.pending else t("sync.all_sent")
+        waiting = (t("sync.waiting", n=s.pending) if s.pending else t("sync.all_sent") if s.last_sync_at
+                   else t("sync.nothing"))
         last = t("sync.last", when=format_ago(self.tr, s.last_sync_at, self.clock())) if s.last_sync_at \
             else t("sync.never")
         uploading = s.upload_chunks_total > 0

@@ -23,17 +23,19 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from terminal.app.context import TerminalContext
 from terminal.app.ui.screens.kiosk import CheckinScreen, KioskHomeScreen, NoticesScreen
+from terminal.app.ui.screens.lookup import LookupScreen
 from terminal.app.ui.screens.patrol import PatrolScreen
-from terminal.app.ui.screens.report import ReportScreen
+from terminal.app.ui.screens.report import ReportDoneScreen, ReportScreen
 from terminal.app.ui.screens.tasks import TaskScreen, TasksScreen
 from terminal.app.ui.widgets import GridlineScreen, StatusBar
 
 log = logging.getLogger(__name__)
 
 # profile -> [(screen name, class, kv file)]; "home" is where each profile starts and the kiosk returns.
-PROFILE_SCREENS = {
+PROFILE_SCREENS: dict[str, list[tuple[str, type[GridlineScreen], str]]] = {
     "kiosk": [("home", KioskHomeScreen, "kiosk_home.kv"), ("report", ReportScreen, "report.kv"),
-              ("checkin", CheckinScreen, "checkin.kv"), ("notices", NoticesScreen, "notices.kv")],
+              ("checkin", CheckinScreen, "checkin.kv"), ("notices", NoticesScreen, "notices.kv"),
+              ("lookup", LookupScreen, "lookup.kv"), ("report_done", ReportDoneScreen, "report_done.kv")],
     "tablet": [("home", PatrolScreen, "patrol.kv"), ("report", ReportScreen, "report.kv")],
     "phone": [("home", TasksScreen, "tasks.kv"), ("task", TaskScreen, "task_detail.kv")],
 }
@@ -172,6 +174,10 @@ class GridlineApp(App):
     def _save_shot(self, _dt: float) -> None:
         _, target = self._shot_queue.pop(0)
         tmp = Path(tempfile.mkdtemp(prefix="gridline-shot-"))
+        # Draw this screen alone into the back buffer now and read that: after a flip the back buffer holds an
+        # older frame (the one-frame switch where both screens were children), so screens came out on top of each
+        # other when the picture was read from whatever was left there.
+        Window.dispatch("on_draw")
         saved = Path(Window.screenshot(name=str(tmp / "shot.png")))  # kivy numbers the name; move it to ours
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(saved), target)

@@ -4,6 +4,7 @@ Kept free of kivy imports at module level so the CLI can call :func:`prepare_kiv
 """
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -44,9 +45,13 @@ def prepare_kivy(profile: str, *, offscreen: bool = False, fullscreen: bool = Fa
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # kivy logs through logging and leaves stderr alone
     os.environ.setdefault("KIVY_HOME", str(Path(tempfile.gettempdir()) / "gridline-kivy"))
+    # The clipboard through SDL2 (no xclip/xsel: kiosks and tablets have no X tools, and Android has none).
+    os.environ.setdefault("KIVY_CLIPBOARD", "sdl2")
     if offscreen:
         os.environ["SDL_VIDEODRIVER"] = "offscreen"
     from kivy.config import Config
+
+    quiet_cutbuffer()
 
     width, height = size or WINDOW_SIZES[profile]
     Config.set("graphics", "width", str(width))
@@ -56,9 +61,27 @@ def prepare_kivy(profile: str, *, offscreen: bool = False, fullscreen: bool = Fa
     Config.set("kivy", "exit_on_escape", "0" if profile == "kiosk" else "1")
     Config.set("input", "mouse", "mouse,disable_multitouch")
     Config.set("kivy", "log_level", "warning")
-    import logging
-
     logging.getLogger("kivy").setLevel(logging.WARNING)  # its level was read from its ini at import
+
+
+class _NoCutbufferNotice(logging.Filter):
+    """Drops kivy's one "Cutbuffer: Unable to find any valuable Cutbuffer provider" record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Cutbuffer:")
+
+
+def quiet_cutbuffer() -> None:
+    """On Linux every TextInput makes kivy look for an X cut buffer (middle-click paste of the X selection)
+    through the xclip/xsel programs, whatever clipboard was chosen, and log a CRITICAL with tracebacks when
+    neither is installed. A touch terminal has no middle button: no provider is tried (no subprocesses), and the
+    empty search's notice is dropped. Needs ``kivy`` imported (its options), not yet ``kivy.core.clipboard``."""
+    import kivy
+
+    kivy.kivy_options["cutbuffer"] = ()
+    logger = logging.getLogger("kivy")
+    if not any(isinstance(f, _NoCutbufferNotice) for f in logger.filters):
+        logger.addFilter(_NoCutbufferNotice())
 
 
 def register_cjk_font(preferred: Path | str | None = None) -> Path:

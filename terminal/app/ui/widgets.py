@@ -73,6 +73,15 @@ class GridMapView(GridLayout):
     grid_map = ObjectProperty(None, allownone=True)
     home_cell = ListProperty([])
     on_pick = ObjectProperty(None, allownone=True)
+    labels = ListProperty([])  # a name per cell, row by row ("A1" ...); the home cell adds a ●
+
+    def _cell_text(self, row: int, col: int, home: bool) -> str:
+        index = row * self.cols + col if self.cols else -1
+        name = self.labels[index] if 0 <= index < len(self.labels) else ""
+        return f"{name} ●".strip() if home else name
+
+    def on_labels(self, *_: object) -> None:
+        self.on_home_cell()
 
     def on_grid_map(self, *_: object) -> None:
         self.clear_widgets()
@@ -82,14 +91,14 @@ class GridMapView(GridLayout):
         for row in range(self.grid_map.rows):
             for col in range(self.grid_map.cols):
                 cell = MapCell(row=row, col=col, group=f"map-{id(self)}", home=[row, col] == list(self.home_cell),
-                               text="●" if [row, col] == list(self.home_cell) else "")
+                               text=self._cell_text(row, col, [row, col] == list(self.home_cell)))
                 cell.bind(on_release=self._picked)
                 self.add_widget(cell)
 
     def on_home_cell(self, *_: object) -> None:
         for cell in self.children:
             cell.home = [cell.row, cell.col] == list(self.home_cell)
-            cell.text = "●" if cell.home else ""
+            cell.text = self._cell_text(cell.row, cell.col, cell.home)
 
     def _picked(self, cell: MapCell) -> None:
         if self.on_pick is not None and cell.state == "down":

@@ -35,6 +35,8 @@ CUIWEI, CUIWEI_GRID = "440402004006", "440402004006001"  # a second community on
 STREET = "440402004"
 # Public on purpose: health, sign-in, and a device's enrolment (its one-time code is its proof; device identity work).
 PUBLIC = {("/api/health", "get"), ("/api/auth/login", "post"), ("/api/enroll", "post")}
+# A device's own broker credentials (HTTP Basic), not an operator session: tests/hub/cases/test_device_photos.py.
+DEVICE = {("/api/device/photos/{sha256}", "get"), ("/api/device/deployment-key", "get")}
 
 
 def _photo(store, device_id: str, seed: str) -> str:
@@ -113,6 +115,10 @@ def test_every_route_but_the_public_ones_needs_a_session(client):
         for method in operations:
             url = _fill(path)
             response = client.request(method.upper(), url, json={})
+            if (path, method) in DEVICE:
+                assert response.status_code == 401, (method, path, response.status_code)
+                assert response.headers["www-authenticate"].startswith("Basic"), (method, path)
+                continue
             if (path, method) in PUBLIC or (path.startswith("/open311/") and method == "get"):
                 assert response.status_code != 401, (method, path)
             elif path.startswith("/open311/"):

@@ -196,6 +196,9 @@ def test_sorts(api, world, clock):
 def test_cursor_pages_neither_repeat_nor_skip_while_cases_arrive(api, world, clock, monkeypatch, order, merge):
     if not merge:
         monkeypatch.setattr(views_repo, "MERGE_PLACES", 0)
+    # The hub's colour job re-levels cases as the clock moves on: a case that turns red after the red pages were
+    # read is rightly not shown again in a level-ordered walk. Held still here, so what is tested is the cursor.
+    monkeypatch.setattr(CaseService, "refresh_levels", lambda self: 0)
     client, heads = api
     grids = itertools.cycle([GRID_1, GRID_2, None])
     levels = itertools.cycle([Severity.NORMAL, Severity.HIGH, Severity.URGENT, Severity.NORMAL])

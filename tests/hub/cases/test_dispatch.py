@@ -53,6 +53,7 @@ def test_confident_report_is_filed_and_dispatched_to_grid_leader_and_kiosk(store
     assert [a.value for a in handler.actions] == ["accept", "return"]
     assert handler.case_version == case.version and handler.deadline == case.deadline
     assert handler.photos == ["cd" * 32] and handler.grid_code == case.grid_code
+    assert case.reference and handler.reference == case.reference  # what the resident quotes, on the phone too
     assert (kiosk.role.value, kiosk.actions) == ("informed", [])
     assert {d.device_id: (d.role, d.reason) for d in dispatcher.deliveries(case_id)} == {
         "phone-g1": ("handler", "assignee"), "kiosk-1": ("informed", "grid_kiosk")}

@@ -58,7 +58,8 @@ def test_patrol_samples_at_the_interval_and_sums_distance_and_hours(make_context
     assert summary.duration_s == 540
     assert summary.distance_m == pytest.approx(428, abs=3)  # only the corner is cut, by < 3 m at 10 m steps
     assert summary.volunteer_hours == 0.15
-    assert patrol.summary_text(summary) == f"用时 9分0秒，里程 {round(summary.distance_m)} 米，计入志愿服务 0.15 小时"
+    assert patrol.summary_text(summary) == (f"用时 9分0秒，走了 {round(summary.distance_m)} 米，"
+                                            f"记录 {summary.fixes_accepted} 个位置（约 0.15 小时志愿服务）")
     kept = positions(ctx)
     assert len(kept) == summary.fixes_accepted
     assert summary.fixes_rejected.get("duplicate", 0) > 0  # standing still at the end adds nothing
@@ -83,7 +84,7 @@ def test_bad_fixes_are_filtered_before_they_reach_the_outbox(make_context, clock
     patrol.poll()  # the receiver sent nothing new: not counted again
     assert len(positions(ctx)) == 2
     assert patrol.session.rejected == {"poor_accuracy": 1, "impossible_jump": 1, "no_accuracy": 1}
-    assert patrol.view().fixes == "有效定位 2 个，剔除 3 个"
+    assert patrol.view().fixes == "已记录 2 个位置（信号弱，3 次没记上）"
 
 
 def test_hazard_report_uses_the_patrols_last_kept_fix(make_context, clock):

@@ -88,7 +88,7 @@ def test_place_picked_on_the_grid_map(make_context):
     flow.capture()
     flow.choose_category("E0101")
     place = flow.pick_on_map(0, 3)  # north-east cell
-    assert flow.place_text() == "已选：第 1 行 第 4 列"
+    assert flow.place_text() == "已选：A4 区"  # rows A-C from the north, columns 1-4 from the west
     report = flow.submit()
     lon_min, lat_min, lon_max, lat_max = GRID_BBOX
     assert lat_min + (lat_max - lat_min) * 2 / 3 < report.position.lat < lat_max

@@ -17,7 +17,8 @@ import cv2
 import numpy as np
 import pytest
 
-from protocol import DownlinkMessage, NoticeBody, TaskBody, uuid7
+from protocol import DownlinkMessage, NoticeBody, Position, TaskBody, uuid7
+from terminal.app.presenters.patrol import STARTED_SETTING
 from terminal.app.presenters.tasks import SELECTED_SETTING
 from terminal.store import TerminalStore
 
@@ -25,7 +26,8 @@ from .conftest import config_dict
 
 REPO = Path(__file__).resolve().parents[3]
 ARTIFACTS = REPO / "test-artifacts" / "screens"
-SCREENS = {"kiosk": ["home", "report", "checkin", "notices"], "tablet": ["home", "report"], "phone": ["home", "task"]}
+SCREENS = {"kiosk": ["home", "report", "checkin", "notices", "lookup", "report_done"], "tablet": ["home", "report"],
+           "phone": ["home", "task"]}
 SIZES = {"kiosk": (1920, 1080), "tablet": (1280, 800), "phone": (540, 960)}
 NOW = datetime.now(UTC)
 
@@ -46,6 +48,12 @@ def seed(profile: str, data_dir: Path, device_id: str) -> None:
                 body = NoticeBody(title=title, text=text, published_at=NOW - timedelta(days=days))
                 store.store_downlink(DownlinkMessage(id=uuid7(), device_id=device_id, kind="notice",
                                                      body=body.model_dump(mode="json"), created_at=NOW))
+        if profile == "tablet":  # a patrol under way for ten minutes: the map shows the walked L
+            store.set_setting(STARTED_SETTING, (NOW - timedelta(minutes=10)).isoformat())
+            walk = [(22.2705 + i * 0.0001, 113.5305) for i in range(16)] + \
+                   [(22.2720, 113.5305 + i * 0.0001) for i in range(1, 14)]
+            for lat, lon in walk:
+                store.record_position(Position(lat=lat, lon=lon, accuracy_m=6.0))
         if profile == "phone":
             first = None
             for level, title, hours in [("red", "井盖缺失（福石路12号）", 2), ("blue", "3号楼消防通道堵塞", 30)]:
@@ -82,7 +90,7 @@ def render(profile: str, tmp_path: Path, language: str = "zh", screen: str = "al
     device_id = f"{profile}-render-01"
     data = config_dict(tmp_path, device_id, language=language)
     if profile == "tablet":
-        data["position"] = {"kind": "simulated", "waypoints": [[22.2705, 113.5305], [22.2725, 113.5305]]}
+        data["position"] = {"kind": "simulated", "waypoints": [[22.2720, 113.5319], [22.2725, 113.5325]]}
     config = tmp_path / f"{profile}.json"
     config.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     seed(profile, Path(data["data_dir"]), device_id)
@@ -116,9 +124,11 @@ def render(profile: str, tmp_path: Path, language: str = "zh", screen: str = "al
     return [Path(line.split(": ", 1)[1]) for line in done.stdout.splitlines() if line.startswith("screenshot: ")]
 
 
+@pytest.mark.parametrize("language", ["zh", "en"])
 @pytest.mark.parametrize("profile", list(SCREENS))
-def test_every_screen_renders(profile, tmp_path):
-    saved = render(profile, tmp_path)
+def test_every_screen_renders(profile, language, tmp_path):
+    """zh into test-artifacts/screens/, en into test-artifacts/screens/en/: one PNG per screen, each alone."""
+    saved = render(profile, tmp_path, language)
     assert [p.name for p in saved] == [f"{profile}_{name}.png" for name in SCREENS[profile]]
     images = []
     for path in saved:
@@ -197,3 +207,13 @@ def test_run_without_screenshot_starts_the_app_and_quits_after_for(tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_screen_all_draws_each_screen_alone(tmp_path):
+    """``--screen all`` gives the same picture of a screen as rendering that screen by itself: nothing of the
+    screen shown before it is left underneath (the back buffer once held the frame where both were children)."""
+    saved = {p.name: p for p in render("tablet", tmp_path / "all", screen="all")}
+    [alone] = render("tablet", tmp_path / "alone", screen="report")
+    together, by_itself = cv2.imread(str(saved["tablet_report.png"])), cv2.imread(str(alone))
+    body = slice(60, None)  # below the status bar (its "last sync" text may differ by a second)
+    assert np.abs(together[body].astype(int) - by_itself[body].astype(int)).mean() < 1.0

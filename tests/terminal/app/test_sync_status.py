@@ -11,7 +11,7 @@ def test_offline_device_shows_waiting_records_and_never_synced(make_context):
     ctx = make_context()
     view = ctx.status.view()
     assert not view.online and view.connection == "离线"
-    assert view.waiting == "已全部上传" and view.last_sync == "尚未同步" and not view.uploading
+    assert view.waiting == "暂无待上传" and view.last_sync == "尚未同步" and not view.uploading  # not "all sent"
     ctx.report.capture()
     ctx.report.choose_category("E0101")
     ctx.report.submit()

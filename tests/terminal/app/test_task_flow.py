@@ -13,12 +13,13 @@ from .conftest import KIOSK_SPOT
 
 
 def task_message(device_id: str, case_id: str, *, version: int = 1, actions=("accept", "return"),
-                 deadline: datetime | None = None, withdrawn: bool = False, title: str = "3号楼消防通道堵塞"):
+                 deadline: datetime | None = None, withdrawn: bool = False, title: str = "3号楼消防通道堵塞",
+                 reference: str | None = None):
     body = TaskBody(case_id=case_id, case_version=version, case_state="dispatched", role="handler",
                     withdrawn=withdrawn, category="E0501", category_name="占道经营", category_name_en="Street vending",
                     title=title, note="电动车堵住消防通道", level="yellow", deadline=deadline,
                     position={"lat": 22.2712, "lon": 113.5311, "accuracy_m": 6}, grid_code="440402004005001",
-                    photos=["a" * 64], actions=list(actions))
+                    photos=["a" * 64], actions=list(actions), reference=reference)
     return DownlinkMessage(id=uuid7(), device_id=device_id, kind="task", body=body.model_dump(mode="json"),
                            created_at=datetime(2025, 3, 1, 8, tzinfo=UTC))
 
@@ -56,12 +57,18 @@ def test_new_task_appears_and_alerts_once_without_a_manual_refresh(phone, clock)
     assert len(phone.alerter.alerts) == 1  # one alert per arrival, not per refresh
 
 
+def test_the_cases_reference_leads_the_line(phone):
+    case_id = uuid7()
+    deliver(phone, task_message(phone.device.device_id, case_id, reference="FS-20250301-0007"))
+    assert phone.tasks.items()[0].subtitle.startswith("FS-20250301-0007 · 占道经营")
+
+
 def test_detail_marks_read_and_shows_what_and_where(phone):
     case_id = uuid7()
     deliver(phone, task_message(phone.device.device_id, case_id))
     detail = phone.tasks.select(case_id)
     assert detail.note == "电动车堵住消防通道"
-    assert detail.where == "440402004005001 · 22.27120, 113.53110 (±6 m)"
+    assert detail.where == "福石社区第一网格 · 22.27120, 113.53110 (±6 m)"  # the grid by its name
     assert detail.photos == "照片 1 张" and detail.role == "处置" and detail.state == "已派遣"
     assert phone.device.store.inbox_entry(phone.tasks.items()[0].message_id).state == "read"
     assert not phone.tasks.items()[0].new
@@ -125,8 +132,12 @@ def test_newer_task_version_supersedes_and_withdrawal_removes_it(phone):
     assert [i.title for i in phone.tasks.refresh()] == ["新标题"]
     phone.tasks.select(case_id)
     deliver(phone, task_message(did, case_id, version=4, withdrawn=True))
-    assert phone.tasks.refresh() == [] and phone.tasks.detail() is None
+    [gone] = phone.tasks.refresh()  # kept on the list for a day, greyed, with nothing left to do
+    assert (gone.chip, gone.chip_text, gone.actions, gone.new) == ("withdrawn", "已撤回", [], False)
+    assert phone.tasks.detail() is None
     assert len(phone.alerter.alerts) == 2  # a withdrawal is not news worth a vibration
+    banner = phone.tasks.current_banner()
+    assert banner.text == "任务已撤回：3号楼消防通道堵塞" and not banner.sound
     with pytest.raises(FlowRefused):
         phone.tasks.accept()
 

@@ -61,14 +61,15 @@ export async function mount(root, ctx, caseId) {
 
     // photos: before (the report and its duplicates) and after (the work done), each with when and by whom
     const before = [], after = [], other = [];
-    // each photo once, where it first appeared (a note citing the report's photo again does not repeat it)
-    const shown = new Set();
-    const add = (list, sha, e) => { if (photoUrl(sha) && !shown.has(sha)) { shown.add(sha); list.push({ sha, e }); } };
+    // each photo once per group; a note citing a before/after photo again does not repeat it under "other"
+    const add = (list, sha, e) => { if (photoUrl(sha) && !list.some((p) => p.sha === sha)) list.push({ sha, e }); };
     for (const p of sourceRecord?.payload?.photos || []) add(before, p?.sha256, events.find((e) => e.transition === "report"));
     for (const e of events) {
       if (e.outcome === "rejected") continue;
       for (const sha of e.evidence || []) add(BEFORE.has(e.transition) ? before : AFTER.has(e.transition) ? after : other, sha, e);
     }
+    const grouped = new Set([...before, ...after].map((p) => p.sha));
+    other.splice(0, other.length, ...other.filter((p) => !grouped.has(p.sha)));
 
     const remainingEl = h("b", { "data-testid": "remaining" });
     const loadedAt = Date.now();

@@ -1,10 +1,12 @@
-"""Kiosk screens besides reporting: home, resident check-in, notices."""
+"""Kiosk screens besides reporting and progress lookup: home, resident check-in, notices."""
 from __future__ import annotations
 
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
 from terminal.app.presenters.checkin import KINDS
+from terminal.app.presenters.keypad import CARD_KEYS, key_label
+from terminal.app.ui.keypad import open_typing
 from terminal.app.ui.widgets import GridlineScreen
 
 SCAN_PERIOD_S = 0.4  # QR decoding costs ~20-60 ms a frame; a few looks a second feels instant
@@ -15,14 +17,17 @@ class KioskHomeScreen(GridlineScreen):
     notices_label = StringProperty("")
     idle_hint = StringProperty("")
     checkin_available = BooleanProperty(True)
+    checkin_reason = StringProperty("")
 
     def refresh(self) -> None:
         ctx = self.ctx
         self.title = ctx.title()
-        count = len(ctx.notices.items())
-        self.notices_label = self.t("kiosk.notices") + (f" ({count})" if count else "")
+        unread = ctx.notices.unread_count()
+        self.notices_label = self.t("kiosk.notices") + (f"  ·  {self.t('notices.unread_count', n=unread)}"
+                                                         if unread else "")
         self.idle_hint = self.t("kiosk.idle_hint", n=int(ctx.config.idle_timeout_s))
         self.checkin_available = ctx.checkin is not None
+        self.checkin_reason = "" if self.checkin_available else self.t("kiosk.checkin_unavailable")
 
     def open(self, name: str) -> None:
         self.app.go(name)
@@ -32,6 +37,13 @@ class CheckinScreen(GridlineScreen):
     kinds = ListProperty([])
     chosen_kind = StringProperty("")
     has_card = BooleanProperty(False)
+    card_shown = StringProperty("")
+    note = StringProperty("")
+
+    def on_kv_post(self, *_: object) -> None:
+        pad = self.ids.pad
+        pad.keys = CARD_KEYS
+        pad.on_press_key = self.press_card_key
 
     def on_enter(self, *_: object) -> None:
         self._scan_event = Clock.schedule_interval(self._scan, SCAN_PERIOD_S)
@@ -54,18 +66,25 @@ class CheckinScreen(GridlineScreen):
 
     def refresh(self) -> None:
         flow = self.ctx.checkin
+        self.ids.pad.labels = [key_label(k, self.t("input.delete"), self.t("input.clear")) for k in CARD_KEYS]
         if flow is None:
-            self.message = self.t("checkin.card_needed")
+            self.message = self.t("kiosk.checkin_unavailable")
             return
         self.kinds = [{"kind": k.value, "text": flow.kind_label(k),
                        "state": "down" if flow.kind == k else "normal"} for k in KINDS]
         self.chosen_kind = flow.kind.value if flow.kind else ""
         self.has_card = flow.resident_key is not None
+        self.card_shown = flow.masked_card()
+        self.note = flow.note
         self.message = flow.message
 
-    def type_card(self, number: str) -> None:
-        self.guard(self.ctx.checkin.type_card, number)
-        self.ids.card.text = ""  # the number is hashed; do not leave it on screen for the next person
+    def press_card_key(self, key: str) -> None:
+        if self.ctx.checkin is not None:
+            self.ctx.checkin.press_card_key(key)
+            self.refresh()
+
+    def use_card(self) -> None:
+        self.guard(self.ctx.checkin.use_typed_card)  # the number is hashed and forgotten at once
 
     def choose_kind(self, kind: str) -> None:
         self.guard(self.ctx.checkin.choose_kind, kind)
@@ -73,10 +92,13 @@ class CheckinScreen(GridlineScreen):
     def set_note(self, text: str) -> None:
         if self.ctx.checkin is not None:
             self.ctx.checkin.set_note(text)
+            self.note = self.ctx.checkin.note
+
+    def open_keyboard(self) -> None:
+        open_typing(self.note, self.set_note)
 
     def submit(self) -> None:
         if self.guard(self.ctx.checkin.submit) is not None:
-            self.ids.note.text = ""
             self.app.refresh_now()
 
     def leave(self) -> None:
@@ -87,9 +109,38 @@ class CheckinScreen(GridlineScreen):
 
 class NoticesScreen(GridlineScreen):
     notices = ListProperty([])
+    filters = ListProperty([])
     empty = StringProperty("")
+    detail_title = StringProperty("")
+    detail_meta = StringProperty("")
+    detail_text = StringProperty("")
 
     def refresh(self) -> None:
-        items = self.ctx.notices.items()
-        self.notices = [{"title": n.title, "text": n.text, "published": n.published} for n in items]
-        self.empty = "" if items else self.ctx.notices.empty_text()
+        presenter = self.ctx.notices
+        items = presenter.items()
+        self.filters = [{"key": key, "text": label, "state": "down" if key == presenter.filter else "normal"}
+                        for key, label in presenter.filters()]
+        self.notices = [{"message_id": n.message_id, "title": n.title, "published": n.published,
+                         "category": n.category_text, "unread": not n.read,
+                         "selected": n.message_id == presenter.selected, "badge": self.t("notices.new")}
+                        for n in items]
+        self.empty = "" if items else presenter.empty_text()
+        chosen = presenter.selected_item()
+        self.detail_title = chosen.title if chosen else ""
+        self.detail_meta = f"{chosen.published}  ·  {chosen.category_text}" if chosen else ""
+        self.detail_text = chosen.text if chosen else ""
+
+    def set_filter(self, key: str) -> None:
+        self.ctx.notices.set_filter(key)
+        self.refresh()
+
+    def open_notice(self, message_id: str) -> None:
+        self.ctx.notices.open(message_id)
+        self.refresh()
+
+    def leave(self) -> None:
+        self.ctx.notices.reset()
+        self.app.go("home")
+
+    def on_leave(self, *_: object) -> None:
+        self.ctx.notices.reset()  # the next resident starts from the whole archive (read marks stay)

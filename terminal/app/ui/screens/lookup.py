@@ -1,0 +1,92 @@
+"""Check progress (kiosk): type or scan a reference / receipt code, see the case's state, deadline and result photo."""
+from __future__ import annotations
+
+from kivy.clock import Clock
+from kivy.properties import BooleanProperty, ListProperty, StringProperty
+
+from terminal.app.presenters.keypad import LOOKUP_KEYS, key_label, press
+from terminal.app.presenters.lookup import MAX_QUERY
+from terminal.app.ui.keypad import open_typing
+from terminal.app.ui.widgets import GridlineScreen
+
+SCAN_PERIOD_S = 0.5
+
+
+class LookupScreen(GridlineScreen):
+    query = StringProperty("")
+    headline = StringProperty("")
+    status = StringProperty("idle")
+    cases = ListProperty([])
+    scanning = BooleanProperty(False)
+    has_photo = BooleanProperty(False)
+
+    def on_kv_post(self, *_: object) -> None:
+        pad = self.ids.pad
+        pad.keys = LOOKUP_KEYS
+        pad.on_press_key = self.press_key
+
+    def on_leave(self, *_: object) -> None:
+        self.stop_scan()
+        self.ctx.lookup.reset()  # the next resident does not see this one's question
+
+    def refresh(self) -> None:
+        flow = self.ctx.lookup
+        self.ids.pad.labels = [key_label(k, self.t("input.delete"), self.t("input.clear")) for k in LOOKUP_KEYS]
+        view = flow.view()
+        self.query = flow.query
+        self.status, self.headline = view.status, view.headline
+        if view.status == "idle" and self.message:
+            self.headline = self.message
+        self.cases = [{"title": c.title, "category": c.category, "state": c.state, "reported": c.reported,
+                       "deadline": c.deadline, "overdue": c.overdue, "note": c.note,
+                       "photo_text": self.t("lookup.result_photo" if c.thumbnail else "lookup.no_result_photo")}
+                      for c in view.cases]
+        first = next((c.thumbnail for c in view.cases if c.thumbnail), None)
+        self.has_photo = first is not None
+        if first is not None:
+            self.ids.result_photo.show_jpeg(first)
+
+    def tick(self) -> None:
+        if self.ctx.lookup.request is not None:
+            self.refresh()  # the answer arrives by downlink; the 1 s tick picks it up
+
+    def press_key(self, key: str) -> None:
+        self.ctx.lookup.set_query(press(self.ctx.lookup.query, key, max_len=MAX_QUERY))
+        self.message = ""
+        self.refresh()
+
+    def open_keyboard(self) -> None:
+        open_typing(self.ctx.lookup.query, self._typed, max_len=MAX_QUERY)
+
+    def _typed(self, text: str) -> None:
+        self.ctx.lookup.set_query(text)
+        self.refresh()
+
+    def ask(self) -> None:
+        self.stop_scan()
+        self.guard(self.ctx.lookup.ask)
+
+    def toggle_scan(self) -> None:
+        if self.scanning:
+            self.stop_scan()
+            return
+        self.scanning = True
+        self._scan_event = Clock.schedule_interval(self._scan, SCAN_PERIOD_S)
+
+    def stop_scan(self) -> None:
+        self.scanning = False
+        if getattr(self, "_scan_event", None) is not None:
+            self._scan_event.cancel()
+            self._scan_event = None
+
+    def _scan(self, _dt: float) -> None:
+        try:
+            self.ids.camera.show_frame(self.ctx.photos.frame())
+        except Exception:  # noqa: BLE001 - the flow reports a camera error itself
+            pass
+        if self.ctx.lookup.scan():
+            self.stop_scan()
+        self.refresh()
+
+    def leave(self) -> None:
+        self.app.go("home")
