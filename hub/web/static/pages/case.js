@@ -42,8 +42,12 @@ export async function mount(root, ctx, caseId) {
   const box = h("section", { class: "panel case-page", "data-testid": "case-page" });
   root.append(box);
   let view = null, ticker = null, dir = null;
+  // What the page shows (state and last change) and how many action forms were opened: a live event the page
+  // already shows is no reason to reload, and a reload under way must not wipe a form the operator just opened.
+  let shown = null, formsOpened = 0;
 
   async function load() {
+    const opened = formsOpened;
     let c;
     try {
       c = await api.get(`/api/cases/${caseId}`);
@@ -56,7 +60,12 @@ export async function mount(root, ctx, caseId) {
       directory(),
       api.get(`/api/records/${c.source_record_id}`).catch(() => null),
     ]);
+    if (opened !== formsOpened && box.querySelector(".action-form > *")) {
+      box.querySelector(".moved-on")?.removeAttribute("hidden");
+      return;
+    }
     dir = d;
+    shown = { state: c.state, updated: Date.parse(c.updated_at) };
     const who = (id) => (id === "system" ? t("case.system") : personName(dir, id));
 
     // photos: before (the report and its duplicates) and after (the work done), each with when and by whom
@@ -200,6 +209,7 @@ export async function mount(root, ctx, caseId) {
   }
 
   async function openForm(form, option, c) {
+    formsOpened += 1;
     const fields = {};
     const rows = [];
     const tr = option.transition;
@@ -280,6 +290,7 @@ export async function mount(root, ctx, caseId) {
   // then a hint says the case moved on, and the hub's version check refuses a step made on the old state.
   const off = onLive("case", (ev) => {
     if (ev.case_id !== caseId) return;
+    if (shown && ev.state === shown.state && Date.parse(ev.at) <= shown.updated) return; // shown already
     if (box.querySelector(".action-form > *")) box.querySelector(".moved-on")?.removeAttribute("hidden");
     else load();
   });
