@@ -18,9 +18,14 @@ QUIET_ZONE_MODULES = 4
 
 def make_card_qr(card_number: str, *, module_px: int = 8) -> np.ndarray:
     """A BGR image of the card's QR with the standard 4-module quiet zone, for printing, tests and demos."""
-    matrix = cv2.QRCodeEncoder.create().encode(card_number)
+    return qr_image(card_number, module_px=module_px)
+
+
+def qr_image(text: str, *, module_px: int = 8) -> np.ndarray:
+    """A BGR image of ``text`` as a QR code with the standard quiet zone (OpenCV's encoder: no extra library)."""
+    matrix = cv2.QRCodeEncoder.create().encode(text)
     if matrix is None or matrix.size == 0:
-        raise ValueError("card number could not be encoded as QR")
+        raise ValueError("text could not be encoded as QR")
     # The encoder leaves a 2-module margin; scanners want 4, so pad to that before scaling up.
     border = max(0, QUIET_ZONE_MODULES - quiet_margin(matrix))
     matrix = cv2.copyMakeBorder(matrix, border, border, border, border, cv2.BORDER_CONSTANT, value=255)

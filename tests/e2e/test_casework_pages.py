@@ -19,6 +19,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from hub.cases import CaseService
 from terminal.device import Device
 from terminal.photos import synthetic_photo
+from tests.e2e.dashboard_pages import goto, wait_ready
 
 from .conftest import wait_until
 from .test_dashboard import CHROMIUM_ARGS, PASSWORD, setup_org
@@ -78,14 +79,6 @@ def sign_in(browser, hub, errors, *, username="fushi", lang="zh-CN", size=(1920,
     return page
 
 
-def wait_ready(page: Page, name: str) -> None:
-    page.wait_for_function("n => window.__gridline && window.__gridline.ready && window.__gridline.page === n",
-                           arg=name, timeout=20000)
-
-
-def goto(page: Page, hub, hash_: str, name: str) -> None:
-    page.goto(f"{hub.base_url}/app/{hash_}")
-    wait_ready(page, name)
 
 
 def case_of(page: Page, hub, q: str, timeout: float = 20) -> dict:

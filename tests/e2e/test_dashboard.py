@@ -16,6 +16,7 @@ from hub.org.geojson_io import load_community
 from hub.org.repo import DeviceBinding, Person, Unit, save_device_bindings, save_people, save_units
 from terminal.device import Device
 from terminal.photos import synthetic_photo
+from tests.e2e.dashboard_pages import goto, wait_ready
 
 from .conftest import wait_until
 
@@ -65,14 +66,6 @@ def signed_in_page(browser, hub, username: str, size=(1920, 1080)) -> Page:
     return page
 
 
-def wait_ready(page: Page, name: str) -> None:
-    page.wait_for_function("n => window.__gridline && window.__gridline.ready && window.__gridline.page === n",
-                           arg=name, timeout=15000)
-
-
-def goto(page: Page, hub, hash_: str, name: str) -> None:
-    page.goto(f"{hub.base_url}/app/{hash_}")
-    wait_ready(page, name)
 
 
 def test_report_to_reassignment_with_roles_and_scope(hub, browser, tmp_path):

@@ -34,6 +34,7 @@ from hub.mqtt.ingest import RawMessage, ingest_batch
 from protocol import IncidentReport, PhotoChunk, PhotoRef, Position, Severity, encode, uplink_topic_for, uuid7
 from terminal.photos import synthetic_photo
 from tests.e2e.conftest import wait_until
+from tests.e2e.dashboard_pages import goto, wait_ready
 from tests.e2e.test_dashboard import CHROMIUM_ARGS, PASSWORD, setup_org
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
@@ -65,14 +66,6 @@ def open_map(browser, hub, *, size=(1920, 1080), lang="zh-CN", errors: list[str]
     return page
 
 
-def wait_ready(page: Page, name: str) -> None:
-    page.wait_for_function("n => window.__gridline && window.__gridline.ready && window.__gridline.page === n",
-                           arg=name, timeout=15000)
-
-
-def goto(page: Page, hub, hash_: str, name: str) -> None:
-    page.goto(f"{hub.base_url}/app/{hash_}")
-    wait_ready(page, name)
 
 
 def now() -> datetime:

@@ -9,12 +9,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
 from hub.auth.operators import OperatorDirectory
 from hub.cases import CaseService
 from hub.process.runner import HubRunner
 from hub.settings import HubSettings
+from tests.e2e.dashboard_pages import wait_ready
 from tests.security.scope_fixtures import *  # noqa: F403 - the fixtures: scope_store, scope_world, scope_clock
 from tests.security.scope_fixtures import FUSHI, PASSWORD
 
@@ -38,10 +39,6 @@ def browser() -> Iterator[Browser]:
         yield chromium
         chromium.close()
 
-
-def wait_ready(page: Page, name: str) -> None:
-    page.wait_for_function("n => window.__gridline && window.__gridline.ready && window.__gridline.page === n",
-                           arg=name, timeout=15000)
 
 
 def test_the_case_page_builds_photo_urls_from_hex_sha256s_only(hub, browser, scope_store, scope_world, scope_clock):

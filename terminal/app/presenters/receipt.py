@@ -11,14 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import cv2
 import numpy as np
 
 from protocol import IncidentReport, LookupRequest
 from terminal.app.i18n import Translator
 from terminal.app.presenters.lookup import answers
 from terminal.app.taxonomy import CategoryChoice
-from terminal.camera.qr import QUIET_ZONE_MODULES, quiet_margin
+from terminal.camera.qr import qr_image
 from terminal.clock import Clock, utc_now
 from terminal.device import Device
 
@@ -40,16 +39,6 @@ class ReceiptView:
 def receipt_code(report: IncidentReport) -> str:
     return report.id[-6:]
 
-
-def qr_image(text: str, *, module_px: int = 8) -> np.ndarray:
-    """A BGR image of ``text`` as a QR code with the standard quiet zone (OpenCV's encoder: no extra library)."""
-    matrix = cv2.QRCodeEncoder.create().encode(text)
-    if matrix is None or matrix.size == 0:
-        raise ValueError("text could not be encoded as QR")
-    border = max(0, QUIET_ZONE_MODULES - quiet_margin(matrix))
-    matrix = cv2.copyMakeBorder(matrix, border, border, border, border, cv2.BORDER_CONSTANT, value=255)
-    image = cv2.resize(matrix, None, fx=module_px, fy=module_px, interpolation=cv2.INTER_NEAREST)
-    return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
 
 
 class ReceiptPresenter:
