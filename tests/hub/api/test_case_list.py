@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from hub import app as hub_app
 from hub.app import create_app
 from hub.cases import CaseService, views_repo
+from hub.cases.intake import CaseIntake
 from hub.mqtt.ingest import ingest_batch
 from hub.org.repo import Person, Unit, save_people, save_units
 from hub.org.routing import RouteResult
@@ -82,7 +83,21 @@ def world(store, clock) -> World:
 
 
 @pytest.fixture
-def api(store, tmp_path, clock, world, sign_in):
+def jobs_held_still(monkeypatch):
+    """The World is the intake here: it stores a kiosk report and opens its case on the route it chooses. The
+    hub's intake job, woken by the same stored report, would race it and open the case on its own routing (no
+    grid outlines here: unplaced, out of a community operator's sight) - the cursor walk then "skipped" a case it
+    could never see (intermittent on SQLite under load). The colour and escalation jobs would change cases as the
+    clock moves on. So the intake finds nothing to do, the other jobs are not started, and what a test sees is the
+    list alone."""
+    every_job = hub_app.background_jobs
+    monkeypatch.setattr(CaseIntake, "run_once", lambda self: 0)
+    monkeypatch.setattr(hub_app, "background_jobs", lambda *args, **kwargs: [  # the API hands reports to "intake"
+        job for job in every_job(*args, **kwargs) if job.name == "intake"])
+
+
+@pytest.fixture
+def api(jobs_held_still, store, tmp_path, clock, world, sign_in):
     """A client and the bearer headers of operators scoped to 福石, 翠微, the street and the city (the root)."""
     app = create_app(HubSettings(data_dir=tmp_path / "data"), store=store, start_bridge=False, clock=clock)
     with TestClient(app) as client:
@@ -192,24 +207,9 @@ def test_sorts(api, world, clock):
     assert listed(client, heads["fs"], order="overdue_first", limit=1)[1]["next_cursor"] is None
 
 
-@pytest.fixture
-def jobs_held_still(monkeypatch):
-    """The hub's background jobs (colours, intake, escalation) change cases as the clock moves on: a case that
-    turns red after the red pages were read is rightly not shown again in a level-ordered walk. Held still, so
-    what a test sees is the cursor alone. (Requested before ``api``, which builds the app.)"""
-    every_job = hub_app.background_jobs
-    monkeypatch.setattr(hub_app, "background_jobs", lambda *args, **kwargs: [  # intake: the API hands reports to it
-        job for job in every_job(*args, **kwargs) if job.name == "intake"])
-
-
 @pytest.mark.parametrize("merge", [True, False], ids=["merged-per-place", "one-query"])
 @pytest.mark.parametrize("order", ["newest", "oldest", "deadline", "level"])
-def test_cursor_pages_neither_repeat_nor_skip_while_cases_arrive(jobs_held_still, api, world, clock, monkeypatch,
-                                                                 order, merge):
-    if "sqlite" in world.store.db_url:
-        # Seen 3 times in 10 CI runs under load on SQLite only (never on PostgreSQL): a case of the first walk
-        # missing from the pages. Not understood yet; held out on SQLite until it is (see the stop's note).
-        pytest.skip("intermittent on SQLite under load: under investigation")
+def test_cursor_pages_neither_repeat_nor_skip_while_cases_arrive(api, world, clock, monkeypatch, order, merge):
     if not merge:
         monkeypatch.setattr(views_repo, "MERGE_PLACES", 0)
     client, heads = api
