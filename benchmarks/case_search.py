@@ -14,7 +14,7 @@ PostgreSQL and SQLite, side by side, through the real routes.
 3. queries over HTTP (the API router with sign-in, without the background jobs), one operator per scope, each
    query ``--repeat`` times on different communities / grids / references; p50 / p95 / max in milliseconds.
 
-    .venv/bin/python benchmarks/case_search.py [--rows 1000000] [--sqlite-rows N] [--repeat 40] [--keep]
+    .venv/bin/python -m benchmarks.case_search [--rows 1000000] [--sqlite-rows N] [--repeat 40] [--keep]
         [--pg-url URL] [--sqlite-path FILE] [--only pg|sqlite] [--explain]
 
 ``--pg-url`` / ``--sqlite-path`` reuse a database a ``--keep`` run left (no load). ``--explain`` prints the
@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import random
 import sqlite3
-import sys
 import tempfile
 import time
 import uuid
@@ -34,8 +33,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa
 from fastapi import FastAPI

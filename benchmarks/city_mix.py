@@ -1,6 +1,6 @@
 """Receipted ingest with a city's device mix (many devices, one or two messages each) against the firehose mix.
 
-    python benchmarks/city_mix.py [--messages 20000] [--wide-devices 20000] [--rounds 3] [--connections 20]
+    python -m benchmarks.city_mix [--messages 20000] [--wide-devices 20000] [--rounds 3] [--connections 20]
                                   [--rss-devices 100000] [--settle 65] [--db postgresql|sqlite]
                                   [--profile firehose wide] [--out benchmarks/results/city_mix.json]
 
@@ -53,13 +53,11 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
+import protocol
+from benchmarks.ingest_throughput import CpuSplit, make_payloads
+from benchmarks.rig import HubRig, count_like, count_records, rss_mb
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import protocol  # noqa: E402
-from benchmarks.ingest_throughput import CpuSplit, make_payloads  # noqa: E402
-from benchmarks.rig import HubRig, count_like, count_records, rss_mb  # noqa: E402
-
 PREFIX = "cm-"  # every device id of this benchmark; fresh rigs, so counting by prefix counts this round
 SUBSCRIBE_CHUNK = 500  # receipt topics per SUBSCRIBE packet
 

@@ -1,6 +1,6 @@
 """Two hub workers on PostgreSQL: wake-ups through LISTEN/NOTIFY vs the fallback poll alone, side by side.
 
-    python benchmarks/cross_worker_wakeup.py [--reports 60] [--rate 2] [--idle 30] [--rounds 1]
+    python -m benchmarks.cross_worker_wakeup [--reports 60] [--rate 2] [--idle 30] [--rounds 1]
                                              [--pg postgresql://postgres@127.0.0.1:5432/postgres]
 
 Per mode, on a fresh database (sample community loaded) and a fresh Mosquitto: two `gridline hub serve
@@ -29,13 +29,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from benchmarks.report_to_task_latency import _pct, time_reports
+from benchmarks.rig import wait_http
+from hub.mqtt.embedded_broker import ManagedBroker, free_port
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.report_to_task_latency import _pct, time_reports  # noqa: E402
-from benchmarks.rig import wait_http  # noqa: E402
-from hub.mqtt.embedded_broker import ManagedBroker, free_port  # noqa: E402
-
 MODES = {"notify": {}, "poll": {"GRIDLINE_PG_NOTIFY_WAKEUPS": "false"}}
 GRIDLINE = [sys.executable, "-m", "gridline.cli"]
 

@@ -11,20 +11,17 @@ After a warm-up, the page measures for ``--seconds``:
 
 Targets: no long task > 200 ms in steady state; update lag < 2 s.
 
-    .venv/bin/python benchmarks/dashboard_positions.py [--devices 2000] [--seconds 30] [--warmup 10]
+    .venv/bin/python -m benchmarks.dashboard_positions [--devices 2000] [--seconds 30] [--warmup 10]
 """
 from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
 import random
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import paho.mqtt.client as mqtt
 

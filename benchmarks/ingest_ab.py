@@ -1,6 +1,6 @@
 """Hub CPU per receipted message for two (or more) source trees, alternating in one run on one broker.
 
-    python benchmarks/ingest_ab.py before=/tmp/old-tree after=. [--rounds 3] [--db postgresql|sqlite]
+    python -m benchmarks.ingest_ab before=/tmp/old-tree after=. [--rounds 3] [--db postgresql|sqlite]
 
 Each tree is a checkout of this repository (e.g. a copy with one change taken out). Per round: one raw
 pass-through, then every tree's real ``gridline hub serve`` (started with the tree as working directory, so it
@@ -20,8 +20,6 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.ingest_throughput import CpuSplit, make_payloads, publisher, run_raw
 from benchmarks.rig import CLK_TCK, fresh_db, wait_http

@@ -1,6 +1,6 @@
 """Raw broker pass-through vs receipted hub ingest, measured side by side in one run.
 
-    python benchmarks/ingest_throughput.py [--messages 20000] [--devices 20] [--rounds 3] [--db sqlite|postgresql://...]
+    python -m benchmarks.ingest_throughput [--messages 20000] [--devices 20] [--rounds 3] [--db sqlite|postgresql://...]
 
 Both phases send the same bytes (real encoded PositionFix records, ~300 B) from the same publisher process
 (plain paho clients, QoS 1, MQTT 5) through the same broker (a fresh Mosquitto on a free port):
@@ -22,7 +22,6 @@ import multiprocessing as mp
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -30,8 +29,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import protocol
 from benchmarks.rig import CLK_TCK, cpu_seconds

@@ -1,7 +1,7 @@
 """Sign-in time for the password-hashing candidates (issue 14): Argon2id at OWASP's settings against scrypt at OWASP's
 floor (N=2^17), with the hub's old scrypt N=2^14 for reference.
 
-    .venv/bin/python benchmarks/password_hashing.py [--n 30] [--db sqlite|postgresql] [--parallel 2]
+    .venv/bin/python -m benchmarks.password_hashing [--n 30] [--db sqlite|postgresql] [--parallel 2]
 
 Each candidate: a fresh migrated store (SQLite file, or a fresh PostgreSQL database on 127.0.0.1), one operator
 whose hash is made with the candidate (which is also made the current cost, so nothing is rehashed), then ``--n``

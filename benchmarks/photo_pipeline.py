@@ -1,6 +1,6 @@
 """Per-step and total milliseconds of terminal.camera.process_photo on one core.
 
-    python benchmarks/photo_pipeline.py [--runs 15] [--no-profile-faces]
+    python -m benchmarks.photo_pipeline [--runs 15] [--no-profile-faces]
 
 Frames: drawn street scenes (SyntheticCameraProvider) at 1920x1080 and 4000x3000 (12 MP), each with
 scikit-image's astronaut photo pasted in so the face detector and blur do real work (skipped if
@@ -11,13 +11,9 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
-import sys
-from pathlib import Path
 
 import cv2
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from terminal.camera import SyntheticCameraProvider, process_photo
 

@@ -17,21 +17,18 @@ Two fresh databases on one server, same rows in both:
 4. retention of one day of positions: DROP of its partition vs DELETE of the same rows (+ the VACUUM that the
    DELETE leaves to do).
 
-    .venv/bin/python benchmarks/position_partitions.py [--rows 2000000] [--ingest 100000] [--keep]
+    .venv/bin/python -m benchmarks.position_partitions [--rows 2000000] [--ingest 100000] [--keep]
 """
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa
 

@@ -1,6 +1,6 @@
 """Profile the hub (a real `gridline hub serve` process) under receipted ingest with py-spy.
 
-    python benchmarks/profile_ingest.py [--messages 20000] [--devices 20] [--db sqlite|postgresql://...]
+    python -m benchmarks.profile_ingest [--messages 20000] [--devices 20] [--db sqlite|postgresql://...]
                                         [--top 25] [--out benchmarks/results/profile_ingest.txt]
 
 Starts a fresh Mosquitto and the hub, attaches ``py-spy record --format raw`` once the hub is up (all threads,
@@ -21,13 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.ingest_throughput import make_payloads, publisher
+from benchmarks.rig import wait_http
+from hub.mqtt.embedded_broker import ManagedBroker, free_port
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.ingest_throughput import make_payloads, publisher  # noqa: E402
-from benchmarks.rig import wait_http  # noqa: E402
-from hub.mqtt.embedded_broker import ManagedBroker, free_port  # noqa: E402
-
 
 def summarise(raw_file: Path, top: int) -> str:
     """Collapsed stacks (``frame;frame;... count``) → top self / inclusive functions."""

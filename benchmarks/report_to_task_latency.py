@@ -1,6 +1,6 @@
 """Report → task latency: from a report made on a kiosk to the task arriving on the grid leader's phone.
 
-    python benchmarks/report_to_task_latency.py [--devices 1300] [--interval 10] [--load 1] [--reports 200]
+    python -m benchmarks.report_to_task_latency [--devices 1300] [--interval 10] [--load 1] [--reports 200]
                                                 [--rate 2] [--db sqlite|postgresql://...]
 
 What runs, all on this machine, each in its own process so nothing shares a GIL with the hub:
@@ -36,16 +36,14 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
+import protocol
+from benchmarks.rig import wait_http
+from hub import sample
+from hub.mqtt.embedded_broker import ManagedBroker, free_port
+from protocol import TaskBody
+from terminal.device import Device
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import protocol  # noqa: E402
-from benchmarks.rig import wait_http  # noqa: E402
-from hub import sample  # noqa: E402
-from hub.mqtt.embedded_broker import ManagedBroker, free_port  # noqa: E402
-from protocol import TaskBody  # noqa: E402
-from terminal.device import Device  # noqa: E402
-
 SPACING_M = 40.0
 MARGIN_M = 25.0  # reports are made with accuracy 5 m; stay well inside the grid
 M_PER_DEG = 111_320.0

@@ -19,12 +19,10 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
+import protocol
+from hub.mqtt.embedded_broker import ManagedBroker, free_port
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import protocol  # noqa: E402
-from hub.mqtt.embedded_broker import ManagedBroker, free_port  # noqa: E402
-
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 

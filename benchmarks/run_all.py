@@ -1,9 +1,9 @@
 """The benchmark suite in one command: every measure side by side on this machine, one table, one JSON file.
 
-    python benchmarks/run_all.py                 # CI-size: small counts, short phases (a few minutes)
-    python benchmarks/run_all.py --full          # the issue's sizes (20k msgs x 3 rounds, 1,300 / 13,000 msg
+    python -m benchmarks.run_all                 # CI-size: small counts, short phases (a few minutes)
+    python -m benchmarks.run_all --full          # the issue's sizes (20k msgs x 3 rounds, 1,300 / 13,000 msg
                                                  #   devices, 10,000-record backlog, 5,000 connections, 3 min burst)
-    python benchmarks/run_all.py --only ingest latency --db postgresql   # a subset, on PostgreSQL
+    python -m benchmarks.run_all --only ingest latency --db postgresql   # a subset, on PostgreSQL
 
 Measures (targets from issue 7):
 1. raw broker pass-through: paho publisher → Mosquitto → paho subscriber, QoS 1 (the ceiling);
@@ -29,12 +29,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks import report_to_task_latency as latency_bench  # noqa: E402
-from benchmarks.ingest_throughput import CpuSplit, cpu_line, make_payloads, publisher, run_raw  # noqa: E402
-from benchmarks.rig import (  # noqa: E402
+from benchmarks import report_to_task_latency as latency_bench
+from benchmarks.ingest_throughput import CpuSplit, cpu_line, make_payloads, publisher, run_raw
+from benchmarks.rig import (
     CpuMeter,
     HubRig,
     TaskProbe,
@@ -44,6 +41,7 @@ from benchmarks.rig import (  # noqa: E402
     start_crowd,
 )
 
+ROOT = Path(__file__).resolve().parents[1]
 QUICK = {"messages": 6000, "rounds": 1, "devices": 1300, "latency_reports": 40, "latency_loads": [1.0, 10.0],
              "backlog": 2000, "backlog_photos": 20, "connections": 2000, "burst_s": 20.0, "phase_s": 15.0}
 FULL = {"messages": 20000, "rounds": 3, "devices": 1300, "latency_reports": 200, "latency_loads": [1.0, 10.0],

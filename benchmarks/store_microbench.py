@@ -1,7 +1,7 @@
 """The hub's write path alone, in-process, no MQTT: decode + ``store_batch`` cost per record.
 
-    python benchmarks/store_microbench.py postgresql://postgres@127.0.0.1/somedb [--batches 4] [--batch 500]
-    python benchmarks/store_microbench.py sqlite:////tmp/micro.db
+    python -m benchmarks.store_microbench postgresql://postgres@127.0.0.1/somedb [--batches 4] [--batch 500]
+    python -m benchmarks.store_microbench sqlite:////tmp/micro.db
 
 Decodes 20 devices' PositionFix records (the ingest benchmark's payloads) and stores them in batches of
 ``--batch`` through the real ``HubStore.store_batch``; prints µs per record for decoding and for storing
@@ -10,13 +10,10 @@ Decodes 20 devices' PositionFix records (the ingest benchmark's payloads) and st
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.ingest_throughput import make_payloads
 from hub.mqtt.ingest import RawMessage, decode_batch

@@ -1,7 +1,7 @@
 """Task thumbnails: bytes per thumbnail, and the time from a kiosk report with a photo to the grid leader's phone
 holding its task WITH the photo's thumbnail.
 
-    python benchmarks/task_thumbnails.py [--reports 50] [--devices 1300] [--interval 10] [--rate 1]
+    python -m benchmarks.task_thumbnails [--reports 50] [--devices 1300] [--interval 10] [--rate 1]
                                          [--db sqlite|postgresql://...]
 
 The rig of benchmarks/report_to_task_latency.py (a fresh Mosquitto, the real hub as ``gridline hub serve`` with
@@ -34,17 +34,15 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks.report_to_task_latency import _enabled_categories, _pct, background, lattice
+from benchmarks.rig import wait_http
+from hub import sample
+from hub.mqtt.embedded_broker import ManagedBroker, free_port
+from protocol import TaskBody
+from terminal.camera import SyntheticCameraProvider, process_photo
+from terminal.device import Device
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.report_to_task_latency import _enabled_categories, _pct, background, lattice  # noqa: E402
-from benchmarks.rig import wait_http  # noqa: E402
-from hub import sample  # noqa: E402
-from hub.mqtt.embedded_broker import ManagedBroker, free_port  # noqa: E402
-from protocol import TaskBody  # noqa: E402
-from terminal.camera import SyntheticCameraProvider, process_photo  # noqa: E402
-from terminal.device import Device  # noqa: E402
-
 
 def photos(n: int) -> list[bytes]:
     """n distinct kiosk photos, as the kiosk's pipeline makes them."""

@@ -7,7 +7,7 @@ A real `gridline hub serve` process on a fresh Mosquitto and database (``rig.Hub
    publishes valid records QoS 1 as fast as it can; offered and stored rates for the flooder;
 3. flood, limit off (``device_rate_per_s`` = 0), on a fresh hub: the same flood, for comparison.
 
-    .venv/bin/python benchmarks/uplink_flood.py [--seconds 10] [--rate 20] [--burst 1000] [--db sqlite]
+    .venv/bin/python -m benchmarks.uplink_flood [--seconds 10] [--rate 20] [--burst 1000] [--db sqlite]
 
 Latency is publish -> receipt naming the record, measured by the device (monotonic clock).
 """
@@ -20,9 +20,9 @@ import time
 from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
-from rig import HubRig, count_records, cpu_seconds, pct
 
 import protocol
+from benchmarks.rig import HubRig, count_records, cpu_seconds, pct
 from protocol import Position, PositionFix, UplinkKind, encode, topics, uuid7
 
 
