@@ -3,7 +3,8 @@
 #   ./dev.sh demo     # a live demo community: hub + embedded broker + simulated terminals
 #   ./dev.sh test     # the whole test suite against real Mosquitto and PostgreSQL, then against the embedded broker
 #   ./dev.sh lint     # the gate: ruff (lint + import order) and mypy (protocol strict; hub, terminal, gridline)
-# Both create .venv and install Gridline into it the first time (and again when pyproject.toml changes).
+#   ./dev.sh lock     # renew constraints.txt (the pinned versions every install above uses)
+# Each creates .venv and installs Gridline into it the first time (again when pyproject.toml or constraints.txt change).
 set -euo pipefail
 cd "$(dirname "$0")"
 VENV=${GRIDLINE_VENV:-.venv}
@@ -13,9 +14,10 @@ ensure_venv() {
     python3 -m venv "$VENV"
   fi
   local stamp="$VENV/.gridline-installed"
-  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
     "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -e '.[test,dev]'
+    # the versions tested together (constraints.txt); ./dev.sh lock renews them
+    "$VENV/bin/python" -m pip install -q -c constraints.txt -e '.[test,dev]'
     touch "$stamp"
   fi
 }
@@ -59,13 +61,23 @@ case "$cmd" in
     GRIDLINE_TEST_BROKER=embedded "$VENV/bin/python" -m pytest -q -n "$workers" --dist loadgroup \
       tests/e2e -m "not slow" "$@"
     ;;
+  lock)
+    # resolve gridline[test,dev] afresh in a throw-away venv and pin what it got
+    tmp=$(mktemp -d)
+    python3 -m venv "$tmp/venv"
+    "$tmp/venv/bin/python" -m pip install -q --upgrade pip
+    "$tmp/venv/bin/python" -m pip install -q -e '.[test,dev]'
+    { sed -n '1,2p' constraints.txt; "$tmp/venv/bin/pip" freeze --exclude-editable | grep -v '^gridline'; } > "$tmp/c.txt"
+    mv "$tmp/c.txt" constraints.txt
+    rm -rf "$tmp"
+    ;;
   lint)
     ensure_venv
     "$VENV/bin/ruff" check protocol hub terminal gridline tests benchmarks
     "$VENV/bin/mypy"
     ;;
   *)
-    sed -n '2,6p' "$0"
+    sed -n '2,7p' "$0"
     exit 2
     ;;
 esac

@@ -1,20 +1,20 @@
 """Task thumbnails (缩略图): small JPEGs of a case's photos that travel inside the phone's task message.
 
-Made with OpenCV from the stored photo file (``photos/ab/<sha256>``, hash-verified when it was assembled) and cached
-on disk beside it (``thumbnails/ab/<sha256>.jpg``): a photo is encoded once, however often its case is dispatched,
-reminded or escalated, and the same photo always gives the same bytes (so an unchanged task keeps its digest and is
-not sent again). A photo whose file is not there yet (chunks still on their way) has no thumbnail; the dispatcher sends
-the task again when it arrives (``Dispatcher.refresh_photos``).
+Made with Pillow (the hub installs no OpenCV) from the stored photo file (``photos/ab/<sha256>``, hash-verified
+when it was assembled) and cached on disk beside it (``thumbnails/ab/<sha256>.jpg``): a photo is encoded once, however
+often its case is dispatched, reminded or escalated, and the same photo always gives the same bytes (so an unchanged
+task keeps its digest and is not sent again). A photo whose file is not there yet (chunks still on their way) has no
+thumbnail; the dispatcher sends the task again when it arrives (``Dispatcher.refresh_photos``).
 """
 from __future__ import annotations
 
 import base64
+import io
 import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-import cv2
-import numpy as np
+from PIL import Image, ImageOps
 
 from hub.store.files import write_atomically
 from hub.store.photos import photo_relpath
@@ -38,18 +38,19 @@ def role_of(transition: str) -> PhotoRole:
 def make_thumbnail(data: bytes, long_side: int = LONG_SIDE, max_bytes: int = MAX_THUMBNAIL_BYTES) -> bytes | None:
     """A JPEG of at most ``long_side`` px on its long side and ``max_bytes``; None if ``data`` is no image (or no
     quality fits)."""
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if image is None:
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            # a JPEG is decoded at a fraction of its size (DCT scaling): a 12 MP photo costs little memory or time
+            opened.draft("RGB", (long_side * 2, long_side * 2))
+            image = ImageOps.exif_transpose(opened).convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError):  # not an image, truncated, or absurdly large
         return None
-    h, w = image.shape[:2]
-    scale = min(1.0, long_side / max(h, w))
-    if scale < 1:
-        image = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    image.thumbnail((long_side, long_side), Image.Resampling.LANCZOS)
     for quality in QUALITIES:
-        ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality,
-                                                   cv2.IMWRITE_JPEG_OPTIMIZE, 1])
-        if ok and len(encoded) <= max_bytes:
-            return encoded.tobytes()
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=quality, optimize=True)
+        if out.tell() <= max_bytes:
+            return out.getvalue()
     return None
 
 
