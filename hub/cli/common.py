@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from hub.config_file import load_settings
 from hub.settings import HubSettings
 from hub.store.db import Database
 
@@ -16,13 +17,19 @@ def host_port(text: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
+def config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="the hub's TOML configuration file (docs/configuration.md; default "
+                        "$GRIDLINE_CONFIG); GRIDLINE_* variables and options override it")
+
+
 def db_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", help="database URL (default: from GRIDLINE_DB_URL / data dir)")
     parser.add_argument("--data-dir")
+    config_option(parser)
 
 
-def settings_from_args(args: argparse.Namespace) -> HubSettings:
-    """``HubSettings`` from the environment, overridden by whichever options this command has."""
+def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings this command's options set."""
     overrides: dict[str, Any] = {}
     if getattr(args, "broker", None):
         overrides["broker_url"] = args.broker
@@ -36,7 +43,13 @@ def settings_from_args(args: argparse.Namespace) -> HubSettings:
         overrides["client_id"] = args.client_id
     if getattr(args, "share_group", None):
         overrides["share_group"] = args.share_group
-    return HubSettings(**overrides)
+    return overrides
+
+
+def settings_from_args(args: argparse.Namespace) -> HubSettings:
+    """``HubSettings`` from the configuration file (``--config``), the environment, and whichever options this
+    command has, in rising order of strength."""
+    return load_settings(getattr(args, "config", None), overrides_from_args(args))
 
 
 def migrated_db_url(args: argparse.Namespace) -> str:

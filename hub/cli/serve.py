@@ -3,8 +3,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import sys
+from pathlib import Path
 
-from hub.cli.common import db_options, host_port, settings_from_args
+from pydantic import ValidationError
+
+from hub.cli.common import config_option, db_options, host_port, overrides_from_args, settings_from_args
+from hub.config_file import CONFIG_ENV, ConfigError, check, unsafe
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +23,7 @@ def register(subparsers) -> None:
     serve.add_argument("--data-dir", help="photos, SQLite file, embedded broker state")
     serve.add_argument("--client-id", help="MQTT client id (one per hub worker)")
     serve.add_argument("--share-group", help="MQTT 5 shared-subscription group for several hub workers")
+    config_option(serve)
     serve.add_argument("--workers", type=int, default=1, help="start N hub worker processes on one API address and "
                        "one share group (PostgreSQL and an external broker; see docs/scaling.md)")
     # Set by `--workers` for the processes it starts (hub/process/worker_pool.py); not for people.
@@ -28,6 +35,13 @@ def register(subparsers) -> None:
     db_options(migrate)
     migrate.set_defaults(func=_migrate)
 
+    config = subparsers.add_parser("config", help="the hub's configuration").add_subparsers(
+        dest="config_command", required=True)
+    check = config.add_parser("check", help="print the effective configuration (secrets masked) and refuse what "
+                              "is unsafe in production (exit 2)")
+    config_option(check)
+    check.set_defaults(func=_check_config)
+
 
 def _serve(args) -> int:
     import uvicorn
@@ -36,7 +50,18 @@ def _serve(args) -> int:
     from hub.process.malloc_tuning import limit_arenas, start_trimming
     from hub.process.memdiag import start_from_env
 
-    settings = settings_from_args(args)
+    try:
+        settings = settings_from_args(args)
+    except (ConfigError, ValidationError) as exc:
+        log.error("hub: configuration refused: %s", exc)
+        return 2
+    if args.config:  # the pool's workers (and anything else this process starts) read the same file
+        os.environ[CONFIG_ENV] = str(Path(args.config).resolve())
+    problems = unsafe(settings, args.config or os.environ.get(CONFIG_ENV))
+    if problems:
+        for problem in problems:
+            log.error("hub: unsafe in production: %s", problem)
+        return 2
     if args.workers > 1:
         return _serve_pool(args, settings)
     arenas = limit_arenas()  # before any thread starts: see hub/process/malloc_tuning.py for why
@@ -75,3 +100,15 @@ def _migrate(args) -> int:
     upgrade(settings.db_url)
     print(f"database at revision {current_revision(settings.db_url)}")
     return 0
+
+
+def _check_config(args) -> int:
+    try:
+        lines, problems = check(args.config, overrides_from_args(args))
+    except (ConfigError, ValidationError) as exc:
+        print(f"configuration refused: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(lines))
+    for problem in problems:
+        print(f"unsafe in production: {problem}", file=sys.stderr)
+    return 2 if problems else 0
