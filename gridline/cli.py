@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from collections.abc import Callable
 from importlib import metadata
+
+from gridline import logs
 
 # each part of the command line: its package (which has a cli module), the extra that installs it, its help
 PARTS = (("hub", "hub", "the hub service"), ("terminal", "terminal", "terminal devices"))
@@ -34,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gridline", description="Community grid governance: terminals, hub, demo.")
     parser.add_argument("--version", action="version", version=f"gridline {version()}")
     parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING (default), ERROR")
+    parser.add_argument("--log-format", choices=("text", "json"), default="text",
+                        help="text (default) or json: one object per line with request and device ids")
     commands = parser.add_subparsers(dest="command", required=True)
     missing = ""
     for name, extra, helptext in PARTS:
@@ -59,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(args.log_level, args.log_format)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

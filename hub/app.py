@@ -28,7 +28,10 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from hub.api import api_router, open311_router
+from hub.api.metrics import router as metrics_router
 from hub.api.nul_guard import RefuseNulMiddleware
+from hub.api.prometheus import WorkerSnapshots
+from hub.api.request_ids import RequestIdMiddleware, install_log_records
 from hub.auth.access_log import AccessLogMiddleware
 from hub.auth.origin import SameOriginMiddleware
 from hub.cases.actions import ActionApplier
@@ -36,13 +39,17 @@ from hub.cases.dispatch import Dispatcher
 from hub.cases.escalation import EscalationSweep
 from hub.cases.intake import CaseIntake
 from hub.cases.service import CaseService
+from hub.deliberation.job import DeliberationJob
 from hub.devices.jobs import device_identity_jobs
+from hub.followup.job import FollowupJob
+from hub.followup.service import FollowupService
 from hub.jobs.notify import NotifyRelay
 from hub.jobs.runner import Job, JobRunner
 from hub.jobs.wakeup import Doorbell, serve_periodic, serve_rung
 from hub.lookup.job import LookupResponder
 from hub.mqtt.bridge import MqttBridge
 from hub.mqtt.embedded_broker import ManagedBroker
+from hub.notices.job import notice_jobs
 from hub.org.calendar import WorkCalendar
 from hub.org.taxonomy import install_taxonomy
 from hub.org.workdays import DeploymentCalendar, deployment_calendar
@@ -51,6 +58,7 @@ from hub.store import HubStore, utc_now
 from hub.store.locks import ClusterLock
 from hub.store.partitions import PositionPartitions
 from hub.web import mount_dashboard
+from hub.web.api_docs import mount_api_docs
 from hub.welfare.watch import WelfareWatch
 
 log = logging.getLogger(__name__)
@@ -82,7 +90,10 @@ def create_app(settings: HubSettings | None = None, store: HubStore | None = Non
             service = CaseService(hub_store, clock=clock, calendar=calendar)
             if start_bridge:
                 bridge = MqttBridge(hub_settings, hub_store, clock).start()
-            jobs = JobRunner(background_jobs(hub_settings, hub_store, bridge, clock, service=service)).start()
+            metrics = WorkerSnapshots(hub_settings.data_dir, hub_settings.client_id, bridge)  # for /metrics
+            jobs = JobRunner([*background_jobs(hub_settings, hub_store, bridge, clock, service=service),
+                              Job("metrics", metrics.run_forever, metrics)]).start()
+            app.state.metrics = metrics
             app.state.settings, app.state.store, app.state.bridge = hub_settings, hub_store, bridge
             app.state.calendar, app.state.case_service = calendar, service  # the API's (hub/api/cases.py, calendar.py)
             app.state.jobs = jobs
@@ -99,14 +110,18 @@ def create_app(settings: HubSettings | None = None, store: HubStore | None = Non
             if broker is not None:
                 broker.stop()
 
-    app = FastAPI(title="Gridline hub", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="Gridline hub", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Records, photos and presence from Gridline terminals; downlink messages to them.")
     app.add_middleware(SameOriginMiddleware)  # cookie-borne POST/PUT/DELETE from another origin: 403 (audited)
     app.add_middleware(AccessLogMiddleware)  # who viewed/changed what: one row after the response (hub.auth)
     app.add_middleware(RefuseNulMiddleware)  # NUL in a path, query or body: 400 here, not a 500 in PostgreSQL
+    app.add_middleware(RequestIdMiddleware)  # outermost: every log line of a request carries its id
+    install_log_records(settings.client_id)
     app.include_router(api_router(), prefix="/api")
     app.include_router(open311_router)  # /open311/v2: the GeoReport v2 facade
+    app.include_router(metrics_router)  # /metrics: Prometheus' text format
     mount_dashboard(app)  # the control-room web dashboard at /app/
+    mount_api_docs(app)  # /docs from vendored assets (no CDN)
     return app
 
 
@@ -135,9 +150,11 @@ def background_jobs(settings: HubSettings, store: HubStore, bridge: MqttBridge |
                             overdue_every=timedelta(seconds=settings.overdue_escalation_every_s))
     welfare = WelfareWatch(store, service, clock=clock)
     lookups = LookupResponder(store, bridge, clock)
+    followups = FollowupService(store, service, window=timedelta(hours=settings.followup_window_h),
+                                share=settings.followup_share, clock=clock)  # 回访 (hub/followup)
     relay = notify_relay(settings, store)
     bells = {name: relay.bell(name) if relay else Doorbell(name)
-             for name in ("intake", "dispatch", "actions", "calendar", "lookup")}
+             for name in ("intake", "dispatch", "actions", "calendar", "lookup", "followup", "deliberation")}
     lock = partial(ClusterLock, store.engine)
     poll = settings.job_fallback_poll_s
     if bridge is not None:
@@ -163,12 +180,19 @@ def background_jobs(settings: HubSettings, store: HubStore, bridge: MqttBridge |
         Job("actions", apply_actions, actions, bells["actions"]),
         Job("lookup", partial(lookups.run_forever, interval_s=poll, bell=bells["lookup"], lock=lock("lookup")),
             lookups, bells["lookup"]),  # 查进度: kiosks' LookupRequests answered by downlink
+        Job("deliberation", partial((votes := DeliberationJob(store, bridge, clock)).run_forever, interval_s=poll,
+                                    bell=bells["deliberation"], lock=lock("deliberation")),
+            votes, bells["deliberation"]),  # 议事: residents' votes (one per card) and comments taken, kiosks answered
+        Job("followup", partial((followup_job := FollowupJob(followups, bridge, on_reopen=ring_dispatch)).run_forever,
+                                interval_s=settings.followup_sweep_s, bell=bells["followup"], lock=lock("followup")),
+            followup_job, bells["followup"]),  # 回访: rounds for closings, kiosk prompts and answers
         Job("escalation", partial(sweep.run_forever, interval_s=settings.escalation_sweep_s,
                                   lock=lock("escalation-sweep"), on_work=ring_dispatch), sweep),
         Job("welfare", partial(welfare.run_forever, lock=lock("welfare-watch"), on_work=ring_dispatch), welfare),
         *calendar_jobs(settings, service.calendar, bells["calendar"]),  # local calendar days, without a restart
         *device_identity_jobs(settings, store, clock, bridge),  # broker accounts, spoofing/rate-limit flags
         *position_partition_jobs(settings, store, clock),  # position day partitions + retention (PostgreSQL)
+        *notice_jobs(store, bridge, clock, relay),  # 居务公开: notices onto the kiosks of their target
         *relay_jobs(relay),
     ]
 
@@ -205,6 +229,10 @@ def _ring_for_kinds(bells: dict[str, Doorbell], kinds: set[str]) -> None:
         bells["actions"].ring()
     if "lookup" in kinds:
         bells["lookup"].ring()
+    if "followup" in kinds:
+        bells["followup"].ring()
+    if "vote" in kinds or "comment" in kinds:
+        bells["deliberation"].ring()
     if "confirm" in kinds:
         bells["dispatch"].ring()  # copies delivered/read onto task deliveries (sync_receipts)
 

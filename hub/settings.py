@@ -76,6 +76,12 @@ class HubSettings(BaseSettings):
     overdue_escalation_every_s: float = Field(default=4 * 3600.0, gt=0, description="an overdue case escalates "
                                               "one more level each time this passes without it being closed")
     escalation_sweep_s: float = Field(default=30.0, gt=0, le=3600, description="unaccepted/overdue sweep period")
+    # 回访 (hub/followup): the window runs on the WALL CLOCK from closing (residents tap cards at weekends too).
+    followup_window_h: float = Field(default=48.0, gt=0, le=24 * 90, description="follow-up window after closing; "
+                                     "unanswered past it counts as not followed up (未回访)")
+    followup_share: float = Field(default=1.0, ge=0, le=1, description="share of closed cases followed up: 1 = all; "
+                                  "less samples deterministically by case id (reproducible)")
+    followup_sweep_s: float = Field(default=30.0, gt=0, le=3600, description="fallback period of the follow-up job")
     # -- the working calendar (hub/org/workdays.py): time limits, accept windows and repeat escalation count only
     #    office hours on working days (official holidays and 调休 from chinese-calendar, plus admins' local days) --
     time_zone: str = Field(default="Asia/Shanghai", max_length=64, description="the deployment's time zone (IANA "
@@ -88,6 +94,9 @@ class HubSettings(BaseSettings):
     calendar_refresh_s: float = Field(default=60.0, gt=0, le=3600, description="longest delay before a calendar "
                                       "day an admin changed on another hub worker counts here (this worker and, on "
                                       "PostgreSQL, the others are told at once)")
+    # -- operations (hub/api/prometheus.py, hub/api/metrics.py) --
+    metrics_token: SecretStr = Field(default=SecretStr(""), description="bearer token a Prometheus scraper sends "
+                                     "to /metrics; empty = /metrics answers clients on this host only")
     # -- control-room dashboard (hub/web) --
     map_tile_url: str = Field(default="", max_length=500, description="base-map tile URL template "
                               "({z}/{x}/{y}, optional {s}); empty = plain background, no tiles (closed networks)")

@@ -4,6 +4,7 @@ from protocol.broker_url import AUTH_FAILURES, BrokerAddress, parse_broker_url
 from protocol.codec import (
     UPLINK_MODELS,
     ProtocolError,
+    UplinkMessage,
     decode,
     decode_downlink,
     decode_receipt,
@@ -15,6 +16,18 @@ from protocol.codec import (
     uplink_kind_of,
     uplink_topic_for,
 )
+from protocol.deliberation import (
+    DeliberationComment,
+    DeliberationTopic,
+    DeliberationVote,
+    OptionCount,
+    PublicComment,
+    VoteAnswer,
+    VoteOption,
+    VoteResult,
+    VoteSpec,
+)
+from protocol.followup import FollowupAnswer, FollowupChoice, FollowupPrompt
 from protocol.ids import is_uuid7, uuid7, uuid7_unix_ms
 from protocol.messages import (
     DOWNLINK_BODIES,
@@ -68,12 +81,21 @@ from protocol.messages import (
     TaxonomyBody,
     TaxonomyEntry,
     TaxonomyMajor,
-    UplinkMessage,
     is_record,
+)
+from protocol.notices import (
+    BULLETIN_KIND,
+    MAX_BULLETIN_IMAGE_BYTES,
+    MAX_BULLETIN_IMAGES,
+    NOTICE_CATEGORIES,
+    BulletinBody,
+    BulletinImage,
 )
 from protocol.topics import DEVICE_ID_PATTERN, Channel, ParsedTopic, TopicError, UplinkKind
 
 __all__ = [
+    "DeliberationComment", "DeliberationTopic", "DeliberationVote", "OptionCount", "PublicComment", "VoteAnswer",
+    "VoteOption", "VoteResult", "VoteSpec",  # 议事 (protocol/deliberation.py)
     "AUTH_FAILURES", "DEVICE_ID_PATTERN", "DOWNLINK_BODIES", "MAX_CHUNK_BYTES", "MAX_NOTE_CHARS", "MAX_PAYLOAD_BYTES",
     "MAX_PHOTOS_PER_REPORT", "MAX_PHOTO_BYTES", "MAX_RECEIPT_IDS", "MAX_TAXONOMY_CATEGORIES", "SCHEMA_VERSION",
     "TASK_WHY_VALUES", "UPLINK_MODELS", "BrokerAddress", "CaseAction", "CaseActionKind", "CaseLevel", "CategoryKind",
@@ -88,4 +110,7 @@ __all__ = [
     "decode_downlink", "decode_receipt", "decode_status", "decode_uplink", "downlink_body", "encode", "is_record",
     "is_uuid7", "labels", "parse_broker_url", "parse_topic", "topics", "uplink_kind_of", "uplink_topic_for", "uuid7",
     "uuid7_unix_ms",
+    "BULLETIN_KIND", "MAX_BULLETIN_IMAGES", "MAX_BULLETIN_IMAGE_BYTES", "NOTICE_CATEGORIES", "BulletinBody",
+    "BulletinImage",
+    "FollowupAnswer", "FollowupChoice", "FollowupPrompt",
 ]

@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from protocol import topics
+from protocol.deliberation import DeliberationComment, DeliberationVote
+from protocol.followup import FollowupAnswer
 from protocol.messages import (
     DOWNLINK_BODIES,
     MAX_PAYLOAD_BYTES,
@@ -28,11 +30,15 @@ from protocol.messages import (
     PositionFix,
     Receipt,
     ResidentCheckin,
-    UplinkMessage,
 )
 from protocol.topics import Channel, ParsedTopic, TopicError, UplinkKind
 
 M = TypeVar("M", bound=BaseModel)
+
+# Every uplink payload. Defined here, not in messages.py: the records of later modules (deliberation, follow-up)
+# build on messages.py and join the union where all of them are imported.
+UplinkMessage = (IncidentReport | ResidentCheckin | PositionFix | PhotoChunk | Heartbeat | DownlinkConfirm
+                 | CaseAction | LookupRequest | PatrolLog | DeliberationComment | DeliberationVote | FollowupAnswer)
 
 UPLINK_MODELS: dict[UplinkKind, type[UplinkMessage]] = {
     UplinkKind.REPORT: IncidentReport,
@@ -44,6 +50,9 @@ UPLINK_MODELS: dict[UplinkKind, type[UplinkMessage]] = {
     UplinkKind.ACTION: CaseAction,
     UplinkKind.LOOKUP: LookupRequest,
     UplinkKind.PATROL: PatrolLog,
+    UplinkKind.COMMENT: DeliberationComment,
+    UplinkKind.VOTE: DeliberationVote,
+    UplinkKind.FOLLOWUP: FollowupAnswer,
 }
 
 

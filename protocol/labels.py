@@ -5,7 +5,8 @@ verdicts, where a case came from and why it waits for triage. The hub's API, Ope
 value; screen texts of one app stay in that app's catalogue.
 
 Keys are ``<group>.<value>``: ``state.reported``, ``transition.file``, ``level.red``, ``role.handler``,
-``why.update``, ``severity.urgent``, ``photo.too_dark``, ``source.hotline``, ``triage.near_grid``. Every key is in
+``why.update``, ``severity.urgent``, ``photo.too_dark``, ``source.hotline``, ``triage.near_grid``,
+``notice.finance`` (a notice's category, 居务公开). Every key is in
 every language (tests/protocol/test_labels.py; it also checks the states and transitions against
 ``hub/cases/states.py``).
 Pure data and lookups, no I/O.
@@ -51,6 +52,7 @@ _ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("transition.escalate", "升级督办", "Escalated"),
     ("transition.note", "备注", "Note"),
     ("transition.auto_resolve", "系统反馈", "Auto-resolved"),
+    ("transition.reopen", "回访不满意返工", "Reopened: resident dissatisfied"),
     # three-colour level of a case (TaskBody.level): the share of its time limit used
     ("level.blue", "蓝色", "Blue"),
     ("level.yellow", "黄色预警", "Yellow"),
@@ -94,6 +96,18 @@ _ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("triage.low_accuracy", "定位精度低，位置可能不准", "Low position accuracy: the place may be wrong"),
     ("triage.no_grid_leader", "该网格没有网格长，无法自动派遣", "The grid has no grid leader: no automatic dispatch"),
     ("triage.flagged", "待人工确认", "Flagged for review"),
+    # categories of a notice (居务公开; protocol/notices.py NOTICE_CATEGORIES): hub, dashboard and kiosk
+    ("notice.affairs", "居务公开", "Community affairs"),
+    ("notice.finance", "财务公开", "Finances"),
+    ("notice.services", "服务事项", "Public services"),
+    ("notice.procedures", "办事流程", "How to apply"),
+    ("notice.topics", "议题公示", "Topics for discussion"),
+    ("notice.general", "通知", "Notices"),
+    # 回访 outcomes after a case closes (protocol/followup.py FollowupChoice; hub/followup: 未联系上 by call only)
+    ("followup.satisfied", "满意", "Satisfied"),
+    ("followup.basically_satisfied", "基本满意", "Basically satisfied"),
+    ("followup.dissatisfied", "不满意", "Dissatisfied"),
+    ("followup.not_reached", "未联系上", "Not reached"),
 )
 
 # TaskBody.why values spelled differently from the transition that causes them (hub/cases/dispatch.py WHY).
@@ -168,6 +182,12 @@ def source_label(source: str, lang: str = DEFAULT_LANGUAGE) -> str:
 
 def triage_label(reason: str, lang: str = DEFAULT_LANGUAGE) -> str:
     return _group_label("triage", reason, lang)
+
+
+def notice_category_label(category: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A notice's category in words; an unknown one (a newer hub's) reads as the general category."""
+    texts = LABELS[language_of(lang)]
+    return texts.get(f"notice.{category}", texts["notice.general"])
 
 
 def why_label(why: str, lang: str = DEFAULT_LANGUAGE) -> str:

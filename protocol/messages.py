@@ -85,6 +85,9 @@ class IncidentReport(Record):
     severity: Severity = Severity.NORMAL
     position: Position
     photos: list[PhotoRef] = Field(default_factory=list, max_length=MAX_PHOTOS_PER_REPORT)
+    # Optional (older reports stay valid): the reporter tapped their card first, so the hub can ask them for
+    # their 回访 on a later tap (protocol/followup.py). The keyed hash of the card, never a name or number.
+    resident_key: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
 
 
 class CheckinKind(str, Enum):
@@ -505,6 +508,3 @@ class DeploymentKeyRotated(BaseModel):
 
 
 DOWNLINK_BODIES["deployment_key"] = DeploymentKeyRotated
-
-UplinkMessage = (IncidentReport | ResidentCheckin | PositionFix | PhotoChunk | Heartbeat | DownlinkConfirm
-                 | CaseAction | LookupRequest | PatrolLog)

@@ -34,6 +34,9 @@ class UplinkKind(str, Enum):
     ACTION = "action"
     LOOKUP = "lookup"  # a kiosk asks for a case's progress (查进度); answered by a downlink of kind lookup
     PATROL = "patrol"  # a tablet's finished patrol: span, distance, positions recorded
+    COMMENT = "comment"  # 议事: a resident's comment on a deliberation topic (protocol/deliberation.py)
+    VOTE = "vote"  # 议事: a resident's vote; the hub counts one per card and topic
+    FOLLOWUP = "followup"  # a resident's 回访 answer at a kiosk (protocol/followup.py FollowupAnswer)
 
 
 class Channel(str, Enum):

@@ -5,6 +5,7 @@ the engine's business, so they work the same online and offline.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +14,10 @@ from protocol import (
     CaseAction,
     CaseActionKind,
     CheckinKind,
+    DeliberationComment,
+    DeliberationVote,
     DownlinkMessage,
+    FollowupAnswer,
     IncidentReport,
     LookupRequest,
     PatrolLog,
@@ -23,7 +27,7 @@ from protocol import (
     Severity,
 )
 from terminal.clock import Clock, utc_now
-from terminal.enroll import DeviceCredentials, load_credentials
+from terminal.enroll import CREDENTIALS_FILE, DeviceCredentials, load_credentials
 from terminal.link import Backoff, SyncLink, TlsFiles
 from terminal.photos import DEFAULT_CHUNK_BYTES
 from terminal.residents import resident_key
@@ -32,6 +36,18 @@ from terminal.sync import SyncEngine, SyncStatus
 from terminal.tasks import Task, current_tasks
 
 APP_VERSION = "gridline-terminal/0.1.0"
+
+
+ENROLMENT_GRACE_S = 60.0  # how long after enrolling a refused account is taken for a broker still reloading
+
+
+def enrolment_grace_s(data_dir: Path) -> float:
+    """What is left of the grace after enrolment (the credentials file's age), 0 for a device enrolled long ago."""
+    try:
+        age = time.time() - (data_dir / CREDENTIALS_FILE).stat().st_mtime
+    except OSError:
+        return 0.0
+    return max(0.0, min(ENROLMENT_GRACE_S, ENROLMENT_GRACE_S - age))
 
 
 class Device:
@@ -57,7 +73,8 @@ class Device:
                                    photos_dir=self.data_dir / "photos", chunk_size=chunk_size)
         self.link = SyncLink(device_id, broker_url, app_version=app_version, keepalive=keepalive, clock=clock,
                              backoff=backoff, tls=tls, username=credentials.username if credentials else None,
-                             password=credentials.password if credentials else None)
+                             password=credentials.password if credentials else None,
+                             auth_grace_s=enrolment_grace_s(self.data_dir) if credentials else 0.0)
         self.engine = SyncEngine(self.store, self.link, window=window, chunk_window=chunk_window,
                                  ack_timeout=ack_timeout, heartbeat_interval=heartbeat_interval,
                                  app_version=app_version, on_downlink=on_downlink)
@@ -82,9 +99,11 @@ class Device:
 
     # --- capture -----------------------------------------------------------------------------
     def report(self, category: str, lat: float, lon: float, *, accuracy_m: float = 10.0, note: str = "",
-               severity: Severity | str = Severity.NORMAL, photos: Sequence[bytes] = ()) -> IncidentReport:
+               severity: Severity | str = Severity.NORMAL, photos: Sequence[bytes] = (),
+               resident_key: str | None = None) -> IncidentReport:
+        """``resident_key``: the keyed hash of the card the reporter tapped first (for the 回访 on a later tap)."""
         record = self.store.record_report(category, Position(lat=lat, lon=lon, accuracy_m=accuracy_m), note=note,
-                                          severity=severity, photos=photos)
+                                          severity=severity, photos=photos, resident_key=resident_key)
         self.engine.kick()
         return record
 
@@ -126,6 +145,26 @@ class Device:
         record = self.store.record_case_action(task.case_id, action, task_id=task.message_id,
                                                case_version=task.body.case_version, note=note, reason=reason,
                                                position=position, photos=photos)
+        self.engine.kick()
+        return record
+
+    def followup(self, case_id: str, reference: str, answer: str, *, resident_key: str | None = None,
+                 words: str = "", via: str = "prompt", prompt_id: str | None = None) -> FollowupAnswer:
+        """A resident's 回访 answer (满意 / 基本满意 / 不满意 + words) to a closed case they reported."""
+        record = self.store.record_followup(case_id, reference, answer, resident_key=resident_key, words=words,
+                                            via=via, prompt_id=prompt_id)
+        self.engine.kick()
+        return record
+
+    def vote(self, topic_id: str, resident_key_hex: str, option: str) -> DeliberationVote:
+        """A resident's 议事 vote; the hub answers it with a downlink of kind ``vote_answer``."""
+        record = self.store.record_vote(topic_id, resident_key_hex, option)
+        self.engine.kick()
+        return record
+
+    def comment(self, topic_id: str, resident_key_hex: str, text: str) -> DeliberationComment:
+        """A resident's 议事 comment (published only once an operator approves it)."""
+        record = self.store.record_comment(topic_id, resident_key_hex, text)
         self.engine.kick()
         return record
 

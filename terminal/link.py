@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,7 +67,8 @@ class SyncLink:
     def __init__(self, device_id: str, broker_url: str, *, app_version: str = "", keepalive: int = 30,
                  session_expiry_s: int = 7 * 24 * 3600, backoff: Backoff | None = None,
                  subscriptions: list[str] | None = None, clock: Clock = utc_now, client_id: str | None = None,
-                 username: str | None = None, password: str | None = None, tls: TlsFiles | None = None):
+                 username: str | None = None, password: str | None = None, tls: TlsFiles | None = None,
+                 auth_grace_s: float = 0.0):
         self.device_id = device_id
         self.address = parse_broker_url(broker_url)
         # Enrolled credentials (terminal/enroll.py) take precedence over any user:pass in the URL.
@@ -83,6 +85,10 @@ class SyncLink:
         own = topics.device_subscriptions(device_id)
         self.subscriptions = list(subscriptions) if subscriptions is not None else own
         self.auth_error: str | None = None
+        # A device that has just enrolled may reach the broker before the broker has reloaded its new account (the
+        # hub writes the files at once; the reload is the broker's): refusals before the first connection within
+        # the grace are retried, not final.
+        self._auth_grace_until = time.monotonic() + auth_grace_s
         self._subscribe_mid: int | None = None
         self._session_present = False
         self._connected = threading.Event()
@@ -175,7 +181,10 @@ class SyncLink:
                     properties: Properties | None) -> None:
         if reason_code.is_failure:
             code = reason_code.value
-            if code in AUTH_FAILURES:
+            if code in AUTH_FAILURES and time.monotonic() < self._auth_grace_until:
+                log.warning("%s: broker does not know the new account yet (%s); retrying", self.device_id,
+                            AUTH_FAILURES[code])
+            elif code in AUTH_FAILURES:
                 self.auth_error = f"{AUTH_FAILURES[code]} (reason code {code})"
                 log.error("%s: broker refused credentials: %s; not retrying", self.device_id, self.auth_error)
                 self.callbacks.on_auth_failed(self.auth_error)
@@ -183,6 +192,7 @@ class SyncLink:
                 log.warning("%s: broker refused connection: %s", self.device_id, reason_code)
             return
         self.backoff.reset()
+        self._auth_grace_until = 0.0  # the broker knows the account now: a refusal from here on is final
         online = DeviceStatus(device_id=self.device_id, state="online", at=self.clock(),
                               app_version=self.app_version or None)
         client.publish(topics.device_status(self.device_id), encode(online), qos=1, retain=True)

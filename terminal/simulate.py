@@ -230,6 +230,11 @@ def run_simulation(broker_url: str, data_dir: Path | str, *, count: int = 3, rat
         if workers:
             worker_thread.start()
         totals.created_this_run = _produce(patrols, rate, duration, stop)
+        # The simulated people stop before the drain, not after it: an action made once every outbox looked empty
+        # was sent, stored by the hub, and its device stopped before the receipt came (acknowledged < stored).
+        worker_stop.set()
+        if worker_thread.is_alive():
+            worker_thread.join(10)
         deadline = time.monotonic() + drain_timeout
         while time.monotonic() < deadline and not all(d.engine.drained() for d in devices):
             time.sleep(0.2)

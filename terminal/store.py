@@ -23,7 +23,10 @@ from protocol import (
     CaseAction,
     CaseActionKind,
     CheckinKind,
+    DeliberationComment,
+    DeliberationVote,
     DownlinkMessage,
+    FollowupAnswer,
     IncidentReport,
     LookupRequest,
     PatrolLog,
@@ -48,7 +51,7 @@ UNFINISHED = ("pending", "sent")
 
 # The record kinds a terminal captures (each has ``id`` and ``kind``); _record returns the type it was given.
 _Record = TypeVar("_Record", IncidentReport, ResidentCheckin, PositionFix, CaseAction, PatrolLog,
-                   LookupRequest)
+                   LookupRequest, FollowupAnswer, DeliberationComment, DeliberationVote)
 
 
 @dataclass(frozen=True)
@@ -132,13 +135,17 @@ class TerminalStore:
 
     # --- capturing records ------------------------------------------------------------------
     def record_report(self, category: str, position: Position, *, note: str = "",
-                      severity: Severity | str = Severity.NORMAL, photos: Sequence[bytes] = ()) -> IncidentReport:
+                      severity: Severity | str = Severity.NORMAL, photos: Sequence[bytes] = (),
+                      resident_key: str | None = None) -> IncidentReport:
         # Photo files go to disk before the transaction: a file without a row is a harmless orphan,
         # a row without its file would be a photo the device promised and cannot send.
         files = [self.photos.save(data) for data in photos]
         refs = [PhotoRef(sha256=f.sha256, size=f.size, chunks=f.chunk_count) for f in files]
-        return self._record(IncidentReport, {"category": category, "note": note, "severity": severity,
-                                             "position": position, "photos": refs}, files)
+        fields: dict[str, Any] = {"category": category, "note": note, "severity": severity, "position": position,
+                                  "photos": refs}
+        if resident_key is not None:  # only then: a report without a card encodes as before
+            fields["resident_key"] = resident_key
+        return self._record(IncidentReport, fields, files)
 
     def record_checkin(self, checkin_kind: CheckinKind | str, resident_key: str, *, note: str = "",
                        position: Position | None = None) -> ResidentCheckin:
@@ -170,6 +177,33 @@ class TerminalStore:
         with self._lock:
             row = self.db.execute("SELECT state FROM outbox WHERE record_id = ?", [record_id]).fetchone()
         return str(row[0]) if row else None
+
+    def record_followup(self, case_id: str, reference: str, answer: str, *, resident_key: str | None = None,
+                        words: str = "", via: str = "prompt", prompt_id: str | None = None) -> FollowupAnswer:
+        """A resident's 回访 answer, outboxed like any record."""
+        return self._record(FollowupAnswer, {"case_id": case_id, "reference": reference, "answer": answer,
+                                             "resident_key": resident_key, "words": words, "via": via,
+                                             "prompt_id": prompt_id})
+
+    def followups_answered(self) -> set[str]:
+        """Case ids this device has recorded a 回访 answer for (so it stops asking, before the hub withdraws)."""
+        with self._lock:
+            rows = self.db.execute("SELECT payload FROM records WHERE kind = 'followup'").fetchall()
+        return {FollowupAnswer.model_validate_json(payload).case_id for (payload,) in rows}
+
+    def record_vote(self, topic_id: str, resident_key: str, option: str) -> DeliberationVote:
+        """A resident's 议事 vote (the card's keyed hash only), outboxed like any record: offline too."""
+        return self._record(DeliberationVote, {"topic_id": topic_id, "resident_key": resident_key, "option": option})
+
+    def record_comment(self, topic_id: str, resident_key: str, text: str) -> DeliberationComment:
+        """A resident's 议事 comment; private at the hub until an operator approves it."""
+        return self._record(DeliberationComment, {"topic_id": topic_id, "resident_key": resident_key, "text": text})
+
+    def votes_made(self) -> list[DeliberationVote]:
+        """The votes made at this kiosk, oldest first (to tell a resident who votes again here at once)."""
+        with self._lock:
+            rows = self.db.execute("SELECT payload FROM records WHERE kind = 'vote' ORDER BY seq").fetchall()
+        return [DeliberationVote.model_validate_json(payload) for (payload,) in rows]
 
     def record_lookup(self, query: str) -> LookupRequest:
         """A resident's 查进度 question (a reference or receipt code), outboxed like any record."""

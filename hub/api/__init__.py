@@ -20,15 +20,20 @@ from hub.api import (
     cases,
     categories,
     dead_letters,
+    deliberation,
+    density,
     device_admin,
     device_photos,
     devices,
     enroll,
+    followups,
     health,
     kpis,
+    ledger,
     live,
     map,
     messages,
+    notices,
     operators,
     patrols,
     photos,
@@ -54,6 +59,11 @@ SIGNED_IN: tuple[APIRouter, ...] = (
     categories.router,  # the taxonomy's names for the dashboard's pickers
     calendar.router,  # admins: the working calendar's holidays, make-up days and local overrides
     patrols.router,  # the tablets' finished patrols (read-only)
+    deliberation.router,  # 议事: topics, comment moderation, tallies (one vote per card), closing a vote
+    notices.router,  # 居务公开: notices to the kiosks of a unit, versions, withdrawal, delivery counts
+    followups.router,  # 回访: queue, operators' calls, kiosk answers, 回访率 / 满意率
+    ledger.router,  # 案件台账: the case list's filter as xlsx / CSV
+    density.router,  # the map's report density layer (case positions per cell, in scope)
 )
 
 

@@ -17,8 +17,8 @@ from datetime import datetime, time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import AwareDatetime
 
+from hub.api.case_filters import CaseQueryDep
 from hub.api.deps import StoreDep
 from hub.api.schemas import (
     AllowedOut,
@@ -40,18 +40,15 @@ from hub.auth.http import ActingOperatorDep, OperatorDep, ScopeDep, acting_perso
 from hub.auth.operators import Operator
 from hub.auth.scope import OperatorScope
 from hub.cases import CaseConflict, CaseService, IllegalTransition, states, views_repo
+from hub.followup.service import FollowupService
 from hub.jobs.wakeup import ring_jobs
 from hub.org import repo as org_repo
 from hub.org.calendar import WorkCalendar
 from hub.org.repo import Person
 from hub.store import CursorError, HubStore
-from hub.store.vocabulary import CASE_LEVELS, CASE_SOURCES, CASE_STATES
 from protocol.labels import state_label
 
 router = APIRouter(prefix="/cases", tags=["cases"])
-# The values come from the one vocabulary (hub/store/vocabulary.py); FastAPI checks them at run time.
-CaseStateName = Literal[CASE_STATES]  # type: ignore[valid-type]
-CaseLevelName = Literal[CASE_LEVELS]  # type: ignore[valid-type]
 
 LIVE = tuple(states.OPEN)  # the deadline clock runs (suspended: stopped)
 
@@ -159,7 +156,6 @@ def _detail(store: HubStore, service: CaseService, case_id: str, scope: Operator
     return case_out(m, now=service.clock(), calendar=service.calendar, refs=refs, events=service.events(case_id))
 
 
-CaseSourceName = Literal[CASE_SOURCES]  # type: ignore[valid-type]
 ListOrder = Literal["newest", "oldest", "deadline", "level", "overdue_first"]
 NAMES = ("category_zh", "category_en", "grid_name", "community_name")
 
@@ -169,22 +165,7 @@ def list_cases(
     store: StoreDep,
     service: CaseServiceDep,
     scope: ScopeDep,
-    q: Annotated[str | None, Query(max_length=100, description="a reference (FS-20261204-0042, dashes optional), "
-                                   "the kiosk's receipt code (编号 899de7), a case or record id, or words of the "
-                                   "title or note; taken literally (% _ \\ are no wildcards)")] = None,
-    state: Annotated[list[CaseStateName] | None, Query()] = None,
-    level: Annotated[list[CaseLevelName] | None, Query()] = None,
-    unit: Annotated[str | None, Query(max_length=32, description="grid / community / street / ... code: its whole "
-                                      "subtree")] = None,
-    category: Annotated[list[str] | None, Query(description="category code; repeat for several")] = None,
-    assignee: Annotated[str | None, Query(max_length=64, description="person id")] = None,
-    device: Annotated[str | None, Query(max_length=64, description="the reporter device: cases opened from its "
-                                        "reports")] = None,
-    source: Annotated[list[CaseSourceName] | None, Query()] = None,
-    created_from: Annotated[AwareDatetime | None, Query(description="created at or after (with a time zone)")] = None,
-    created_to: Annotated[AwareDatetime | None, Query(description="created before (with a time zone)")] = None,
-    overdue: bool | None = None,
-    flagged: Annotated[bool | None, Query(description="flagged for an operator to confirm routing/category")] = None,
+    query: CaseQueryDep,
     order: Annotated[ListOrder, Query(description="newest | oldest | deadline (nearest first, none last) | level "
                                       "(red, yellow, blue; each oldest first) | overdue_first (offset paging)")
                      ] = "newest",
@@ -200,9 +181,6 @@ def list_cases(
     if cursor and offset:
         raise _refusal(422, "cursor_and_offset", "cursor 与 offset 不能同时使用", "give cursor or offset, not both")
     now = service.clock()
-    query = views_repo.CaseQuery(q=q, state=state or (), level=level or (), unit=unit, category=category or (),
-                                 assignee=assignee, device=device, source=source or (), created_from=created_from,
-                                 created_to=created_to, overdue=overdue, flagged=flagged)
     try:
         with store.read() as conn:
             page = views_repo.find_cases(conn, query, now=now, live=LIVE, order=order, limit=limit, offset=offset,
@@ -213,8 +191,9 @@ def list_cases(
     refs = _people_refs(store, {r["assignee"] for r in page.rows} - {None})
     working_to = working_seconds_to(service.calendar, now, [r["deadline"] for r in page.rows
                                                             if r["deadline"] is not None and r["state"] in LIVE])
+    followups = FollowupService(store, service).status_of([r["id"] for r in page.rows])  # 回访 after closing
     items = [case_out(r, now=now, calendar=service.calendar, refs=refs, model=CaseListItem, working_to=working_to,
-                      **{k: r.get(k) for k in NAMES}) for r in page.rows]
+                      followup=followups.get(r["id"]), **{k: r.get(k) for k in NAMES}) for r in page.rows]
     return CasePage(items=items, total=page.total, total_estimate=page.total_estimate, offset=offset, limit=limit,
                     order=order, next_cursor=page.next_cursor)
 
@@ -288,7 +267,7 @@ def allowed_transitions(case_id: str, operator: OperatorDep, store: StoreDep, se
         return AllowedOut(case_id=case.id, state=case.state, version=case.version, actor=None, transitions=[])
     actor = acting_person(store, operator)
     ctx = states.Context(actor=actor.id, role=actor.role)
-    possible = states.allowed(case.machine_state, ctx)
+    possible = [t for t in states.allowed(case.machine_state, ctx) if t not in states.REOPENING]  # by 回访 only
     if "verify" in possible and service.resolving_account(case.id) == operator.id:
         possible.remove("verify")  # this account resolved it: another account verifies
     options = [AllowedTransition(transition=t, zh=states.TRANSITIONS[t].zh, needs=_needs(t)) for t in possible]
@@ -339,6 +318,9 @@ def post_transition(case_id: str, body: TransitionIn, operator: ActingOperatorDe
     _case_in_scope(service, case_id, scope)
     actor = acting_person(store, operator)
     _check_body_ids(body, store, scope)
+    if body.transition == "reopen":  # only a follow-up's 不满意 reopens, so the follow-up records why (hub/followup)
+        raise _refusal(422, "reopen_by_followup", "结案后返工须通过回访登记“不满意”",
+                       "a closed case reopens only by a dissatisfied follow-up: POST /api/cases/{id}/followup/call")
     position = (body.position.lat, body.position.lon, body.position.accuracy_m) if body.position else None
     try:
         service.transition(case_id, body.transition, actor.id, assignee=body.assignee, reason=body.reason,
@@ -350,4 +332,6 @@ def post_transition(case_id: str, body: TransitionIn, operator: ActingOperatorDe
     except CaseConflict as conflict:
         raise _refusal(409, "version_conflict", "案件已被他人更新，请刷新后重试", str(conflict)) from None
     ring_jobs(request.app.state, "dispatch")  # the new event reaches the devices now, not at the next poll
+    if body.transition == "close":
+        ring_jobs(request.app.state, "followup")  # 回访: its round and the kiosks' prompts now, not at the next poll
     return _detail(store, service, case_id, scope).model_copy(update={"notices": _notices(store, body)})

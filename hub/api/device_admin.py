@@ -12,11 +12,13 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from hub.auth.access_log import note_access
 from hub.auth.http import AdminDep, ScopeDep
 from hub.auth.scope import OperatorScope
 from hub.devices.identities import DeviceIdentity, EnrollmentCode, IdentityError
 from hub.devices.jobs import registry_from_settings, wake_broker_sync
 from hub.devices.qr import enrollment_uri, qr_png
+from hub.org import repo as org_repo
 from hub.store.vocabulary import DEVICE_KINDS
 
 router = APIRouter(tags=["device identity"])
@@ -104,9 +106,18 @@ def list_identities(request: Request, admin: AdminDep, scope: ScopeDep) -> list[
 def _check_registration(body: RegisterIn, scope: OperatorScope) -> None:
     """Every id in the body must be the admin's to name (runs in a worker thread: it reads the database)."""
     scope.require_unit(body.unit_code)
-    if body.owner_person_id is not None and scope.person(body.owner_person_id) is None:
-        raise HTTPException(422, {"code": "unknown_person", "zh": f"无此人员 {body.owner_person_id}",
-                                  "en": f"no person {body.owner_person_id!r} in your scope"})
+    if body.owner_person_id is not None:
+        owner = scope.person(body.owner_person_id)
+        if owner is None:
+            raise HTTPException(422, {"code": "unknown_person", "zh": f"无此人员 {body.owner_person_id}",
+                                      "en": f"no person {body.owner_person_id!r} in your scope"})
+        # The owner works in the unit the device serves (or under it): a phone is not handed across grids.
+        with scope.store.read() as conn:
+            owner_chain = org_repo.ancestor_codes(conn, owner.unit_code)
+        if body.unit_code not in owner_chain:
+            raise HTTPException(422, {"code": "owner_elsewhere",
+                                      "zh": f"{owner.name} 不属于该设备所服务的单元",
+                                      "en": f"{body.owner_person_id} does not belong to unit {body.unit_code}"})
     if scope.bound_elsewhere(body.device_id):
         raise HTTPException(409, {"code": "exists", "zh": f"设备 {body.device_id} 已登记在其他单位",
                                   "en": f"{body.device_id} is already bound to a unit outside your scope",
@@ -115,6 +126,7 @@ def _check_registration(body: RegisterIn, scope: OperatorScope) -> None:
 
 @router.post("/devices", response_model=EnrollmentCodeOut, status_code=201)
 async def register_device(body: RegisterIn, request: Request, admin: AdminDep, scope: ScopeDep) -> EnrollmentCodeOut:
+    note_access(request, device_id=body.device_id, unit_code=body.unit_code)  # the audit row names the device
     await run_in_threadpool(_check_registration, body, scope)
     try:
         issued = await run_in_threadpool(_registry(request).register, body.device_id, kind=body.kind,

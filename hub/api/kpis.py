@@ -1,22 +1,24 @@
-"""Evaluation KPIs (考核指标) as JSON or as a CSV that Excel opens with its Chinese headers intact.
+"""Evaluation KPIs (考核指标) as JSON, as a CSV that Excel opens with its Chinese headers intact, or as xlsx.
 Definitions (and their denominators) are in :mod:`hub.cases.kpis`. Figures cover the operator's subtree
 only: no ``unit`` = the whole scope, a unit above the scope is narrowed to it, another community's is 404."""
 from __future__ import annotations
 
 import csv
 import io
-import re
-from datetime import UTC
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BaseModel, Field
 
 from hub.api.deps import StoreDep
+from hub.api.office import Column, spreadsheet_cell, xlsx_bytes
 from hub.api.schemas import KpiReportOut, KpiRowOut
 from hub.auth.http import ScopeDep
 from hub.auth.scope import OperatorScope
+from hub.cases.kpi_trend import BUCKETS, compute_trend
 from hub.cases.kpis import GROUPINGS, KpiError, KpiReport, KpiRow, compute_kpis
 
 router = APIRouter(tags=["kpis"])
@@ -57,24 +59,6 @@ def _row_out(row: KpiRow) -> KpiRowOut:
                      rework_rate=row.rework_rate, mean_accept_s=row.mean_accept_s, mean_resolve_s=row.mean_resolve_s)
 
 
-# A cell a spreadsheet would read as a formula (OWASP "CSV Injection"): =, +, -, @, tab, carriage return - and the
-# full-width forms a Chinese IME types - first, also after leading spaces. Codes and names can be a device's text
-# (a report's category code such as "-2-3", valid on the wire, names its own row when grouped by category).
-_FORMULA_START = frozenset("=+-@\t\r\n＝＋－＠")
-_NUMBER = re.compile(r"-?\d+(\.\d+)?")
-
-
-def spreadsheet_cell(value: object) -> object:
-    """``value`` safe for a spreadsheet: text that could start a formula gets a leading ``'`` (shown as text, the
-    apostrophe itself hidden by Excel/WPS/LibreOffice); numbers - also ours as text, like ``-1.5`` - stay numbers."""
-    if not isinstance(value, str) or _NUMBER.fullmatch(value):
-        return value
-    stripped = value.lstrip(" ")
-    if stripped and stripped[0] in _FORMULA_START:
-        return "'" + value
-    return value
-
-
 def _csv(report: KpiReport) -> Response:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -88,6 +72,29 @@ def _csv(report: KpiReport) -> Response:
     # UTF-8 with a BOM: without it Excel guesses the legacy code page and garbles the Chinese.
     return Response(("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _xlsx(report: KpiReport, zone: ZoneInfo) -> Response:
+    columns = [Column(header, text=i == 0) for i, (header, _) in enumerate(CSV_COLUMNS)]
+    rows = [[_number(value(row)) for _, value in CSV_COLUMNS] for row in report.rows]
+    total = [_number(value(report.total)) for _, value in CSV_COLUMNS]
+    total[0], total[1] = "合计 total", ""
+    name = f"kpis_{report.group_by}_{report.start:%Y%m%d}-{report.end:%Y%m%d}.xlsx"
+    return Response(xlsx_bytes("考核指标 KPIs", columns, [*rows, total], zone), media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _number(value: object) -> object:
+    """The CSV's figures as numbers in a workbook (rates and minutes are text there, "" when undefined)."""
+    if isinstance(value, str) and value:
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return None if value == "" else value
 
 
 def _report(store, scope: OperatorScope, start, end, group_by, unit, category) -> KpiReport:
@@ -110,9 +117,10 @@ Category = Annotated[str | None, Query(description="only this category code")]
 
 
 @router.get("/kpis", response_model=KpiReportOut,
-            responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with ?format=csv"}})
-def kpis(store: StoreDep, scope: ScopeDep, start: Start, end: End, group_by: GroupBy = "grid", unit: Unit = None,
-         category: Category = None, format: Literal["json", "csv"] = "json"):
+            responses={200: {"content": {"text/csv": {}, XLSX: {}},
+                             "description": "JSON, or CSV with ?format=csv, or xlsx with ?format=xlsx"}})
+def kpis(request: Request, store: StoreDep, scope: ScopeDep, start: Start, end: End, group_by: GroupBy = "grid",
+         unit: Unit = None, category: Category = None, format: Literal["json", "csv", "xlsx"] = "json"):
     """KPIs per grid / community / street / district / city or per category for [from, to).
 
     结案率 and 按期结案率 are shares of the cases *filed* in the period; 返工率 is the share of those closed
@@ -120,6 +128,8 @@ def kpis(store: StoreDep, scope: ScopeDep, start: Start, end: End, group_by: Gro
     report = _report(store, scope, start, end, group_by, unit, category)
     if format == "csv":
         return _csv(report)
+    if format == "xlsx":
+        return _xlsx(report, ZoneInfo(request.app.state.settings.time_zone))
     return KpiReportOut(group_by=report.group_by, start=report.start, end=report.end, now=report.now,
                         unit=report.unit, category=report.category, rows=[_row_out(r) for r in report.rows],
                         total=_row_out(report.total))
@@ -130,3 +140,57 @@ def kpis_csv(store: StoreDep, scope: ScopeDep, start: Start, end: End, group_by:
              category: Category = None) -> Response:
     """The same KPIs as a UTF-8 (BOM) CSV download for Excel."""
     return _csv(_report(store, scope, start, end, group_by, unit, category))
+
+
+class TrendPointOut(BaseModel):
+    label: str = Field(description="the bucket's first local day (YYYY-MM-DD) or month (YYYY-MM)")
+    start: datetime
+    end: datetime = Field(description="exclusive")
+    reported: int
+    filed: int
+    closed: int
+    cohort_closed: int
+    on_time_closed: int
+    reworked_closed: int
+    closure_rate: float | None
+    on_time_closure_rate: float | None
+    rework_rate: float | None
+
+
+class KpiTrendOut(BaseModel):
+    bucket: str
+    time_zone: str
+    start: datetime
+    end: datetime
+    now: datetime
+    unit: str | None
+    category: str | None
+    points: list[TrendPointOut]
+
+
+Bucket = Literal[BUCKETS]  # type: ignore[valid-type]
+
+
+@router.get("/kpis/trend", response_model=KpiTrendOut)
+def kpi_trend(request: Request, store: StoreDep, scope: ScopeDep,
+              first_day: Annotated[date, Query(alias="from", description="first local day (YYYY-MM-DD)")],
+              last_day: Annotated[date, Query(alias="to", description="last local day, inclusive")],
+              bucket: Bucket = "day", unit: Unit = None, category: Category = None) -> KpiTrendOut:
+    """The headline KPIs per calendar day / week (Monday first) / month in the deployment's time zone, from the
+    bucket holding ``from`` to the one holding ``to`` (at most 366 buckets, else 422). Each point is the KPI
+    table's total over that bucket (same definitions, ``hub.cases.kpis``); counts add up over buckets, rates
+    do not. No overdue series: 当前超期 is a snapshot of now (``GET /api/kpis``)."""
+    unit = scope.narrow(unit)
+    try:
+        trend = compute_trend(store, first_day=first_day, last_day=last_day, bucket=bucket,
+                              time_zone=request.app.state.settings.time_zone, unit=unit, category=category,
+                              clock=store.clock)
+    except (ValueError, OverflowError) as exc:  # KpiError is a ValueError; the others: a bucket past year 9999
+        raise HTTPException(422, str(exc)) from None
+    points = [TrendPointOut(label=p.label, start=p.start, end=p.end, reported=p.kpis.reported, filed=p.kpis.filed,
+                            closed=p.kpis.closed, cohort_closed=p.kpis.cohort_closed,
+                            on_time_closed=p.kpis.on_time_closed, reworked_closed=p.kpis.reworked_closed,
+                            closure_rate=p.kpis.closure_rate, on_time_closure_rate=p.kpis.on_time_closure_rate,
+                            rework_rate=p.kpis.rework_rate) for p in trend.points]
+    return KpiTrendOut(bucket=trend.bucket, time_zone=trend.time_zone, start=trend.start, end=trend.end, now=trend.now,
+                       unit=trend.unit, category=trend.category, points=points)

@@ -7,8 +7,9 @@ admins of the top unit). The downlink kinds terminals understand are protocol's 
 kiosk can show - refused with 422 and the reason otherwise. ``task`` and ``taxonomy`` belong to the hub's own
 senders: tasks follow from case dispatch, which records each delivery so that it can withdraw the task later
 (a task sent here would stay on the phone for ever), and the taxonomy sync decides from the revisions it queued
-which devices need the current list (a list sent here would pass for the hub's). Any other kind: 422 - no
-terminal reads it, it would only lie in the inbox."""
+which devices need the current list (a list sent here would pass for the hub's); ``bulletin`` (居务公开) comes from
+``/api/notices``, which keeps its versions and counts each kiosk's delivery. Any other kind: 422 - no terminal
+reads it, it would only lie in the inbox."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -29,7 +30,8 @@ router = APIRouter(prefix="/devices/{device_id}/messages", tags=["messages"], de
 DevicePath = Annotated[str, Path(pattern=rf"^{DEVICE_ID_PATTERN}$")]
 ADMIN_KINDS = ("notice",)  # of DOWNLINK_BODIES: what an admin sends; tasks and taxonomy are the hub's own
 HUB_KINDS = {"task": ("由案件派遣自动下发", "sent by case dispatch"),
-             "taxonomy": ("由类别同步自动下发", "sent by the taxonomy sync")}
+             "taxonomy": ("由类别同步自动下发", "sent by the taxonomy sync"),
+             "bulletin": ("由居务公开发布（/api/notices）自动下发", "sent by the notices service (/api/notices)")}
 
 
 def _refusal(code: str, zh: str, en: str) -> HTTPException:

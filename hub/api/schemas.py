@@ -240,6 +240,10 @@ class CaseOut(BaseModel):
 class CaseListItem(CaseOut):
     """A case as the list shows it: everything of CaseOut, with the names instead of codes."""
 
+    followup: str | None = Field(default=None, description="回访 of its latest closing (hub/followup): pending | "
+                                 "overdue (未回访) | not_reached | skipped | the answer (satisfied, "
+                                 "basically_satisfied, dissatisfied); null: never closed")
+
     category_zh: str | None = Field(default=None, description="the category's name (null: a code not in the "
                                     "taxonomy)")
     category_en: str | None = None

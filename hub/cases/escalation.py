@@ -49,7 +49,7 @@ from hub.store.locks import ClusterLock
 
 log = logging.getLogger(__name__)
 
-DISPATCHING = ("dispatch", "reassign", "rework")  # transitions that (re)start the accept window
+DISPATCHING = ("dispatch", "reassign", "rework", "reopen")  # transitions that (re)start the accept window
 ANY_LEVEL = object()  # escalate(): no compare-and-set on the current level
 
 

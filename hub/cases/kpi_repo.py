@@ -27,8 +27,9 @@ def _seconds(dialect: str, a: Any, b: Any) -> Any:
     return sa.cast(sa.extract("epoch", b), sa.Float) - sa.cast(sa.extract("epoch", a), sa.Float)
 
 
-def _per_case_events(end: datetime) -> sa.Subquery:
-    """Per case: first dispatch, first accept, last resolve and rework count, all before ``end``."""
+def _per_case_events(end: datetime, case_ids: Any = None) -> sa.Subquery:
+    """Per case: first dispatch, first accept, last resolve and rework count, all before ``end``; only the cases
+    ``case_ids`` (ids, or a subquery of ids) names, when given (the trend: a bucket's cases, not all history)."""
     ev = case_events.c
 
     def when(transition: str) -> Any:
@@ -40,7 +41,8 @@ def _per_case_events(end: datetime) -> sa.Subquery:
                       sa.func.max(when("resolve")).label("last_resolve"),
                       sa.func.sum(sa.case((sa.and_(ev.outcome == "applied", ev.transition == "rework"), 1),
                                           else_=0)).label("reworks"))
-            .where(ev.at < end).group_by(ev.case_id).subquery("per_case"))
+            .where(ev.at < end, *([] if case_ids is None else [ev.case_id.in_(case_ids)]))
+            .group_by(ev.case_id).subquery("per_case"))
 
 
 def _measures(dialect: str, per_case: sa.Subquery, start: datetime, end: datetime, now: datetime) -> list[Any]:

@@ -90,6 +90,13 @@ def near_open_cases(conn: sa.Connection, category_code: str, lat: tuple[float, f
     return [CaseRow(**r._mapping) for r in rows]
 
 
+def closed_since(conn: sa.Connection, since: datetime, limit: int = 5000) -> list[CaseRow]:
+    """Cases closed now whose closing is at or after ``since``, oldest closing first (回访, hub/followup)."""
+    return [CaseRow(**r._mapping) for r in conn.execute(
+        sa.select(cases).where(cases.c.state == "closed", cases.c.closed_at >= since)
+        .order_by(cases.c.closed_at, cases.c.id).limit(limit))]
+
+
 def cases_in_states(conn: sa.Connection, states: Sequence[str]) -> list[CaseRow]:
     return [CaseRow(**r._mapping) for r in conn.execute(sa.select(cases).where(cases.c.state.in_(list(states))))]
 
@@ -131,6 +138,28 @@ def states_of(conn: sa.Connection, case_ids: Iterable[str]) -> dict[str, tuple[s
 
 def count_by_state(conn: sa.Connection) -> dict[str, int]:
     return {s: n for s, n in conn.execute(sa.select(cases.c.state, sa.func.count()).group_by(cases.c.state))}
+
+
+def first_times(conn: sa.Connection, case_ids: Sequence[str],
+                transitions: Iterable[str]) -> dict[str, dict[str, datetime]]:
+    """When each case first went through each of ``transitions`` (the ledger's step times): case id → {transition:
+    time}. Reads the trail's (case_id, seq) index, a few hundred cases at a time."""
+    found: dict[str, dict[str, datetime]] = {}
+    wanted = sorted(set(transitions))
+    for start in range(0, len(case_ids), 500):
+        chunk = list(case_ids[start:start + 500])
+        query = (sa.select(case_events.c.case_id, case_events.c.transition, sa.func.min(case_events.c.at))
+                 .where(case_events.c.case_id.in_(chunk), case_events.c.transition.in_(wanted))
+                 .group_by(case_events.c.case_id, case_events.c.transition))
+        for case_id, transition, at in conn.execute(query):
+            found.setdefault(case_id, {})[transition] = at
+    return found
+
+
+def count_by_state_and_level(conn: sa.Connection) -> dict[tuple[str, str], int]:
+    """Cases per (state, colour): the metrics' cases gauge."""
+    query = sa.select(cases.c.state, cases.c.level, sa.func.count()).group_by(cases.c.state, cases.c.level)
+    return {(state, level or "none"): n for state, level, n in conn.execute(query)}
 
 
 # -- the trail ------------------------------------------------------------------------------------------

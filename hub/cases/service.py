@@ -262,6 +262,16 @@ class CaseService:
                     raise
         raise AssertionError("unreachable")
 
+    def transition_in(self, conn: sa.Connection, case_id: str, transition: str, actor: str, *, reason: str = "",
+                      note: str = "", origin: str = "system", client_event_id: str | None = None,
+                      operator_id: str | None = None) -> TransitionOutcome:
+        """:meth:`transition` inside the caller's transaction (回访: the answer and the reopening commit together);
+        raises :class:`IllegalTransition` / :class:`CaseConflict`, and then the caller's transaction rolls back."""
+        return self._transition(conn, case_id, transition=transition, actor=actor, assignee=None, reason=reason,
+                                note=note, evidence=(), position=None, category_code=None, at=None,
+                                actor_device=None, origin=origin, client_event_id=client_event_id,
+                                expected_version=None, operator_id=operator_id)
+
     def apply_device_transitions(self, items: Iterable[DeviceTransition]) -> list[TransitionOutcome]:
         """An offline device's queue, applied in event-time order (ties by client_event_id)."""
         return [self.transition(d.case_id, d.transition, d.actor, reason=d.reason, note=d.note,
@@ -386,6 +396,10 @@ class CaseService:
                 values["deadline"] = timing.deadline(category, self.calendar, case.filed_at, spans)
         elif transition == "close":
             values["closed_at"] = at
+        elif transition == "reopen":  # 回访 不满意 (hub/followup): open again, with a fresh time limit from now
+            values |= {"closed_at": None}
+            if category is not None:
+                values["deadline"] = timing.deadline(category, self.calendar, at, [])
         return values
 
     # -- triage and the control room (hub/cases/triage.py checks the ids and the scope; these write) ------------

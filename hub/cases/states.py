@@ -9,7 +9,10 @@
     any open state ─suspend 挂起→ suspended ─resume 恢复→ the state it was suspended from
     dispatched ─auto_resolve 系统反馈→ resolved (system only, on its own evidence); note 备注 changes no state
 
-Rework is the only way back from the verification step; closed and not_filed never reopen.
+    closed ─reopen 回访不满意返工→ dispatched (the last handler, who must accept again; 回访, hub/followup/)
+
+Rework is the only way back from the verification step; a closed case reopens only through ``reopen``, when the
+resident's follow-up (回访) says 不满意; not_filed never reopens.
 """
 from __future__ import annotations
 
@@ -90,6 +93,8 @@ TRANSITIONS: dict[str, Rule] = {
     "verify": Rule(frozenset({"resolved"}), DISPATCH_ROLES, _to("verified"), "核查"),
     "rework": Rule(frozenset({"resolved", "verified"}), DISPATCH_ROLES, _to("dispatched"), "返工"),
     "close": Rule(frozenset({"verified"}), DISPATCH_ROLES, _to("closed"), "结案"),
+    # 回访 不满意: back to the handler who resolved it last (they know the place), as a new task to accept.
+    "reopen": Rule(frozenset({"closed"}), AUTO_ROLES, _to("dispatched"), "回访不满意返工"),
     "suspend": Rule(OPEN, DISPATCH_ROLES,
                     lambda case, ctx: replace(case, state="suspended", suspended_from=case.state), "挂起"),
     "resume": Rule(frozenset({"suspended"}), DISPATCH_ROLES,
@@ -102,7 +107,8 @@ TRANSITIONS: dict[str, Rule] = {
     "auto_resolve": Rule(frozenset({"dispatched"}), frozenset({SYSTEM_ROLE}),
                          lambda case, ctx: replace(case, state="resolved", resolver=ctx.actor), "系统反馈"),
 }
-REASON_REQUIRED = frozenset({"not_file", "return", "rework", "suspend", "reassign"})
+REASON_REQUIRED = frozenset({"not_file", "return", "rework", "suspend", "reassign", "reopen"})
+REOPENING = frozenset({"reopen"})  # the only transitions out of a terminal state
 ASSIGNEE_ONLY = frozenset({"accept", "arrive", "return", "resolve"})  # only the handler the case is with
 
 
@@ -115,7 +121,7 @@ def check(case: CaseState, transition: str, ctx: Context) -> Rule:
     rule = TRANSITIONS.get(transition)
     if rule is None:
         _refuse("unknown_transition", f"未知操作 {transition!r}", f"unknown transition {transition!r}")
-    if case.state in TERMINAL:
+    if case.state in TERMINAL and not (transition in REOPENING and case.state in rule.sources):
         _refuse("terminal", f"案件已{'结案' if case.state == 'closed' else '不予立案'}，不能再{rule.zh}",
                 f"the case is {case.state} (terminal); cannot {transition}")
     if case.state not in rule.sources:

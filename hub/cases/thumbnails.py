@@ -9,13 +9,11 @@ thumbnail; the dispatcher sends the task again when it arrives (``Dispatcher.ref
 from __future__ import annotations
 
 import base64
-import io
 import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from PIL import Image, ImageOps
-
+from hub.store import jpeg
 from hub.store.files import write_atomically
 from hub.store.photos import photo_relpath
 from protocol.messages import MAX_TASK_THUMBNAIL_BYTES, MAX_THUMBNAIL_BYTES, PhotoRole, TaskThumbnail
@@ -38,20 +36,9 @@ def role_of(transition: str) -> PhotoRole:
 def make_thumbnail(data: bytes, long_side: int = LONG_SIDE, max_bytes: int = MAX_THUMBNAIL_BYTES) -> bytes | None:
     """A JPEG of at most ``long_side`` px on its long side and ``max_bytes``; None if ``data`` is no image (or no
     quality fits)."""
-    try:
-        with Image.open(io.BytesIO(data)) as opened:
-            # a JPEG is decoded at a fraction of its size (DCT scaling): a 12 MP photo costs little memory or time
-            opened.draft("RGB", (long_side * 2, long_side * 2))
-            image = ImageOps.exif_transpose(opened).convert("RGB")
-    except (OSError, ValueError, Image.DecompressionBombError):  # not an image, truncated, or absurdly large
-        return None
-    image.thumbnail((long_side, long_side), Image.Resampling.LANCZOS)
-    for quality in QUALITIES:
-        out = io.BytesIO()
-        image.save(out, "JPEG", quality=quality, optimize=True)
-        if out.tell() <= max_bytes:
-            return out.getvalue()
-    return None
+    # a JPEG is decoded at a fraction of its size (DCT scaling): a 12 MP photo costs little memory or time
+    image = jpeg.decode(data, draft_side=long_side * 2)
+    return None if image is None else jpeg.encode_within(image, long_side, max_bytes, QUALITIES)
 
 
 class Thumbnailer:

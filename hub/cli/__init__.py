@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from hub.cli import devices, operators, org, partitions, serve
+from hub.cli import backup, devices, operators, org, partitions, serve
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -12,3 +12,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     operators.register(subparsers)  # operator accounts
     devices.register(subparsers)  # device identity, broker files
     partitions.register(subparsers)  # position partitions
+    backup.register(subparsers)  # backup, restore

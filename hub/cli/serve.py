@@ -55,6 +55,9 @@ def _serve(args) -> int:
     except (ConfigError, ValidationError) as exc:
         log.error("hub: configuration refused: %s", exc)
         return 2
+    from hub.api.request_ids import install_log_records
+
+    install_log_records(settings.client_id)  # from the first line on, every log line names this worker
     if args.config:  # the pool's workers (and anything else this process starts) read the same file
         os.environ[CONFIG_ENV] = str(Path(args.config).resolve())
     problems = unsafe(settings, args.config or os.environ.get(CONFIG_ENV))
@@ -75,18 +78,24 @@ def _serve(args) -> int:
         from hub.process.worker_pool import die_with_parent, serve_worker
 
         die_with_parent()
-        serve_worker(create_app(settings), args.listen_fd, args.ready_fd, **settings.uvicorn_proxy_options())
+        serve_worker(create_app(settings), args.listen_fd, args.ready_fd, **_uvicorn_options(args, settings))
         return 0
     uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_level="info",
-                **settings.uvicorn_proxy_options())
+                **_uvicorn_options(args, settings))
     return 0
+
+
+def _uvicorn_options(args, settings) -> dict:
+    """uvicorn's own log configuration prints text; for JSON its loggers go through ours (gridline/logs.py)."""
+    json_logs = {"log_config": None} if getattr(args, "log_format", "text") == "json" else {}
+    return {**settings.uvicorn_proxy_options(), **json_logs}
 
 
 def _serve_pool(args, settings) -> int:
     from hub.process.worker_pool import PoolConfigError, WorkerPool
 
     try:
-        pool = WorkerPool(settings, args.workers, log_level=args.log_level)
+        pool = WorkerPool(settings, args.workers, log_level=args.log_level, log_format=args.log_format)
     except PoolConfigError as exc:
         log.error("hub: %s", exc)
         return 2

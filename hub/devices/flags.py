@@ -46,7 +46,7 @@ class SpoofWatch:
             sender = self._sender(row.topic, row.device_id)
             if sender:
                 self.registry.flag(sender, row.reason, row.detail, row.id)
-                log.warning("device %s flagged: %s (%s)", sender, row.reason, row.detail)
+                log.warning("device %s flagged: %s (%s)", sender, row.reason, row.detail, extra={"device_id": sender})
             self.watermark = row.id
         return len(rows)
 
@@ -84,12 +84,12 @@ class RateLimitWatch:
             other = open_flags.get(device_id)
             if other is not None and other.reason != RATE_LIMITED:
                 log.warning("device %s: %d uplink message(s) over its rate limit (open %s flag kept)",
-                            device_id, n, other.reason)
+                            device_id, n, other.reason, extra={"device_id": device_id})
             else:
                 detail = (f"{n} uplink message(s) deferred in the last {self.interval_s:g}s: over "
                           f"{self.limiter.rate:g}/s after a burst of {self.limiter.burst:.0f} (per hub worker)")
                 self.registry.flag(device_id, RATE_LIMITED, detail, times=n)
-                log.warning("device %s flagged: %s", device_id, detail)
+                log.warning("device %s flagged: %s", device_id, detail, extra={"device_id": device_id})
             del self._unwritten[device_id]
             written += n
         return written

@@ -125,7 +125,8 @@ def ingest_items(items: Sequence[BatchItem], store: HubStore) -> BatchResult:
             if is_transient(exc):
                 raise
             failure = exc
-        log.error("message on %s refused by the database: %s", getattr(item, "topic", "?"), failure)
+        log.error("message on %s refused by the database: %s", getattr(item, "topic", "?"), failure,
+                  extra={"device_id": getattr(item, "device_id", None)})
         if isinstance(item, DeadLetter):
             # Already a rejected message and still unstorable: the log line is its last trace. Blocking
             # every device behind it would be worse.

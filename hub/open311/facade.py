@@ -32,6 +32,7 @@ from hub.cases import repo as case_repo
 from hub.cases import views_repo
 from hub.cases.intake import CaseIntake
 from hub.cases.service import CaseService
+from hub.followup import repo as followup_repo
 from hub.open311.formats import Open311Error, w3
 from hub.open311.redact import redact
 from hub.org import repo as org_repo
@@ -40,7 +41,7 @@ from hub.store import HubStore
 from hub.store import records as record_rows
 from hub.store.rows import RecordRow
 from protocol import MAX_NOTE_CHARS, IncidentReport, Position, uuid7
-from protocol.labels import state_label, transition_label
+from protocol.labels import label, state_label, transition_label
 
 SOURCE_DEVICE = "open311"  # the virtual device id of web/311 reports
 DEFAULT_SPAN = timedelta(days=90)  # the spec's default window
@@ -156,7 +157,25 @@ class Open311Facade:
                  "updated_datetime": w3(r.at),
                  # the transition's label only: reason/note texts are the staff's, never public
                  "description": f"{transition_label(r.transition)} {r.transition}",
-                 "media_url": None} for r in rows]
+                 "media_url": None} for r in rows] + self._followup_updates(start, end, ids)
+
+    @staticmethod
+    def _published(conn: Any, case_id: str) -> bool:
+        """Only cases that come from a report are published (as for requests and their updates)."""
+        case = case_repo.case(conn, case_id)
+        return case is not None and record_rows.get_of_kind(conn, case.source_record_id, "report") is not None
+
+    def _followup_updates(self, start: datetime, end: datetime, ids: list[str] | None) -> list[dict[str, Any]]:
+        """回访 outcomes as updates: the answer's label only - the resident's words and the channel stay private."""
+        with self.store.read() as conn:
+            rows = [r for r in followup_repo.answered_between(conn, start, end, internal=sorted(INTERNAL_SERVICES),
+                                                              ids=ids, limit=MAX_RESULTS)
+                    if self._published(conn, r.case_id)]
+        return [{"update_id": f"followup-{r.id}", "service_request_id": r.case_id,
+                 "status": "open" if r.answer == "dissatisfied" else "closed",
+                 "updated_datetime": w3(r.answered_at),
+                 "description": f"回访：{label(key)} / follow-up: {label(key, 'en')}",
+                 "media_url": None} for r in rows for key in [f"followup.{r.answer}"]]
 
     # -- POST requests --------------------------------------------------------------------------------
     def post_request(self, params: dict[str, str]) -> Posted:

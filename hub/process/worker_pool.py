@@ -79,9 +79,9 @@ class _Slot:
 
 
 class WorkerPool:
-    def __init__(self, settings: HubSettings, workers: int, *, log_level: str = "WARNING",
+    def __init__(self, settings: HubSettings, workers: int, *, log_level: str = "WARNING", log_format: str = "text",
                  stop_timeout_s: float = 30.0):
-        self.settings, self.workers, self.log_level = settings, workers, log_level
+        self.settings, self.workers, self.log_level, self.log_format = settings, workers, log_level, log_format
         self.group = check_pool_settings(settings, workers)
         self.stop_timeout_s = stop_timeout_s
         self.slots = [_Slot(i) for i in range(workers)]
@@ -119,7 +119,8 @@ class WorkerPool:
                "GRIDLINE_BROKER_URL": self.settings.broker_url, "GRIDLINE_DB_URL": self.settings.db_url,
                "GRIDLINE_DATA_DIR": str(self.settings.data_dir), "GRIDLINE_SHARE_GROUP": self.group,
                "GRIDLINE_CLIENT_ID": worker_client_id(self.settings, slot.index)}
-        argv = [sys.executable, "-m", "gridline", "--log-level", self.log_level, "hub", "serve",
+        argv = [sys.executable, "-m", "gridline", "--log-level", self.log_level, "--log-format", self.log_format,
+                "hub", "serve",
                 "--listen-fd", str(self._sock.fileno()), "--ready-fd", str(write_fd)]
         try:
             proc = slot.proc = subprocess.Popen(argv, env=env, pass_fds=(self._sock.fileno(), write_fd))

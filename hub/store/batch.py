@@ -23,8 +23,11 @@ from hub.store.tables import devices, photo_chunks, photos, records
 from protocol import (
     CaseAction,
     ChunkAck,
+    DeliberationComment,
+    DeliberationVote,
     DeliveryState,
     DownlinkConfirm,
+    FollowupAnswer,
     Heartbeat,
     IncidentReport,
     LookupRequest,
@@ -39,7 +42,7 @@ from protocol import (
 )
 
 RecordMessage = (IncidentReport | ResidentCheckin | PositionFix | CaseAction | LookupRequest
-                 | PatrolLog)  # the Record kinds, for typing
+                 | PatrolLog | DeliberationComment | DeliberationVote | FollowupAnswer)  # the Record kinds, for typing
 SQL_IN_CHUNK = 500  # ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
 
 

@@ -59,3 +59,9 @@ def after(conn: sa.Connection, watermark: int, reasons: Iterable[str], limit: in
     query = (sa.select(dead_letters).where(dead_letters.c.reason.in_(list(reasons)), dead_letters.c.id > watermark)
              .order_by(dead_letters.c.id).limit(limit))
     return [DeadLetterRow(**r._mapping) for r in conn.execute(query)]
+
+
+def count_by_reason(conn: sa.Connection) -> dict[str, int]:
+    """Dead letters kept per rejection reason (the metrics' gauge)."""
+    query = sa.select(dead_letters.c.reason, sa.func.count()).group_by(dead_letters.c.reason)
+    return {reason: n for reason, n in conn.execute(query)}

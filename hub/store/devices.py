@@ -38,3 +38,8 @@ def status_changed_after(conn: sa.Connection, cursor: datetime | None) -> list[D
     else:
         query = query.where(devices.c.status_at.is_not(None))
     return [DeviceRow(**r._mapping) for r in conn.execute(query)]
+
+
+def count_by_state(conn: sa.Connection) -> dict[str, int]:
+    """Devices per presence state (online, offline, ...): the metrics' devices gauge."""
+    return {s: n for s, n in conn.execute(sa.select(devices.c.state, sa.func.count()).group_by(devices.c.state))}

@@ -39,6 +39,14 @@ def queue(conn: sa.Connection, device_id: str, kind: str, body: dict[str, Any], 
     return DownlinkRow(**row)
 
 
+def queue_many(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> list[DownlinkRow]:
+    """Queue rows made by ``new_row`` in one statement (a notice to every kiosk of a district) inside the caller's
+    transaction."""
+    if rows:
+        conn.execute(sa.insert(downlinks), list(rows))
+    return [DownlinkRow(**row) for row in rows]
+
+
 def get(conn: sa.Connection, message_id: str) -> DownlinkRow | None:
     row = conn.execute(sa.select(downlinks).where(downlinks.c.id == message_id)).first()
     return DownlinkRow(**row._mapping) if row else None
@@ -124,3 +132,9 @@ def receipt_view() -> sa.Subquery:
     (the dispatcher copies them onto task deliveries)."""
     return sa.select(downlinks.c.id, downlinks.c.last_sent_at, downlinks.c.delivered_at,
                      downlinks.c.read_at).subquery("downlink_receipts")
+
+
+def count_pending(conn: sa.Connection, now: datetime) -> dict[str, int]:
+    """Unconfirmed, unexpired downlinks per kind: what devices have not confirmed yet (the metrics' gauge)."""
+    query = sa.select(downlinks.c.kind, sa.func.count()).where(_live(now)).group_by(downlinks.c.kind)
+    return {kind: n for kind, n in conn.execute(query)}

@@ -564,3 +564,170 @@ api_keys = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("revoked_at", UtcDateTime),
 )
+
+# -- 回访 follow-up after closing (migration 0014; owned by hub/followup/repo.py) ----------------------------------
+# One row per closing of a case (round 1, 2 after a reopen and a new close ...): whom to ask (the reporter's card
+# key, if they reported with a card), until when, and the answer. Grid / community / category are copied from the
+# case at closing, so scope checks and the KPIs (回访率, 满意率) read this table alone.
+case_followups = sa.Table(
+    "case_followups", metadata,
+    sa.Column("id", sa.String(48), primary_key=True, comment="{case_id}:{round}"),
+    sa.Column("case_id", sa.String(36), nullable=False),
+    sa.Column("round", sa.Integer, nullable=False, comment="1 for the first closing, +1 after each reopen"),
+    sa.Column("reference", sa.String(24)),
+    sa.Column("grid_code", sa.String(15)),
+    sa.Column("community_code", sa.String(15)),
+    sa.Column("category_code", sa.String(16), nullable=False),
+    sa.Column("title", sa.String(128), nullable=False, server_default=""),
+    sa.Column("resident_key", sa.String(64), comment="the reporter's card key (kiosk report with a card tap)"),
+    sa.Column("state", sa.String(12), nullable=False, comment="pending | answered | not_reached | skipped"),
+    sa.Column("closed_at", UtcDateTime, nullable=False),
+    sa.Column("due_at", UtcDateTime, nullable=False, comment="closed_at + window (wall clock)"),
+    sa.Column("prompted_at", UtcDateTime, comment="prompts queued to the community's kiosks"),
+    sa.Column("withdrawn_at", UtcDateTime, comment="prompts taken back from the kiosks"),
+    sa.Column("answer", sa.String(20), comment="satisfied | basically_satisfied | dissatisfied"),
+    sa.Column("channel", sa.String(8), comment="kiosk | lookup | call"),
+    sa.Column("answered_at", UtcDateTime),
+    sa.Column("answered_by", sa.String(64), comment="the kiosk's device id, or the calling operator's person"),
+    sa.Column("operator_id", sa.String(36)),
+    sa.Column("answer_record_id", sa.String(36), comment="the followup uplink record that answered"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0", comment="calls logged (未联系上 too)"),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("case_id", "round", name="uq_case_followups_round"),
+    sa.Index("ix_case_followups_state_due", "state", "due_at"),
+    sa.Index("ix_case_followups_closed", "closed_at"),
+)
+
+# Each stored followup uplink record, once handled: applied (it answered) or why it was ignored.
+followup_answer_outcomes = sa.Table(
+    "followup_answer_outcomes", metadata,
+    sa.Column("record_id", sa.String(36), primary_key=True),
+    sa.Column("case_id", sa.String(36)),
+    sa.Column("outcome", sa.String(24), nullable=False, comment="applied | already_answered | not_awaiting | ..."),
+    sa.Column("at", UtcDateTime, nullable=False),
+)
+
+# -- notices (居务公开, migration 0013; owned by hub/notices/repo.py) ------------------------------------------------
+# A notice's current picture (which version, whom it targets, when it shows, whether withdrawn); every version's
+# content stays in notice_versions; notice_deliveries names each downlink queued for a kiosk (publish or withdraw
+# of one version), whose delivered/read confirmations live on the downlink itself.
+
+notices = sa.Table(
+    "notices", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False, comment="the current version (notice_versions)"),
+    sa.Column("category", sa.String(24), nullable=False),
+    sa.Column("title", sa.String(128), nullable=False),
+    sa.Column("pinned", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("target_code", sa.String(15), sa.ForeignKey("units.code", name="fk_notices_target"), nullable=False,
+              comment="a grid, a community, or a unit whose every kiosk below is targeted"),
+    sa.Column("publish_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("created_by", sa.String(36), nullable=False, comment="operator id"),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("withdrawn_at", UtcDateTime),
+    sa.Column("withdrawn_by", sa.String(36), comment="operator id"),
+    sa.Index("ix_notices_live", "withdrawn_at", "publish_at"),
+    sa.Index("ix_notices_target", "target_code"),
+)
+
+notice_versions = sa.Table(
+    "notice_versions", metadata,
+    sa.Column("notice_id", sa.String(36), sa.ForeignKey("notices.id", name="fk_notice_versions_notice"),
+              primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("category", sa.String(24), nullable=False),
+    sa.Column("title", sa.String(128), nullable=False),
+    sa.Column("text", sa.Text, nullable=False, server_default=""),
+    sa.Column("pinned", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("target_code", sa.String(15), nullable=False),
+    sa.Column("publish_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime),
+    sa.Column("images", sa.Text, nullable=False, server_default="[]", comment="JSON [{sha256, jpeg_b64}]"),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("created_by", sa.String(36), nullable=False, comment="operator id"),
+)
+
+notice_deliveries = sa.Table(
+    "notice_deliveries", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("notice_id", sa.String(36), sa.ForeignKey("notices.id", name="fk_notice_deliveries_notice"),
+              nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("device_id", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(8), nullable=False),
+    sa.Column("downlink_id", sa.String(36), nullable=False),
+    sa.Column("queued_at", UtcDateTime, nullable=False),
+    _one_of("action", ("publish", "withdraw"), "ck_notice_deliveries_action"),
+    sa.UniqueConstraint("notice_id", "version", "device_id", "action", name="uq_notice_deliveries_once"),
+    sa.Index("ix_notice_deliveries_device", "device_id"),
+)
+
+# -- 议事 deliberation (migration 0015) ------------------------------------------------------------------------------
+# (owned by hub/deliberation/repo.py; keep this section's tables in step with 0015_deliberation.py)
+# A topic the control room opens for the kiosks of a unit's subtree, with an optional vote.
+deliberation_topics = sa.Table(
+    "deliberation_topics", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("unit_code", sa.String(15), nullable=False, comment="the kiosks of this unit's subtree show it"),
+    sa.Column("version", sa.Integer, nullable=False, comment="bumped whenever the kiosks' picture changes"),
+    sa.Column("state", sa.String(16), nullable=False, comment="open | closed | withdrawn"),
+    sa.Column("title", sa.String(128), nullable=False),
+    sa.Column("background", sa.Text, nullable=False, server_default=""),
+    sa.Column("images", sa.JSON, nullable=False, comment="sha256 of attached photos"),
+    sa.Column("comments_until", UtcDateTime, nullable=False),
+    sa.Column("vote", sa.JSON, comment="{options, eligibility, changes_allowed, closes_at}; NULL: no vote"),
+    sa.Column("representatives", sa.JSON, comment="resident keys (keyed hashes) of the representatives"),
+    sa.Column("eligible_count", sa.Integer, comment="cards that may vote, when known"),
+    sa.Column("vote_closed_at", UtcDateTime),
+    sa.Column("resolution", sa.Text, nullable=False, server_default=""),
+    sa.Column("notice_id", sa.String(64), comment="a notice (居务公开) publishing the resolution"),
+    sa.Column("created_by", sa.String(36), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Index("ix_deliberation_topics_unit", "unit_code"),
+)
+
+# Every comment record, private until an operator approves it for the public.
+topic_comments = sa.Table(
+    "topic_comments", metadata,
+    sa.Column("record_id", sa.String(36), primary_key=True),
+    sa.Column("topic_id", sa.String(36), nullable=False),
+    sa.Column("resident_key", sa.String(64), nullable=False),
+    sa.Column("device_id", sa.String(64), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("made_at", UtcDateTime, nullable=False, comment="device time"),
+    sa.Column("state", sa.String(16), nullable=False, comment="pending | approved | rejected | late | invalid"),
+    sa.Column("moderated_by", sa.String(36)),
+    sa.Column("moderated_at", UtcDateTime),
+    sa.Index("ix_topic_comments_topic_state", "topic_id", "state"),
+)
+
+# Every vote record as processed (the audit: kept, already voted, displaced, superseded by a change, refused) and
+# what its kiosk was last told.
+votes = sa.Table(
+    "votes", metadata,
+    sa.Column("record_id", sa.String(36), primary_key=True),
+    sa.Column("topic_id", sa.String(36), nullable=False),
+    sa.Column("resident_key", sa.String(64), nullable=False),
+    sa.Column("device_id", sa.String(64), nullable=False),
+    sa.Column("option", sa.String(16), nullable=False),
+    sa.Column("device_time", UtcDateTime, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False,
+              comment="kept | already_voted | displaced | superseded | closed | not_eligible | invalid"),
+    sa.Column("answered", sa.String(16), comment="the VoteAnswer status last queued for the kiosk"),
+    sa.Column("processed_at", UtcDateTime, nullable=False),
+    sa.Index("ix_votes_card", "topic_id", "resident_key"),
+)
+
+# The one counted vote per (topic, card): the unique key makes the tally exact without locks across hub workers.
+kept_votes = sa.Table(
+    "kept_votes", metadata,
+    sa.Column("topic_id", sa.String(36), primary_key=True),
+    sa.Column("resident_key", sa.String(64), primary_key=True),
+    sa.Column("record_id", sa.String(36), nullable=False),
+    sa.Column("option", sa.String(16), nullable=False),
+    sa.Column("device_id", sa.String(64), nullable=False),
+    sa.Column("device_time", UtcDateTime, nullable=False),
+)

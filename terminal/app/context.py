@@ -15,7 +15,9 @@ from terminal.app.config import PROFILES, AppConfig, ConfigError
 from terminal.app.i18n import Translator
 from terminal.app.navigation import Navigator, platform_navigator
 from terminal.app.presenters.checkin import CheckinFlow
+from terminal.app.presenters.deliberation import DeliberationFlow
 from terminal.app.presenters.deployment_key import DeploymentKeyKeeper
+from terminal.app.presenters.followup import FollowupFlow
 from terminal.app.presenters.gridmap import GridMap
 from terminal.app.presenters.idle import IdleTimer
 from terminal.app.presenters.lookup import LookupFlow
@@ -64,6 +66,8 @@ class TerminalContext:
         self.report = self.checkin = self.notices = self.idle = self.patrol = self.tasks = None
         self.lookup: LookupFlow | None = None
         self.receipt: ReceiptPresenter | None = None
+        self.followup: FollowupFlow | None = None
+        self.deliberation: DeliberationFlow | None = None
         latest = self.position.latest
         if profile == "kiosk":
             self.report = ReportFlow(self.device, self.photos, self.tr, self.categories, position=latest,
@@ -73,6 +77,8 @@ class TerminalContext:
             self.notices = NoticesPresenter(self.device, self.tr, grid_code=config.grid.code)
             self.lookup = LookupFlow(self.device, self.photos, self.tr, clock=clock)  # 查进度
             self.receipt = ReceiptPresenter(self.device, self.tr, clock=clock)  # the success screen
+            self.followup = FollowupFlow(self.device, self.tr, clock=clock)  # 回访 prompts on a card tap
+            self.deliberation = DeliberationFlow(self.device, self.photos, self.tr, clock=clock)  # 议事: topics, votes
             self.idle = IdleTimer(config.idle_timeout_s, clock=monotonic)
         elif profile == "tablet":
             self.patrol = PatrolFlow(self.device, self.position, self.tr, interval_s=config.patrol_interval_s,

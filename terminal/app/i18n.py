@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from protocol.labels import LABELS
+from terminal.app.i18n_deliberation import DELIBERATION_TEXTS
+from terminal.app.i18n_followup import FOLLOWUP_TEXTS
 from terminal.app.i18n_kiosk import KIOSK_TEXTS
 
 LANGUAGES = ("zh", "en")
@@ -208,6 +210,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     **_shared("state"),
     **_shared("role"),
     **KIOSK_TEXTS,  # the kiosk's success screen, on-screen input, 查进度 and notices archive
+    **FOLLOWUP_TEXTS,  # 回访: the follow-up prompt on a card tap and at 查进度
+    **DELIBERATION_TEXTS,  # 议事: topics, votes (one per card) and comments at the kiosk
 }
 
 

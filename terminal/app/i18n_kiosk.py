@@ -83,6 +83,8 @@ KIOSK_TEXTS: dict[str, tuple[str, str]] = {
     "notices.unread": ("未读", "Unread"),
     "notices.unread_count": ("{n} 条未读", "{n} unread"),
     "notices.new": ("新", "New"),
+    "notices.pinned": ("置顶", "Pinned"),
+    "notices.images": ("{n} 张图片", "{n} image(s)"),
     "notices.read": ("已读", "Read"),
     "notices.pick": ("点击左侧公告查看全文", "Touch a notice on the left to read it"),
     "notices.open": ("查看", "Open"),

@@ -333,8 +333,16 @@ def test_every_page_in_english_and_no_raw_keys_with_screenshots(hub, browser, er
         assert not chinese, f"{name}: Chinese in the English dashboard: {chinese[:8]}"
     # the forms and the confirmation dialog in English too
     goto(english, hub, f"#/case/{case['id']}", "case")
+    # The reassign form fetches its people; slowed down here, it must not replace the suspend form clicked after it
+    # (seen under load: the late answer put the reassign form back and the suspend button vanished).
+    english.evaluate("""() => {
+        const plain = window.fetch;
+        window.fetch = (url, init) => String(url).includes("/assignees")
+            ? new Promise((done) => setTimeout(done, 1500)).then(() => plain(url, init)) : plain(url, init);
+    }""")
     english.click("button.action[data-transition=reassign]")
     english.click("button.action[data-transition=suspend]")
+    english.wait_for_timeout(2000)  # the reassign form's people have arrived by now
     english.fill("input[name=reason]", "waiting for the gas company")
     english.click("button[data-submit=suspend]")
     expect(english.get_by_test_id("confirm")).to_be_visible()

@@ -47,6 +47,15 @@ OWNERS: dict[str, tuple[str, str]] = {
     "sign_in_throttle": ("auth", "auth/repo.py"),
     "device_identities": ("devices", "devices/repo.py"),
     "device_flags": ("devices", "devices/repo.py"),
+    "deliberation_topics": ("deliberation", "deliberation/repo.py"),
+    "topic_comments": ("deliberation", "deliberation/repo.py"),
+    "votes": ("deliberation", "deliberation/repo.py"),
+    "kept_votes": ("deliberation", "deliberation/repo.py"),
+    "notices": ("notices", "notices/repo.py"),
+    "notice_versions": ("notices", "notices/repo.py"),
+    "notice_deliveries": ("notices", "notices/repo.py"),
+    "case_followups": ("followup", "followup/repo.py"),
+    "followup_answer_outcomes": ("followup", "followup/repo.py"),
 }
 WRITES = {"insert", "update", "delete", "dialect_insert", "_upsert"}  # _upsert: the org repository's insert-or-update
 

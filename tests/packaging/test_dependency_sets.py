@@ -15,7 +15,7 @@ from packaging.requirements import Requirement
 
 HUB_NEVER = {"kivy", "opencv-python-headless", "opencv-python", "iotcore"}
 TERMINAL_NEVER = {"sqlalchemy", "psycopg", "psycopg-binary", "shapely", "alembic", "fastapi", "uvicorn",
-                  "argon2-cffi", "pillow"}
+                  "prometheus-client", "openpyxl", "argon2-cffi", "pillow"}
 
 
 def _name(text: str) -> str:

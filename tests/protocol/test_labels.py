@@ -78,3 +78,12 @@ def test_lookups():
         LABELS["en"]["state.reported"] = "changed"  # type: ignore[index]
     with pytest.raises(ValueError):
         labels.label("state.reported", "fr")
+
+
+def test_notice_categories_are_the_protocols_and_unknown_reads_as_general():
+    from protocol import NOTICE_CATEGORIES
+
+    assert group("notice") == set(NOTICE_CATEGORIES)
+    assert labels.notice_category_label("finance") == "财务公开"
+    assert labels.notice_category_label("finance", "en") == "Finances"
+    assert labels.notice_category_label("not_yet_known", "en") == "Notices"

@@ -29,6 +29,8 @@ async function request(method, path, body) {
 export const api = {
   get: (path) => request("GET", path),
   post: (path, body) => request("POST", path, body ?? {}),
+  put: (path, body) => request("PUT", path, body ?? {}),
+  del: (path) => request("DELETE", path),
 };
 
 export function qs(params) {

@@ -15,7 +15,10 @@ const PAGES = {
   case: () => import("./pages/case.js"),
   cases: () => import("./pages/cases.js"),
   triage: () => import("./pages/triage.js"),
+  followups: () => import("./pages/followups.js"), // 回访
   new: () => import("./pages/create.js"),
+  notices: () => import("./pages/notices.js"), // 居务公开
+  deliberation: () => import("./pages/deliberation.js"), // 议事
 };
 const ACTING = new Set(["triage", "new"]); // pages that act on cases: not for view-only accounts
 

@@ -6,6 +6,8 @@
 set -eu
 LEAFLET_VERSION=1.9.4
 MARKERCLUSTER_VERSION=1.5.3  # Leaflet.markercluster: case pins clustered at low zoom (MIT)
+SWAGGER_UI_VERSION=5.32.0  # the API's /docs page (Apache-2.0)
+UPLOT_VERSION=1.6.32  # the statistics page's KPI trend charts (MIT)
 
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
@@ -28,5 +30,26 @@ rm -rf "$here/markercluster"
 mkdir -p "$here/markercluster"
 # MarkerCluster.css only: the dashboard styles its cluster icons itself (map.css), not MarkerCluster.Default.css.
 cp package/dist/leaflet.markercluster.js package/dist/MarkerCluster.css package/MIT-LICENCE.txt "$here/markercluster/"
+chmod 644 "$here"/markercluster/*  # the package ships them executable
 echo "$MARKERCLUSTER_VERSION" > "$here/markercluster/VERSION"
 echo "vendored leaflet.markercluster $MARKERCLUSTER_VERSION into $here/markercluster"
+
+rm -rf package
+npm pack --silent "swagger-ui-dist@$SWAGGER_UI_VERSION" >/dev/null
+tar -xzf "swagger-ui-dist-$SWAGGER_UI_VERSION.tgz"
+rm -rf "$here/swagger-ui"
+mkdir -p "$here/swagger-ui"
+cp package/swagger-ui-bundle.js package/swagger-ui.css package/favicon-32x32.png package/LICENSE package/NOTICE \
+  "$here/swagger-ui/"
+echo "$SWAGGER_UI_VERSION" > "$here/swagger-ui/VERSION"
+echo "vendored swagger-ui-dist $SWAGGER_UI_VERSION into $here/swagger-ui"
+
+
+rm -rf package
+npm pack --silent "uplot@$UPLOT_VERSION" >/dev/null
+tar -xzf "uplot-$UPLOT_VERSION.tgz"
+rm -rf "$here/uplot"
+mkdir -p "$here/uplot"
+cp package/dist/uPlot.iife.min.js package/dist/uPlot.min.css package/LICENSE "$here/uplot/"
+echo "$UPLOT_VERSION" > "$here/uplot/VERSION"
+echo "vendored uplot $UPLOT_VERSION into $here/uplot"

@@ -1,16 +1,22 @@
-"""The grid's notices (网格公告) as the hub sent them: an archive, newest first, with categories and read marks.
+"""The grid's notices as the hub sent them: an archive, pinned first, then newest, with categories and read marks.
 
-Categories: ``NoticeBody`` carries none (adding a field would break kiosks that forbid unknown ones), so the kiosk
-sorts each notice by words of its title and text (停水 / 义诊 / 防火 ...). Read marks: opening a notice marks its
-inbox entry read on this kiosk and tells the hub (a READ confirmation), so staff can see a notice was looked at.
+Two kinds arrive. ``bulletin`` (居务公开, ``terminal/bulletins.py``) carries its real category (居务 / 财务 / 服务事项 /
+办事流程 / 议题公示 / 通知, worded by protocol/labels.py), a pin, images and an expiry; it is marked read - and the hub
+told so by a READ confirmation - as soon as it is listed on screen (``show``), which is what the control room counts
+as "shown". The old ``notice`` (``NoticeBody``) carries no category, so the kiosk sorts it by words of its title and
+text (停水 / 义诊 / 防火 ...); it is marked read when a resident opens it.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
 
-from protocol import NoticeBody
+from protocol import NOTICE_CATEGORIES, NoticeBody
+from protocol.labels import notice_category_label
 from terminal.app.i18n import Translator
 from terminal.app.presenters.common import local_time
+from terminal.bulletins import shown_bulletins
 from terminal.device import Device
 from terminal.tasks import displayed_notices
 
@@ -22,7 +28,8 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     "health": ("义诊", "体检", "疫苗", "健康", "医保", "接种", "health", "clinic"),
     "activity": ("活动", "议事", "讲座", "志愿", "文艺", "比赛", "event", "meeting"),
 }
-CATEGORIES = (*CATEGORY_WORDS, "general")
+BULLETIN_CATEGORIES = tuple(c for c in NOTICE_CATEGORIES if c != "general")  # a bulletin's own, from protocol
+CATEGORIES = (*BULLETIN_CATEGORIES, *CATEGORY_WORDS, "general")
 
 
 def notice_category(notice: NoticeBody) -> str:
@@ -39,6 +46,19 @@ class NoticeItem:
     category: str = "general"
     category_text: str = ""
     read: bool = False
+    pinned: bool = False
+    images: tuple[bytes, ...] = ()  # JPEGs of a bulletin
+    bulletin: bool = False
+
+
+def _jpegs(images: list) -> tuple[bytes, ...]:
+    out = []
+    for image in images:
+        try:
+            out.append(base64.b64decode(image.jpeg_b64, validate=True))
+        except (binascii.Error, ValueError):
+            continue
+    return tuple(out)
 
 
 class NoticesPresenter:
@@ -47,14 +67,35 @@ class NoticesPresenter:
         self.filter = ALL
         self.selected: str | None = None
 
+    def category_text(self, category: str) -> str:
+        if category in NOTICE_CATEGORIES:  # the shared catalogue: the words the control room chose it by
+            return notice_category_label(category, self.tr.language)
+        return self.tr.t(f"notices.cat.{category}")
+
     def all_items(self) -> list[NoticeItem]:
+        """Bulletins (pinned first, then newest) and old notices, merged by publication time under the pinned."""
         read = {e.id for e in self.device.inbox() if e.kind == "notice" and e.state == "read"}
-        out = []
+        dated = []
+        for b in shown_bulletins(self.device.store, self.device.store.clock()):
+            body = b.body
+            cat = body.category if body.category in BULLETIN_CATEGORIES else "general"
+            dated.append((body.pinned, body.published_at, NoticeItem(
+                b.message_id, body.title, body.text, local_time(body.published_at), cat, self.category_text(cat),
+                b.read, body.pinned, _jpegs(body.images), True)))
         for mid, n in displayed_notices(self.device.store, self.grid_code):
             cat = notice_category(n)
-            out.append(NoticeItem(mid, n.title, n.text, local_time(n.published_at), cat,
-                                  self.tr.t(f"notices.cat.{cat}"), mid in read))
-        return out
+            dated.append((False, n.published_at, NoticeItem(mid, n.title, n.text, local_time(n.published_at), cat,
+                                                            self.category_text(cat), mid in read)))
+        dated.sort(key=lambda x: (not x[0], -x[1].timestamp()))
+        return [item for _, _, item in dated]
+
+    def show(self) -> list[NoticeItem]:
+        """The list as the screen shows it now; every bulletin in it is marked shown (READ to the hub)."""
+        found = self.items()
+        for item in found:
+            if item.bulletin and not item.read:
+                self.device.mark_read(item.message_id)
+        return found
 
     def items(self) -> list[NoticeItem]:
         """The archive under the current filter: all, unread, or one category."""
@@ -75,7 +116,7 @@ class NoticesPresenter:
         unread = sum(1 for i in found if not i.read)
         return [(ALL, f"{self.tr.t('notices.all')} {len(found)}"),
                 (UNREAD, f"{self.tr.t('notices.unread')} {unread}")] + [
-            (c, self.tr.t(f"notices.cat.{c}")) for c in present]
+            (c, self.category_text(c)) for c in present]
 
     def set_filter(self, key: str) -> None:
         self.filter = key if key in (ALL, UNREAD, *CATEGORIES) else ALL

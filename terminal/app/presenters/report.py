@@ -72,6 +72,14 @@ class ReportFlow:
         self.severity = Severity.NORMAL
         self.place: Place | None = None  # None: the device's position at submit time
         self.last_report: IncidentReport | None = None
+        self.resident_key: str | None = None  # a card tapped before reporting (optional): asked for 回访 later
+
+    # --- the reporter's card (optional) --------------------------------------------------------------
+    def use_card(self, resident_key: str) -> None:
+        """The resident tapped their card first: the report carries its keyed hash (never the number), so the hub
+        can ask them for a follow-up (回访) on a later tap at any kiosk of the community."""
+        self.resident_key = resident_key
+        self.message = self.tr.t("followup.card_on_report")
 
     # --- photo -----------------------------------------------------------------------------
     def capture(self) -> bool:
@@ -182,7 +190,7 @@ class ReportFlow:
         place = self.place or self.use_device_position()
         report = self.device.report(self.category.code, place.lat, place.lon, accuracy_m=place.accuracy_m,
                                     note=self.note, severity=self.severity,
-                                    photos=[self.photo.jpeg] if self.photo else [])
+                                    photos=[self.photo.jpeg] if self.photo else [], resident_key=self.resident_key)
         self.reset()
         self.last_report = report
         self.message = self.tr.t("report.done", ref=report.id[-6:])

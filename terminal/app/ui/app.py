@@ -22,6 +22,8 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from terminal.app.context import TerminalContext
+from terminal.app.ui.screens.deliberation import DeliberationScreen
+from terminal.app.ui.screens.followup import FollowupScreen
 from terminal.app.ui.screens.kiosk import CheckinScreen, KioskHomeScreen, NoticesScreen
 from terminal.app.ui.screens.lookup import LookupScreen
 from terminal.app.ui.screens.patrol import PatrolScreen
@@ -35,7 +37,9 @@ log = logging.getLogger(__name__)
 PROFILE_SCREENS: dict[str, list[tuple[str, type[GridlineScreen], str]]] = {
     "kiosk": [("home", KioskHomeScreen, "kiosk_home.kv"), ("report", ReportScreen, "report.kv"),
               ("checkin", CheckinScreen, "checkin.kv"), ("notices", NoticesScreen, "notices.kv"),
-              ("lookup", LookupScreen, "lookup.kv"), ("report_done", ReportDoneScreen, "report_done.kv")],
+              ("lookup", LookupScreen, "lookup.kv"), ("report_done", ReportDoneScreen, "report_done.kv"),
+              ("followup", FollowupScreen, "followup.kv"),  # follow-up: the prompt a card tap brings
+              ("deliberation", DeliberationScreen, "deliberation.kv")],  # deliberation: topics, one vote per card
     "tablet": [("home", PatrolScreen, "patrol.kv"), ("report", ReportScreen, "report.kv")],
     "phone": [("home", TasksScreen, "tasks.kv"), ("task", TaskScreen, "task_detail.kv")],
 }

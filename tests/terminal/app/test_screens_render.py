@@ -26,7 +26,8 @@ from .conftest import config_dict
 
 REPO = Path(__file__).resolve().parents[3]
 ARTIFACTS = REPO / "test-artifacts" / "screens"
-SCREENS = {"kiosk": ["home", "report", "checkin", "notices", "lookup", "report_done"], "tablet": ["home", "report"],
+SCREENS = {"kiosk": ["home", "report", "checkin", "notices", "lookup", "report_done", "followup", "deliberation"],
+           "tablet": ["home", "report"],
            "phone": ["home", "task"]}
 SIZES = {"kiosk": (1920, 1080), "tablet": (1280, 800), "phone": (540, 960)}
 NOW = datetime.now(UTC)

@@ -38,6 +38,14 @@ function reasonText(e) {
   return data(e.reason, { class: "reason" });
 }
 
+// 回访 of the case's latest closing: its answer, else awaiting (until when) or overdue (未回访).
+function followupText(f) {
+  if (f.state === "answered") return `${t(`followup.${f.answer}`)} · ${t(`fu.channel.${f.channel}`)} · ${timeOf(f.answered_at)}`;
+  if (f.state === "skipped") return t("fu.skipped");
+  const status = f.overdue ? t("fu.overdue") : f.state === "not_reached" ? t("fu.notReached") : t("fu.pending");
+  return `${status} · ${t("fu.dueAt")} ${timeOf(f.due_at)}`;
+}
+
 export async function mount(root, ctx, caseId) {
   const box = h("section", { class: "panel case-page", "data-testid": "case-page" });
   root.append(box);
@@ -55,10 +63,11 @@ export async function mount(root, ctx, caseId) {
       box.replaceChildren(h("p", { class: "error", "data-testid": "case-error" }, t("case.notFound")));
       return;
     }
-    const [events, d, sourceRecord] = await Promise.all([
+    const [events, d, sourceRecord, followup] = await Promise.all([
       api.get(`/api/cases/${caseId}/events`).catch(() => []),
       directory(),
       api.get(`/api/records/${c.source_record_id}`).catch(() => null),
+      api.get(`/api/cases/${caseId}/followup`).catch(() => null), // 回访 after closing (none before)
     ]);
     if (opened !== formsOpened && box.querySelector(".action-form > *")) {
       box.querySelector(".moved-on")?.removeAttribute("hidden");
@@ -109,6 +118,7 @@ export async function mount(root, ctx, caseId) {
       h("dt", {}, t("case.deadline")), h("dd", {}, c.deadline ? timeOf(c.deadline) : "—"),
       h("dt", {}, t("case.remaining")), h("dd", {}, remainingEl),
       h("dt", {}, t("case.reports")), h("dd", {}, c.report_count),
+      followup ? [h("dt", {}, t("nav.followups")), h("dd", { "data-testid": "case-followup" }, followupText(followup))] : null,
       c.escalation ? [h("dt", {}, t("transition.escalate")), h("dd", {}, timeOf(c.escalation.at || c.escalation.events?.at(-1)?.at))] : null);
     const timeline = h("ol", { class: "timeline", "data-testid": "timeline" }, ...events.map((e) =>
       h("li", { class: e.outcome === "rejected" ? "rejected" : "", dataset: { transition: e.transition } },
@@ -209,7 +219,7 @@ export async function mount(root, ctx, caseId) {
   }
 
   async function openForm(form, option, c) {
-    formsOpened += 1;
+    const mine = ++formsOpened; // a later click wins: an earlier form still fetching its people must not replace it
     const fields = {};
     const rows = [];
     const tr = option.transition;
@@ -282,6 +292,7 @@ export async function mount(root, ctx, caseId) {
         if (err.status === 409) await load();
       }
     });
+    if (mine !== formsOpened) return;
     form.replaceChildren(h("h4", {}, actionLabel(tr)), ...rows, problem,
       h("div", { class: "buttons" }, submit, h("button", { type: "button", onclick: () => form.replaceChildren() }, t("case.cancel"))));
   }

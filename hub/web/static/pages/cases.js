@@ -4,7 +4,7 @@
 // "more" asks for the next page after the last row.
 import { api, qs } from "../api.js";
 import { h, LEVEL_COLOURS } from "../dom.js";
-import { t, timeOf } from "../i18n.js";
+import { getLang, t, timeOf } from "../i18n.js";
 import { onLive } from "../live.js";
 import {
   ageText, caseTitle, categoryOptions, categoryText, data, directory, errorText, gridText, personName, remainingText,
@@ -29,6 +29,13 @@ export function readFilters(params) {
   return f;
 }
 
+/** The API's filter parameters (the list's and the ledger's: GET /api/ledger/cases takes the same). */
+export function apiFilters(f) {
+  return { q: f.q, unit: f.unit, category: f.category, state: f.state, level: f.level, assignee: f.assignee,
+           device: f.device, source: f.source, created_from: dayStart(f.from), created_to: dayEnd(f.to),
+           overdue: f.overdue ? "true" : "", flagged: f.flagged ? "true" : "" };
+}
+
 export function filtersQuery(f) {
   return qs({ ...f, order: f.order === "newest" ? "" : f.order });
 }
@@ -36,6 +43,12 @@ export function filtersQuery(f) {
 // Local midnight of a yyyy-mm-dd, and the midnight after it for "to" (whole days as the operator means them).
 const dayStart = (d) => (d ? new Date(`${d}T00:00:00`).toISOString() : "");
 const dayEnd = (d) => (d ? new Date(new Date(`${d}T00:00:00`).getTime() + 864e5).toISOString() : "");
+
+// 回访 of a closed case's latest closing, beside its state: the answer, else awaiting / overdue / not reached.
+function followupBadge(value) {
+  const own = { pending: "fu.pending", overdue: "fu.overdue", not_reached: "fu.notReached", skipped: "fu.skipped" };
+  return `${t("nav.followups")}: ${t(own[value] || `followup.${value}`)}`;
+}
 
 export async function mount(root, ctx, _arg, params) {
   const f = readFilters(params || new URLSearchParams());
@@ -110,9 +123,15 @@ export async function mount(root, ctx, _arg, params) {
                  t("cases.more"));
   const stale = h("button", { type: "button", class: "stale-hint", hidden: true, onclick: () => load() }, t("cases.updated"));
   const error = h("p", { class: "error", hidden: true });
+  // 案件台账: the cases these filters match, as an Excel file (a plain link: the session cookie signs it)
+  const ledger = h("a", { class: "button ledger", "data-testid": "ledger", download: "" }, t("cases.ledger"));
+  const ledgerHref = () => {
+    ledger.href = `/api/ledger/cases${qs({ ...apiFilters(f), format: "xlsx", lang: getLang() === "en" ? "en" : "zh-CN" })}`;
+  };
+  ledgerHref();
 
   root.append(h("section", { class: "panel cases-page", "data-testid": "cases-page" },
-    h("div", { class: "page-head" }, h("h2", {}, t("cases.title")), count, stale,
+    h("div", { class: "page-head" }, h("h2", {}, t("cases.title")), count, stale, ledger,
       h("div", { class: "presets" }, preset("overdue", { overdue: "1", order: "deadline" }),
         preset("review", { flagged: "1", state: ["reported"] }), preset("open", { state: ["reported", "filed", "dispatched", "accepted", "arrived", "resolved", "verified"] }),
         preset("clear", {}))),
@@ -135,6 +154,7 @@ export async function mount(root, ctx, _arg, params) {
                        overdue: overdue.checked ? "1" : "", flagged: flagged.checked ? "1" : "", order: order.value });
     // the address keeps the filters (replaceState: no history entry per keystroke, no re-mount)
     history.replaceState(null, "", `#/cases${filtersQuery(f)}`);
+    ledgerHref();
     load();
   }
   let typing = null;
@@ -152,7 +172,8 @@ export async function mount(root, ctx, _arg, params) {
         c.note && c.note !== c.title ? data(c.note.length > 60 ? `${c.note.slice(0, 60)}…` : c.note, { class: "muted small note" }, "div") : null),
       h("td", {}, categoryText(dir, c.category_code, c)),
       h("td", {}, gridText(dir, c)),
-      h("td", {}, h("span", { class: `state s-${c.state}` }, t(`state.${c.state}`))),
+      h("td", {}, h("span", { class: `state s-${c.state}` }, t(`state.${c.state}`)),
+        c.followup ? h("span", { class: `fu-badge fu-${c.followup}`, "data-testid": "followup-badge" }, followupBadge(c.followup)) : null),
       h("td", { class: "nowrap" }, h("i", { class: "dot", style: `background:${LEVEL_COLOURS[c.level]}` }), t(`level.${c.level}`)),
       h("td", {}, c.assignee ? data(personName(dir, c.assignee)) : h("span", { class: "muted" }, t("case.none"))),
       h("td", { class: "nowrap", title: timeOf(c.created_at) }, ageText(c.created_at)),
@@ -182,12 +203,8 @@ export async function mount(root, ctx, _arg, params) {
 
   async function load(append = false) {
     const mine = ++busy;
-    const params = {
-      q: f.q, unit: f.unit, category: f.category, state: f.state, level: f.level, assignee: f.assignee, device: f.device,
-      source: f.source, created_from: dayStart(f.from), created_to: dayEnd(f.to),
-      overdue: f.overdue ? "true" : "", flagged: f.flagged ? "true" : "", order: f.order, limit: PAGE,
-      cursor: append ? cursor : "", count: append ? "false" : "",
-    };
+    const params = { ...apiFilters(f), order: f.order, limit: PAGE, cursor: append ? cursor : "",
+                     count: append ? "false" : "" };
     if (!append) findExact(f.q);
     let page;
     try {

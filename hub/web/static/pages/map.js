@@ -2,6 +2,7 @@
 // the case's card), terminals and patrols moving live; the feed alongside. The legend says what counts.
 import { api } from "../api.js";
 import { h, LEVEL_COLOURS } from "../dom.js";
+import { createDensity } from "../density.js";
 import { createFeed } from "../feed.js";
 import { t } from "../i18n.js";
 import { onLive } from "../live.js";
@@ -54,6 +55,8 @@ export async function mount(root, ctx) {
     fitPadding: () => ({ topLeft: [24, 48], bottomRight: [24, key.offsetHeight + 28] }),
   });
   const feed = createFeed(side, { compact: true, onOpen: (id) => ctx.navigate(`#/case/${id}`) });
+  const density = createDensity(view); // off until the operator ticks it
+  mapEl.parentElement.append(density.el);
   window.__gridline.map = view;
 
   function drawSummary(fc) {
@@ -90,5 +93,5 @@ export async function mount(root, ctx) {
   await Promise.all([loadGrids(), loadCases(), loadDevices(),
                      api.get("/api/live/recent?limit=200").then((items) => feed.load(items))]);
   const timer = setInterval(loadDevices, 60000); // staleness and heartbeat figures
-  return () => { offs.forEach((off) => off()); clearInterval(timer); feed.destroy(); view.destroy(); };
+  return () => { offs.forEach((off) => off()); clearInterval(timer); feed.destroy(); density.destroy(); view.destroy(); };
 }

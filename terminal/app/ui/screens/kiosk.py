@@ -1,8 +1,12 @@
 """Kiosk screens besides reporting and progress lookup: home, resident check-in, notices."""
 from __future__ import annotations
 
+import io
+
 from kivy.clock import Clock
-from kivy.properties import BooleanProperty, ListProperty, StringProperty
+from kivy.core.image import Image as CoreImage
+from kivy.graphics.texture import Texture
+from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
 
 from terminal.app.presenters.checkin import KINDS
 from terminal.app.presenters.keypad import CARD_KEYS, key_label
@@ -61,8 +65,15 @@ class CheckinScreen(GridlineScreen):
             self.ids.preview.show_frame(self.ctx.photos.frame())
         except Exception:  # noqa: BLE001 - a camera error is shown by flow.scan below; the preview stays still
             pass
-        flow.scan()
+        if flow.scan():
+            self._card_known()
         self.refresh()
+
+    def _card_known(self) -> None:
+        """A card was read: when its holder reported a case now closed, ask for the follow-up first."""
+        key, followup = self.ctx.checkin.resident_key, self.ctx.followup
+        if key and followup is not None and followup.on_card(key):
+            self.app.go("followup")
 
     def refresh(self) -> None:
         flow = self.ctx.checkin
@@ -84,10 +95,19 @@ class CheckinScreen(GridlineScreen):
             self.refresh()
 
     def use_card(self) -> None:
-        self.guard(self.ctx.checkin.use_typed_card)  # the number is hashed and forgotten at once
+        if self.guard(self.ctx.checkin.use_typed_card):  # the number is hashed and forgotten at once
+            self._card_known()
 
     def choose_kind(self, kind: str) -> None:
         self.guard(self.ctx.checkin.choose_kind, kind)
+
+    def report_with_card(self) -> None:
+        """The card just read goes with a new report (its keyed hash only): the follow-up asks this resident later."""
+        key = self.ctx.checkin.resident_key if self.ctx.checkin is not None else None
+        if key:
+            self.ctx.report.use_card(key)
+            self.ctx.checkin.reset()
+            self.app.go("report")
 
     def set_note(self, text: str) -> None:
         if self.ctx.checkin is not None:
@@ -107,6 +127,13 @@ class CheckinScreen(GridlineScreen):
         self.app.go("home")
 
 
+def _texture(jpeg: bytes) -> Texture | None:
+    try:
+        return CoreImage(io.BytesIO(jpeg), ext="jpg").texture
+    except Exception:  # noqa: BLE001 - whatever the image loader raises on a bad JPEG: the notice shows without it
+        return None
+
+
 class NoticesScreen(GridlineScreen):
     notices = ListProperty([])
     filters = ListProperty([])
@@ -114,21 +141,25 @@ class NoticesScreen(GridlineScreen):
     detail_title = StringProperty("")
     detail_meta = StringProperty("")
     detail_text = StringProperty("")
+    detail_image = ObjectProperty(None, allownone=True)  # the chosen notice's first image (a texture)
 
     def refresh(self) -> None:
         presenter = self.ctx.notices
-        items = presenter.items()
+        items = presenter.show()  # listed on screen now: bulletins are reported shown
         self.filters = [{"key": key, "text": label, "state": "down" if key == presenter.filter else "normal"}
                         for key, label in presenter.filters()]
         self.notices = [{"message_id": n.message_id, "title": n.title, "published": n.published,
-                         "category": n.category_text, "unread": not n.read,
-                         "selected": n.message_id == presenter.selected, "badge": self.t("notices.new")}
+                         "category": n.category_text, "unread": not n.read or n.pinned,
+                         "selected": n.message_id == presenter.selected,
+                         "badge": self.t("notices.pinned") if n.pinned else self.t("notices.new")}
                         for n in items]
         self.empty = "" if items else presenter.empty_text()
         chosen = presenter.selected_item()
         self.detail_title = chosen.title if chosen else ""
-        self.detail_meta = f"{chosen.published}  ·  {chosen.category_text}" if chosen else ""
+        images = f"  ·  {self.t('notices.images', n=len(chosen.images))}" if chosen and chosen.images else ""
+        self.detail_meta = f"{chosen.published}  ·  {chosen.category_text}{images}" if chosen else ""
         self.detail_text = chosen.text if chosen else ""
+        self.detail_image = _texture(chosen.images[0]) if chosen and chosen.images else None
 
     def set_filter(self, key: str) -> None:
         self.ctx.notices.set_filter(key)

@@ -19,6 +19,7 @@ class LookupScreen(GridlineScreen):
     cases = ListProperty([])
     scanning = BooleanProperty(False)
     has_photo = BooleanProperty(False)
+    followup_reference = StringProperty("")  # a closed case found here awaiting its follow-up
 
     def on_kv_post(self, *_: object) -> None:
         pad = self.ids.pad
@@ -41,6 +42,9 @@ class LookupScreen(GridlineScreen):
                        "deadline": c.deadline, "overdue": c.overdue, "note": c.note,
                        "photo_text": self.t("lookup.result_photo" if c.thumbnail else "lookup.no_result_photo")}
                       for c in view.cases]
+        followup = self.ctx.followup
+        self.followup_reference = next((c.title for c in view.cases if c.state_key == "closed" and followup is not None
+                                        and followup.awaits(c.title)), "")
         first = next((c.thumbnail for c in view.cases if c.thumbnail), None)
         self.has_photo = first is not None
         if first is not None:
@@ -87,6 +91,13 @@ class LookupScreen(GridlineScreen):
         if self.ctx.lookup.scan():
             self.stop_scan()
         self.refresh()
+
+    def answer_followup(self) -> None:
+        """Follow-up from a lookup: the prompt screen for the case found, back here afterwards."""
+        if self.ctx.followup is not None and self.ctx.followup.for_reference(self.followup_reference):
+            screen = self.app.screen("followup")
+            screen.back_to = "lookup"
+            self.app.go("followup")
 
     def leave(self) -> None:
         self.app.go("home")
