@@ -57,9 +57,10 @@ case "$cmd" in
     workers=${GRIDLINE_TEST_WORKERS:-4}
     # 1) everything, against Mosquitto and this machine's PostgreSQL (and SQLite)
     "$VENV/bin/python" -m pytest -q -n "$workers" --dist loadgroup "$@"
-    # 2) the end-to-end suite again on the embedded broker (what `gridline demo` uses without mosquitto)
+    # 2) the end-to-end suite again on the embedded broker (what `gridline demo` uses without mosquitto); the
+    #    dashboard pages once only (marked "pages": they test the page, not the broker engine)
     GRIDLINE_TEST_BROKER=embedded "$VENV/bin/python" -m pytest -q -n "$workers" --dist loadgroup \
-      tests/e2e -m "not slow" "$@"
+      tests/e2e -m "not slow and not pages" "$@"
     ;;
   lock)
     # resolve gridline[test,dev] afresh in a throw-away venv and pin what it got

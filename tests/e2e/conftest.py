@@ -12,6 +12,16 @@ from hub.settings import HubSettings
 from hub.store import HubStore
 
 
+def pytest_collection_modifyitems(items):
+    """Tests that drive the dashboard in Chromium are marked ``pages``: ``./dev.sh test`` runs them once, not again
+    on the embedded broker (what they check is the page; the broker engines are covered by the other e2e tests)."""
+    for item in items:
+        module = getattr(item, "module", None)
+        chromium = hasattr(module, "sync_playwright") or "browser" in getattr(item, "fixturenames", ())
+        if module is not None and chromium:
+            item.add_marker(pytest.mark.pages)
+
+
 @pytest.fixture
 def hub(own_broker, tmp_path, unique):
     runner = HubRunner(HubSettings(broker_url=own_broker.url, data_dir=tmp_path / "hub", http_port=0,
