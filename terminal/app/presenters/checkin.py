@@ -10,11 +10,10 @@ from collections.abc import Callable
 from protocol import CheckinKind, ResidentCheckin
 from protocol.messages import MAX_NOTE_CHARS
 from terminal.app.i18n import Translator
-from terminal.app.presenters.common import FlowRefused
+from terminal.app.presenters.common import FlowRefused, read_card
 from terminal.app.presenters.keypad import press
 from terminal.app.presenters.photo import PhotoTaker
-from terminal.camera import CameraError
-from terminal.camera.qr import MAX_CARD_CHARS, plausible_card, scan_resident_key
+from terminal.camera.qr import MAX_CARD_CHARS, plausible_card
 from terminal.device import Device
 from terminal.position import Fix
 from terminal.residents import resident_key
@@ -49,15 +48,11 @@ class CheckinFlow:
 
     def scan(self) -> bool:
         """One look through the camera for a card QR (the screen calls this a few times a second while scanning)."""
-        try:
-            key = scan_resident_key(self.photos.frame(), self._deployment_key)
-        except CameraError as exc:
-            self.message = self.tr.t("report.no_camera", error=exc)
-            return False
+        key, self.message = read_card(self.photos, self._deployment_key, self.tr, none_key="checkin.scan_none",
+                                      ok_key="checkin.scanned")
         if key is None:
-            self.message = self.tr.t("checkin.scan_none")
             return False
-        self.resident_key, self.message = key, self.tr.t("checkin.scanned")
+        self.resident_key = key
         return True
 
     def type_card(self, number: str) -> bool:

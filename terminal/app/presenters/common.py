@@ -4,6 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from terminal.app.i18n import Translator
+from terminal.app.presenters.photo import PhotoTaker
+from terminal.camera import CameraError
+from terminal.camera.qr import scan_resident_key
 
 
 class FlowRefused(ValueError):
@@ -47,3 +50,13 @@ def local_time(moment: datetime) -> str:
     from datetime import timedelta, timezone
 
     return moment.astimezone(timezone(timedelta(hours=8))).strftime("%m-%d %H:%M")
+
+
+def read_card(photos: PhotoTaker, deployment_key: str | bytes, tr: Translator, *, none_key: str,
+              ok_key: str) -> tuple[str | None, str]:
+    """One look through the camera for a resident card's QR: (its keyed hash or None, the message to show)."""
+    try:
+        key = scan_resident_key(photos.frame(), deployment_key)
+    except CameraError as exc:
+        return None, tr.t("report.no_camera", error=exc)
+    return key, tr.t(ok_key if key is not None else none_key)

@@ -16,11 +16,10 @@ from datetime import datetime
 from protocol import DeliberationTopic, DeliberationVote, VoteAnswer, VoteResult
 from protocol.deliberation import MAX_COMMENT_CHARS
 from terminal.app.i18n import Translator
-from terminal.app.presenters.common import FlowRefused
+from terminal.app.presenters.common import FlowRefused, read_card
 from terminal.app.presenters.keypad import press
 from terminal.app.presenters.photo import PhotoTaker
-from terminal.camera import CameraError
-from terminal.camera.qr import MAX_CARD_CHARS, plausible_card, scan_resident_key
+from terminal.camera.qr import MAX_CARD_CHARS, plausible_card
 from terminal.clock import Clock, utc_now
 from terminal.device import Device
 from terminal.residents import resident_key
@@ -122,15 +121,11 @@ class DeliberationFlow:
         return self.device.deployment_key
 
     def scan(self) -> bool:
-        try:
-            key = scan_resident_key(self.photos.frame(), self._deployment_key)
-        except CameraError as exc:
-            self.message = self.tr.t("report.no_camera", error=exc)
-            return False
+        key, self.message = read_card(self.photos, self._deployment_key, self.tr, none_key="delib.scan_none",
+                                      ok_key="delib.card_ok")
         if key is None:
-            self.message = self.tr.t("delib.scan_none")
             return False
-        self.resident_key, self.message = key, self.tr.t("delib.card_ok")
+        self.resident_key = key
         return True
 
     def press_card_key(self, key: str) -> None:

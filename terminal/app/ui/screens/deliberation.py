@@ -5,19 +5,17 @@ from __future__ import annotations
 
 from functools import partial
 
-from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, StringProperty
 
 from protocol.deliberation import MAX_COMMENT_CHARS
 from terminal.app.ui.keypad import open_typing
+from terminal.app.ui.scanning import ScanToggle
 from terminal.app.ui.widgets import GridlineScreen
 from terminal.camera.qr import MAX_CARD_CHARS
 
-SCAN_PERIOD_S = 0.5
 
-
-class DeliberationScreen(GridlineScreen):
+class DeliberationScreen(ScanToggle, GridlineScreen):
     title = StringProperty("")
     period = StringProperty("")
     background = StringProperty("")
@@ -88,22 +86,8 @@ class DeliberationScreen(GridlineScreen):
         self.ctx.deliberation.set_comment(text)
         self.guard(self.ctx.deliberation.comment)
 
-    def toggle_scan(self) -> None:
-        if self.scanning:
-            self.stop_scan()
-            return
-        self.scanning = True
-        self._scan_event = Clock.schedule_interval(self._scan, SCAN_PERIOD_S)
-
-    def stop_scan(self) -> None:
-        self.scanning = False
-        if getattr(self, "_scan_event", None) is not None:
-            self._scan_event.cancel()
-            self._scan_event = None
-
-    def _scan(self, _dt: float) -> None:
-        if self.guard(self.ctx.deliberation.scan):
-            self.stop_scan()
+    def scan_once(self) -> bool:
+        return bool(self.guard(self.ctx.deliberation.scan))
 
     def on_leave(self, *_: object) -> None:
         self.stop_scan()

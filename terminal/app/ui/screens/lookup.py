@@ -1,18 +1,16 @@
 """Check progress (kiosk): type or scan a reference / receipt code, see the case's state, deadline and result photo."""
 from __future__ import annotations
 
-from kivy.clock import Clock
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
 from terminal.app.presenters.keypad import LOOKUP_KEYS, key_label, press
 from terminal.app.presenters.lookup import MAX_QUERY
 from terminal.app.ui.keypad import open_typing
+from terminal.app.ui.scanning import ScanToggle
 from terminal.app.ui.widgets import GridlineScreen
 
-SCAN_PERIOD_S = 0.5
 
-
-class LookupScreen(GridlineScreen):
+class LookupScreen(ScanToggle, GridlineScreen):
     query = StringProperty("")
     headline = StringProperty("")
     status = StringProperty("idle")
@@ -70,27 +68,12 @@ class LookupScreen(GridlineScreen):
         self.stop_scan()
         self.guard(self.ctx.lookup.ask)
 
-    def toggle_scan(self) -> None:
-        if self.scanning:
-            self.stop_scan()
-            return
-        self.scanning = True
-        self._scan_event = Clock.schedule_interval(self._scan, SCAN_PERIOD_S)
-
-    def stop_scan(self) -> None:
-        self.scanning = False
-        if getattr(self, "_scan_event", None) is not None:
-            self._scan_event.cancel()
-            self._scan_event = None
-
-    def _scan(self, _dt: float) -> None:
+    def scan_once(self) -> bool:
         try:
             self.ids.camera.show_frame(self.ctx.photos.frame())
         except Exception:  # noqa: BLE001 - the flow reports a camera error itself
             pass
-        if self.ctx.lookup.scan():
-            self.stop_scan()
-        self.refresh()
+        return self.ctx.lookup.scan()
 
     def answer_followup(self) -> None:
         """Follow-up from a lookup: the prompt screen for the case found, back here afterwards."""
