@@ -31,7 +31,8 @@ def test_deferred_records_stay_pending_wait_and_then_retire_once(hub, make_devic
     put_off_ids = {r.id for r in put_off}
     hub.send_receipt(device.device_id, committed=[r.id for r in stored], deferred=[deferral(r) for r in put_off])
     told_at = time.monotonic()
-    assert wait_until(lambda: device.store.counts()["position"]["acked"] == 4)
+    # the receipt's two halves are applied one after the other: wait for both, then look
+    assert wait_until(lambda: (c := device.store.counts()["position"])["acked"] == 4 and c["sent"] == 0)
     counts = device.store.counts()["position"]
     assert (counts["pending"], counts["rejected"]) == (6, 0)
     assert device.status().held_for_s > 0.5

@@ -94,9 +94,16 @@ export async function mount(root, ctx) {
     }));
   }
 
+  // What the operator typed survives a refresh that redraws the topic (an action's or the poll's): kept per topic.
+  const drafts = new Map();
+
   function closeForm(tp) {
-    const resolution = h("input", { name: "resolution", maxlength: 1000, "data-testid": "dlb-resolution", placeholder: t("dlb.resolutionHint") });
-    const notice = h("input", { name: "notice_id", maxlength: 64, "data-testid": "dlb-notice", placeholder: t("dlb.noticeHint") });
+    const draft = drafts.get(tp.id) || { resolution: "", notice: "" };
+    drafts.set(tp.id, draft);
+    const resolution = h("input", { name: "resolution", maxlength: 1000, "data-testid": "dlb-resolution", placeholder: t("dlb.resolutionHint"),
+                                    value: draft.resolution, oninput: () => { draft.resolution = resolution.value; } });
+    const notice = h("input", { name: "notice_id", maxlength: 64, "data-testid": "dlb-notice", placeholder: t("dlb.noticeHint"),
+                                value: draft.notice, oninput: () => { draft.notice = notice.value; } });
     const close = h("button", { type: "button", class: "primary danger", "data-testid": "dlb-close", onclick: async () => {
       close.disabled = true;
       try {
