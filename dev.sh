@@ -56,7 +56,8 @@ case "$cmd" in
     # and sleeps, so 4 keep 2 cores busy). What must stay on one worker or run alone: tests/scheduling.py.
     workers=${GRIDLINE_TEST_WORKERS:-4}
     # 1) everything, against Mosquitto and this machine's PostgreSQL (and SQLite)
-    "$VENV/bin/python" -m pytest -q -n "$workers" --dist loadgroup "$@"
+    # --durations: every run's log names its slowest tests (the CI wall-time budget is 15 minutes)
+    "$VENV/bin/python" -m pytest -q -n "$workers" --dist loadgroup --durations=30 "$@"
     # 2) the end-to-end suite again on the embedded broker (what `gridline demo` uses without mosquitto); the
     #    dashboard pages once only (marked "pages": they test the page, not the broker engine)
     GRIDLINE_TEST_BROKER=embedded "$VENV/bin/python" -m pytest -q -n "$workers" --dist loadgroup \

@@ -14,6 +14,10 @@ Measures (targets from issue 7):
 4. backlog drain: one real terminal ``Device`` offline with N records + M photos reconnects: records/s ≥ 1,000;
 5. connections: K devices connected to one broker + hub; hub RSS (≤ 300 MB) and CPU idle / at district load;
 6. burst: 3× district load for ``--burst-s``: hub queue stays bounded, nothing lost, latency recovers after.
+7. features (issue 22): the scripts that measure one feature each, run as they are and their figure lines kept -
+   case search over ``--case-rows`` cases (PostgreSQL and SQLite), the 议事 tally of 10,000 offline votes from 200
+   kiosks, the dashboard's update lag with 2,000 moving devices, and a report's task with its photo's thumbnail on
+   the phone at district load.
 Every phase starts its own fresh Mosquitto, database and hub process(es). Writes benchmarks/results/suite.json.
 """
 from __future__ import annotations
@@ -24,6 +28,7 @@ import multiprocessing as mp
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -47,6 +52,14 @@ QUICK = {"messages": 6000, "rounds": 1, "devices": 1300, "latency_reports": 40, 
 FULL = {"messages": 20000, "rounds": 3, "devices": 1300, "latency_reports": 200, "latency_loads": [1.0, 10.0],
             "backlog": 10000, "backlog_photos": 100, "connections": 5000, "burst_s": 180.0, "phase_s": 45.0}
 INTERVAL_S = 10.0  # a district device's mean position period (the issue: every 5-30 s)
+# -- 7: one script per feature, (module, arguments at CI size, at the issue's size, lines to keep by prefix) ---------
+FEATURES: tuple[tuple[str, list[str], list[str], tuple[str, ...]], ...] = (
+    ("case_search", ["--rows", "20000", "--repeat", "10"], ["--rows", "1000000"], ("",)),  # its closing table
+    ("vote_tally", ["--votes", "2000", "--kiosks", "40", "--cards", "1200"], [], ("vote_tally", "  ")),
+    ("dashboard_positions", ["--devices", "500", "--seconds", "15", "--warmup", "5"], ["--devices", "2000"],
+     ("update lag", "long tasks", "page received", "target")),
+    ("task_thumbnails", ["--reports", "20"], [], ("thumbnail bytes", "report filed")),
+)
 
 
 # -- 1 + 2: pass-through and receipted ingest ----------------------------------------------------------------------
@@ -226,6 +239,23 @@ def bench_burst(args) -> dict:
             "max_queue_depth": max(s["queue_depth"] for s in samples), "samples": samples}
 
 
+def bench_features(args) -> dict:
+    """Each feature script as a user runs it (its own rig); its figure lines, exit status and wall time."""
+    out: dict = {}
+    for module, quick, full, keep in FEATURES:
+        command = [sys.executable, "-m", f"benchmarks.{module}", *(full if args.full else quick)]
+        if module in ("vote_tally", "task_thumbnails") and args.db == "postgresql":
+            command += ["--db", "postgresql://postgres@127.0.0.1:5432/postgres"]
+        print(f"  {' '.join(command[1:])}", flush=True)
+        t = time.monotonic()
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=3600)
+        lines = [line for line in done.stdout.splitlines() if line.startswith(keep) and line.strip()]
+        out[module] = {"command": " ".join(command[1:]), "exit": done.returncode, "lines": lines[-12:],
+                       "wall_s": round(time.monotonic() - t, 1),
+                       **({"stderr_tail": done.stderr[-2000:]} if done.returncode else {})}
+    return out
+
+
 # -- the table -------------------------------------------------------------------------------------------------------
 def table(results: dict) -> list[tuple[str, str, str]]:
     rows = []
@@ -259,13 +289,18 @@ def table(results: dict) -> list[tuple[str, str, str]]:
                          f"{p['p50_ms']}/{p['p99_ms']}, {p['max_queue_depth']}", ""))
         rows.append(("burst records broker-acked / stored / lost", f"{u['broker_acked']} / {u['stored']} / {u['lost']}",
                      "lost 0"))
+    for module, run in (results.get("features") or {}).items():
+        if not isinstance(run, dict):
+            continue
+        rows.append((f"{module} ({run['wall_s']} s)", "exit " + str(run["exit"]), ""))
+        rows.extend((f"  {line.strip()[:120]}", "", "") for line in run["lines"])
     return rows
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--full", action="store_true", help="the issue's sizes (default: CI-size)")
-    ap.add_argument("--only", nargs="+", choices=["ingest", "latency", "backlog", "connections", "burst"])
+    ap.add_argument("--only", nargs="+", choices=["ingest", "latency", "backlog", "connections", "burst", "features"])
     ap.add_argument("--db", default="sqlite", choices=["sqlite", "postgresql"])
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="hub worker counts for the ingest runs")
     ap.add_argument("--publishers", type=int, default=20, help="publishing devices in the ingest runs")
@@ -280,7 +315,7 @@ def main() -> None:
     for key, value in base.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
-    parts = args.only or ["ingest", "latency", "backlog", "connections", "burst"]
+    parts = args.only or ["ingest", "latency", "backlog", "connections", "burst", "features"]
     results: dict = {"measured_at": datetime.now(UTC).isoformat(), "db": args.db,
                      "size": "full" if args.full else "quick",
                      "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
@@ -291,7 +326,7 @@ def main() -> None:
         results = {**kept, **{k: v for k, v in results.items() if k not in ("command",)},
                    "command": f"{kept.get('command', '')} ; {results['command']}"}
     benches = {"ingest": bench_ingest, "latency": bench_latency, "backlog": bench_backlog,
-               "connections": bench_connections, "burst": bench_burst}
+               "connections": bench_connections, "burst": bench_burst, "features": bench_features}
     for part in parts:
         print(f"[{part}] ...", flush=True)
         t = time.monotonic()

@@ -104,10 +104,41 @@ class HubClient(mqtt.Client):
         with self._out_message_mutex:
             self._queued_mids = deque(mid for mid, m in self._out_messages.items() if m.state == mqtt.mqtt_ms_queued)
 
+    def publish_all_qos0(self, messages: list[tuple[str, bytes]]) -> int:
+        """PUBLISH every (topic, payload) at QoS 0 as one queued write; how many were handed to the connection.
+
+        paho's ``publish`` costs a message object, two locks, a queued packet and a wake-up byte per message, and at
+        QoS 1 a PUBACK to handle and an in-flight slot; for a batch's receipts (one per device: with a city's mix,
+        one per message) this builds the packets directly. Nothing when not connected: like paho's QoS 0, dropped."""
+        if not messages or not self.is_connected():
+            return 0
+        no_properties = b"\x00" if self._protocol == mqtt.MQTTv5 else b""
+        parts: list[bytes] = []
+        for topic, payload in messages:
+            name = topic.encode()
+            parts += (_PUBLISH_QOS0, _remaining_length(2 + len(name) + len(no_properties) + len(payload)),
+                      len(name).to_bytes(2, "big"), name, no_properties, payload)
+        # Command 0: paho's writer sends the bytes and runs no per-PUBLISH bookkeeping for them (there is none).
+        self._packet_queue(0, b"".join(parts), 0, 0)
+        return len(messages)
+
     def ack_all(self, mids: list[int]) -> None:
         """PUBACK (QoS 1, success) every mid in one queued write; same bytes as ``ack`` sends one by one."""
         if mids:
             self._packet_queue(mqtt.PUBACK, b"".join([_PUBACK.pack(mqtt.PUBACK, 2, mid) for mid in mids]), 0, 0)
+
+
+_PUBLISH_QOS0 = bytes([mqtt.PUBLISH])  # fixed header: PUBLISH, QoS 0, not retained, not a duplicate
+
+
+def _remaining_length(n: int) -> bytes:
+    """MQTT's variable-length integer (7 bits a byte, high bit: more follow)."""
+    out = bytearray()
+    while True:
+        n, digit = n >> 7, n & 0x7F
+        out.append(digit | 0x80 if n else digit)
+        if not n:
+            return bytes(out)
 
 
 _PUBACK = struct.Struct("!BBH")  # fixed header, remaining length 2, packet id: the short form MQTT 3.1.1 and 5 share

@@ -30,14 +30,25 @@ from hub.store.tables import photos
 from protocol import (
     MAX_CHUNK_BYTES,
     MAX_PHOTO_BYTES,
+    DownlinkConfirm,
+    Heartbeat,
     IncidentReport,
     PhotoChunk,
     PhotoRef,
+    PositionFix,
     encode,
     uplink_topic_for,
 )
 
 __all__ = ["HubStore", "utc_now"]
+
+# What a batch may hold and still be bulk (hub/store/write_gate.py): a batch with anything else - a report, an
+# action, a check-in, a lookup - is case work and goes before the position batches waiting for the write lock.
+_BULK_MESSAGES = (PositionFix, PhotoChunk, Heartbeat, DownlinkConfirm)
+
+
+def is_bulk(items: Sequence[BatchItem]) -> bool:
+    return all(not isinstance(item, Inbound) or isinstance(item.message, _BULK_MESSAGES) for item in items)
 
 
 class HubStore(Database):
@@ -68,8 +79,9 @@ class HubStore(Database):
 
     # -- ingest ---------------------------------------------------------------------------------
     def store_batch(self, items: Sequence[BatchItem]) -> BatchResult:
-        """Persist a batch in ONE transaction; the result lists only what this commit made durable."""
-        with self.write() as conn:
+        """Persist a batch in ONE transaction; the result lists only what this commit made durable. On SQLite a
+        batch of positions waits for the case work queued for the write lock (hub/store/write_gate.py)."""
+        with self.write(bulk=is_bulk(items)) as conn:
             return BatchWriter(conn, self.data_dir, self.clock(), self.dead_letter_cap).write(list(items))
 
     def store_local_report(self, device_id: str, make: Callable[[int, datetime], IncidentReport]) -> BatchResult:

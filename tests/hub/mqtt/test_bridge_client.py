@@ -151,3 +151,24 @@ def test_publishes_queued_behind_the_window_survive_a_broker_restart(own_broker,
         own_broker.restart()  # most are still queued or in flight: paho re-sends them after its reconnect
         wait_until(lambda: not sender._out_messages, 60)  # every publish acknowledged after the restart
         wait_until(lambda: {p for _, _, p in receiver.got} >= {f"r{i}".encode() for i in range(200)}, 30)
+
+
+def test_receipts_go_out_in_one_write_at_qos0_and_arrive_byte_for_byte(own_broker, unique):
+    broker = own_broker
+    # Sizes around the remaining-length encoding's steps (1, 2 and 3 bytes) and an empty payload.
+    payloads = [b"", b"r" * 100, b"s" * 200, "收据".encode() * 3000, b"t" * 20000]
+    with receiver_and_publisher(broker, unique) as (receiver, _pub):
+        sender = HubClient(CallbackAPIVersion.VERSION2, client_id=f"hubc-q0-{unique}", protocol=mqtt.MQTTv5)
+        assert sender.publish_all_qos0([(f"hubc/{unique}/x", b"1")]) == 0  # not connected: dropped, as paho's QoS 0
+        sender.connect(broker.host, broker.port, keepalive=30)
+        sender.loop_start()
+        try:
+            wait_until(sender.is_connected)
+            sent = sender.publish_all_qos0([(f"hubc/{unique}/d{i}", p) for i, p in enumerate(payloads)])
+            assert sent == len(payloads)
+            wait_until(lambda: len(receiver.got) == len(payloads))
+        finally:
+            sender.disconnect()
+            sender.loop_stop()
+    assert [(topic, payload) for _mid, topic, payload in receiver.got] == \
+        [(f"hubc/{unique}/d{i}", p) for i, p in enumerate(payloads)]
