@@ -331,6 +331,8 @@ def _demo(args: argparse.Namespace, hub: HubRunner, data_dir: Path, stop: thread
     shown = kiosk_notices({i: (device_root / i, grid) for i, grid in kiosks.items()}, set(notices))
     dead = store.count_dead_letters()
     hub.app.state.intake.run_once()  # take in the last reports before counting
+    services = hub.app.state.jobs.handle("services")  # and the kiosks' last service check-ins (hub/services)
+    services.run_once()
     hub.app.state.jobs.handle("actions").run_once()  # and the phones' last actions (a last verify, say)
     try:
         control.step()  # the duty officer closes what was verified at the very end
@@ -338,6 +340,7 @@ def _demo(args: argparse.Namespace, hub: HubRunner, data_dir: Path, stop: thread
     except OSError as exc:  # the API did not answer (urllib's errors are OSErrors): the counts below still stand
         kpis = f"kpis: the hub's API did not answer ({exc})"
     opened = hub.app.state.intake.opened
+    service_cases = services.desk.opened
     states = case_states(store)
     loop = case_loop(store, since)
     hub.stop()
@@ -360,6 +363,7 @@ def _demo(args: argparse.Namespace, hub: HubRunner, data_dir: Path, stop: thread
           f"(confirmed by the kiosks {delivered}/{len(notices)}; unreadable {shown.unreadable})")
     print(f"dead letters at hub: {dead}")
     print(f"cases opened at the hub from reports (routed to grids, duplicates grouped): {opened}")
+    print(f"service cases opened from kiosk check-ins (法律咨询 / 矛盾调解 / 报修 / 其他): {service_cases}")
     print("cases by state: " + ("  ".join(f"{k} {v}" for k, v in sorted(states.items())) or "none"))
     work: dict[str, int] = {}
     roles: dict[str, int] = {}

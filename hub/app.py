@@ -53,6 +53,8 @@ from hub.notices.job import notice_jobs
 from hub.org.calendar import WorkCalendar
 from hub.org.taxonomy import install_taxonomy
 from hub.org.workdays import DeploymentCalendar, deployment_calendar
+from hub.patrols.job import PatrolJob
+from hub.services.job import service_jobs
 from hub.settings import HubSettings
 from hub.store import HubStore, utc_now
 from hub.store.locks import ClusterLock
@@ -154,9 +156,10 @@ def background_jobs(settings: HubSettings, store: HubStore, bridge: MqttBridge |
                                 share=settings.followup_share, clock=clock)  # 回访 (hub/followup)
     relay = notify_relay(settings, store)
     bells = {name: relay.bell(name) if relay else Doorbell(name)
-             for name in ("intake", "dispatch", "actions", "calendar", "lookup", "followup", "deliberation")}
+             for name in ("intake", "dispatch", "actions", "calendar", "lookup", "followup", "deliberation", "grids")}
     lock = partial(ClusterLock, store.engine)
     poll = settings.job_fallback_poll_s
+    bells["services"] = relay.bell("services") if relay else Doorbell("services")  # 服务 (hub/services)
     if bridge is not None:
         bridge.on_commit(partial(_ring_for_kinds, bells))
 
@@ -189,10 +192,16 @@ def background_jobs(settings: HubSettings, store: HubStore, bridge: MqttBridge |
         Job("escalation", partial(sweep.run_forever, interval_s=settings.escalation_sweep_s,
                                   lock=lock("escalation-sweep"), on_work=ring_dispatch), sweep),
         Job("welfare", partial(welfare.run_forever, lock=lock("welfare-watch"), on_work=ring_dispatch), welfare),
+        Job("patrols", partial((patrols := PatrolJob(store, clock, bridge)).run_forever, lock=lock("patrols")),
+            patrols),  # 巡查点: checkpoint visits, patrol sessions, hours credited; checkpoint lists to the tablets
         *calendar_jobs(settings, service.calendar, bells["calendar"]),  # local calendar days, without a restart
+        Job("grids", partial(serve_rung, bell=bells["grids"], fallback_s=3600.0, run_pass=intake.forget_router,
+                             name="grid outlines"), intake, bells["grids"]),  # an outline changed: route by the new one
         *device_identity_jobs(settings, store, clock, bridge),  # broker accounts, spoofing/rate-limit flags
         *position_partition_jobs(settings, store, clock),  # position day partitions + retention (PostgreSQL)
         *notice_jobs(store, bridge, clock, relay),  # 居务公开: notices onto the kiosks of their target
+        *service_jobs(store, service, bells["services"], fallback_s=poll,  # 服务: service check-ins, home visits
+                      on_work=ring_dispatch),
         *relay_jobs(relay),
     ]
 
@@ -231,6 +240,8 @@ def _ring_for_kinds(bells: dict[str, Doorbell], kinds: set[str]) -> None:
         bells["lookup"].ring()
     if "followup" in kinds:
         bells["followup"].ring()
+    if "checkin" in kinds or "visit" in kinds:
+        bells["services"].ring()
     if "vote" in kinds or "comment" in kinds:
         bells["deliberation"].ring()
     if "confirm" in kinds:

@@ -100,10 +100,24 @@ class HubSettings(BaseSettings):
     # -- control-room dashboard (hub/web) --
     map_tile_url: str = Field(default="", max_length=500, description="base-map tile URL template "
                               "({z}/{x}/{y}, optional {s}); empty = plain background, no tiles (closed networks)")
-    map_tile_crs: Literal["wgs84", "gcj02"] = Field(default="wgs84", description="datum of the base map: gcj02 "
-                                                    "for Chinese maps (AutoNavi/Tencent); positions are shifted "
-                                                    "from WGS-84 for display")
+    map_tile_crs: Literal["wgs84", "gcj02", "bd09"] = Field(default="wgs84", description="datum of the base "
+                                                            "map: gcj02 for Chinese maps (AutoNavi/Tencent), bd09 "
+                                                            "for Baidu's; positions are shifted from WGS-84 for "
+                                                            "display")
     map_tile_attribution: str = Field(default="", max_length=200)
+    # -- base maps (hub/web/basemaps.py, docs/basemaps.md) --
+    map_basemap: Literal["xyz", "tianditu", "baidu", "mbtiles", "none"] = Field(
+        default="xyz", description="xyz: map_tile_url; tianditu: 天地图 base + label layers (needs "
+        "map_tianditu_key); baidu: BD-09 tiles on Baidu's tile grid; mbtiles: map_mbtiles_file served at "
+        "/tiles/{z}/{x}/{y}; none: grid outlines only")
+    map_tile_subdomains: str = Field(default="abc", max_length=16, description="what {s} in map_tile_url "
+                                     "takes turns with, e.g. 1234 for webrd0{s}.is.autonavi.com")
+    map_tianditu_key: SecretStr = Field(default=SecretStr(""), description="天地图 key (a browser-side key: "
+                                        "the dashboard sends it with each tile request)")
+    map_tianditu_style: Literal["vec", "img", "ter"] = Field(default="vec", description="天地图 layers: vec "
+                                                             "矢量 + cva, img 影像 + cia, ter 地形 + cta")
+    map_mbtiles_file: Path | None = Field(default=None, description="an MBTiles file (SQLite) the hub serves at "
+                                          "/tiles/{z}/{x}/{y} for offline control rooms")
 
     # -- device identity and broker security (hub/devices, docs/security.md) --
     broker_ca_file: Path | None = Field(default=None, description="CA bundle that signed the broker's certificate "

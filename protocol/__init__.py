@@ -91,7 +91,19 @@ from protocol.notices import (
     BulletinBody,
     BulletinImage,
 )
+from protocol.patrol import (
+    ChecklistItem,
+    ChecklistResult,
+    CheckpointInfo,
+    CheckpointList,
+    CheckpointVisit,
+    HoursBalance,
+    checkpoint_qr_text,
+    parse_checkpoint_qr,
+)
+from protocol.services import HomeVisit, NeedKind, NeedLevel, VisitMet, VisitNeed
 from protocol.topics import DEVICE_ID_PATTERN, Channel, ParsedTopic, TopicError, UplinkKind
+from protocol.watch import HelperObservation, WatchItem, WatchList, WatchSign, WatchVerdict
 
 __all__ = [
     "DeliberationComment", "DeliberationTopic", "DeliberationVote", "OptionCount", "PublicComment", "VoteAnswer",
@@ -113,4 +125,8 @@ __all__ = [
     "BULLETIN_KIND", "MAX_BULLETIN_IMAGES", "MAX_BULLETIN_IMAGE_BYTES", "NOTICE_CATEGORIES", "BulletinBody",
     "BulletinImage",
     "FollowupAnswer", "FollowupChoice", "FollowupPrompt",
+    "HelperObservation", "WatchItem", "WatchList", "WatchSign", "WatchVerdict",  # 1+1+N helpers (protocol/watch.py)
+    "CheckpointInfo", "CheckpointList", "CheckpointVisit", "ChecklistItem", "ChecklistResult", "HoursBalance",
+    "checkpoint_qr_text", "parse_checkpoint_qr",  # 巡查点 and the hour ledger (protocol/patrol.py)
+    "HomeVisit", "NeedKind", "NeedLevel", "VisitMet", "VisitNeed",  # 入户走访 (protocol/services.py)
 ]

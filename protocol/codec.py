@@ -31,14 +31,18 @@ from protocol.messages import (
     Receipt,
     ResidentCheckin,
 )
+from protocol.patrol import CheckpointVisit
+from protocol.services import HomeVisit
 from protocol.topics import Channel, ParsedTopic, TopicError, UplinkKind
+from protocol.watch import HelperObservation
 
 M = TypeVar("M", bound=BaseModel)
 
 # Every uplink payload. Defined here, not in messages.py: the records of later modules (deliberation, follow-up)
 # build on messages.py and join the union where all of them are imported.
 UplinkMessage = (IncidentReport | ResidentCheckin | PositionFix | PhotoChunk | Heartbeat | DownlinkConfirm
-                 | CaseAction | LookupRequest | PatrolLog | DeliberationComment | DeliberationVote | FollowupAnswer)
+                 | CaseAction | LookupRequest | PatrolLog | DeliberationComment | DeliberationVote | FollowupAnswer
+                 | HelperObservation | HomeVisit | CheckpointVisit)
 
 UPLINK_MODELS: dict[UplinkKind, type[UplinkMessage]] = {
     UplinkKind.REPORT: IncidentReport,
@@ -53,6 +57,9 @@ UPLINK_MODELS: dict[UplinkKind, type[UplinkMessage]] = {
     UplinkKind.COMMENT: DeliberationComment,
     UplinkKind.VOTE: DeliberationVote,
     UplinkKind.FOLLOWUP: FollowupAnswer,
+    UplinkKind.OBSERVATION: HelperObservation,
+    UplinkKind.CHECKPOINT: CheckpointVisit,
+    UplinkKind.VISIT: HomeVisit,
 }
 
 

@@ -37,6 +37,9 @@ class UplinkKind(str, Enum):
     COMMENT = "comment"  # 议事: a resident's comment on a deliberation topic (protocol/deliberation.py)
     VOTE = "vote"  # 议事: a resident's vote; the hub counts one per card and topic
     FOLLOWUP = "followup"  # a resident's 回访 answer at a kiosk (protocol/followup.py FollowupAnswer)
+    OBSERVATION = "observation"  # 1+1+N: a helper's 平安 / 异常 for a watched resident (protocol/watch.py)
+    CHECKPOINT = "checkpoint"  # 巡查点: a patrol's checkpoint scan and checklist (protocol/patrol.py CheckpointVisit)
+    VISIT = "visit"  # 入户走访: a grid worker's home visit with its needs (protocol/services.py HomeVisit)
 
 
 class Channel(str, Enum):

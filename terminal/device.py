@@ -14,10 +14,14 @@ from protocol import (
     CaseAction,
     CaseActionKind,
     CheckinKind,
+    ChecklistResult,
+    CheckpointVisit,
     DeliberationComment,
     DeliberationVote,
     DownlinkMessage,
     FollowupAnswer,
+    HelperObservation,
+    HomeVisit,
     IncidentReport,
     LookupRequest,
     PatrolLog,
@@ -168,9 +172,37 @@ class Device:
         self.engine.kick()
         return record
 
+    def checkpoint_visit(self, checkpoint_id: str, *, position: Position | None,
+                         results: Sequence[ChecklistResult] = (), patrol_started_at: datetime | None = None,
+                         note: str = "") -> CheckpointVisit:
+        """A checkpoint's QR scanned on patrol and its checklist's results (failed items name their reports)."""
+        record = self.store.record_checkpoint({"checkpoint_id": checkpoint_id, "position": position,
+                                               "results": list(results), "patrol_started_at": patrol_started_at,
+                                               "note": note})
+        self.engine.kick()
+        return record
+
+    def observe(self, resident_key_hex: str, verdict: str, *, signs: Sequence[str] = (), via: str = "helper",
+                note: str = "") -> HelperObservation:
+        """A helper's 平安 (``safe``) / 异常 (``abnormal``) for a watched resident, judged by the hub at this
+        moment of the device clock however late it syncs."""
+        record = self.store.record_observation(resident_key_hex, verdict, signs=signs, via=via, note=note)
+        self.engine.kick()
+        return record
+
     def lookup(self, query: str) -> LookupRequest:
         """Ask the hub for a case's progress (查进度); the answer arrives as a downlink of kind ``lookup``."""
         record = self.store.record_lookup(query)
+        self.engine.kick()
+        return record
+
+    def visit(self, needs: Sequence[tuple[str, str]], *, grid_code: str | None = None,
+              building_code: str | None = None, household_key: str | None = None, met: str = "resident",
+              private_note: str = "") -> HomeVisit:
+        """A home visit (入户走访) with its needs as (kind, level) pairs; the hub opens one service case per need."""
+        record = self.store.record_visit({
+            "grid_code": grid_code, "building_code": building_code, "household_key": household_key, "met": met,
+            "private_note": private_note, "needs": [{"kind": kind, "level": level} for kind, level in needs]})
         self.engine.kick()
         return record
 

@@ -23,10 +23,13 @@ from protocol import (
     CaseAction,
     CaseActionKind,
     CheckinKind,
+    CheckpointVisit,
     DeliberationComment,
     DeliberationVote,
     DownlinkMessage,
     FollowupAnswer,
+    HelperObservation,
+    HomeVisit,
     IncidentReport,
     LookupRequest,
     PatrolLog,
@@ -51,7 +54,8 @@ UNFINISHED = ("pending", "sent")
 
 # The record kinds a terminal captures (each has ``id`` and ``kind``); _record returns the type it was given.
 _Record = TypeVar("_Record", IncidentReport, ResidentCheckin, PositionFix, CaseAction, PatrolLog,
-                   LookupRequest, FollowupAnswer, DeliberationComment, DeliberationVote)
+                   LookupRequest, FollowupAnswer, DeliberationComment, DeliberationVote, HomeVisit,
+                   HelperObservation, CheckpointVisit)
 
 
 @dataclass(frozen=True)
@@ -205,9 +209,29 @@ class TerminalStore:
             rows = self.db.execute("SELECT payload FROM records WHERE kind = 'vote' ORDER BY seq").fetchall()
         return [DeliberationVote.model_validate_json(payload) for (payload,) in rows]
 
+    def record_observation(self, resident_key: str, verdict: str, *, signs: Sequence[str] = (), via: str = "helper",
+                           note: str = "", position: Position | None = None) -> HelperObservation:
+        """A helper's 平安 / 异常 for a watched resident (1+1+N), outboxed like any record: offline too."""
+        return self._record(HelperObservation, {"resident_key": resident_key, "verdict": verdict,
+                                                "signs": list(signs), "via": via, "note": note, "position": position})
+
+    def record_checkpoint(self, fields: dict[str, Any]) -> CheckpointVisit:
+        """A checkpoint scanned on patrol and its checklist (protocol/patrol.py), outboxed like any record."""
+        return self._record(CheckpointVisit, fields)
+
+    def observations_made(self) -> list[HelperObservation]:
+        """The helper's observations recorded here, oldest first (what the watch list shows as done)."""
+        with self._lock:
+            rows = self.db.execute("SELECT payload FROM records WHERE kind = 'observation' ORDER BY seq").fetchall()
+        return [HelperObservation.model_validate_json(payload) for (payload,) in rows]
+
     def record_lookup(self, query: str) -> LookupRequest:
         """A resident's 查进度 question (a reference or receipt code), outboxed like any record."""
         return self._record(LookupRequest, {"query": query})
+
+    def record_visit(self, fields: dict[str, Any]) -> HomeVisit:
+        """A grid worker's home visit (入户走访) with its needs, outboxed like any record: offline too."""
+        return self._record(HomeVisit, fields)
 
     def positions_since(self, since: datetime) -> list[PositionFix]:
         """Positions recorded at or after ``since``, oldest first: a patrol resumed after a restart redraws its

@@ -35,11 +35,16 @@ from hub.api import (
     messages,
     notices,
     operators,
+    patrol_points,
     patrols,
+    people,
     photos,
     records,
+    services,
     sign_in_locks,
     triage,
+    units_admin,
+    volunteers,
     welfare,
 )
 from hub.auth.http import current_operator
@@ -53,6 +58,7 @@ SIGNED_IN: tuple[APIRouter, ...] = (
     kpis.router, welfare.router, operators.router, api_keys.router, access_log.router,
     sign_in_locks.router,  # admins: an account's sign-in locks, and lifting them
     device_admin.router,  # device identity
+    units_admin.router,  # admins: the unit tree, grid outlines (overlaps/gaps), GeoJSON import/export
     live.router, map.router,  # control-room dashboard: live stream (SSE) + feed, map layers
     triage.router, case_intake.router,  # 待研判 (file / merge / reject); cases the control room takes in (calls)
     alarms.router, assignees.router,  # urgent alarms and their acknowledgement; who a case can go to
@@ -64,6 +70,9 @@ SIGNED_IN: tuple[APIRouter, ...] = (
     followups.router,  # 回访: queue, operators' calls, kiosk answers, 回访率 / 满意率
     ledger.router,  # 案件台账: the case list's filter as xlsx / CSV
     density.router,  # the map's report density layer (case positions per cell, in scope)
+    people.router,  # admins: people and roles in their subtree, bound to units and phones (issue 20)
+    services.router,  # 服务: service queues per role, dispute register (三色预警 + 预案), visit diary (issue 18)
+    patrol_points.router, volunteers.router,  # 巡查点 (checkpoints, sessions, coverage), hour ledger (issue 19)
 )
 
 

@@ -20,6 +20,7 @@ from hub.auth.scope import OperatorScope
 from hub.cases import states, views_repo
 from hub.org import repo as org_repo
 from hub.store import devices as device_rows
+from hub.web.basemaps import basemap_config
 from hub.web.feed import evidence_photos, recent_tails, report_photos
 
 router = APIRouter(prefix="/map", tags=["map"])
@@ -39,11 +40,13 @@ def _iso(value: datetime | None) -> str | None:
 
 @router.get("/config")
 def map_config(request: Request, operator: OperatorDep) -> dict[str, Any]:
-    """Base map: ``tile_url`` empty = plain background; ``tile_crs`` gcj02 = shift WGS-84 for display."""
+    """Base map: ``basemap`` (kind, datum, layers: hub/web/basemaps.py); ``tile_url`` / ``tile_crs`` kept for older
+    pages (empty = plain background; gcj02 = shift WGS-84 for display)."""
     settings = request.app.state.settings
     return {"tile_url": settings.map_tile_url, "tile_crs": settings.map_tile_crs,
             "attribution": settings.map_tile_attribution, "stale_after_s": STALE_AFTER_S,
-            "scope_code": operator.scope_code}
+            "scope_code": operator.scope_code,
+            "basemap": basemap_config(settings)}  # what static/basemap.js draws (docs/basemaps.md)
 
 
 def _within(scope: OperatorScope) -> str | None:

@@ -59,6 +59,13 @@ class PasswordIn(BaseModel):
     password: str | None = Field(default=None, max_length=256, description="omit to have one generated")
 
 
+class OperatorPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Role | None = None
+    scope_code: str | None = Field(default=None, min_length=6, max_length=15, description="a unit inside your scope")
+    display_name: str | None = Field(default=None, min_length=1, max_length=64)
+
+
 class PersonLinkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     person_id: str | None = Field(max_length=64, description="people.id; null unlinks")
@@ -137,6 +144,26 @@ def enable_operator(operator_id: str, directory: DirectoryDep, scope: ScopeDep) 
     target = _managed(directory, scope, operator_id)
     directory.set_disabled(target.id, False)
     return OperatorAdminOut.of(_managed(directory, scope, target.id))
+
+
+@router.patch("/{operator_id}", response_model=OperatorAdminOut)
+def edit_operator(operator_id: str, body: OperatorPatch, admin: AdminDep, directory: DirectoryDep, scope: ScopeDep,
+                  request: Request) -> OperatorAdminOut:
+    """Change an account's role, scope (inside yours) or shown name. Not your own account. Audited (before, after)."""
+    target = _managed(directory, scope, operator_id)
+    if target.id == admin.id:
+        raise _refuse(409, "self", "不能更改自己账号的角色或范围", "you cannot change your own account's role or scope")
+    if body.scope_code is not None and not scope.sees_unit(body.scope_code):
+        raise _refuse(403, "outside_scope", "不能把账号范围设到本人管辖范围以外",
+                      f"you may only scope accounts inside {admin.scope_code}")
+    try:
+        changed = directory.set_role_scope(target.id, role=body.role, scope_code=body.scope_code,
+                                           display_name=body.display_name)
+    except ValueError as exc:
+        raise _refuse(422, "refused", str(exc), str(exc)) from None
+    fields = sorted(body.model_fields_set)
+    note_access(request, before={k: getattr(target, k) for k in fields}, after={k: getattr(changed, k) for k in fields})
+    return OperatorAdminOut.of(changed)
 
 
 @router.put("/{operator_id}/person", response_model=OperatorAdminOut)

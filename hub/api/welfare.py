@@ -29,6 +29,8 @@ from hub.welfare.enrolment import (
     EnrolmentRegistry,
     EnrolmentSpec,
 )
+from hub.welfare.evidence import Evidence
+from hub.welfare.observations import close_false_alarm
 from hub.welfare.today import DayStatus, day_statuses
 from hub.welfare.watch import WelfareWatch
 
@@ -53,6 +55,8 @@ class EnrolIn(BaseModel):
     primary_helper: PersonId
     second_helper: PersonId | None = Field(default=None, description="default: the grid's grid worker")
     informed: list[PersonId] = Field(default_factory=list, max_length=20)
+    deadline: HHMM | None = Field(default=None, description="local time by which any evidence (a kiosk tap, a "
+                                  "helper's 平安, a patrol's visit) settles the day; default: window_end")
 
 
 class EnrolmentUpdateIn(BaseModel):
@@ -65,6 +69,7 @@ class EnrolmentUpdateIn(BaseModel):
     primary_helper: PersonId | None = None
     second_helper: PersonId | None = None
     informed: list[PersonId] | None = Field(default=None, max_length=20)
+    deadline: HHMM | None = None
 
 
 class PauseIn(BaseModel):
@@ -80,6 +85,7 @@ class EnrolmentOut(BaseModel):
     grid_code: str
     window_start: str
     window_end: str
+    deadline: str | None
     weekdays: list[int]
     primary_helper: str
     second_helper: str | None
@@ -95,9 +101,46 @@ class EnrolmentOut(BaseModel):
     @classmethod
     def of(cls, e: Enrolment) -> EnrolmentOut:
         return cls(**{k: getattr(e, k) for k in cls.model_fields if k not in ("window_start", "window_end",
-                                                                                 "weekdays")},
+                                                                                 "weekdays", "deadline")},
                    window_start=f"{e.window_start:%H:%M}", window_end=f"{e.window_end:%H:%M}",
+                   deadline=f"{e.deadline:%H:%M}" if e.deadline else None,
                    weekdays=[int(d) for d in e.weekdays])
+
+
+Status = Literal["checked_in", "missed", "pending", "paused", "not_due", "abnormal"]
+
+
+class EvidenceOut(BaseModel):
+    kind: Literal["checkin", "observation", "patrol"]
+    record_id: str
+    device_id: str
+    at: datetime = Field(description="the time that counts: device time, or the receive time for a fast clock")
+    verdict: Literal["safe", "abnormal"]
+    signs: list[str]
+    case_id: str | None = None
+
+    @classmethod
+    def of(cls, e: Evidence) -> EvidenceOut:
+        return cls(kind=e.kind, record_id=e.record_id, device_id=e.device_id, at=e.at, verdict=e.verdict,
+                   signs=list(e.signs), case_id=e.case_id)
+
+
+class FalseAlarmOut(BaseModel):
+    id: str
+    enrolment_id: str
+    day: date
+    reason: str
+    away_until: date | None
+    case_ids: list[str]
+    recorded_by: str
+    recorded_at: datetime
+
+
+class FalseAlarmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    day: date = Field(description="the local day of the alarm")
+    reason: str = Field(min_length=1, max_length=500, examples=["在女儿家小住 / staying at her daughter's"])
+    away_until: date | None = Field(default=None, description="also pause the watch through this local day")
 
 
 class CheckOut(BaseModel):
@@ -106,7 +149,8 @@ class CheckOut(BaseModel):
     label: str
     grid_code: str
     day: date
-    status: Literal["checked_in", "missed", "pending", "paused", "not_due"]
+    status: Status = Field(description="checked_in = safe today (any evidence); abnormal = a 异常 not yet "
+                           "closed as a false alarm")
     judged: bool = Field(description="a stored verdict of the watch; false = worked out now")
     window_start: datetime
     window_end: datetime
@@ -117,6 +161,9 @@ class CheckOut(BaseModel):
     case_id: str | None = None
     case_state: str | None = None
     case_assignee: str | None = None
+    settled_by: Literal["checkin", "observation", "patrol"] | None = None
+    evidence: list[EvidenceOut] = Field(default_factory=list)
+    false_alarm: FalseAlarmOut | None = None
 
     @classmethod
     def of(cls, s: DayStatus) -> CheckOut:
@@ -124,7 +171,10 @@ class CheckOut(BaseModel):
         return cls(enrolment_id=e.id, resident_key=e.resident_key, label=e.label, grid_code=e.grid_code, day=s.day,
                    status=s.status, judged=s.judged, window_start=s.window_start, window_end=s.window_end,
                    checkin_record_id=s.checkin_record_id, checkin_at=s.checkin_at, late_record_id=s.late_record_id,
-                   late_at=s.late_at, case_id=s.case_id, case_state=s.case_state, case_assignee=s.case_assignee)
+                   late_at=s.late_at, case_id=s.case_id, case_state=s.case_state, case_assignee=s.case_assignee,
+                   settled_by=s.settled_by, evidence=[EvidenceOut.of(x) for x in s.evidence],
+                   false_alarm=FalseAlarmOut(**{k: s.false_alarm[k] for k in FalseAlarmOut.model_fields})
+                   if s.false_alarm else None)
 
 
 class DayOut(BaseModel):
@@ -258,7 +308,7 @@ def history(enrolment_id: str, store: StoreDep, request: Request, scope: ScopeDe
 def checks_of_day(store: StoreDep, request: Request, scope: ScopeDep,
                   under: Annotated[str | None, Query(description="unit code: that unit's subtree")] = None,
                   day: Annotated[date | None, Query(description="local date; default today")] = None,
-                  status: Literal["checked_in", "missed", "pending", "paused", "not_due"] | None = None) -> DayOut:
+                  status: Status | None = None) -> DayOut:
     """Every enrolled resident's status for one local day (default today in the deployment's zone)."""
     watch = _watch(request, store)
     now = store.clock()
@@ -272,3 +322,17 @@ def checks_of_day(store: StoreDep, request: Request, scope: ScopeDep,
     if status is not None:
         items = [i for i in items if i.status == status]
     return DayOut(day=day, tz=str(watch.tz), counts=counts, items=items)
+
+
+@router.post("/enrolments/{enrolment_id}/false-alarm", status_code=201, response_model=FalseAlarmOut)
+def false_alarm(enrolment_id: str, body: FalseAlarmIn, store: StoreDep, operator: ActingOperatorDep,
+                scope: ScopeDep, request: Request) -> FalseAlarmOut:
+    """Close a day's alarm as false (e.g. the resident was away at a daughter's): recorded with the reason, the
+    day's open welfare cases noted and, when nobody took them up yet, resolved by the hub for a person to verify;
+    ``away_until`` also pauses the watch through that day."""
+    actor = acting_person_id(operator)
+    _enrolment(store, enrolment_id, scope)
+    alarm = _write(lambda: close_false_alarm(_watch(request, store), enrolment_id, body.day, actor, body.reason,
+                                             body.away_until))
+    note_access(request, enrolment_id=enrolment_id)
+    return FalseAlarmOut(**alarm.__dict__)

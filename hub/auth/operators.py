@@ -259,6 +259,27 @@ class OperatorDirectory:
             if disabled:
                 repo.revoke_sessions(conn, operator_id, now)
 
+    def set_role_scope(self, operator_id: str, *, role: str | None = None, scope_code: str | None = None,
+                       display_name: str | None = None) -> Operator:
+        """Change an account's role, scope unit or shown name (None: unchanged); it applies from the next request."""
+        values: dict[str, Any] = {}
+        if role is not None:
+            if role not in OPERATOR_ROLES:
+                raise ValueError(f"role must be one of {', '.join(OPERATOR_ROLES)}")
+            values["role"] = role
+        if display_name is not None:
+            values["display_name"] = display_name.strip() or None
+        with self.db.write() as conn:
+            if scope_code is not None:
+                if org_repo.unit(conn, scope_code) is None:
+                    raise ValueError(f"no unit {scope_code!r}")
+                values["scope_code"] = scope_code
+            if values.get("display_name") is None:
+                values.pop("display_name", None)
+            if values and not repo.update_operator(conn, operator_id, values):
+                raise ValueError(f"no operator {operator_id}")
+        return self._existing(operator_id)
+
     def by_username(self, username: str) -> Operator | None:
         with self.db.read() as conn:
             row = repo.operator_by_name(conn, username)

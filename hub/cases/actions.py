@@ -107,6 +107,23 @@ class ActionApplier:
         self._attempts.pop(record.id, None)
         return result
 
+    def reapply(self, record_id: str) -> str | None:
+        """Apply a stored action again that was recorded ``dead`` (a device bound to its owner since, a case that
+        exists now...): an admin's replay of its dead letter. Returns the new outcome (applied | rejected | dead),
+        None when there is no such action or its outcome is not ``dead`` (applied and rejected are final)."""
+        with self.store.write() as conn:
+            record = record_rows.get_of_kind(conn, record_id, "action")
+            if record is None or not repo.forget_dead_outcome(conn, record_id):
+                return None
+        try:
+            return self.apply(record)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            log.exception("re-applying action %s failed", record_id)
+            self._dead(record, DeadAction("action_failed", f"{type(exc).__name__}: {exc}"[:500]))
+            return "dead"
+
     def _transition_for(self, record: RecordRow) -> DeviceTransition:
         try:
             action = CaseAction.model_validate_json(record.payload)

@@ -54,6 +54,10 @@ class CaseIntake:
             self._router_built = time.monotonic()
         return self._router
 
+    def forget_router(self) -> None:
+        """An outline changed (the units API, or its ring relayed from another worker): rebuild on the next route."""
+        self._router_built = -float("inf")
+
     def unprocessed_reports(self) -> list[RecordRow]:
         since = self.cursor - LOOKBEHIND if self.cursor is not None else None
         with self.store.read() as conn:

@@ -40,7 +40,8 @@ from hub.store.vocabulary import UNIT_LEVELS
 
 __all__ = ["GROUPINGS", "KpiError", "KpiReport", "KpiRow", "compute_kpis", "in_unit"]
 
-GROUPINGS = (*reversed(UNIT_LEVELS), "category")  # grid, community, street, district, city, category
+# Cases are placed in grids, not buildings: KPIs group from the grid up (grid, community, ..., city) or by category.
+GROUPINGS = (*reversed(UNIT_LEVELS[:UNIT_LEVELS.index("grid") + 1]), "category")
 
 
 class KpiError(ValueError):

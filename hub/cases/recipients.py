@@ -1,7 +1,8 @@
 """Who gets a case's task, in which role: lookups over the org tables for one case row.
 
     handler   the assignee's phone(s), from dispatch until the case closes
-    informed  the grid's kiosk(s) and the category's department contact(s) from dispatch on (派遣 → 结案);
+    informed  the grid's kiosk(s) and the category's department contact(s) from dispatch on (派遣 → 结案), and
+              the people another domain's provider names (INFORMED_PROVIDERS: a dispute's plan, hub/services);
               the people, and unowned devices, of every unit the case has been escalated to
               (grid → community → … → city)
     verifier  while resolved: the grid leader, or - when they resolved it themselves - the nearest unit's
@@ -11,6 +12,7 @@ A device that qualifies twice keeps its strongest role (handler > verifier > inf
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -35,6 +37,10 @@ __all__ = ["ESCALATION_CHAIN", "ChainUnit", "Recipient", "case_chain", "departme
 
 ESCALATION_CHAIN = ("grid", "community", "street", "district", "city")
 ROLE_RANK = {"handler": 0, "verifier": 1, "informed": 2}
+# Other domains add the people they inform about a case without hub.cases importing them (hub/services: the people a
+# dispute's plan per colour informs, reason "plan"): each provider gives person ids for one case, from dispatch on.
+InformedProvider = Callable[[sa.Connection, CaseRow], list[str]]
+INFORMED_PROVIDERS: list[InformedProvider] = []
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,7 @@ def recipients(conn: sa.Connection, case: CaseRow, category: Category | None) ->
         kiosks = kiosks_of(conn, case.grid_code)
         if category is not None and category.department:
             wanted += [(p, "informed", "department") for p in department_people(conn, category.department, chain)]
+        wanted += [(p, "informed", "plan") for provider in INFORMED_PROVIDERS for p in provider(conn, case)]
     if state == "resolved":
         wanted += [(p, "verifier", "verifier") for p in verifier_candidates(conn, case, chain)]
     wanted += [(p, "informed", "escalation") for p in escalated_people(conn, case, chain)]

@@ -274,6 +274,13 @@ def action_outcome(conn: sa.Connection, record_id: str) -> dict[str, Any] | None
     return dict(row._mapping) if row else None
 
 
+def forget_dead_outcome(conn: sa.Connection, record_id: str) -> bool:
+    """Drop a ``dead`` outcome so the action can be applied again after a fix (an admin's replay); applied and
+    rejected outcomes stay final. True when there was one."""
+    return bool(conn.execute(sa.delete(action_outcomes).where(action_outcomes.c.record_id == record_id,
+                                                              action_outcomes.c.outcome == "dead")).rowcount)
+
+
 def record_action_outcome(conn: sa.Connection, row: Mapping[str, Any]) -> bool:
     """Write an action's outcome once; False when one is already there."""
     if action_outcome(conn, row["record_id"]) is not None:

@@ -184,12 +184,14 @@ class CaseService:
     def open_case(self, source_id: str, category_code: str, *, grid_code: str | None,
                   community_code: str | None = None, title: str = "", note: str = "", at: datetime | None = None,
                   position: tuple[float, float, float] | None = None, route_reason: str | None = None,
-                  dispatch_to: Iterable[str] = ()) -> OpenResult:
+                  dispatch_to: Iterable[str] = (), receipt_code: str | None = None,
+                  source: str = "system") -> OpenResult:
         """A case the hub raises itself, without an incident report (e.g. a missed welfare check-in);
         ``source_id`` (≤ 36 chars) names what raised it. Idempotent by ``source_id``, also under concurrent
         callers (unique source_record_id); never joins a duplicate. With ``dispatch_to``, ``system`` files it
         and dispatches it to the first of those people the rules accept IN THE SAME TRANSACTION, so followers
-        of the trail (the dispatcher's 智能派单) never see it half-way; if none fits it waits for an operator."""
+        of the trail (the dispatcher's 智能派单) never see it half-way; if none fits it waits for an operator.
+        ``receipt_code``: what a kiosk showed the resident (a service check-in's record id's last 6 hex digits)."""
         for attempt in range(2):
             try:
                 with self.db.write() as conn:
@@ -202,7 +204,7 @@ class CaseService:
                         "category_code": category_code, "grid_code": grid_code, "community_code": community_code,
                         "title": (title or (category.name_zh if category else category_code))[:128], "note": note,
                         "lat": lat, "lon": lon, "accuracy_m": acc, "route_reason": route_reason,
-                        "source_record_id": source_id, "source": "system",
+                        "source_record_id": source_id, "source": source, "receipt_code": receipt_code,
                         "flagged_for_review": grid_code is None or category is None or not category.enabled})
                     repo.insert_event(conn, case_id, {
                         "transition": "report", "from_state": None, "to_state": "reported", "actor": "system",

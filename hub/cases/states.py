@@ -29,6 +29,11 @@ ASSIGNED = frozenset({"dispatched", "accepted", "arrived", "resolved", "verified
 DISPATCH_ROLES = frozenset({"dispatcher", "supervisor", "grid_leader"})
 # A patrol volunteer (红袖标志愿者) can be the paired helper of a welfare watch (1+1+N) and so takes tasks too.
 FIELD_ROLES = frozenset({"handler", "grid_worker", "grid_leader", "patrol_volunteer"})
+# Community services (issue 18, hub/services): the legal adviser (法律顾问), the mediator (调委会) and the property
+# contact take service cases; a committee member or the community secretary leads a yellow / red dispute.
+SERVICE_FIELD_ROLES = frozenset({"legal_adviser", "mediator", "property_contact", "committee_member",
+                                 "community_secretary"})
+FIELD_ROLES = FIELD_ROLES | SERVICE_FIELD_ROLES
 SYSTEM_ROLE = "system"
 # The hub files and dispatches by rule (自动立案/自动派遣), e.g. a missed welfare check-in (hub/welfare).
 AUTO_ROLES = DISPATCH_ROLES | {SYSTEM_ROLE}

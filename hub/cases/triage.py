@@ -486,7 +486,7 @@ class Triage:
             street = next((link.code for link in chain if link.level == "street"), None)
             base = scope.code if wider or street is None else street
             mine = None if scope.top else scope.subtree()
-            people = [p for p in org_repo.people_within(conn, base)
+            people = [p for p in org_repo.people_within(conn, base, on_duty=True)  # not those off duty
                       if p.role in states.FIELD_ROLES and (mine is None or p.unit_code in mine)]
             phones = org_repo.phones_of(conn, [p.id for p in people])
             tree = org_repo.unit_tree(conn)

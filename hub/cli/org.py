@@ -50,7 +50,8 @@ def register(subparsers) -> None:
 
 
 def _import(args) -> int:
-    from hub.org.geojson_io import OrgDataError, import_grids
+    from hub.org.geojson_io import OrgDataError
+    from hub.org.units_admin import import_collection
 
     try:
         collection = json.loads(args.file.read_text(encoding="utf-8"))
@@ -59,7 +60,7 @@ def _import(args) -> int:
         return 2
     db = migrated_db(args)
     try:
-        summary = import_grids(db, collection)
+        outcome = import_collection(db, collection)  # GCJ-02 / BD-09 files converted; stored neighbours checked
     except OrgDataError as exc:
         print(f"{args.file}: {len(exc.errors)} problem(s), nothing imported:", file=sys.stderr)
         for error in exc.errors:
@@ -67,7 +68,12 @@ def _import(args) -> int:
         return 2
     finally:
         db.dispose()
-    print(f"imported {summary.grids} grids ({summary.units_created} units new, {summary.units_updated} updated)")
+    summary = outcome.summary
+    converted = f"; drawn in {outcome.datum}, stored in WGS-84" if outcome.datum != "wgs84" else ""
+    print(f"imported {summary.grids} grids ({summary.units_created} units new, {summary.units_updated} updated"
+          f"{converted})")
+    for gap in (g for report in outcome.reports.values() for g in report.gaps):
+        print(f"  warning: a gap of {gap.area_m2:.0f} m² in community {gap.community} no grid covers")
     return 0
 
 

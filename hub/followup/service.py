@@ -103,7 +103,7 @@ class FollowupService:
     def _reporter_key(self, case: CaseRow) -> str | None:
         """The card key the report carried (a kiosk report made after a card tap), else None: calls only."""
         record = self.store.get_record(case.source_record_id)
-        if record is None or record.kind != "report":
+        if record is None or record.kind not in ("report", "checkin"):  # checkin: a kiosk service request
             return None
         key = record.payload_dict().get("resident_key")
         return key if isinstance(key, str) else None

@@ -1,5 +1,8 @@
 """Administrative and grid codes: 15-digit grid code = division 6 + street 3 + community 3 + serial 3.
 
+Below the grid, a building (楼栋) is the grid's code + a 3-digit serial (18 digits), e.g. ``440402001001003``
+grid 3 → ``440402001001003012`` its building 12; the serial numbers buildings within their grid, from 001.
+
 The division part is the GB/T 2260 county-level code (e.g. 440402 香洲区), the street and community
 parts follow the GB/T 10114 style numbering under it, and the last three digits number the grid in its
 community. Every level's code is a prefix of its children's, so the parent is derived, not stored twice.
@@ -10,7 +13,8 @@ import re
 from typing import NamedTuple
 
 GRID_CODE_LEN = 15
-LEVEL_LENGTHS = {"city": 6, "district": 6, "street": 9, "community": 12, "grid": 15}
+BUILDING_CODE_LEN = 18
+LEVEL_LENGTHS = {"city": 6, "district": 6, "street": 9, "community": 12, "grid": 15, "building": 18}
 # GB/T 2260 province prefixes: 11–65 on the mainland, 71 Taiwan, 81/82 Hong Kong/Macao.
 _PROVINCES = {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46,
               50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82}
@@ -89,6 +93,10 @@ def validate_unit_code(code: str, level: str) -> str:
         raise CodeError(f"{level} code must be {width} digits, got {code!r}")
     if level == "grid":
         return validate_grid_code(code)
+    if level == "building":
+        validate_grid_code(code[:GRID_CODE_LEN])
+        _check_part(code[GRID_CODE_LEN:], 3, "building serial")
+        return code
     _check_division(code[:6])
     if level == "city" and code[4:6] != "00":
         raise CodeError(f"city code {code!r} must end in 00 (GB/T 2260 prefecture level)")
@@ -102,7 +110,7 @@ def validate_unit_code(code: str, level: str) -> str:
 
 
 def parent_code(code: str, level: str) -> str | None:
-    """The code of the unit directly above: grid → community → street → district → city; a city has none.
+    """The code of the unit directly above: building → grid → community → street → district → city; a city has none.
 
     District → city is the GB/T 2260 rule (``440402`` → ``440400``); county-level cities directly under a
     province break it, so an explicit parent in imported data wins over this derivation.

@@ -20,13 +20,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hub.org.people_repo import inactive_ids
 from hub.store.clock import Clock, utc_now
 from hub.store.db import Database
 from hub.store.tables import calendar_days, categories, department_contacts, device_bindings, people, units
 
 __all__ = ["Clock", "utc_now"]  # re-exported: the org modules' default clock
 
-LEVEL_ORDER = {"city": 0, "district": 1, "street": 2, "community": 3, "grid": 4}
+LEVEL_ORDER = {"city": 0, "district": 1, "street": 2, "community": 3, "grid": 4, "building": 5}
 
 
 @dataclass(frozen=True)
@@ -238,9 +239,12 @@ def list_people(db: Database, unit_code: str | None = None) -> list[Person]:
         return [Person(**r._mapping) for r in conn.execute(query)]
 
 
-def people_within(conn: sa.Connection, code: str | None) -> list[Person]:
-    """People of the subtree of unit ``code`` (None: everyone), by unit then id."""
+def people_within(conn: sa.Connection, code: str | None, *, on_duty: bool = False) -> list[Person]:
+    """People of the subtree of unit ``code`` (None: everyone), by unit then id; ``on_duty``: not those an admin took
+    off duty (the choices for a new task)."""
     query = sa.select(people).order_by(people.c.unit_code, people.c.id)
+    if on_duty:
+        query = query.where(people.c.id.not_in(inactive_ids()))
     if code is not None:
         query = query.where(people.c.unit_code.in_(unit_subtree(code)))
     return [Person(**r._mapping) for r in conn.execute(query)]
@@ -268,8 +272,10 @@ def person_roles(conn: sa.Connection, person_ids: Iterable[str]) -> dict[str, st
 
 
 def people_at(conn: sa.Connection, unit_code: str, roles: Iterable[str] | None = None) -> list[str]:
-    """Ids of the people of one unit (optionally with one of ``roles``), by id."""
-    query = sa.select(people.c.id).where(people.c.unit_code == unit_code).order_by(people.c.id)
+    """Ids of the people of one unit on duty (optionally with one of ``roles``), by id: someone an admin took
+    off duty (``people_inactive``) gets no new task."""
+    query = (sa.select(people.c.id).where(people.c.unit_code == unit_code, people.c.id.not_in(inactive_ids()))
+             .order_by(people.c.id))
     if roles is not None:
         query = query.where(people.c.role.in_(sorted(roles)))
     return list(conn.execute(query).scalars())

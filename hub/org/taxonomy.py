@@ -128,6 +128,31 @@ def set_department(db: Database, code: str, department: str | None) -> Category:
     return _edit(db, code, department=(department or "").strip() or None)
 
 
+def edit_category(db: Database, code: str, *, enabled: bool | None = None, time_limit: tuple[int, str] | None = None,
+                  department: str | None = None, urgent: bool | None = None) -> Category:
+    """Several admin edits in one transaction (None: unchanged; ``department=""`` clears it)."""
+    values: dict[str, Any] = {}
+    if enabled is not None:
+        values["enabled"] = bool(enabled)
+    if time_limit is not None:
+        value, unit = time_limit
+        if not isinstance(value, int) or value <= 0 or unit not in TIME_LIMIT_UNITS:
+            raise TaxonomyError(f"time limit must be a positive whole number of {' or '.join(TIME_LIMIT_UNITS)}")
+        values.update(time_limit_value=value, time_limit_unit=unit)
+    if department is not None:
+        values["department"] = department.strip() or None
+    if urgent is not None:
+        values["urgent"] = bool(urgent)
+    return _edit(db, code, **values) if values else _existing(db, code)
+
+
+def _existing(db: Database, code: str) -> Category:
+    found = get_category(db, code)
+    if found is None:
+        raise TaxonomyError(f"no category {code!r}")
+    return found
+
+
 def department_map(db: Database) -> dict[str, str]:
     """Category code → handling department, for :class:`GridRouter`'s ``departments``."""
     return {c.code: c.department for c in list_categories(db, enabled_only=True) if c.department}

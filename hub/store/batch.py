@@ -22,6 +22,7 @@ from hub.store.photos import PhotoRejected, StoredChunk, assemble, photo_relpath
 from hub.store.tables import devices, photo_chunks, photos, records
 from protocol import (
     CaseAction,
+    CheckpointVisit,
     ChunkAck,
     DeliberationComment,
     DeliberationVote,
@@ -29,6 +30,8 @@ from protocol import (
     DownlinkConfirm,
     FollowupAnswer,
     Heartbeat,
+    HelperObservation,
+    HomeVisit,
     IncidentReport,
     LookupRequest,
     PatrolLog,
@@ -42,7 +45,8 @@ from protocol import (
 )
 
 RecordMessage = (IncidentReport | ResidentCheckin | PositionFix | CaseAction | LookupRequest
-                 | PatrolLog | DeliberationComment | DeliberationVote | FollowupAnswer)  # the Record kinds, for typing
+                 | PatrolLog | DeliberationComment | DeliberationVote | FollowupAnswer
+                 | HelperObservation | HomeVisit | CheckpointVisit)  # the Record kinds, for typing
 SQL_IN_CHUNK = 500  # ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
 
 

@@ -65,3 +65,20 @@ def count_by_reason(conn: sa.Connection) -> dict[str, int]:
     """Dead letters kept per rejection reason (the metrics' gauge)."""
     query = sa.select(dead_letters.c.reason, sa.func.count()).group_by(dead_letters.c.reason)
     return {reason: n for reason, n in conn.execute(query)}
+
+
+def one(conn: sa.Connection, letter_id: int) -> DeadLetterRow | None:
+    row = conn.execute(sa.select(dead_letters).where(dead_letters.c.id == letter_id)).first()
+    return DeadLetterRow(**row._mapping) if row else None
+
+
+def last_id(conn: sa.Connection) -> int:
+    """The newest dead letter's id (0: none yet)."""
+    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(dead_letters.c.id), 0))).scalar_one())
+
+
+def newest_on_topic_after(conn: sa.Connection, topic: str, after_id: int) -> DeadLetterRow | None:
+    """The newest dead letter on ``topic`` with an id above ``after_id`` (what a replay made, if refused again)."""
+    row = conn.execute(sa.select(dead_letters).where(dead_letters.c.topic == topic, dead_letters.c.id > after_id)
+                       .order_by(dead_letters.c.id.desc()).limit(1)).first()
+    return DeadLetterRow(**row._mapping) if row else None

@@ -144,10 +144,10 @@ def _one_of(column: str, values: tuple[str, ...], name: str) -> sa.CheckConstrai
 
 units = sa.Table(
     "units", metadata,
-    sa.Column("code", sa.String(15), primary_key=True),
+    sa.Column("code", sa.String(18), primary_key=True),
     sa.Column("level", sa.String(12), nullable=False),
     sa.Column("name", sa.String(128), nullable=False),
-    sa.Column("parent_code", sa.String(15), sa.ForeignKey("units.code", name="fk_units_parent"), nullable=True),
+    sa.Column("parent_code", sa.String(18), sa.ForeignKey("units.code", name="fk_units_parent"), nullable=True),
     sa.Column("geometry", sa.Text, comment="GeoJSON geometry (WGS-84 lon/lat), grids only"),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("abbr", sa.String(8), comment="a community's prefix for case references, e.g. FS"),
@@ -161,7 +161,7 @@ people = sa.Table(
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("name", sa.String(64), nullable=False),
     sa.Column("role", sa.String(20), nullable=False),
-    sa.Column("unit_code", sa.String(15), sa.ForeignKey("units.code", name="fk_people_unit"), nullable=False),
+    sa.Column("unit_code", sa.String(18), sa.ForeignKey("units.code", name="fk_people_unit"), nullable=False),
     sa.Column("phone_device_id", sa.String(64)),
     _one_of("role", PERSON_ROLES, "ck_people_role"),
     sa.Index("ix_people_unit", "unit_code"),
@@ -171,7 +171,7 @@ device_bindings = sa.Table(
     "device_bindings", metadata,
     sa.Column("device_id", sa.String(64), primary_key=True),
     sa.Column("kind", sa.String(8), nullable=False),
-    sa.Column("unit_code", sa.String(15), sa.ForeignKey("units.code", name="fk_device_bindings_unit"),
+    sa.Column("unit_code", sa.String(18), sa.ForeignKey("units.code", name="fk_device_bindings_unit"),
               nullable=False),
     sa.Column("owner_person_id", sa.String(64), sa.ForeignKey("people.id", name="fk_device_bindings_owner")),
     _one_of("kind", DEVICE_KINDS, "ck_device_bindings_kind"),
@@ -396,6 +396,7 @@ welfare_enrolments = sa.Table(
               nullable=False),
     sa.Column("window_start", sa.Time, nullable=False, comment="local time in the deployment's zone"),
     sa.Column("window_end", sa.Time, nullable=False),
+    sa.Column("deadline", sa.Time, comment="local time by which any evidence settles the day (0018); NULL: window_end"),
     sa.Column("weekdays", sa.String(7), nullable=False, server_default="1234567", comment="ISO days, 1 = Monday"),
     sa.Column("primary_helper", sa.String(64), sa.ForeignKey("people.id", name="fk_welfare_enrolments_primary"),
               nullable=False, comment="the first 1: a neighbour or volunteer, gets the task"),
@@ -730,4 +731,261 @@ kept_votes = sa.Table(
     sa.Column("option", sa.String(16), nullable=False),
     sa.Column("device_id", sa.String(64), nullable=False),
     sa.Column("device_time", UtcDateTime, nullable=False),
+)
+
+# -- administration in the browser (issue 20, migration 0019) -------------------------------------------------
+# A person taken off duty (停用): kept for the trails and names, but sent no new task and offered to nobody.
+people_inactive = sa.Table(
+    "people_inactive", metadata,
+    sa.Column("person_id", sa.String(64), primary_key=True),
+    sa.Column("since", UtcDateTime, nullable=False),
+    sa.Column("by_operator", sa.String(36), nullable=False),
+    sa.Column("reason", sa.String(200), nullable=False, server_default=""),
+)
+
+# Each replay of a dead letter by an admin and what the normal ingest path made of it.
+dead_letter_replays = sa.Table(
+    "dead_letter_replays", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("dead_letter_id", sa.Integer, nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("by_operator", sa.String(36), nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False, comment="stored | duplicate | conflict | dead | nothing"),
+    sa.Column("detail", sa.Text, nullable=False, server_default=""),
+    sa.Column("new_dead_letter_id", sa.Integer, comment="the dead letter the replay made, when refused again"),
+    sa.Index("ix_dead_letter_replays_letter", "dead_letter_id"),
+)
+
+# -- watch and patrol (migration 0018, issue 19): helpers' observations and false alarms of the 1+1+N watch --------
+# (owned by hub/welfare/observations_repo.py; keep in step with 0018_watch_patrol.py)
+
+# Every HelperObservation record as taken by the watch (one row per record: taken once), by local day of the time
+# that counts (device time, or the receive time when the device clock ran ahead). ``note`` is private.
+welfare_observations = sa.Table(
+    "welfare_observations", metadata,
+    sa.Column("record_id", sa.String(36), primary_key=True),
+    sa.Column("device_id", sa.String(64), nullable=False),
+    sa.Column("person_id", sa.String(64), comment="the person the device is bound to, when known"),
+    sa.Column("resident_key", sa.String(64), nullable=False),
+    sa.Column("enrolment_id", sa.String(36), comment="NULL: the resident is not enrolled (kept, not counted)"),
+    sa.Column("day", sa.Date, nullable=False, comment="local date of counted_at"),
+    sa.Column("observed_at", UtcDateTime, nullable=False, comment="device time"),
+    sa.Column("counted_at", UtcDateTime, nullable=False, comment="min(device time, receive time + tolerance)"),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Column("verdict", sa.String(12), nullable=False, comment="safe | abnormal"),
+    sa.Column("via", sa.String(12), nullable=False, comment="helper | patrol"),
+    sa.Column("signs", sa.JSON, nullable=False),
+    sa.Column("note", sa.Text, nullable=False, server_default="", comment="private"),
+    sa.Column("case_id", sa.String(36), comment="the welfare case an abnormal observation opened"),
+    sa.Column("taken_at", UtcDateTime, nullable=False),
+    sa.Index("ix_welfare_observations_resident_day", "resident_key", "day"),
+    sa.Index("ix_welfare_observations_day", "day"),
+)
+
+# A false alarm closed by staff (e.g. the resident was away at a daughter's): why, until when away, which cases.
+welfare_false_alarms = sa.Table(
+    "welfare_false_alarms", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("enrolment_id", sa.String(36), nullable=False),
+    sa.Column("resident_key", sa.String(64), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("away_until", sa.Date, comment="the watch paused through this local day"),
+    sa.Column("case_ids", sa.JSON, nullable=False, comment="the cases this closing answered"),
+    sa.Column("recorded_by", sa.String(64), nullable=False),
+    sa.Column("recorded_at", UtcDateTime, nullable=False),
+    sa.Index("ix_welfare_false_alarms_resident_day", "resident_key", "day"),
+)
+
+# -- patrol checkpoints and sessions (migration 0018, issue 19; owned by hub/patrols/repo.py) ------------------------
+patrol_checkpoints = sa.Table(
+    "patrol_checkpoints", metadata,
+    sa.Column("id", sa.String(36), primary_key=True, comment="also in the printed QR: GLCP:{id}"),
+    sa.Column("grid_code", sa.String(18), nullable=False),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("lat", sa.Float, nullable=False),
+    sa.Column("lon", sa.Float, nullable=False),
+    sa.Column("radius_m", sa.Float, nullable=False),
+    sa.Column("checklist", sa.JSON, nullable=False, comment="[{code, text, text_en, category}]"),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Index("ix_patrol_checkpoints_grid", "grid_code"),
+)
+
+patrol_routes = sa.Table(
+    "patrol_routes", metadata,
+    sa.Column("grid_code", sa.String(18), primary_key=True, comment="one route per grid (optional)"),
+    sa.Column("checkpoint_ids", sa.JSON, nullable=False),
+    sa.Column("updated_by", sa.String(64), nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Every CheckpointVisit record as taken (one row per record).
+checkpoint_visits = sa.Table(
+    "checkpoint_visits", metadata,
+    sa.Column("record_id", sa.String(36), primary_key=True),
+    sa.Column("checkpoint_id", sa.String(36), nullable=False),
+    sa.Column("grid_code", sa.String(18), comment="the checkpoint's grid; NULL: unknown checkpoint"),
+    sa.Column("device_id", sa.String(64), nullable=False),
+    sa.Column("person_id", sa.String(64)),
+    sa.Column("visited_at", UtcDateTime, nullable=False, comment="device time"),
+    sa.Column("distance_m", sa.Float, comment="from the checkpoint; NULL: no fix"),
+    sa.Column("within_radius", sa.Boolean, nullable=False),
+    sa.Column("failed_items", sa.JSON, nullable=False),
+    sa.Column("report_ids", sa.JSON, nullable=False),
+    sa.Column("patrol_started_at", UtcDateTime),
+    sa.Column("taken_at", UtcDateTime, nullable=False),
+    sa.Index("ix_checkpoint_visits_grid_time", "grid_code", "visited_at"),
+    sa.Index("ix_checkpoint_visits_device_time", "device_id", "visited_at"),
+)
+
+# Every PatrolLog record as taken: the session, its checkpoints and the half-hour units it earned.
+patrol_sessions = sa.Table(
+    "patrol_sessions", metadata,
+    sa.Column("record_id", sa.String(36), primary_key=True),
+    sa.Column("device_id", sa.String(64), nullable=False),
+    sa.Column("person_id", sa.String(64)),
+    sa.Column("grid_code", sa.String(18)),
+    sa.Column("started_at", UtcDateTime, nullable=False),
+    sa.Column("ended_at", UtcDateTime, nullable=False),
+    sa.Column("distance_m", sa.Float, nullable=False),
+    sa.Column("fixes", sa.Integer, nullable=False),
+    sa.Column("checkpoint_ids", sa.JSON, nullable=False, comment="visited within radius during the session"),
+    sa.Column("units", sa.Integer, nullable=False, comment="half-hour units credited"),
+    sa.Column("taken_at", UtcDateTime, nullable=False),
+    sa.Index("ix_patrol_sessions_grid_time", "grid_code", "started_at"),
+)
+
+# -- volunteer-hour ledger (migration 0018, issue 19; owned by hub/volunteers/repo.py) -------------------------------
+# Half-hour units: system (信用时, from patrol sessions), certified (荣誉时, an organiser's, with a reason),
+# redemption (兑换, negative, by an operator). No ranking is ever computed from it.
+volunteer_hours = sa.Table(
+    "volunteer_hours", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("person_id", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(12), nullable=False, comment="system | certified | redemption"),
+    sa.Column("units", sa.Integer, nullable=False, comment="half hours; negative for a redemption"),
+    sa.Column("source_id", sa.String(36), unique=True, comment="the patrol session of a system entry"),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("recorded_by", sa.String(64), nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Index("ix_volunteer_hours_person", "person_id", "at"),
+)
+
+# -- community services (issue 18, migration 0017): service requests, disputes, home visits (hub/services/repo.py) ----
+# Which role takes a unit's service requests of one kind (legal / mediation / repair / other); the nearest unit up
+# the chain with a row decides; NULL role: the control room. Without any row the defaults of hub/services/routing.py.
+service_routes = sa.Table(
+    "service_routes", metadata,
+    sa.Column("unit_code", sa.String(18), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("role", sa.String(20), comment="people.role that takes it; NULL: the control room"),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("updated_by", sa.String(36), nullable=False, server_default=""),
+)
+# Every service case (a case with a service kind): where it came from (a kiosk check-in or a home visit's need),
+# whom it was routed to, and its outcome (调解成功 / 转办 / 诉讼 / 撤回 ...).
+service_requests = sa.Table(
+    "service_requests", metadata,
+    sa.Column("case_id", sa.String(36), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False, comment="legal | mediation | repair | welfare | other"),
+    sa.Column("origin", sa.String(8), nullable=False, comment="kiosk | visit | api"),
+    sa.Column("source_id", sa.String(36), nullable=False, unique=True,
+              comment="the check-in record id, or the visit id + need index"),
+    sa.Column("visit_id", sa.String(36), comment="the home visit whose need this is"),
+    sa.Column("unit_code", sa.String(18), comment="the kiosk's / visit's unit (grid or building)"),
+    sa.Column("community_code", sa.String(18)),
+    sa.Column("need_level", sa.String(12), comment="who must solve it: grid | community | street"),
+    sa.Column("routed_role", sa.String(20), comment="NULL: the control room"),
+    sa.Column("routed_to", sa.String(64), comment="the person dispatched at opening; NULL: waits for the control room"),
+    sa.Column("resident_key", sa.String(64)),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("outcome", sa.String(16)),
+    sa.Column("outcome_at", UtcDateTime),
+    sa.Column("outcome_by", sa.String(64)),
+    sa.Index("ix_service_requests_visit", "visit_id"),
+    sa.Index("ix_service_requests_kind_created", "kind", "created_at"),
+)
+# One row per kiosk check-in looked at by the service intake (opened a case, or was no service request).
+service_checkins = sa.Table(
+    "service_checkins", metadata,
+    sa.Column("record_id", sa.String(36), primary_key=True),
+    sa.Column("outcome", sa.String(16), nullable=False, comment="opened | not_service | unreadable"),
+    sa.Column("case_id", sa.String(36)),
+    sa.Column("at", UtcDateTime, nullable=False),
+)
+# The assessment criteria that set a dispute's seriousness colour (admin-edited data).
+dispute_criteria = sa.Table(
+    "dispute_criteria", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("colour", sa.String(6), nullable=False),
+    sa.Column("label_zh", sa.String(128), nullable=False),
+    sa.Column("label_en", sa.String(256), nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+    _one_of("colour", CASE_LEVELS, "ck_dispute_criteria_colour"),
+)
+# The plan (预案) per seriousness colour: who leads, who is informed, visit interval, time limit, escalation.
+dispute_plans = sa.Table(
+    "dispute_plans", metadata,
+    sa.Column("colour", sa.String(6), primary_key=True),
+    sa.Column("lead_role", sa.String(20), nullable=False),
+    sa.Column("informed_roles", sa.JSON, nullable=False),
+    sa.Column("visit_interval_days", sa.Integer, nullable=False),
+    sa.Column("time_limit_days", sa.Integer, nullable=False),
+    sa.Column("escalate_to", sa.String(12), comment="unit level informed at once (community / street ...); NULL none"),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("updated_by", sa.String(36), nullable=False, server_default=""),
+    _one_of("colour", CASE_LEVELS, "ck_dispute_plans_colour"),
+)
+# A dispute (矛盾纠纷) on its service case: parties (card keys or private text), type, assessment, colour, plan.
+disputes = sa.Table(
+    "disputes", metadata,
+    sa.Column("case_id", sa.String(36), primary_key=True),
+    sa.Column("dispute_type", sa.String(32), nullable=False),
+    sa.Column("parties", sa.JSON, nullable=False, comment="[{resident_key} | {private: text}]: private"),
+    sa.Column("criteria", sa.JSON, nullable=False, comment="ids of the dispute_criteria that hold"),
+    sa.Column("colour", sa.String(6), nullable=False),
+    sa.Column("lead", sa.String(64), comment="the person leading under the colour's plan"),
+    sa.Column("informed", sa.JSON, nullable=False, comment="people informed under the plan"),
+    sa.Column("visit_interval_days", sa.Integer, nullable=False),
+    sa.Column("time_limit_days", sa.Integer, nullable=False),
+    sa.Column("escalate_to", sa.String(12)),
+    sa.Column("outcome", sa.String(16), comment="settled | transferred | litigation | withdrawn"),
+    sa.Column("agreement", sa.Text, nullable=False, server_default="", comment="private"),
+    sa.Column("outcome_at", UtcDateTime),
+    sa.Column("followup_due_at", UtcDateTime, comment="30 days after a settlement: the follow-up visit"),
+    sa.Column("followup_done_at", UtcDateTime),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    _one_of("colour", CASE_LEVELS, "ck_disputes_colour"),
+)
+# Every (re-)grading of a dispute, with its reason.
+dispute_gradings = sa.Table(
+    "dispute_gradings", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("case_id", sa.String(36), nullable=False),
+    sa.Column("from_colour", sa.String(6)),
+    sa.Column("to_colour", sa.String(6), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Index("ix_dispute_gradings_case", "case_id"),
+)
+# A home visit (入户走访, 一表通): recorded once on a phone/tablet; its needs are service_requests rows.
+home_visits = sa.Table(
+    "home_visits", metadata,
+    sa.Column("id", sa.String(36), primary_key=True, comment="the visit record's id"),
+    sa.Column("device_id", sa.String(64), nullable=False),
+    sa.Column("worker", sa.String(64), comment="the phone's person"),
+    sa.Column("grid_code", sa.String(18)),
+    sa.Column("building_code", sa.String(18)),
+    sa.Column("household_key", sa.String(64)),
+    sa.Column("met", sa.String(32), nullable=False, server_default=""),
+    sa.Column("private_note", sa.Text, nullable=False, server_default=""),
+    sa.Column("needs", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("visited_at", UtcDateTime, nullable=False),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Index("ix_home_visits_grid_visited", "grid_code", "visited_at"),
 )

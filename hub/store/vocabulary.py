@@ -2,8 +2,11 @@
 any module may import, unlike the tables themselves (``tables.py``), which only their owners read."""
 from __future__ import annotations
 
-UNIT_LEVELS = ("city", "district", "street", "community", "grid")
-PERSON_ROLES = ("grid_leader", "grid_worker", "patrol_volunteer", "dispatcher", "supervisor", "handler")
+UNIT_LEVELS = ("city", "district", "street", "community", "grid", "building")  # 楼栋 below the grid (0016)
+PERSON_ROLES = ("grid_leader", "grid_worker", "patrol_volunteer", "dispatcher", "supervisor", "handler",
+                # 0016: 楼长, 法律顾问, 调解员, 物业, 1+1+N helper, 部门联系人, community / street staff
+                "building_head", "legal_adviser", "mediator", "property_contact", "helper", "department_contact",
+                "community_staff", "community_secretary", "committee_member", "street_staff")
 DEVICE_KINDS = ("kiosk", "tablet", "phone")
 CATEGORY_KINDS = ("component", "event")  # 部件 / 事件 (CJ/T 214)
 TIME_LIMIT_UNITS = ("working_hours", "working_days")

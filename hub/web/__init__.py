@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from hub.web.basemaps import router as tiles_router
 from protocol.labels import LABELS
 
 WEB_DIR = Path(str(files(__package__)))
@@ -40,6 +41,7 @@ def mount_dashboard(app: FastAPI) -> None:
             return Response(status_code=304, headers=headers)
         return Response(module, media_type="text/javascript; charset=utf-8", headers=headers)
 
+    app.include_router(tiles_router)  # /tiles/{z}/{x}/{y}: an offline MBTiles base map (hub/web/basemaps.py)
     app.mount("/app", StaticFiles(directory=WEB_DIR / "static", html=True), name="dashboard")
     app.mount("/vendor", StaticFiles(directory=WEB_DIR / "vendor"), name="dashboard-vendor")
 

@@ -63,6 +63,7 @@ class Enrolment:
     enrolled_at: datetime
     updated_by: str
     updated_at: datetime
+    deadline: time | None = None  # local time by which any evidence settles the day; None = window_end
 
     def paused_on(self, day: date) -> bool:
         return not self.active and (self.paused_until is None or day <= self.paused_until)
@@ -81,6 +82,7 @@ class EnrolmentSpec:
     weekdays: Iterable[int] | str = ALL_DAYS
     second_helper: str | None = None  # default: the grid's grid worker
     informed: list[str] = field(default_factory=list)
+    deadline: str | time | None = None  # by when a helper's 平安 (or any evidence) must exist; default window_end
 
 
 def _row(m: dict[str, Any]) -> Enrolment:
@@ -126,7 +128,8 @@ class EnrolmentRegistry:
             values = self._validated(conn, {
                 "label": spec.label, "grid_code": spec.grid_code, "window_start": spec.window_start,
                 "window_end": spec.window_end, "weekdays": spec.weekdays, "primary_helper": spec.primary_helper,
-                "second_helper": spec.second_helper, "informed": spec.informed}, fill_second=True)
+                "second_helper": spec.second_helper, "informed": spec.informed, "deadline": spec.deadline},
+                fill_second=True)
             row = {"id": uuid7(int(now.timestamp() * 1000)), "resident_key": key, **values, "active": True,
                    "active_since": now, "paused_reason": "", "paused_until": None, "enrolled_by": actor,
                    "enrolled_at": now, "updated_by": actor, "updated_at": now}
@@ -139,7 +142,7 @@ class EnrolmentRegistry:
     def update(self, enrolment_id: str, actor: str, **changes) -> Enrolment:
         """Change label, grid, window, weekdays or helpers; unknown fields are refused."""
         allowed = {"label", "grid_code", "window_start", "window_end", "weekdays", "primary_helper", "second_helper",
-                   "informed"}
+                   "informed", "deadline"}
         unknown = set(changes) - allowed
         if unknown:
             raise EnrolmentError(f"不能修改 {sorted(unknown)} / cannot change {sorted(unknown)}")
@@ -199,6 +202,9 @@ class EnrolmentRegistry:
         try:
             start, end = parse_hhmm(v["window_start"]), parse_hhmm(v["window_end"])
             check_window(start, end)
+            deadline = parse_hhmm(v["deadline"]) if v.get("deadline") is not None else None
+            if deadline is not None and deadline < end:
+                raise ScheduleError("截止时间不能早于签到时段结束 / the deadline cannot be before the window ends")
             weekdays = normalise_weekdays(v["weekdays"])
         except ScheduleError as bad:
             raise EnrolmentError(str(bad)) from None
@@ -229,4 +235,4 @@ class EnrolmentRegistry:
             raise EnrolmentError("第二帮扶人须与第一帮扶人不同 / the second helper must differ from the primary")
         return {"label": label, "grid_code": v["grid_code"], "window_start": start, "window_end": end,
                 "weekdays": weekdays, "primary_helper": v["primary_helper"], "second_helper": second,
-                "informed": informed}
+                "informed": informed, "deadline": deadline}

@@ -1,4 +1,8 @@
-"""The welfare watch (独居老人每日签到): a missed daily check-in becomes a case for the paired helper.
+"""The welfare watch (独居老人每日签到): a day without any evidence becomes a case for the paired helper.
+
+Evidence is a kiosk check-in, a helper's 平安 or a patrol's visit at the door (hub/welfare/evidence.py has the
+rule; hub/welfare/observations.py takes the helpers' records and opens a case at once for a 异常). The window's end
+below is the day's deadline: the enrolment's ``deadline`` when it has one, else the end of its check-in window.
 
 Rules (documented for staff in the API too):
 - A day is judged once its window has closed plus ``grace`` (check-ins in flight from kiosks). It is due
@@ -35,9 +39,13 @@ from hub.jobs.wakeup import serve_periodic
 from hub.org import repo as org_repo
 from hub.store.db import Database
 from hub.store.locks import ClusterLock
+from hub.welfare import observations_repo
 from hub.welfare import repo as check_store
 from hub.welfare.enrolment import Enrolment, EnrolmentRegistry
+from hub.welfare.evidence import Evidence, counted_at, local_day_of, settling
+from hub.welfare.observations import take_observations
 from hub.welfare.schedule import Window, is_expected_day, local_day_end, recent_days, window_on
+from hub.welfare.watchlist import queue_watchlists
 from protocol import uuid7
 
 log = logging.getLogger(__name__)
@@ -52,6 +60,9 @@ class PassResult:
     missed: int = 0
     cases_opened: int = 0
     late_answered: int = 0
+    observations: int = 0  # helpers' observations taken
+    abnormal_cases: int = 0  # cases opened for 异常 observations
+    watchlists: int = 0  # helpers' phones sent today's list
 
 
 class WelfareWatch:
@@ -67,10 +78,13 @@ class WelfareWatch:
         self.category = category
         self.enrolments = EnrolmentRegistry(db, clock=self.clock)
         self.failures = 0
+        self._watchlists_sent: dict[str, str] = {}  # phone → the list body last queued (hub/welfare/watchlist.py)
 
     # -- what is due ----------------------------------------------------------------------------
     def window(self, enrolment: Enrolment, day: date) -> Window:
-        return window_on(day, enrolment.window_start, enrolment.window_end, self.tz)
+        """The day's span of evidence: from the window's start to the deadline (default: the window's end)."""
+        end = max(enrolment.window_end, enrolment.deadline or enrolment.window_end)
+        return window_on(day, enrolment.window_start, end, self.tz)
 
     def is_due(self, enrolment: Enrolment, day: date) -> bool:
         """Expected on ``day`` at all (weekday, not paused, watched when the window opened)."""
@@ -83,6 +97,8 @@ class WelfareWatch:
     # -- one pass -------------------------------------------------------------------------------
     def run_once(self) -> PassResult:
         now, result = self.clock(), PassResult()
+        taken = take_observations(self, now)  # helpers' 平安 / 异常 first: evidence for the verdicts below
+        result.observations, result.abnormal_cases = taken.observations, taken.abnormal_cases
         self._judge(now, result)
         for check in self._missed_without_case():
             try:
@@ -92,6 +108,11 @@ class WelfareWatch:
                 self.failures += 1
                 log.exception("welfare: could not open the case for missed check %s; retried next pass", check.id)
         result.late_answered = self._answer_late_checkins(now)
+        try:
+            result.watchlists = len(queue_watchlists(self, now, self._watchlists_sent))
+        except Exception:
+            self.failures += 1
+            log.exception("welfare: could not queue the helpers' watch lists; retried next pass")
         return result
 
     def run_forever(self, stop: threading.Event, interval_s: float = 30.0, *, lock: ClusterLock | None = None,
@@ -104,7 +125,7 @@ class WelfareWatch:
             except Exception:
                 self.failures += 1
                 raise
-            if (result.cases_opened or result.late_answered) and on_work is not None:
+            if (result.cases_opened or result.late_answered or result.abnormal_cases) and on_work is not None:
                 on_work()
 
         serve_periodic(stop, interval_s, one_pass, lock=lock, first_wait=False, name="welfare watch")
@@ -118,16 +139,33 @@ class WelfareWatch:
                if (e.resident_key, d) not in judged and self.ready_to_judge(e, d, now)]
         if not due:
             return
-        with self.db.read() as conn:
-            seen = check_store.wellbeing_checkins(conn, {e.resident_key for e, _ in due},
-                                                  min(w.start for _, w in due), max(w.end for _, w in due))
+        seen = self.evidence([(e.resident_key, w) for e, w in due])
         for enrolment, window in due:
-            hit = next((c for c in seen.get(enrolment.resident_key, []) if window.contains(c.at)), None)
+            hit = settling(window, seen.get((enrolment.resident_key, window.day), []), self.tz)
             if self._record(enrolment, window, hit, now):
                 result.judged += 1
                 result.missed += hit is None
 
-    def _record(self, enrolment: Enrolment, window: Window, hit: check_store.Checkin | None, now: datetime) -> bool:
+    def evidence(self, wanted: list[tuple[str, Window]]) -> dict[tuple[str, date], list[Evidence]]:
+        """Every piece of evidence (kiosk check-ins, helpers' and patrols' observations, 平安 and 异常) of the
+        given residents' local days, by (resident, day), earliest first (hub/welfare/evidence.py judges them)."""
+        if not wanted:
+            return {}
+        days = {w.day for _, w in wanted}
+        found: dict[tuple[str, date], list[Evidence]] = {}
+        with self.db.read() as conn:
+            taps = check_store.wellbeing_checkins(conn, {k for k, _ in wanted}, min(w.start for _, w in wanted),
+                                                  max(w.end for _, w in wanted))
+            looks = observations_repo.on_days(conn, {k for k, _ in wanted}, days)
+        for key, window in wanted:
+            mine = [Evidence(counted_at(c.at, c.received_at), c.record_id, "checkin", c.device_id,
+                             received_at=c.received_at) for c in taps.get(key, [])
+                    if local_day_of(c.at, self.tz) == window.day]
+            mine += looks.get((key, window.day), [])
+            found[(key, window.day)] = sorted(mine)
+        return found
+
+    def _record(self, enrolment: Enrolment, window: Window, hit: Evidence | None, now: datetime) -> bool:
         """Write the day's verdict; False when another pass or worker wrote it first."""
         row = {"id": uuid7(int(now.timestamp() * 1000)), "enrolment_id": enrolment.id,
                "resident_key": enrolment.resident_key, "day": window.day,
@@ -170,7 +208,7 @@ class WelfareWatch:
             check_store.link_case(conn, check.id, case.id)
         return case.id
 
-    def _step(self, case_id: str, check_id: str, transition: str, **extra: Any) -> CaseRow | None:
+    def step(self, case_id: str, check_id: str, transition: str, **extra: Any) -> CaseRow | None:
         """One system transition keyed by the check, so repeats are no-ops; None when the rules refuse it."""
         try:
             return self.service.transition(case_id, transition, "system", origin="system",
@@ -186,13 +224,12 @@ class WelfareWatch:
             waiting = [c for c in check_store.missed_awaiting_checkin(conn, since) if c.case_id is not None]
             if not waiting:
                 return 0
-            ends = {c.id: local_day_end(c.day, self.tz) for c in waiting}
-            seen = check_store.wellbeing_checkins(conn, {c.resident_key for c in waiting},
-                                                  min(c.window_start for c in waiting), max(ends.values()))
+        # Late evidence counts until local midnight: a check-in from the window's start, an observation all day.
+        spans = {c.id: Window(c.day, c.window_start, local_day_end(c.day, self.tz)) for c in waiting}
+        seen = self.evidence([(c.resident_key, spans[c.id]) for c in waiting])
         answered = 0
         for check in waiting:
-            late = next((c for c in seen.get(check.resident_key, []) if check.window_start <= c.at < ends[check.id]),
-                        None)
+            late = settling(spans[check.id], seen.get((check.resident_key, check.day), []), self.tz)
             if late is None:
                 continue
             try:
@@ -203,15 +240,19 @@ class WelfareWatch:
                 log.exception("welfare: could not apply the late check-in %s to check %s", late.record_id, check.id)
         return answered
 
-    def _close_loop(self, check: check_store.WelfareCheck, late: check_store.Checkin) -> None:
+    def _close_loop(self, check: check_store.WelfareCheck, late: Evidence) -> None:
         at = late.at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
-        note = (f"老人已于 {at} 在 {late.device_id} 签到（记录 {late.record_id}）。"
-                f" / The resident checked in at {at} on {late.device_id} (record {late.record_id}).")
+        if late.kind == "checkin":
+            note = (f"老人已于 {at} 在 {late.device_id} 签到（记录 {late.record_id}）。"
+                    f" / The resident checked in at {at} on {late.device_id} (record {late.record_id}).")
+        else:
+            note = (f"{late.device_id} 于 {at} 确认平安（记录 {late.record_id}）。"
+                    f" / {late.device_id} saw the resident safe at {at} (record {late.record_id}).")
         case = self.service.get(check.case_id) if check.case_id else None
         if case is not None and case.state not in ("closed", "not_filed"):
-            noted = self._step(case.id, check.id, "note", note=note) or self.service.get(case.id)
+            noted = self.step(case.id, check.id, "note", note=note) or self.service.get(case.id)
             if noted is not None and noted.state == "dispatched":  # nobody has taken it up: the check-in settles it
-                self._step(case.id, check.id, "auto_resolve", note=note + " 系统据补签到反馈，待核查结案。"
+                self.step(case.id, check.id, "auto_resolve", note=note + " 系统据补签到反馈，待核查结案。"
                            " / Resolved by the hub on this check-in; verify and close.")
         with self.db.write() as conn:
             check_store.note_late_checkin(conn, check.id, late.record_id, late.at)

@@ -15,6 +15,7 @@ from terminal.app.config import PROFILES, AppConfig, ConfigError
 from terminal.app.i18n import Translator
 from terminal.app.navigation import Navigator, platform_navigator
 from terminal.app.presenters.checkin import CheckinFlow
+from terminal.app.presenters.checkpoints import CheckpointFlow
 from terminal.app.presenters.deliberation import DeliberationFlow
 from terminal.app.presenters.deployment_key import DeploymentKeyKeeper
 from terminal.app.presenters.followup import FollowupFlow
@@ -26,9 +27,12 @@ from terminal.app.presenters.patrol import PatrolFlow
 from terminal.app.presenters.photo import PhotoTaker
 from terminal.app.presenters.receipt import ReceiptPresenter
 from terminal.app.presenters.report import ReportFlow
+from terminal.app.presenters.service_receipt import ServiceReceipt
 from terminal.app.presenters.sync_status import SyncStatusPresenter
 from terminal.app.presenters.tasks import TaskFlow
 from terminal.app.presenters.trackmap import TrackMap
+from terminal.app.presenters.visit import VisitFlow
+from terminal.app.presenters.watch import WatchFlow
 from terminal.app.taxonomy import load_categories, synced_categories
 from terminal.camera import CameraProvider, camera_from_config
 from terminal.clock import Clock, utc_now
@@ -66,8 +70,12 @@ class TerminalContext:
         self.report = self.checkin = self.notices = self.idle = self.patrol = self.tasks = None
         self.lookup: LookupFlow | None = None
         self.receipt: ReceiptPresenter | None = None
+        self.service_receipt: ServiceReceipt | None = None  # kiosk: the case reference of a service check-in
+        self.visit: VisitFlow | None = None  # phone: 入户走访 (home visits, hub/services)
         self.followup: FollowupFlow | None = None
         self.deliberation: DeliberationFlow | None = None
+        self.watch: WatchFlow | None = None  # 1+1+N: the helper's watch list (phone)
+        self.checkpoints: CheckpointFlow | None = None  # 巡查点 and the volunteer's hours (tablet)
         latest = self.position.latest
         if profile == "kiosk":
             self.report = ReportFlow(self.device, self.photos, self.tr, self.categories, position=latest,
@@ -77,6 +85,7 @@ class TerminalContext:
             self.notices = NoticesPresenter(self.device, self.tr, grid_code=config.grid.code)
             self.lookup = LookupFlow(self.device, self.photos, self.tr, clock=clock)  # 查进度
             self.receipt = ReceiptPresenter(self.device, self.tr, clock=clock)  # the success screen
+            self.service_receipt = ServiceReceipt(self.device, self.tr, clock=clock)  # a service check-in's case
             self.followup = FollowupFlow(self.device, self.tr, clock=clock)  # 回访 prompts on a card tap
             self.deliberation = DeliberationFlow(self.device, self.photos, self.tr, clock=clock)  # 议事: topics, votes
             self.idle = IdleTimer(config.idle_timeout_s, clock=monotonic)
@@ -85,6 +94,10 @@ class TerminalContext:
                                      clock=clock, track_map=TrackMap(config.grid.bbox, config.grid.outline),
                                      grid_code=config.grid.code)
             patrol = self.patrol
+            self.checkpoints = CheckpointFlow(  # 巡查点: QR + GPS, the checklist, failed items reported
+                self.device, self.photos, self.tr, fix=lambda: patrol.last_fix() or latest(), clock=clock,
+                patrol_started=lambda: patrol.session.started_at if patrol.running and patrol.session else None)
+            self.watch = WatchFlow(self.device, self.tr, clock=clock, via="patrol")  # 1+1+N: a visit at the door
             self.report = ReportFlow(self.device, self.photos, self.tr, self.categories,
                                      position=lambda: patrol.last_fix() or latest(), grid_map=self.grid_map)
         else:
@@ -96,6 +109,8 @@ class TerminalContext:
                                   photo_cache=photo_cache, navigator=navigator or platform_navigator(),
                                   grid_code=config.grid.code, grid_bbox=config.grid.bbox,
                                   grid_name=config.grid.name, monotonic=monotonic)
+            self.watch = WatchFlow(self.device, self.tr, clock=clock)  # 1+1+N: today's residents, 平安 / 异常
+            self.visit = VisitFlow(self.device, self.tr, grid_code=config.grid.code)  # 入户走访: 一表通
 
     def _changed(self) -> None:
         self.on_change()

@@ -14,6 +14,8 @@ from protocol.labels import LABELS
 from terminal.app.i18n_deliberation import DELIBERATION_TEXTS
 from terminal.app.i18n_followup import FOLLOWUP_TEXTS
 from terminal.app.i18n_kiosk import KIOSK_TEXTS
+from terminal.app.i18n_services import SERVICES_TEXTS
+from terminal.app.i18n_watch import WATCH_TEXTS
 
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
@@ -212,6 +214,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     **KIOSK_TEXTS,  # the kiosk's success screen, on-screen input, 查进度 and notices archive
     **FOLLOWUP_TEXTS,  # 回访: the follow-up prompt on a card tap and at 查进度
     **DELIBERATION_TEXTS,  # 议事: topics, votes (one per card) and comments at the kiosk
+    **SERVICES_TEXTS,  # 服务: the service check-in's case reference, the phone's home visit (入户走访)
+    **WATCH_TEXTS,  # 1+1+N: the helper's watch list (平安 / 异常 and the signs seen)
 }
 
 

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from collections import defaultdict
 from pathlib import Path
 
@@ -40,6 +41,13 @@ OWNERS: dict[str, tuple[str, str]] = {
     "case_reference_counters": ("cases", "cases/repo.py"),
     "welfare_enrolments": ("welfare", "welfare/repo.py"),
     "welfare_checks": ("welfare", "welfare/repo.py"),
+    "welfare_observations": ("welfare", "welfare/observations_repo.py"),  # issue 19 (0018)
+    "welfare_false_alarms": ("welfare", "welfare/observations_repo.py"),
+    "patrol_checkpoints": ("patrols", "patrols/repo.py"),
+    "patrol_routes": ("patrols", "patrols/repo.py"),
+    "checkpoint_visits": ("patrols", "patrols/repo.py"),
+    "patrol_sessions": ("patrols", "patrols/repo.py"),
+    "volunteer_hours": ("volunteers", "volunteers/repo.py"),
     "operators": ("auth", "auth/repo.py"),
     "operator_sessions": ("auth", "auth/repo.py"),
     "access_log": ("auth", "auth/repo.py"),
@@ -56,10 +64,15 @@ OWNERS: dict[str, tuple[str, str]] = {
     "notice_deliveries": ("notices", "notices/repo.py"),
     "case_followups": ("followup", "followup/repo.py"),
     "followup_answer_outcomes": ("followup", "followup/repo.py"),
+    "people_inactive": ("org", "org/people_repo.py"),  # issue 20: people taken off duty
+    "dead_letter_replays": ("store", "store/dead_letter_replays.py"),  # issue 20: replays of dead letters
+    **dict.fromkeys(("service_routes", "service_requests", "service_checkins", "dispute_criteria",  # issue 18
+                     "dispute_plans", "disputes", "dispute_gradings", "home_visits"), ("services", "services/repo.py")),
 }
 WRITES = {"insert", "update", "delete", "dialect_insert", "_upsert"}  # _upsert: the org repository's insert-or-update
 
 
+@functools.cache  # parsed once per run: every test here reads the same trees (the SQL test used to re-parse per route)
 def sources() -> dict[str, ast.Module]:
     return {str(p.relative_to(HUB)): ast.parse(p.read_text(encoding="utf-8"))
             for p in sorted(HUB.rglob("*.py")) if "migrations" not in p.parts}

@@ -28,7 +28,45 @@ export function wgs84ToGcj02(lat, lon) {
   return [lat + dlat, lon + dlon];
 }
 
+// Back from a GCJ-02 map to WGS-84 (a vertex dragged on a Chinese base map): fixed-point iteration, as in Python.
+export function gcj02ToWgs84(lat, lon) {
+  if (outOfChina(lat, lon)) return [lat, lon];
+  let wlat = lat, wlon = lon;
+  for (let i = 0; i < 30; i++) {
+    const [glat, glon] = wgs84ToGcj02(wlat, wlon);
+    const dlat = glat - lat, dlon = glon - lon;
+    wlat -= dlat; wlon -= dlon;
+    if (Math.max(Math.abs(dlat), Math.abs(dlon)) < 1e-9) break;
+  }
+  return [wlat, wlon];
+}
+
+// BD-09: Baidu's further offset of GCJ-02 (hub/org/datums.py has the same).
+const X_PI = Math.PI * 3000.0 / 180.0;
+export function gcj02ToBd09(lat, lon) {
+  const z = Math.hypot(lon, lat) + 0.00002 * Math.sin(lat * X_PI);
+  const theta = Math.atan2(lat, lon) + 0.000003 * Math.cos(lon * X_PI);
+  return [z * Math.sin(theta) + 0.006, z * Math.cos(theta) + 0.0065];
+}
+export function bd09ToGcj02(lat, lon) {
+  const x = lon - 0.0065, y = lat - 0.006;
+  const z = Math.hypot(x, y) - 0.00002 * Math.sin(y * X_PI);
+  const theta = Math.atan2(y, x) - 0.000003 * Math.cos(x * X_PI);
+  return [z * Math.sin(theta), z * Math.cos(theta)];
+}
+export const wgs84ToBd09 = (lat, lon) => gcj02ToBd09(...wgs84ToGcj02(lat, lon));
+export const bd09ToWgs84 = (lat, lon) => gcj02ToWgs84(...bd09ToGcj02(lat, lon));
+
 // The display transform for the configured base map: identity for WGS-84 maps (and no map at all).
 export function displayTransform(crs) {
-  return crs === "gcj02" ? wgs84ToGcj02 : (lat, lon) => [lat, lon];
+  if (crs === "gcj02") return wgs84ToGcj02;
+  if (crs === "bd09") return wgs84ToBd09;
+  return (lat, lon) => [lat, lon];
+}
+
+// Its inverse: a position picked on the map back to WGS-84, the only datum the hub stores.
+export function storeTransform(crs) {
+  if (crs === "gcj02") return gcj02ToWgs84;
+  if (crs === "bd09") return bd09ToWgs84;
+  return (lat, lon) => [lat, lon];
 }

@@ -8,7 +8,8 @@ const OWN = {
   "zh-CN": {
     "app.title": "网格化指挥中心",
     "nav.map": "实时地图", "nav.feed": "实时动态", "nav.board": "任务看板", "nav.devices": "终端设备",
-    "nav.stats": "统计考核", "nav.logout": "退出",
+    "nav.stats": "统计考核", "nav.logout": "退出", "nav.group.residents": "居民服务",
+    "nav.units": "单元网格", // pages/units.js keeps its own texts (pages/units_text.js)
     "login.title": "指挥中心登录", "login.username": "用户名", "login.password": "密码", "login.submit": "登录",
     "login.failed": "登录失败", "login.locked": "账号已临时锁定，请稍后再试",
     "login.ended": "会话已结束（账号停用或密码已更改），请重新登录",
@@ -189,7 +190,8 @@ const OWN = {
   en: {
     "app.title": "Grid Command Centre",
     "nav.map": "Live map", "nav.feed": "Live feed", "nav.board": "Task board", "nav.devices": "Devices",
-    "nav.stats": "Statistics", "nav.logout": "Sign out",
+    "nav.stats": "Statistics", "nav.logout": "Sign out", "nav.group.residents": "Residents",
+    "nav.units": "Units & grids",
     "login.title": "Control room sign-in", "login.username": "User name", "login.password": "Password",
     "login.submit": "Sign in", "login.failed": "Sign-in failed", "login.locked": "Account locked; try again later",
     "login.ended": "Your session ended (account disabled or password changed); please sign in again",
@@ -398,6 +400,23 @@ let lang = localStorage.getItem("gridline.lang") || "zh-CN";
 if (!CATALOGUE[lang]) lang = "zh-CN";
 
 export function getLang() { return lang; }
+
+/** A feature's own texts ({ "zh-CN": {...}, en: {...} } from an i18n_<feature>.js), merged into the catalogue when
+ * that module loads. A key the catalogue already has with another text keeps its first text and is listed in
+ * TEXT_CLASHES (tests/hub/web/test_admin_texts.py fails on any). */
+export const TEXT_CLASHES = [];
+export function addTexts(texts) {
+  for (const l of Object.keys(CATALOGUE)) {
+    for (const [key, text] of Object.entries(texts[l] || {})) {
+      if (key in CATALOGUE[l] && CATALOGUE[l][key] !== text) {
+        TEXT_CLASHES.push(`${l} ${key}`);
+        console.warn(`i18n: ${key} is defined twice`);
+        continue;
+      }
+      CATALOGUE[l][key] = text;
+    }
+  }
+}
 
 export function setLang(value) {
   lang = CATALOGUE[value] ? value : "zh-CN";

@@ -3,6 +3,9 @@ import { startAlarms } from "./alarms.js";
 import { api, setUnauthorizedHandler } from "./api.js";
 import { h } from "./dom.js";
 import { applyStatic, getLang, setLang, t } from "./i18n.js";
+import "./i18n_admin.js"; // the admin pages' texts (and the menu entry's), merged into the catalogue
+import "./i18n_services.js"; // 服务 (issue 18): the services pages' texts and menu entry
+import "./i18n_watch.js"; // 关爱巡查 (issue 19): the welfare watch, checkpoint coverage and hours texts
 import { liveStats, onLive, startLive, stopLive } from "./live.js";
 import { data, directory, forgetDirectory, restoreToasts, throttle } from "./ui.js";
 
@@ -16,9 +19,19 @@ const PAGES = {
   cases: () => import("./pages/cases.js"),
   triage: () => import("./pages/triage.js"),
   followups: () => import("./pages/followups.js"), // 回访
+  services: () => import("./pages/services.js"), // 服务: queues per role, dispute register, visit diary (issue 18)
+  welfare: () => import("./pages/welfare.js"), // 关爱巡查: 1+1+N watch, checkpoint coverage, hours (issue 19)
   new: () => import("./pages/create.js"),
   notices: () => import("./pages/notices.js"), // 居务公开
   deliberation: () => import("./pages/deliberation.js"), // 议事
+  units: () => import("./pages/units.js"), // 单元网格 (admins)
+  // 系统管理 (admins, issue 20): one menu entry, a tab strip across these (pages/admin_common.js)
+  people: () => import("./pages/people.js"),
+  categories: () => import("./pages/categories.js"),
+  calendar: () => import("./pages/calendar.js"),
+  operators: () => import("./pages/operators.js"),
+  deadletters: () => import("./pages/deadletters.js"),
+  accesslog: () => import("./pages/accesslog.js"),
 };
 const ACTING = new Set(["triage", "new"]); // pages that act on cases: not for view-only accounts
 
@@ -85,6 +98,10 @@ async function route() {
   let page = PAGES[name] ? name : "map";
   if (ACTING.has(page) && ctx.me.role === "viewer") page = "cases";
   for (const a of document.querySelectorAll("#nav a")) a.classList.toggle("active", a.dataset.page === page);
+  for (const group of document.querySelectorAll("#nav .nav-group")) {
+    group.classList.toggle("active", !!group.querySelector("a.active"));
+  }
+  if (document.activeElement?.closest?.("#nav")) document.activeElement.blur(); // a chosen menu closes
   root.replaceChildren();
   root.className = `page-${page}`;
   const module = await PAGES[page]();

@@ -9,7 +9,7 @@
 // A case is in one of three phases: open (still needs work: a filled pin in its level's colour, a dark ring when
 // overdue), suspended (grey, ‖) and awaiting check (resolved / verified: white with a teal ✓). Only open cases
 // colour a grid; the other two are counted apart. Closed and not-filed cases are not on the map.
-import { displayTransform } from "./gcj02.js";
+import { addBasemap, basemapOf, mapOptions } from "./basemap.js";
 import { h, LEVEL_COLOURS } from "./dom.js";
 import { caseName, dataText, phaseOf, photoSet } from "./feed.js";
 import { ago, duration, t, timeOf } from "./i18n.js";
@@ -25,17 +25,15 @@ const PIN_GLYPH = { open: "", overdue: "!", suspended: "‖", check: "✓" };
 
 export function createMap(el, config, { onCaseClick, fitPadding } = {}) {
   // No zoom/fade animations: nothing to gain on a wall screen, and a page left mid-animation breaks Leaflet.
-  const map = L.map(el, { zoomControl: true, attributionControl: !!config.tile_url, zoomSnap: 0.25, maxZoom: 19,
-                          zoomAnimation: false, fadeAnimation: false, markerZoomAnimation: false });
+  const map = L.map(el, { zoomControl: true, attributionControl: basemapOf(config).layers.length > 0, zoomSnap: 0.25,
+                          maxZoom: 19, zoomAnimation: false, fadeAnimation: false, markerZoomAnimation: false,
+                          ...mapOptions(config) });
   for (const [name, z] of Object.entries(PANES)) map.createPane(name).style.zIndex = z;
   map.getPane("gridLabels").style.pointerEvents = "none";
   map.getPane("devices").style.pointerEvents = "none";
-  const show = displayTransform(config.tile_url ? config.tile_crs : "wgs84");
-  if (config.tile_url) {
-    L.tileLayer(config.tile_url, { attribution: config.attribution || "", maxZoom: 19 }).addTo(map);
-  } else {
-    el.classList.add("no-tiles");
-  }
+  const base = addBasemap(map, config); // 天地图, GCJ-02 / BD-09 tiles, the hub's MBTiles, or none (basemap.js)
+  const show = base.show;
+  if (!base.tiles) el.classList.add("no-tiles");
   map.setView([22.25, 113.52], 15);
   const zoomClass = () => el.classList.toggle("labels-hidden", map.getZoom() < LABEL_MIN_ZOOM);
   map.on("zoomend", () => { zoomClass(); fitLabels(); });

@@ -1,7 +1,7 @@
 // A small Leaflet map for the casework pages (triage, new case): grid outlines, one report's position with its
 // accuracy circle, and a click that picks a position. Positions are WGS-84 everywhere; a GCJ-02 base map only
 // shifts the drawing (gcj02.js), so a click is shifted back before it is used.
-import { displayTransform } from "./gcj02.js";
+import { addBasemap, basemapOf, mapOptions } from "./basemap.js";
 import { h } from "./dom.js";
 
 const L = window.L;
@@ -37,12 +37,12 @@ export function contains(geometry, lon, lat) {
 }
 
 export function createMiniMap(el, config, { onClick } = {}) {
-  const map = L.map(el, { zoomControl: true, attributionControl: !!config.tile_url, zoomSnap: 0.25,
-                          zoomAnimation: false, fadeAnimation: false, markerZoomAnimation: false });
-  const show = displayTransform(config.tile_url ? config.tile_crs : "wgs84");
+  const map = L.map(el, { zoomControl: true, attributionControl: basemapOf(config).layers.length > 0, zoomSnap: 0.25,
+                          zoomAnimation: false, fadeAnimation: false, markerZoomAnimation: false, ...mapOptions(config) });
+  const base = addBasemap(map, config); // the same base map as the big map (basemap.js)
+  const show = base.show;
   const unshow = inverse(show);
-  if (config.tile_url) L.tileLayer(config.tile_url, { attribution: config.attribution || "", maxZoom: 19 }).addTo(map);
-  else el.classList.add("no-tiles");
+  if (!base.tiles) el.classList.add("no-tiles");
   map.setView([22.25, 113.52], 15);
   const gridLayer = L.layerGroup().addTo(map);
   const pointLayer = L.layerGroup().addTo(map);

@@ -22,6 +22,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from terminal.app.context import TerminalContext
+from terminal.app.ui.screens.checkpoints import CheckpointScreen, HoursScreen
 from terminal.app.ui.screens.deliberation import DeliberationScreen
 from terminal.app.ui.screens.followup import FollowupScreen
 from terminal.app.ui.screens.kiosk import CheckinScreen, KioskHomeScreen, NoticesScreen
@@ -29,6 +30,8 @@ from terminal.app.ui.screens.lookup import LookupScreen
 from terminal.app.ui.screens.patrol import PatrolScreen
 from terminal.app.ui.screens.report import ReportDoneScreen, ReportScreen
 from terminal.app.ui.screens.tasks import TaskScreen, TasksScreen
+from terminal.app.ui.screens.visit import VisitScreen
+from terminal.app.ui.screens.watch import WatchScreen
 from terminal.app.ui.widgets import GridlineScreen, StatusBar
 
 log = logging.getLogger(__name__)
@@ -40,8 +43,12 @@ PROFILE_SCREENS: dict[str, list[tuple[str, type[GridlineScreen], str]]] = {
               ("lookup", LookupScreen, "lookup.kv"), ("report_done", ReportDoneScreen, "report_done.kv"),
               ("followup", FollowupScreen, "followup.kv"),  # follow-up: the prompt a card tap brings
               ("deliberation", DeliberationScreen, "deliberation.kv")],  # deliberation: topics, one vote per card
-    "tablet": [("home", PatrolScreen, "patrol.kv"), ("report", ReportScreen, "report.kv")],
-    "phone": [("home", TasksScreen, "tasks.kv"), ("task", TaskScreen, "task_detail.kv")],
+    "tablet": [("home", PatrolScreen, "patrol.kv"), ("report", ReportScreen, "report.kv"),
+               ("checkpoint", CheckpointScreen, "checkpoint.kv"), ("hours", HoursScreen, "hours.kv"),
+               ("watch", WatchScreen, "watch.kv")],  # checkpoints, the volunteer's hours, visits at the door
+    "phone": [("home", TasksScreen, "tasks.kv"), ("task", TaskScreen, "task_detail.kv"),
+              ("watch", WatchScreen, "watch.kv"),  # 1+1+N: the helper's watch list
+              ("visit", VisitScreen, "visit.kv")],  # home visits: one record, a service case per need (issue 18)
 }
 # Type sizes per profile: the kiosk is read by older residents at arm's length.
 TYPE_SCALE = {"kiosk": (24, 88), "tablet": (20, 64), "phone": (16, 52)}  # (font sp, touch target dp)

@@ -44,3 +44,14 @@ def test_unit_codes_checked_per_level():
         validate_unit_code("440400", "district")
     with pytest.raises(CodeError, match="unknown level"):
         validate_unit_code("440400", "province")
+
+
+def test_a_building_is_its_grid_code_and_a_serial():
+    assert validate_unit_code("440402004005001012", "building") == "440402004005001012"
+    assert parent_code("440402004005001012", "building") == "440402004005001"
+    with pytest.raises(CodeError, match="building serial"):
+        validate_unit_code("440402004005001000", "building")
+    with pytest.raises(CodeError, match="grid serial"):
+        validate_unit_code("440402004005000012", "building")
+    with pytest.raises(CodeError, match="18 digits"):
+        validate_unit_code("44040200400500101", "building")

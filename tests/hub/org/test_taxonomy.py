@@ -22,7 +22,7 @@ SH = ZoneInfo("Asia/Shanghai")
 
 def test_default_taxonomy_is_complete_and_valid():
     cats = default_taxonomy()
-    assert 30 <= len(cats) <= 45
+    assert 30 <= len(cats) <= 50
     assert {c.kind for c in cats} == {"component", "event"}
     for cat in cats:
         assert CODE_PATTERN.match(cat.code), cat.code

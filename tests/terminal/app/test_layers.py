@@ -21,7 +21,8 @@ def test_one_kv_file_per_screen_and_no_kivy_outside_ui():
 
     kv_files = {p.name for p in (APP_DIR / "kv").glob("*.kv")}
     screen_kv = {"kiosk_home.kv", "report.kv", "checkin.kv", "notices.kv", "patrol.kv", "tasks.kv", "task_detail.kv",
-                 "lookup.kv", "report_done.kv", "deliberation.kv", "followup.kv"}
+                 "lookup.kv", "report_done.kv", "deliberation.kv", "followup.kv", "visit.kv", "watch.kv",
+                 "checkpoint.kv", "hours.kv"}
     assert kv_files == screen_kv | {"widgets.kv"}
     assert set(WINDOW_SIZES) == {"kiosk", "tablet", "phone"}
     for path in APP_DIR.rglob("*.py"):

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import cv2
 import numpy as np
@@ -27,8 +28,8 @@ from .conftest import config_dict
 REPO = Path(__file__).resolve().parents[3]
 ARTIFACTS = REPO / "test-artifacts" / "screens"
 SCREENS = {"kiosk": ["home", "report", "checkin", "notices", "lookup", "report_done", "followup", "deliberation"],
-           "tablet": ["home", "report"],
-           "phone": ["home", "task"]}
+           "tablet": ["home", "report", "checkpoint", "hours", "watch"],
+           "phone": ["home", "task", "watch", "visit"]}
 SIZES = {"kiosk": (1920, 1080), "tablet": (1280, 800), "phone": (540, 960)}
 NOW = datetime.now(UTC)
 
@@ -38,6 +39,24 @@ def kivy_env(tmp_path: Path) -> dict:
                KIVY_HOME=str(tmp_path / "kivy-home"))
     env.pop("DISPLAY", None)
     return env
+
+
+def seed_watch_and_checkpoints(store: TerminalStore, device_id: str) -> None:
+    from protocol import ChecklistItem, CheckpointInfo, CheckpointList, HoursBalance, WatchItem, WatchList
+
+    items = [ChecklistItem(code="fire_lane_clear", text="消防通道畅通", text_en="Fire lane clear", category="E0504")]
+    bodies = {"checkpoints": CheckpointList(grid_code="440402004005001", checkpoints=[
+                  CheckpointInfo(id=f"cp-{i}", name=name, lat=22.2705 + i * 0.0005, lon=113.5305, radius_m=30,
+                                 checklist=items) for i, name in enumerate(("3栋东门", "5栋消防通道", "电动车棚"))]),
+              "hours": HoursBalance(person_id="p-patrol-01", system_units=9, certified_units=4, redeemed_units=2,
+                                    balance_units=11, as_of=NOW),
+              "watchlist": WatchList(day=NOW.astimezone(ZoneInfo("Asia/Shanghai")).date(), items=[
+                  WatchItem(enrolment_id=f"e-{k}", resident_key=k * 64, label=label, grid_code="440402004005001",
+                            window_start="07:00", deadline="21:00", role="patrol")
+                  for k, label in (("a", "3栋2单元 独居老人A"), ("b", "6栋1单元 独居老人B"))])}
+    for kind, body in bodies.items():
+        store.store_downlink(DownlinkMessage(id=uuid7(), device_id=device_id, kind=kind,
+                                             body=body.model_dump(mode="json"), created_at=NOW))
 
 
 def seed(profile: str, data_dir: Path, device_id: str) -> None:
@@ -55,6 +74,7 @@ def seed(profile: str, data_dir: Path, device_id: str) -> None:
                    [(22.2720, 113.5305 + i * 0.0001) for i in range(1, 14)]
             for lat, lon in walk:
                 store.record_position(Position(lat=lat, lon=lon, accuracy_m=6.0))
+            seed_watch_and_checkpoints(store, device_id)  # issue 19: checkpoints, hours, the grid's watch list
         if profile == "phone":
             first = None
             for level, title, hours in [("red", "井盖缺失（福石路12号）", 2), ("blue", "3号楼消防通道堵塞", 30)]:

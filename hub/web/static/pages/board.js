@@ -28,6 +28,7 @@ export async function mount(root, ctx) {
   const grid = h("div", { class: "board", "data-testid": "board" });
   root.append(h("section", { class: "panel" }, h("h2", {}, t("board.title")), filters, grid));
   let cases = [], byId = new Map(), loadedAt = Date.now();
+  let disputes = {}; // case id → its dispute's colours (issue 18, /api/disputes/colours)
   const dir = await directory();
 
   function remainingText(c) {
@@ -43,6 +44,9 @@ export async function mount(root, ctx) {
       style: `border-left-color:${LEVEL_COLOURS[c.level]}`, onclick: () => ctx.navigate(`#/case/${c.id}`),
     },
       h("div", { class: "card-title" }, c.reference ? h("span", { class: "card-ref" }, c.reference) : null, caseTitle(dir, c)),
+      disputes[c.id] ? h("div", { class: "card-meta", "data-testid": "board-seriousness", dataset: { colour: disputes[c.id].seriousness } },
+        h("i", { class: "dot", style: `background:${LEVEL_COLOURS[disputes[c.id].seriousness]}` }),
+        t("dsp.chip", { c: t(`level.${disputes[c.id].seriousness}`) })) : null, // 纠纷: seriousness beside the deadline colour
       h("div", { class: "muted card-meta" }, data(c.grid_name || gridName(dir, c.grid_code), { title: c.grid_name || gridName(dir, c.grid_code) })),
       h("div", { class: "card-times" }, h("span", { class: "card-who" }, who ? data(who) : h("span", { class: "muted" }, t("case.none"))),
         h("span", { class: "age muted", title: timeOf(c.created_at) }, ageText(c.created_at))),
@@ -65,7 +69,7 @@ export async function mount(root, ctx) {
   }
 
   const load = async () => {
-    cases = await api.get("/api/map/cases");
+    [cases, disputes] = await Promise.all([api.get("/api/map/cases"), api.get("/api/disputes/colours").catch(() => ({}))]);
     byId = new Map(cases.map((c) => [c.id, c]));
     loadedAt = Date.now();
     draw();

@@ -1,6 +1,7 @@
 // 实时地图: grids coloured by the cases that still need work, case pins (clustered when zoomed out; a click opens
 // the case's card), terminals and patrols moving live; the feed alongside. The legend says what counts.
 import { api } from "../api.js";
+import { basemapOf } from "../basemap.js";
 import { h, LEVEL_COLOURS } from "../dom.js";
 import { createDensity } from "../density.js";
 import { createFeed } from "../feed.js";
@@ -41,7 +42,7 @@ function legend(config) {
       item("lg-square", t("map.legend.fixed")),
       item("lg-tail", t("map.legend.tail"))),
     h("div", { class: "lg-row muted" }, t("map.legend.closed"),
-      config.tile_url ? null : h("span", {}, ` · ${t("map.noTiles")}`)));
+      basemapOf(config).layers.length ? null : h("span", {}, ` · ${t("map.noTiles")}`)));
 }
 
 export async function mount(root, ctx) {

@@ -59,6 +59,8 @@ class CheckinScreen(GridlineScreen):
 
     def _scan(self, _dt: float) -> None:
         flow = self.ctx.checkin
+        if self.ctx.service_receipt is not None and self.ctx.service_receipt.poll():
+            self.refresh()  # the service check-in's case reference came
         if flow is None or flow.resident_key is not None:
             return
         try:
@@ -87,7 +89,8 @@ class CheckinScreen(GridlineScreen):
         self.has_card = flow.resident_key is not None
         self.card_shown = flow.masked_card()
         self.note = flow.note
-        self.message = flow.message
+        service = self.ctx.service_receipt
+        self.message = service.text() if service is not None and service.checkin is not None else flow.message
 
     def press_card_key(self, key: str) -> None:
         if self.ctx.checkin is not None:
@@ -118,12 +121,17 @@ class CheckinScreen(GridlineScreen):
         open_typing(self.note, self.set_note)
 
     def submit(self) -> None:
-        if self.guard(self.ctx.checkin.submit) is not None:
+        record = self.guard(self.ctx.checkin.submit)
+        if record is not None:
+            if self.ctx.service_receipt is not None:  # legal / mediation / repair: the case reference follows
+                self.ctx.service_receipt.show(record)
             self.app.refresh_now()
 
     def leave(self) -> None:
         if self.ctx.checkin is not None:
             self.ctx.checkin.reset()
+        if self.ctx.service_receipt is not None:
+            self.ctx.service_receipt.clear()
         self.app.go("home")
 
 

@@ -1,0 +1,37 @@
+"""The terminal's community-services texts (issue 18): the kiosk's service check-in receipt (案件编号) and the phone's
+home visit (入户走访) form, merged into :data:`terminal.app.i18n.CATALOGUE`. zh-CN first, English beside."""
+from __future__ import annotations
+
+SERVICES_TEXTS: dict[str, tuple[str, str]] = {
+    "service.receipt": ("已受理，回执码 {code}", "Received, receipt code {code}"),
+    "service.reference": ("已受理，案件编号 {ref}，可凭此查进度", "Received: case {ref}; quote it to check progress"),
+    "service.reference_wait": ("已受理，回执码 {code}；案件编号将在平台受理后显示",
+                               "Received, receipt code {code}; the case reference follows once the hub takes it in"),
+    "visit.title": ("入户走访", "Home visit"),
+    "visit.open": ("入户走访", "Home visit"),
+    "visit.back": ("返回", "Back"),
+    "visit.building": ("楼栋号", "Building no."),
+    "visit.household": ("户号", "Household number"),
+    "visit.household_set": ("户号已录入（仅存加密值）", "Household entered (hashed)"),
+    "visit.household_bad": ("户号格式不正确", "That household number is not valid"),
+    "visit.met": ("走访对象", "Who was met"),
+    "visit.met.resident": ("本人", "The resident"),
+    "visit.met.family": ("家属", "Family"),
+    "visit.met.tenant": ("租户", "Tenant"),
+    "visit.met.nobody": ("未遇", "Nobody home"),
+    "visit.note": ("走访记录（仅经办人员可见）", "Visit note (private: handling staff only)"),
+    "visit.needs": ("群众需求：先选由谁解决，再点需求类别", "Needs: pick who must solve it, then tap the kind"),
+    "visit.need.legal": ("法律", "Legal"),
+    "visit.need.mediation": ("调解", "Mediation"),
+    "visit.need.welfare": ("民生救助", "Welfare"),
+    "visit.need.repair": ("维修", "Repair"),
+    "visit.need.other": ("其他", "Other"),
+    "visit.level.grid": ("网格解决", "Grid"),
+    "visit.level.community": ("社区解决", "Community"),
+    "visit.level.street": ("街道解决", "Street"),
+    "visit.add_need": ("添加需求", "Add need"),
+    "visit.no_needs": ("未发现需求", "No needs found"),
+    "visit.saved": ("走访已记录（{n} 项需求），联网后自动上传", "Visit recorded ({n} needs); it is sent when online"),
+    "visit.too_many": ("需求最多 {n} 项", "At most {n} needs"),
+    "visit.submit": ("保存走访", "Save visit"),
+}
