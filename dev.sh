@@ -52,9 +52,10 @@ case "$cmd" in
   test)
     ensure_venv
     ensure_services
-    # Side by side on GRIDLINE_TEST_WORKERS pytest-xdist workers (default 4: the tests mostly wait on brokers, hubs
-    # and sleeps, so 4 keep 2 cores busy). What must stay on one worker or run alone: tests/scheduling.py.
-    workers=${GRIDLINE_TEST_WORKERS:-4}
+    # Side by side on GRIDLINE_TEST_WORKERS pytest-xdist workers (default 5: the tests mostly wait on brokers, hubs
+    # and sleeps - with 4 a CI run used 64 % of 2 cores; more than 5 could pass PostgreSQL's 100 connections, see
+    # tests/scheduling.py "pg-many-connections"). What must stay on one worker or run alone: tests/scheduling.py.
+    workers=${GRIDLINE_TEST_WORKERS:-5}
     # 1) everything, against Mosquitto and this machine's PostgreSQL (and SQLite)
     # --durations: every run's log names its slowest tests (the CI wall-time budget is 15 minutes)
     "$VENV/bin/python" -m pytest -q -n "$workers" --dist loadgroup --durations=30 "$@"

@@ -130,7 +130,7 @@ def sign_in():
     return sign
 
 
-# -- parallel runs (pytest-xdist; ``./dev.sh test`` runs ``-n 4 --dist loadgroup``) -------------------------------
+# -- parallel runs (pytest-xdist; ``./dev.sh test`` runs ``-n 5 --dist loadgroup``) -------------------------------
 @pytest.hookimpl(tryfirst=True, optionalhook=True)  # ahead of xdist's own; optional: xdist may be absent
 def pytest_xdist_make_scheduler(config, log):
     """``-n N`` (``--dist load``, the default) or ``--dist loadgroup``: the groups and start order of

@@ -43,11 +43,17 @@ ALONE_GROUP = "alone"
 START_FIRST = [
     "pg-many-connections",  # ~80 s: test_workers.py and test_worker_pool.py (hub worker processes on PostgreSQL)
     "fault-runs",  # 25-60 s: seven fault runs, four side by side, then pg_restart alone
-    "tests/hub/api/test_schemathesis.py::test_no_operation_answers_5xx",  # 20-35 s each, all CPU
-    "tests/hub/test_architecture.py::test_routes_hold_no_sql",  # ~12 s, all CPU
-    "tests/e2e/test_faults.py",  # 4-14 s each
-    "tests/e2e/test_dashboard.py::test_report_to_reassignment_with_roles_and_scope",  # ~13 s
-    "tests/e2e/test_demo.py",  # ~12 s
+    "tests/e2e/test_demo_join.py",  # ~47 s (CI run of 2026-12-06, --durations)
+    "tests/e2e/test_casework_pages.py",  # 25-42 s each
+    "tests/e2e/test_demo.py",  # ~34 s
+    "tests/e2e/test_notice_pages.py",  # ~30 s with its teardown
+    "tests/hub/deliberation/test_vote_property.py",  # ~28 s, all CPU
+    "tests/deploy/test_kit_for_real.py",  # ~27 s
+    "tests/hub/api/test_schemathesis.py::test_no_operation_answers_5xx",  # 15-35 s each of 8 shards, all CPU
+    "tests/e2e/test_faults.py",  # 4-17 s each
+    "tests/hub/services/test_services_schemathesis.py",  # ~15 s, all CPU
+    "tests/e2e/test_dashboard.py::test_report_to_reassignment_with_roles_and_scope",  # ~17 s
+    "tests/e2e/test_admin_pages.py",  # ~16 s
     "screens-artifacts",  # ~15 s
 ]
 

@@ -7,7 +7,7 @@
   from the audit trail (even across a hub restart);
 - ``device``: a terminal's presence changed (online/offline);
 - ``positions``: ``{"p": [[device, lat, lon, accuracy_m, device_time_ms], ...]}``, the newest fix per device,
-  at most two messages a second;
+  at most one message a second;
 - ``reset``: the browser fell too far behind; reload the snapshots.
 
 Streams end after ``STREAM_LIFETIME_S`` (the browser reconnects at once and resumes by Last-Event-ID), so a

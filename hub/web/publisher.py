@@ -7,9 +7,7 @@ hierarchy (worked out when a stream subscribes, refreshed with the device bindin
 bridge thread and the case jobs stay untouched and never wait on a browser.
 
 Positions are coalesced: per device only the newest fix is kept and sent at most once per ``position_every_s``,
-all devices in ONE message, so 2,000 devices reporting every second make two SSE messages a second, not 2,000.
-A fix waits up to one poll to be found and up to ``position_every_s`` (plus a poll) to be sent: 0.1 + 0.5 s keep
-the map within a second of the street (benchmarks/dashboard_positions.py; it was 0.25 + 1 s, p95 1.6 s).
+all devices in ONE message, so 2,000 devices reporting every second make one SSE message a second, not 2,000.
 
 On PostgreSQL an autoincrement id can commit after a higher one; ids skipped over are re-asked for a while
 (``_gaps``) so a late commit still reaches the feed. The publisher starts with the first subscriber and stops
@@ -82,8 +80,8 @@ class Subscriber:
 
 
 class LivePublisher:
-    def __init__(self, store: HubStore, *, clock: Callable[[], datetime], poll_s: float = 0.1,
-                 position_every_s: float = 0.5, idle_stop_s: float = 5.0):
+    def __init__(self, store: HubStore, *, clock: Callable[[], datetime], poll_s: float = 0.25,
+                 position_every_s: float = 1.0, idle_stop_s: float = 5.0):
         self.store, self.clock = store, clock
         self.poll_s, self.position_every_s, self.idle_stop_s = poll_s, position_every_s, idle_stop_s
         self.subscribers: set[Subscriber] = set()
