@@ -118,3 +118,13 @@ def test_watch_coverage_and_hours_in_both_languages(hub, browser, errors):
     chinese = [(text, where) for text, where in english.evaluate(OWN_TEXTS) if CJK.search(text)]
     assert not chinese, f"Chinese in the English welfare page: {chinese[:8]}"
     english.screenshot(path=str(ARTIFACTS / "welfare-en-1920.png"), full_page=True)
+
+    # the same coverage on the map: the grid with 2 of its 3 checkpoints visited, amber, labelled 2/3
+    for view, lang, text in ((page, "zh", "2/3 个巡查点 · 67%"), (english, "en", "2/3 checkpoints · 67%")):
+        goto(view, hub, "#/map", "map")
+        coverage = view.get_by_test_id("coverage")
+        coverage.get_by_test_id("coverage-toggle").check()
+        expect(coverage).to_have_attribute("data-grids", "1")
+        expect(coverage.locator(f"li[data-grid='{GRID1}']")).to_contain_text(text)
+        expect(view.locator(".leaflet-coverage-pane path")).to_have_count(1)
+        view.screenshot(path=str(ARTIFACTS / f"coverage-map-{lang}.png"))

@@ -15,6 +15,8 @@ const p = (prefix, words) => Object.fromEntries(Object.entries(words).map(([k, v
 export const WATCH_TEXTS = {
   "zh-CN": {
     "nav.welfare": "关爱巡查",
+    "coverage.title": "巡查覆盖（近{n}天）", "coverage.share": "{visited}/{all} 个巡查点 · {pct}%",
+    "coverage.none": "暂无设有巡查点的网格",
     ...p("wf.status.", STATUS_ZH), ...p("wf.kind.", KIND_ZH), ...p("wf.sign.", SIGN_ZH),
     "wf.today": "今日关爱（1+1+N）", "wf.day": "日期", "wf.grid": "网格", "wf.resident": "关爱对象", "wf.status": "状态",
     "wf.evidence": "依据", "wf.case": "案件", "wf.deadline": "确认截止", "wf.none": "暂无登记的关爱对象",
@@ -34,6 +36,8 @@ export const WATCH_TEXTS = {
   },
   en: {
     "nav.welfare": "Watch & patrol",
+    "coverage.title": "Patrol coverage (last {n} days)", "coverage.share": "{visited}/{all} checkpoints · {pct}%",
+    "coverage.none": "No grid has checkpoints",
     ...p("wf.status.", STATUS_EN), ...p("wf.kind.", KIND_EN), ...p("wf.sign.", SIGN_EN),
     "wf.today": "Today's watch (1+1+N)", "wf.day": "Day", "wf.grid": "Grid", "wf.resident": "Resident", "wf.status": "Status",
     "wf.evidence": "Evidence", "wf.case": "Case", "wf.deadline": "Confirm by", "wf.none": "Nobody is enrolled",

@@ -3,6 +3,7 @@
 import { api } from "../api.js";
 import { basemapOf } from "../basemap.js";
 import { h, LEVEL_COLOURS } from "../dom.js";
+import { createCoverage } from "../coverage.js";
 import { createDensity } from "../density.js";
 import { createFeed } from "../feed.js";
 import { t } from "../i18n.js";
@@ -57,7 +58,8 @@ export async function mount(root, ctx) {
   });
   const feed = createFeed(side, { compact: true, onOpen: (id) => ctx.navigate(`#/case/${id}`) });
   const density = createDensity(view); // off until the operator ticks it
-  mapEl.parentElement.append(density.el);
+  const coverage = createCoverage(view); // 关爱巡查: checkpoints visited per grid, off until ticked
+  mapEl.parentElement.append(h("div", { class: "map-layers" }, density.el, coverage.el));
   window.__gridline.map = view;
 
   function drawSummary(fc) {
@@ -94,5 +96,5 @@ export async function mount(root, ctx) {
   await Promise.all([loadGrids(), loadCases(), loadDevices(),
                      api.get("/api/live/recent?limit=200").then((items) => feed.load(items))]);
   const timer = setInterval(loadDevices, 60000); // staleness and heartbeat figures
-  return () => { offs.forEach((off) => off()); clearInterval(timer); feed.destroy(); density.destroy(); view.destroy(); };
+  return () => { offs.forEach((off) => off()); clearInterval(timer); feed.destroy(); density.destroy(); coverage.destroy(); view.destroy(); };
 }
