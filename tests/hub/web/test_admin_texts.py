@@ -10,6 +10,7 @@ import subprocess
 
 import pytest
 
+from hub.store.vocabulary import PERSON_ROLES, UNIT_LEVELS
 from hub.web import WEB_DIR, labels_module
 from protocol.labels import LABELS
 
@@ -17,10 +18,8 @@ STATIC = WEB_DIR / "static"
 PAGES = ["people", "categories", "calendar", "operators", "deadletters", "accesslog", "admin_common"]
 # keys built from values: hub/store/vocabulary.py PERSON_ROLES and UNIT_LEVELS, the replay outcomes, ...
 BUILT = {
-    "adm.prole": ["grid_leader", "grid_worker", "patrol_volunteer", "dispatcher", "supervisor", "handler",
-                  "building_head", "legal_adviser", "mediator", "property_contact", "helper", "department_contact",
-                  "community_staff", "community_secretary", "committee_member", "street_staff"],
-    "adm.level": ["city", "district", "street", "community", "grid", "building"],
+    "adm.prole": list(PERSON_ROLES),
+    "adm.level": list(UNIT_LEVELS),
     "adm.cat": ["working_hours", "working_days", "component", "event"],
     "adm.dl.outcome": ["stored", "duplicate", "conflict", "dead", "nothing", "applied", "rejected"],
     "adm.dl.explain": ["stored", "duplicate", "conflict", "dead", "nothing", "applied", "rejected"],
