@@ -31,7 +31,17 @@ from hub import sample
 from hub.cases import CaseConflict, CaseService, IllegalTransition
 from hub.jobs.wakeup import ring_jobs
 from hub.mqtt.ingest import RawMessage, ingest_batch
-from protocol import IncidentReport, PhotoChunk, PhotoRef, Position, Severity, encode, uplink_topic_for, uuid7
+from protocol import (
+    IncidentReport,
+    PhotoChunk,
+    PhotoRef,
+    Position,
+    PositionFix,
+    Severity,
+    encode,
+    uplink_topic_for,
+    uuid7,
+)
 from terminal.photos import synthetic_photo
 from tests.e2e.conftest import wait_until
 from tests.e2e.dashboard_pages import goto, wait_ready
@@ -324,3 +334,40 @@ def test_one_card_per_case_duplicates_counted_and_photos_placeheld(hub, browser)
     assert text_outside_data(page) == []
     assert errors == []
     assert not CJK.search(page.get_by_test_id("live-state").inner_text())
+
+
+def test_a_moving_terminal_follows_its_fixes_at_every_zoom(hub, browser):
+    """A patrol tablet's fixes reach its dot through the real path (bridge store → live publisher → SSE → canvas);
+    the dot sits where Leaflet puts that point, also after a zoom (the layer caches each fix's projection per
+    zoom level), and a click there opens the tablet's popup."""
+    setup_org(hub.store)
+    errors: list[str] = []
+    page = open_map(browser, hub, errors=errors)
+    expect(page.get_by_test_id("live-state")).to_have_attribute("data-state", "open", timeout=10000)
+    lon, lat = GRIDS["001"].centre()
+    page.evaluate("([lat, lon]) => window.__gridline.map.map.setView([lat, lon], 18, { animate: false })", [lat, lon])
+    where = """([id, lat, lon]) => { const v = window.__gridline.map, item = v.devices.items.get(id);
+        if (!item || !item.px || !item.to) return null;
+        const want = v.map.latLngToContainerPoint(v.devices.show(lat, lon));
+        return { dx: item.px.x - want.x, dy: item.px.y - want.y, tail: item.tail.length,
+                 x: item.px.x, y: item.px.y }; }"""
+
+    def settled_at(fix_lat: float, fix_lon: float) -> dict:
+        page.wait_for_function(f"(a) => {{ const r = ({where})(a); return r && Math.hypot(r.dx, r.dy) < 1.5; }}",
+                               arg=["tablet-fs-01", fix_lat, fix_lon], timeout=15000)
+        return page.evaluate(where, ["tablet-fs-01", fix_lat, fix_lon])
+
+    for step, dlat in enumerate((0.0, 0.0003)):
+        fix = PositionFix(id=uuid7(), device_id="tablet-fs-01", seq=next(SEQ), created_at=now(),
+                          position=Position(lat=lat + dlat, lon=lon, accuracy_m=5))
+        ingest_batch([RawMessage(uplink_topic_for(fix), encode(fix), now())], hub.store)
+        first = settled_at(lat + dlat, lon)
+        assert first["tail"] >= step + 1
+    page.evaluate("window.__gridline.map.map.setZoom(16, { animate: false })")
+    page.wait_for_timeout(300)  # a frame or two at the new zoom
+    zoomed = settled_at(lat + 0.0003, lon)
+    assert (round(zoomed["x"]), round(zoomed["y"])) != (round(first["x"]), round(first["y"]))  # it was redrawn
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + zoomed["x"], box["y"] + zoomed["y"])
+    expect(page.get_by_test_id("device-popup")).to_contain_text("tablet-fs-01")
+    assert errors == []
