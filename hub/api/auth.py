@@ -6,9 +6,11 @@ from datetime import datetime
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
+from hub.api.deps import StoreDep
 from hub.auth.access_log import note_access
 from hub.auth.http import COOKIE, DirectoryDep, OperatorDep, client_address, session_token
 from hub.auth.operators import AuthError, Operator
+from hub.org.repo import get_unit
 
 public_router = APIRouter(prefix="/auth", tags=["auth"])  # sign-in itself: the only public route besides health
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -25,6 +27,7 @@ class OperatorOut(BaseModel):
     display_name: str
     role: str
     scope_code: str
+    scope_name: str | None = Field(default=None, description="the scope unit's name (a grid, community, ... city)")
     person_id: str | None
 
     @classmethod
@@ -66,5 +69,6 @@ def logout(request: Request, response: Response, directory: DirectoryDep) -> Res
 
 
 @router.get("/me", response_model=OperatorOut)
-def me(operator: OperatorDep) -> OperatorOut:
-    return OperatorOut.of(operator)
+def me(operator: OperatorDep, store: StoreDep) -> OperatorOut:
+    scope = get_unit(store, operator.scope_code)  # the top bar names the scope at any level, a city's too
+    return OperatorOut.of(operator).model_copy(update={"scope_name": scope.name if scope else None})

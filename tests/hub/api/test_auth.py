@@ -29,7 +29,8 @@ def test_cookie_sign_in_me_and_logout(client):
     assert r.status_code == 200 and r.json()["operator"]["role"] == "dispatcher"
     cookie = r.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
-    assert client.get("/api/auth/me").json()["display_name"] == "陈调度"
+    me = client.get("/api/auth/me").json()
+    assert (me["display_name"], me["scope_name"]) == ("陈调度", "福石社区")  # the top bar names the scope
     assert client.post("/api/auth/logout").status_code == 403  # the cookie alone, no Origin: refused (CSRF)
     assert client.post("/api/auth/logout", headers={"Origin": "http://testserver"}).status_code == 204
     assert client.get("/api/auth/me").status_code == 401

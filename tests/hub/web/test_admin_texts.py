@@ -3,16 +3,12 @@ engine (node): no key clashes with the catalogue, zh-CN and English have the sam
 modules name (literally, or by the groups they build keys from) is there, and t() answers in both languages."""
 from __future__ import annotations
 
-import json
 import re
-import shutil
-import subprocess
-
-import pytest
 
 from hub.store.vocabulary import PERSON_ROLES, UNIT_LEVELS
-from hub.web import WEB_DIR, labels_module
+from hub.web import WEB_DIR
 from protocol.labels import LABELS
+from tests.hub.web.node_runner import needs_node, run_in_node
 
 STATIC = WEB_DIR / "static"
 PAGES = ["people", "categories", "calendar", "operators", "deadletters", "accesslog", "admin_common"]
@@ -27,15 +23,9 @@ BUILT = {
 }
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
+@needs_node
 def test_admin_texts_are_complete_and_clash_with_nothing(tmp_path):
-    (tmp_path / "labels.js").write_text(labels_module(), encoding="utf-8")
-    for name in ("i18n.js", "i18n_admin.js"):
-        shutil.copy(STATIC / name, tmp_path / name)
-    (tmp_path / "package.json").write_text('{"type": "module"}')
-    (tmp_path / "run.js").write_text("""
-globalThis.localStorage = { getItem: () => null, setItem: () => {} };
-globalThis.document = { documentElement: {}, querySelectorAll: () => [] };
+    result = run_in_node(tmp_path, ["i18n.js", "i18n_admin.js"], """
 const { t, setLang, TEXT_CLASHES } = await import("./i18n.js");
 const { ADMIN_TEXTS } = await import("./i18n_admin.js");
 const keys = Object.keys(ADMIN_TEXTS["zh-CN"]);
@@ -43,9 +33,7 @@ const zh = Object.fromEntries(keys.map((k) => [k, t(k)]));
 setLang("en");
 const en = Object.fromEntries(keys.map((k) => [k, t(k)]));
 console.log(JSON.stringify({ clashes: TEXT_CLASHES, zhKeys: keys, enKeys: Object.keys(ADMIN_TEXTS.en), zh, en }));
-""", encoding="utf-8")
-    out = subprocess.run(["node", "run.js"], cwd=tmp_path, capture_output=True, text=True, timeout=30, check=True)
-    result = json.loads(out.stdout)
+""")
     assert result["clashes"] == []
     assert sorted(result["zhKeys"]) == sorted(result["enKeys"])
     assert not {k.split(".")[0] for k in result["zhKeys"]} & {k.split(".")[0] for k in LABELS["zh-CN"]}

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from hub.web import LABELS_MODULE_PATH, WEB_DIR, labels_module, mount_dashboard
+from hub.web import LABELS_MODULE_PATH, WEB_DIR, mount_dashboard
 from protocol.labels import LABELS
+from tests.hub.web.node_runner import needs_node, run_in_node
 
 STATIC = WEB_DIR / "static"
 SHARED_GROUPS = {key.split(".")[0] for key in LABELS["zh-CN"]}
@@ -71,22 +70,15 @@ def test_every_label_group_the_dashboard_builds_keys_from_is_in_the_catalogue():
     assert used - own <= SHARED_GROUPS, used - own - SHARED_GROUPS
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
+@needs_node
 def test_t_in_a_js_engine_answers_with_the_protocol_words(tmp_path):
-    (tmp_path / "labels.js").write_text(labels_module(), encoding="utf-8")
-    shutil.copy(STATIC / "i18n.js", tmp_path / "i18n.js")
-    (tmp_path / "package.json").write_text('{"type": "module"}')
-    (tmp_path / "run.js").write_text("""
-globalThis.localStorage = { getItem: () => null, setItem: () => {} };
-globalThis.document = { documentElement: {}, querySelectorAll: () => [] };
+    result = run_in_node(tmp_path, ["i18n.js"], """
 const { t, setLang } = await import("./i18n.js");
 const keys = ["state.reported", "transition.duplicate", "level.yellow", "feed.welfare", "nav.map", "no.such"];
 const zh = keys.map((k) => t(k));
 setLang("en");
 console.log(JSON.stringify({ zh, en: keys.map((k) => t(k)) }));
-""", encoding="utf-8")
-    out = subprocess.run(["node", "run.js"], cwd=tmp_path, capture_output=True, text=True, timeout=30, check=True)
-    result = json.loads(out.stdout)
+""")
     assert result["zh"][:3] == [LABELS["zh-CN"]["state.reported"], LABELS["zh-CN"]["transition.duplicate"],
                                 LABELS["zh-CN"]["level.yellow"]]
     assert result["en"][:3] == [LABELS["en"]["state.reported"], LABELS["en"]["transition.duplicate"],
