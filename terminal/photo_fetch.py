@@ -1,17 +1,24 @@
-"""Full photos of a task, fetched from the hub on demand and kept in the device's data dir for offline viewing.
+"""Full photos fetched from the hub on demand and kept in the device's data dir for offline viewing: a phone's task
+photos (the task message carries only thumbnails) and a kiosk's 议事 topic images (the topic carries only their
+sha256).
 
-The task message carries only thumbnails; a tap asks the hub's ``GET /api/device/photos/{sha256}`` with this device's
-own broker account (HTTP Basic: device id and the password it got at enrolment). The bytes are checked against the
-sha256 the task named before they are kept (``DATA_DIR/task_photos/ab/<sha256>``), so a cached photo is always the
-one the case cites, and a fetched photo stays visible with no network.
+A fetch asks the hub's ``GET /api/device/photos/{sha256}`` with this device's own broker account (HTTP Basic: device
+id and the password it got at enrolment); the hub answers a phone for the cases it holds an open task of and a kiosk
+for the topics delivered to it. The bytes are checked against the sha256 asked for before they are kept
+(``DATA_DIR/task_photos/ab/<sha256>``), so a cached photo is always the one named, and a fetched photo stays visible
+with no network. :class:`BackgroundPhotos` runs such fetches off the UI thread for a screen that shows a photo as
+soon as it is here.
 """
 from __future__ import annotations
 
 import base64
 import hashlib
 import ssl
+import threading
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from terminal.enroll import DeviceCredentials
@@ -68,10 +75,57 @@ class TaskPhotoCache:
         except (urllib.error.URLError, OSError) as exc:
             raise PhotoFetchError("offline", str(exc)) from None
         if len(data) > MAX_FULL_PHOTO_BYTES or hashlib.sha256(data).hexdigest() != sha256:
-            raise PhotoFetchError("bad_data", "the bytes do not hash to the photo the task names")
+            raise PhotoFetchError("bad_data", "the bytes do not hash to the photo asked for")
         return self._keep(sha256, data)
 
     def _keep(self, sha256: str, data: bytes) -> Path:
         path = self.path(sha256)
         write_atomically(path, data)
         return path
+
+
+class BackgroundPhotos:
+    """Photos a screen shows as soon as they are here: :meth:`want` answers at once (the cached file, or None and
+    ``loading`` or why the last fetch failed) and starts a fetch on a worker thread when none runs; ``on_change``
+    fires from that thread when it ends (the app turns it into a ``@mainthread`` refresh). A failed photo is tried
+    again on a later :meth:`want` once ``retry_s`` has passed (the hub back, the photo uploaded meanwhile)."""
+
+    def __init__(self, cache: TaskPhotoCache, *, on_change: Callable[[], None] = lambda: None,
+                 retry_s: float = 30.0, monotonic: Callable[[], float] = time.monotonic):
+        self.cache, self.on_change, self.retry_s, self.monotonic = cache, on_change, retry_s, monotonic
+        self._lock = threading.Lock()
+        self._state: dict[str, tuple[str, float]] = {}  # sha256 → ("loading" | failure reason, when it was set)
+
+    def want(self, sha256: str) -> tuple[Path | None, str]:
+        """(the file, "") when it is here; else (None, ``loading`` | the last failure), a fetch started if due."""
+        cached = self.cache.cached(sha256)
+        if cached is not None:
+            return cached, ""
+        if not self.cache.can_fetch:
+            return None, "no_hub"
+        now = self.monotonic()
+        with self._lock:
+            state, since = self._state.get(sha256, ("", 0.0))
+            if state == "loading" or (state and now - since < self.retry_s):
+                return None, state
+            self._state[sha256] = ("loading", now)
+        threading.Thread(target=self._work, args=(sha256,), name=f"photo-{sha256[:8]}", daemon=True).start()
+        return None, "loading"
+
+    def fetch(self, sha256: str) -> Path | None:
+        """Blocking fetch (the worker thread's body; tests call it directly); the reason is kept on failure."""
+        try:
+            path = self.cache.fetch(sha256)
+        except (PhotoFetchError, OSError) as exc:  # OSError: the data dir could not take it
+            with self._lock:
+                self._state[sha256] = (exc.reason if isinstance(exc, PhotoFetchError) else "disk", self.monotonic())
+            return None
+        with self._lock:
+            self._state.pop(sha256, None)
+        return path
+
+    def _work(self, sha256: str) -> None:
+        try:
+            self.fetch(sha256)
+        finally:
+            self.on_change()

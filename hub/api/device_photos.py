@@ -1,6 +1,8 @@
 """``GET /api/device/photos/{sha256}``: a phone fetches the full photo of a task it holds (the task carries only
-thumbnails). The device signs in with its own broker account (HTTP Basic: device id and the password it was given at
-enrolment), not with an operator session; it sees only photos of cases it holds an open task for (else 404)."""
+thumbnails); a kiosk fetches the images of the 议事 topics delivered to it (the topic carries only their sha256). The
+device signs in with its own broker account (HTTP Basic: device id and the password it was given at enrolment), not
+with an operator session; it sees only photos of cases it holds an open task for and images of topics (not
+withdrawn) whose unit subtree holds its kiosk (else 404)."""
 from __future__ import annotations
 
 from typing import Annotated
@@ -30,9 +32,11 @@ def current_device(store: StoreDep,
             responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}, 401: {}, 404: {}})
 def device_photo(sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")], store: StoreDep,
                  device_id: Annotated[str, Depends(current_device)]) -> FileResponse:
-    """The photo's bytes, for a device holding an open task of a case that cites it."""
+    """The photo's bytes, for a device holding an open task of a case that cites it, or a kiosk showing a topic
+    that cites it."""
     found = photo_for_device(store, device_id, sha256)
     if found is None:
-        raise HTTPException(404, "no such photo for this device (no open task cites it, or not uploaded yet)")
+        raise HTTPException(404, "no such photo for this device (no open task or topic of it cites it, "
+                                 "or not uploaded yet)")
     path, mime = found
     return FileResponse(path, media_type=mime, headers={"Cache-Control": "private, max-age=86400"})

@@ -78,6 +78,17 @@ def in_subtree(conn: sa.Connection, code: str, scope_code: str) -> bool:
     return code in org_repo.subtree_codes(conn, scope_code)
 
 
+def kiosk_shows_image(conn: sa.Connection, device_id: str, sha256: str) -> bool:
+    """The device is a kiosk a topic citing the photo among its ``images`` is delivered to (bound in the topic's
+    unit subtree, as :func:`kiosks_under` decides) and the topic is not withdrawn: the device photo route's second
+    rule, beside the open tasks' (``hub.cases.task_photos_repo``)."""
+    query = (sa.select(deliberation_topics.c.unit_code, deliberation_topics.c.images)
+             .where(deliberation_topics.c.state != "withdrawn",
+                    sa.cast(deliberation_topics.c.images, sa.Text).contains(sha256)))
+    units = {unit for unit, images in conn.execute(query) if sha256 in (images or [])}
+    return any(device_id in kiosks_under(conn, unit) for unit in sorted(units))
+
+
 # -- records not yet taken -----------------------------------------------------------------------------------------
 def untaken_votes(conn: sa.Connection, limit: int) -> list[RecordRow]:
     taken = sa.select(votes.c.record_id)

@@ -87,7 +87,9 @@ class TerminalContext:
             self.receipt = ReceiptPresenter(self.device, self.tr, clock=clock)  # the success screen
             self.service_receipt = ServiceReceipt(self.device, self.tr, clock=clock)  # a service check-in's case
             self.followup = FollowupFlow(self.device, self.tr, clock=clock)  # 回访 prompts on a card tap
-            self.deliberation = DeliberationFlow(self.device, self.photos, self.tr, clock=clock)  # 议事: topics, votes
+            self.deliberation = DeliberationFlow(  # 议事: topics (their images fetched like task photos), votes
+                self.device, self.photos, self.tr, clock=clock, on_change=self._changed,
+                photo_cache=self._photo_cache(config, device_options))
             self.idle = IdleTimer(config.idle_timeout_s, clock=monotonic)
         elif profile == "tablet":
             self.patrol = PatrolFlow(self.device, self.position, self.tr, interval_s=config.patrol_interval_s,
@@ -101,9 +103,7 @@ class TerminalContext:
             self.report = ReportFlow(self.device, self.photos, self.tr, self.categories,
                                      position=lambda: patrol.last_fix() or latest(), grid_map=self.grid_map)
         else:
-            credentials = device_options.get("credentials") or load_credentials(config.data_dir)
-            photo_cache = TaskPhotoCache(config.data_dir, config.hub_url, credentials,
-                                         ca_file=credentials.ca_file if credentials else None)
+            photo_cache = self._photo_cache(config, device_options)
             self.tasks = TaskFlow(self.device, self.photos, self.tr, position=latest,
                                   alerter=alerter or platform_alerter(sound), clock=clock, on_change=self._changed,
                                   photo_cache=photo_cache, navigator=navigator or platform_navigator(),
@@ -111,6 +111,14 @@ class TerminalContext:
                                   grid_name=config.grid.name, monotonic=monotonic)
             self.watch = WatchFlow(self.device, self.tr, clock=clock)  # 1+1+N: today's residents, 平安 / 异常
             self.visit = VisitFlow(self.device, self.tr, grid_code=config.grid.code)  # 入户走访: 一表通
+
+    @staticmethod
+    def _photo_cache(config: AppConfig, device_options: dict[str, Any]) -> TaskPhotoCache:
+        """Photos from the hub's device route with this device's own credentials: a phone's task photos, a kiosk's
+        topic images."""
+        credentials = device_options.get("credentials") or load_credentials(config.data_dir)
+        return TaskPhotoCache(config.data_dir, config.hub_url, credentials,
+                              ca_file=credentials.ca_file if credentials else None)
 
     def _changed(self) -> None:
         self.on_change()
@@ -124,6 +132,8 @@ class TerminalContext:
             if synced:
                 self.categories = synced
                 self.report.set_categories(synced)
+        if self.deliberation is not None:
+            self.deliberation.on_downlink(message)  # a topic's image: fetched in the background
         if self.tasks is not None:
             self.tasks.on_downlink(message)  # calls on_change itself
         else:

@@ -47,4 +47,7 @@ DELIBERATION_TEXTS: dict[str, tuple[str, str]] = {
     "delib.result_line": ("{option}：{count} 票", "{option}: {count}"),
     "delib.turnout": ("参与 {voters} 人，参与率 {turnout}", "{voters} voted, turnout {turnout}"),
     "delib.voters": ("参与 {voters} 人", "{voters} voted"),
+    "delib.images": ("{n} 张图片", "{n} image(s)"),
+    "delib.image_loading": ("图片加载中", "Loading image"),
+    "delib.image_unavailable": ("图片暂不可用", "Image not available yet"),
 }

@@ -6,14 +6,22 @@ counted — and a closed vote's ``vote_result``.
 Votes and comments are records (outboxed, receipted): made offline, they are sent once the kiosk is back. This
 presenter holds only the card's keyed hash, never its number. A second vote of the same card at this kiosk is
 refused here at once (unless the topic allows changes); across kiosks only the hub can tell.
+
+A topic's images (sha256 only in the topic) are fetched from the hub like a phone's task photos
+(:mod:`terminal.photo_fetch`, the kiosk's own credentials) on a worker thread - when the topic arrives and when it is
+shown - and kept in the data dir, so an offline kiosk still shows what it fetched before; the first one shows large,
+with the count, and a placeholder while it loads or when it cannot be had.
 """
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
-from protocol import DeliberationTopic, DeliberationVote, VoteAnswer, VoteResult
+from protocol import DeliberationTopic, DeliberationVote, DownlinkMessage, VoteAnswer, VoteResult
 from protocol.deliberation import MAX_COMMENT_CHARS
 from terminal.app.i18n import Translator
 from terminal.app.presenters.common import FlowRefused, read_card
@@ -22,6 +30,7 @@ from terminal.app.presenters.photo import PhotoTaker
 from terminal.camera.qr import MAX_CARD_CHARS, plausible_card
 from terminal.clock import Clock, utc_now
 from terminal.device import Device
+from terminal.photo_fetch import BackgroundPhotos, TaskPhotoCache
 from terminal.residents import resident_key
 
 log = logging.getLogger(__name__)
@@ -70,6 +79,9 @@ class TopicView:
     result_lines: list[str]
     card_line: str
     message: str
+    images_line: str = ""  # "n 张图片" (empty: the topic has none)
+    image: Path | None = None  # the first image's file, once it is here
+    image_text: str = ""  # instead of the image: loading, or not to be had now
 
 
 def _day(at: datetime) -> str:
@@ -80,10 +92,23 @@ def _day(at: datetime) -> str:
 
 
 class DeliberationFlow:
-    def __init__(self, device: Device, photos: PhotoTaker, tr: Translator, *, clock: Clock = utc_now):
+    def __init__(self, device: Device, photos: PhotoTaker, tr: Translator, *, clock: Clock = utc_now,
+                 photo_cache: TaskPhotoCache | None = None, on_change: Callable[[], None] = lambda: None,
+                 monotonic: Callable[[], float] = time.monotonic):
         self.device, self.photos, self.tr, self.clock = device, photos, tr, clock
+        self.on_change = on_change  # from a fetch's worker thread: the app makes it a @mainthread refresh
+        self.images = BackgroundPhotos(photo_cache or TaskPhotoCache(device.data_dir, None, None),
+                                       on_change=lambda: self.on_change(), monotonic=monotonic)
         self.topic_id: str | None = None
         self.reset()
+
+    @property
+    def photo_cache(self) -> TaskPhotoCache:
+        return self.images.cache
+
+    @photo_cache.setter
+    def photo_cache(self, cache: TaskPhotoCache) -> None:
+        self.images.cache = cache
 
     def reset(self) -> None:
         """Forget the card and the texts (the idle timer and leaving the screen call this)."""
@@ -192,8 +217,33 @@ class DeliberationFlow:
         found = answers.get(vote_id)
         return found.status if found else None
 
+    def on_downlink(self, message: DownlinkMessage) -> None:
+        """Sync thread: a topic arrived; its first image is fetched at once (in the background), so the kiosk has
+        it before a resident opens the topic, and later offline."""
+        if message.kind != "deliberation_topic":
+            return
+        try:
+            topic = DeliberationTopic.model_validate(message.body)
+        except ValueError:
+            return  # logged when the inbox is read
+        if topic.images and topic.state != "withdrawn":
+            self.images.want(topic.images[0])
+
+    def image(self, topic: DeliberationTopic) -> tuple[Path | None, str]:
+        """(the first image's file, "") or (None, the placeholder); a fetch starts when due (never blocks)."""
+        if not topic.images:
+            return None, ""
+        path, state = self.images.want(topic.images[0])
+        if path is not None:
+            return path, ""
+        return None, self.tr.t("delib.image_loading" if state == "loading" else "delib.image_unavailable")
+
     def poll(self) -> bool:
-        """The screen's tick: True when the hub's answer to the last vote has come (the message shows it)."""
+        """The screen's tick: True when the hub's answer to the last vote has come (the message shows it). Also
+        tries the shown topic's image again when a fetch failed a while ago (its arrival refreshes the screen)."""
+        topic = self.current()
+        if topic is not None:
+            self.image(topic)
         status = self.answer()
         if status is None:
             return False
@@ -220,9 +270,12 @@ class DeliberationFlow:
                 options = [(o.key, self.tr.pick(o.label, o.label_en)) for o in topic.vote.options]
         result_lines = self._result_lines(topic, results.get(topic.topic_id))
         card = self.tr.t("delib.card_ok") if self.resident_key else self.tr.t("delib.card_hint")
+        image, image_text = self.image(topic)
+        images_line = self.tr.t("delib.images", n=len(topic.images)) if topic.images else ""
         return TopicView(topic.topic_id, topic.title, topic.background, self._status(topic), vote_line, options,
                          self.tr.t("delib.comments", count=len(topic.comments)),
-                         [f"“{c.text}”" for c in topic.comments], result_lines, card, self.message)
+                         [f"“{c.text}”" for c in topic.comments], result_lines, card, self.message,
+                         images_line, image, image_text)
 
     def _result_lines(self, topic: DeliberationTopic, result: VoteResult | None) -> list[str]:
         if result is None or topic.vote is None:

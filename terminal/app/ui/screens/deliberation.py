@@ -1,10 +1,14 @@
 """Deliberation (kiosk): the topics the hub sent, one opened with its background, approved comments and vote
 buttons; the resident taps the card (camera) or types its number, votes, comments; the hub's answer shows on the
-1 s tick."""
+1 s tick. The topic's first image shows large with the count of its images, or a placeholder while it is fetched in
+the background (its arrival refreshes the screen through the app's ``@mainthread`` refresh)."""
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 
+import cv2
+import numpy as np
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, StringProperty
 
@@ -26,6 +30,10 @@ class DeliberationScreen(ScanToggle, GridlineScreen):
     card_line = StringProperty("")
     has_topic = BooleanProperty(False)
     scanning = BooleanProperty(False)
+    images_line = StringProperty("")  # the count of images: empty when the topic has none (the image box folds away)
+    image_text = StringProperty("")  # the placeholder instead of the image
+    has_image = BooleanProperty(False)
+    _shown: Path | None = None  # the image file on screen (decoded once, not on every refresh)
 
     def refresh(self) -> None:
         flow = self.ctx.deliberation
@@ -47,8 +55,12 @@ class DeliberationScreen(ScanToggle, GridlineScreen):
             self.title = self.t("delib.none")
             self.background = self.t("delib.none_hint")  # what this screen is for, before any topic has come
             self.period = self.vote_line = self.comments = self.result = self.card_line = self.comments_title = ""
+            self.images_line = self.image_text = ""
+            self.has_image = False
             return
         self.title, self.period, self.background = view.title, view.period, view.background
+        self.images_line = view.images_line
+        self._show_image(view.image, view.image_text)
         self.vote_line = view.vote_line
         self.comments_title = view.comments_title
         self.comments = "\n".join(view.comments) or self.t("delib.no_comments")
@@ -60,6 +72,20 @@ class DeliberationScreen(ScanToggle, GridlineScreen):
             button = Factory.VoteButton(text=label)
             button.bind(on_release=partial(self._vote, key))
             options.add_widget(button)
+
+    def _show_image(self, path: Path | None, placeholder: str) -> None:
+        if path is not None and path != self._shown:
+            try:
+                frame = cv2.imdecode(np.frombuffer(path.read_bytes(), np.uint8), cv2.IMREAD_COLOR)
+            except OSError:
+                frame = None
+            if frame is None:  # not a picture after all: the placeholder, never a crash
+                path, placeholder = None, self.t("delib.image_unavailable")
+            else:
+                self.ids.topic_image.show_frame(frame, long_side=1280)
+        self._shown = path
+        self.has_image = path is not None
+        self.image_text = "" if path is not None else placeholder
 
     def _open(self, topic_id: str, *_: object) -> None:
         self.ctx.deliberation.open(topic_id)
