@@ -59,6 +59,7 @@ from hub.settings import HubSettings
 from hub.store import HubStore, utc_now
 from hub.store.locks import ClusterLock
 from hub.store.partitions import PositionPartitions
+from hub.store.statistics import refresh_planner_statistics
 from hub.web import mount_dashboard
 from hub.web.api_docs import mount_api_docs
 from hub.welfare.watch import WelfareWatch
@@ -199,6 +200,7 @@ def background_jobs(settings: HubSettings, store: HubStore, bridge: MqttBridge |
                              name="grid outlines"), intake, bells["grids"]),  # an outline changed: route by the new one
         *device_identity_jobs(settings, store, clock, bridge),  # broker accounts, spoofing/rate-limit flags
         *position_partition_jobs(settings, store, clock),  # position day partitions + retention (PostgreSQL)
+        *planner_statistics_jobs(settings, store),  # SQLite's planner statistics (PostgreSQL: autovacuum)
         *notice_jobs(store, bridge, clock, relay),  # 居务公开: notices onto the kiosks of their target
         *service_jobs(store, service, bells["services"], fallback_s=poll,  # 服务: service check-ins, home visits
                       on_work=ring_dispatch),
@@ -246,6 +248,15 @@ def _ring_for_kinds(bells: dict[str, Doorbell], kinds: set[str]) -> None:
         bells["deliberation"].ring()
     if "confirm" in kinds:
         bells["dispatch"].ring()  # copies delivered/read onto task deliveries (sync_receipts)
+
+
+def planner_statistics_jobs(settings: HubSettings, store: HubStore) -> list[Job]:
+    """SQLite: a bounded ANALYZE at start and every ``sqlite_statistics_every_s`` (hub/store/statistics.py)."""
+    if store.engine.dialect.name != "sqlite":
+        return []
+    return [Job("planner-statistics", partial(serve_periodic, interval_s=settings.sqlite_statistics_every_s,
+                                              run_pass=partial(refresh_planner_statistics, store), first_wait=False,
+                                              name="planner statistics"), store)]
 
 
 def position_partition_jobs(settings: HubSettings, store: HubStore, clock: Callable[[], datetime]) -> list[Job]:

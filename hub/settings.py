@@ -140,6 +140,8 @@ class HubSettings(BaseSettings):
     position_partitions_ahead_days: int = Field(default=3, ge=1, le=60, description="day partitions prepared "
                                                 "ahead; positions beyond them wait in the default partition")
     position_partition_check_s: float = Field(default=3600.0, gt=0, description="maintenance job period")
+    sqlite_statistics_every_s: float = Field(default=6 * 3600.0, gt=0, description="SQLite: how often the query "
+                                             "planner's statistics are refreshed (bounded ANALYZE; also at start)")
     # -- per-device uplink rate limit (hub/mqtt/uplink_limit.py; docs/security.md "Limits") --
     device_rate_per_s: float = Field(default=20.0, ge=0, description="uplink messages per second a device may "
                                      "keep up, per hub worker; more are deferred, not stored (0 = no limit)")
