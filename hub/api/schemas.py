@@ -17,7 +17,8 @@ DEAD_LETTER_PREVIEW_CHARS = 2000
 class DeviceOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: str
-    state: Literal["online", "offline"]
+    state: Literal["online", "offline", "revoked"] = Field(
+        description="presence; revoked: its identity was revoked (set at once, kept whatever it still sends)")
     last_seen: datetime | None
     status_at: datetime | None
     outbox_depth: int | None

@@ -20,6 +20,7 @@ from hub.devices import repo
 from hub.devices.mosquitto_auth import BrokerAccount, mosquitto_hash
 from hub.org import repo as org_repo
 from hub.org.repo import DeviceBinding
+from hub.store import batch as presence
 from hub.store.clock import utc_now
 from hub.store.db import Database
 from hub.store.vocabulary import DEVICE_KINDS
@@ -136,6 +137,8 @@ class DeviceRegistry:
             repo.update_identity(conn, device_id, {
                 "enroll_code_sha256": code_hash(code), "enroll_expires_at": now + self.code_ttl,
                 "state": "active" if state == "active" else "pending", "updated_at": now})
+            if state == "revoked":
+                presence.clear_revoked(conn, device_id, self.clock())
         return EnrollmentCode(device_id, code, now + self.code_ttl)
 
     def enroll(self, code: str) -> Enrolled:
@@ -161,13 +164,18 @@ class DeviceRegistry:
 
     def revoke(self, device_id: str, *, by: str, reason: str = "") -> DeviceIdentity:
         """Out of the broker's password file at the next sync (the broker then drops its connection);
-        everything it already sent stays stored."""
+        everything it already sent stays stored. Its presence turns ``revoked`` in the same transaction (the
+        device list, the map and the live stream show it at once) and stays so whatever the device still sends,
+        until a new enrolment code is issued."""
         now = self.clock()
         with self.db.write() as conn:
             if not repo.update_identity(conn, device_id, {
                     "state": "revoked", "password_hash": None, "enroll_code_sha256": None, "enroll_expires_at": None,
                     "revoked_at": now, "revoked_by": by, "revoke_reason": reason[:500], "updated_at": now}):
                 raise IdentityError("not_found", f"no device {device_id}")
+            # Stamped inside the transaction (the write gate may have made us wait): the live stream's cursor
+            # must not have passed it already.
+            presence.mark_revoked(conn, device_id, self.clock())
         revoked = self.get(device_id)
         assert revoked is not None  # just written
         return revoked

@@ -67,11 +67,16 @@ PG_INSERT_RECORDS = (
 DEVICE_COLUMNS = ("id", "state", "first_seen", "last_seen", "status_at", "outbox_depth", "photos_pending",
                   "battery_pct", "app_version", "clock_skew_ms")
 _KEPT = ("last_seen", "status_at", "outbox_depth", "photos_pending", "battery_pct", "app_version", "clock_skew_ms")
+# The presence of a device whose identity was revoked (hub/devices/identities.py): set by mark_revoked, kept by
+# every upsert below whatever the device still sends (its retained last will, an "online" before the broker drops
+# it), cleared only when an admin issues it a new enrolment code.
+REVOKED = "revoked"
 PG_UPSERT_DEVICES = (
     "INSERT INTO devices (id, state, first_seen, last_seen, status_at, outbox_depth, photos_pending, battery_pct, "
     "app_version, clock_skew_ms) SELECT * FROM unnest(%b::varchar[], %b::varchar[], %b::timestamptz[], "
     "%b::timestamptz[], %b::timestamptz[], %b::integer[], %b::integer[], %b::float8[], %b::varchar[], %b::bigint[]) "
-    "ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
+    f"ON CONFLICT (id) DO UPDATE SET state = CASE WHEN devices.state = '{REVOKED}' THEN devices.state "
+    "ELSE excluded.state END, "
     + ", ".join(f"{c} = coalesce(excluded.{c}, devices.{c})" for c in _KEPT))
 
 
@@ -297,7 +302,7 @@ class BatchWriter:
             return
         stmt = dialect_insert(self.conn, devices)
         stmt = stmt.on_conflict_do_update(index_elements=["id"], set_={
-            "state": stmt.excluded.state,
+            "state": sa.case((devices.c.state == REVOKED, devices.c.state), else_=stmt.excluded.state),
             **{c: sa.func.coalesce(getattr(stmt.excluded, c), devices.c[c]) for c in columns},
         })
         self.conn.execute(stmt, rows)
@@ -305,3 +310,17 @@ class BatchWriter:
     # -- dead letters ---------------------------------------------------------------------------
     def _store_dead_letters(self) -> None:
         self.result.dead_letters += dead_letters.insert(self.conn, self._dead, self.cap)
+
+
+# -- presence written by device identity (hub/devices/identities.py, in its own transaction) -------------------
+def mark_revoked(conn: Connection, device_id: str, at: datetime) -> None:
+    """The device's identity was revoked: its presence says so at once (``status_at`` moves, so the live stream
+    sends it), with a row made for a device never heard from, so nothing it sends later can turn it online."""
+    stmt = dialect_insert(conn, devices).values(id=device_id, state=REVOKED, first_seen=at, status_at=at)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_={"state": REVOKED, "status_at": at}))
+
+
+def clear_revoked(conn: Connection, device_id: str, at: datetime) -> None:
+    """A revoked device given a new enrolment code: offline (until it connects with its new password)."""
+    conn.execute(sa.update(devices).where(devices.c.id == device_id, devices.c.state == REVOKED)
+                 .values(state="offline", status_at=at))

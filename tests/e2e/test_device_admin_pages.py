@@ -3,11 +3,12 @@ hub's device accounts (test_device_identity's ``secure`` fixture: TLS, password 
 
 An admin adds a kiosk on the page; the QR shown on the page decodes (OpenCV) to the enrolment text; a device
 enrols with that text and syncs a record over the broker; the label prints alone on one A6 sheet; revoking from
-the page cuts the device off (its link reports the broker's refusal); a new code brings it back and a spoofing
+the page cuts the device off (its link reports the broker's refusal) and shows it revoked at once on the list and
+the live map's dots, still so after its last will; a new code brings it back and a spoofing
 flag is cleared from the page. A dispatcher sees the list without any admin
 control and the API refuses them (403); the admin of another community sees nothing and gets 404. The English
 page shows no Chinese label of its own. Screenshots: test-artifacts/dashboard/devices-admin-{1920,1366}.png,
-devices-admin-en-1920.png and device-label-print.png (the print view)."""
+devices-admin-revoked-1920.png, devices-admin-en-1920.png and device-label-print.png (the print view)."""
 from __future__ import annotations
 
 import base64
@@ -115,25 +116,45 @@ def test_admin_adds_prints_and_revokes_a_device_others_cannot(secure, browser, e
         assert hub.store.count_records(device_id="kiosk-fs-09") == 1
         expect(row(page, "kiosk-fs-09").get_by_test_id("identity")).to_have_attribute("data-state", "active",
                                                                                       timeout=15000)
+        expect(row(page, "kiosk-fs-09").get_by_test_id("presence")).to_have_attribute("data-state", "online")
         page.screenshot(path=str(ARTIFACTS / "devices-admin-1920.png"), full_page=True)
+        # The live map beside it, as a control room keeps it open: the kiosk's dot is among the online ones.
+        wall = sign_in(browser, hub, errors, username="admin")  # signed in, on the map
+        dots = wall.locator("canvas.device-layer")
+        wait_until(lambda: int(dots.get_attribute("data-online") or 0) >= 1, 20, message="the kiosk's dot online")
+        online_before = int(dots.get_attribute("data-online"))
 
         # Revoke from the page, with a reason: the broker drops the device and refuses it after.
         row(page, "kiosk-fs-09").get_by_test_id("revoke").click()
         expect(page.get_by_test_id("confirm")).to_be_visible()
         page.get_by_test_id("revoke-reason").fill("终端被盗")
         page.get_by_test_id("confirm-ok").click()
+        # Its presence says so at once, on the list and (through the live stream) on the map's dots.
+        presence = row(page, "kiosk-fs-09").get_by_test_id("presence")
+        expect(presence).to_have_attribute("data-state", "revoked")
+        expect(presence).to_contain_text("已吊销")
+        expect(wall.locator("canvas.device-layer")).to_have_attribute("data-online", str(online_before - 1))
         wait_until(lambda: not device.link.connected, 60, interval=0.05, message="cut off")
         wait_until(lambda: device.link.auth_error, 20, message="reconnect refused")
     identity = row(page, "kiosk-fs-09").get_by_test_id("identity")
     expect(identity).to_have_attribute("data-state", "revoked")
     expect(identity).to_contain_text("终端被盗")
     assert hub.store.count_records(device_id="kiosk-fs-09") == 1  # what it sent stays
+    # Cut off, its last will ("offline") has come and gone: still revoked, on the page and in the hub.
+    page.reload()
+    wait_ready(page, "devices")
+    expect(row(page, "kiosk-fs-09").get_by_test_id("presence")).to_have_attribute("data-state", "revoked")
+    assert hub.store.get_device("kiosk-fs-09").state == "revoked"
+    expect(page.get_by_test_id("device-summary")).to_contain_text("已吊销 1 台")
+    page.screenshot(path=str(ARTIFACTS / "devices-admin-revoked-1920.png"), full_page=True)
+    wall.close()
 
     # A new code brings it back (a new label, the old code dead); a spoofing flag is cleared from the page.
     row(page, "kiosk-fs-09").get_by_test_id("reissue").click()
     page.get_by_test_id("confirm-ok").click()
     expect(page.get_by_test_id("label-code")).not_to_have_text(code)
     expect(identity).to_have_attribute("data-state", "pending")
+    expect(row(page, "kiosk-fs-09").get_by_test_id("presence")).to_have_attribute("data-state", "offline")
     DeviceRegistry(hub.store).flag("kiosk-fs-09", "device_mismatch", "payload named kiosk-fs-02")
     page.reload()
     wait_ready(page, "devices")

@@ -468,7 +468,8 @@ const DeviceLayer = L.Layer.extend({
     }
     if (best) {
       const stale = best.lastSeenMs !== null && Date.now() - best.lastSeenMs > best.staleAfterMs;
-      const state = best.state === "online" ? (stale ? t("dev.stale") : t("map.online")) : t("map.offline");
+      const state = best.state === "online" ? (stale ? t("dev.stale") : t("map.online"))
+        : best.state === "revoked" ? t("dev.revoked") : t("map.offline");
       const body = h("div", { class: "device-popup", "data-testid": "device-popup" },
         h("b", {}, best.owner_name ? dataText(best.owner_name)
           : (best.kind ? t(`kind.${best.kind}`) : t("map.terminal"))),

@@ -1,5 +1,6 @@
 // 终端设备: every terminal with presence, last contact, outbox, battery, app version and clock skew; a device
-// silent for longer than the stale limit turns visibly stale even while the broker still says "online". Units and
+// silent for longer than the stale limit turns visibly stale even while the broker still says "online"; a revoked
+// one shows 已吊销 / revoked from the moment it is revoked, whatever it still sends. Units and
 // owners by name (the unit's code on hover); names are data (translate="no").
 //
 // Administrators also manage device identity here (hub/api/device_admin.py): add a device and get its one-time
@@ -197,28 +198,33 @@ export async function mount(root, ctx) {
 
   function draw() {
     const now = Date.now() - offset;
-    let on = 0, stale = 0;
+    let on = 0, stale = 0, cut = 0;
     const rows = presence.devices.map((d) => {
+      // Revoked by an admin: said at once and kept so whatever the device still sends (hub/devices/identities.py).
+      const revoked = d.state === "revoked";
       // A terminal the hub has never heard from is "never connected", not "lost": nothing was there to lose.
-      const never = !d.last_seen && d.state !== "online";
+      const never = !revoked && !d.last_seen && d.state !== "online";
       const silent = d.last_seen ? (now - Date.parse(d.last_seen)) / 1000 : Infinity;
-      const isStale = !never && silent > presence.stale_after_s;
+      const isStale = !never && !revoked && silent > presence.stale_after_s;
       if (d.state === "online" && !isStale) on += 1;
       if (isStale) stale += 1;
-      const state = never ? t("dev.never") : d.state === "online" ? t("map.online") : t("map.offline");
+      if (revoked) cut += 1;
+      const shown = revoked ? "revoked" : never ? "never" : d.state;
+      const state = revoked ? t("dev.revoked") : never ? t("dev.never") : d.state === "online" ? t("map.online") : t("map.offline");
       const skew = d.clock_skew_ms == null ? "—" : `${(d.clock_skew_ms / 1000).toFixed(1)} s`;
       return h("tr", { class: `${d.state}${isStale ? " stale" : ""}${(d.battery_pct ?? 100) < 20 ? " low" : ""}`, dataset: { device: d.id } },
         h("td", { translate: "no" }, d.id), h("td", {}, d.kind ? t(`kind.${d.kind}`) : "—"),
         h("td", { class: "unit", title: d.unit || "" }, d.unit ? dataText(d.unit_name || d.unit) : t("dev.unbound")),
         h("td", {}, dataText(d.owner_name) || "—"),
-        h("td", {}, h("span", { class: `badge ${never ? "never" : d.state}` }, state), isStale ? h("span", { class: "badge stale" }, t("dev.stale")) : null),
+        h("td", { "data-testid": "presence", dataset: { state: isStale ? "stale" : shown } },
+          h("span", { class: `badge ${shown}` }, state), isStale ? h("span", { class: "badge stale" }, t("dev.stale")) : null),
         h("td", {}, ago(d.last_seen, now)), h("td", { class: (d.outbox_depth || 0) > 50 ? "warn" : "" }, d.outbox_depth ?? "—"),
         h("td", { class: "opt" }, d.photos_pending ?? "—"), h("td", {}, d.battery_pct == null ? "—" : `${Math.round(d.battery_pct)}%`),
         h("td", { class: "opt" }, d.app_version || "—"), h("td", { class: Math.abs(d.clock_skew_ms || 0) > 60000 ? "opt warn" : "opt" }, skew),
         ...(admin ? adminCells(d) : []));
     });
     body.replaceChildren(...rows);
-    summary.textContent = t("dev.summary", { n: presence.devices.length, on, stale });
+    summary.textContent = t("dev.summary", { n: presence.devices.length, on, stale }) + (cut ? t("dev.summaryRevoked", { n: cut }) : "");
   }
 
   const load = async () => {
