@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from hub.store.items import DeadLetter
 from hub.store.rows import DeadLetterRow
-from hub.store.tables import dead_letters
+from hub.store.tables import dead_letter_replays, dead_letters
 
 
 def _text(value: str | None, limit: int) -> str | None:
@@ -82,3 +82,49 @@ def newest_on_topic_after(conn: sa.Connection, topic: str, after_id: int) -> Dea
     row = conn.execute(sa.select(dead_letters).where(dead_letters.c.topic == topic, dead_letters.c.id > after_id)
                        .order_by(dead_letters.c.id.desc()).limit(1)).first()
     return DeadLetterRow(**row._mapping) if row else None
+
+
+def _unreplayed(reason: str | None, device_id: str | None, devices_in: sa.Select[str] | None,
+                up_to_id: int | None) -> list[sa.ColumnElement[bool]]:
+    """Letters matching the filter that were never replayed and that a replay can take (the whole payload kept, a
+    message off the wire: hub/mqtt/replay.py ``replayable``). A letter replayed and refused again is represented by
+    the new letter that replay made, so replaying "all matching" twice does not repeat work."""
+    where = [~sa.exists().where(dead_letter_replays.c.dead_letter_id == dead_letters.c.id),
+             dead_letters.c.payload_size <= sa.func.length(dead_letters.c.payload),
+             dead_letters.c.topic.like("gridline/%")]
+    if reason:
+        where.append(dead_letters.c.reason == reason)
+    if device_id:
+        where.append(dead_letters.c.device_id == device_id)
+    if devices_in is not None:
+        where.append(dead_letters.c.device_id.in_(devices_in))
+    if up_to_id is not None:
+        where.append(dead_letters.c.id <= up_to_id)
+    return where
+
+
+def unreplayed_ids(conn: sa.Connection, *, reason: str | None = None, device_id: str | None = None,
+                   devices_in: sa.Select[str] | None = None, up_to_id: int | None = None,
+                   limit: int | None = None) -> list[int]:
+    """Oldest first (the order the devices sent them): see ``_unreplayed``."""
+    query = (sa.select(dead_letters.c.id).where(*_unreplayed(reason, device_id, devices_in, up_to_id))
+             .order_by(dead_letters.c.id).limit(limit))
+    return [int(i) for i in conn.execute(query).scalars()]
+
+
+def count_unreplayed(conn: sa.Connection, *, reason: str | None = None, device_id: str | None = None,
+                     devices_in: sa.Select[str] | None = None) -> tuple[int, int | None]:
+    """(how many, the newest one's id) of ``_unreplayed``: what "replay all matching" would take now."""
+    query = (sa.select(sa.func.count(), sa.func.max(dead_letters.c.id))
+             .where(*_unreplayed(reason, device_id, devices_in, None)))
+    n, newest_id = conn.execute(query).one()
+    return int(n), None if newest_id is None else int(newest_id)
+
+
+def some(conn: sa.Connection, letter_ids: Iterable[int]) -> dict[int, DeadLetterRow]:
+    """The letters of these ids that exist, by id."""
+    ids = sorted(set(letter_ids))
+    if not ids:
+        return {}
+    rows = conn.execute(sa.select(dead_letters).where(dead_letters.c.id.in_(ids)))
+    return {r.id: DeadLetterRow(**r._mapping) for r in rows}

@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 from hub.auth.operators import OperatorDirectory
 from hub.cases import CaseService
 from hub.mqtt.ingest import RawMessage, ingest_batch
+from hub.mqtt.replay import replays_of
 from hub.org.repo import DeviceBinding, Unit, save_device_bindings, save_units
 from hub.org.taxonomy import get_category
 from hub.store import DeadLetter
@@ -262,3 +263,99 @@ def test_a_dead_phone_action_applies_once_the_people_page_gives_the_phone_its_ow
     shoot(page, "deadletters-applied")
     answer = page.request.get(f"{hub.base_url}/api/cases/{case.id}")
     assert answer.ok and answer.json()["state"] == "accepted", answer.text()
+
+
+def post_json(page: Page, path: str, body: dict) -> dict:
+    """What the hub answers the signed-in browser itself (its cookie, its Origin), as JSON."""
+    return page.evaluate("""async ([path, body]) => (await fetch(path, {method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)})).json()""", [path, body])
+
+
+def test_dead_letters_replayed_in_bulk_picked_and_all_matching_with_a_summary(hub, browser, errors):
+    """After an outage: a community's admin ticks two letters and replays them, then replays every letter of one
+    kiosk matching the filter (the confirmation shows the count; one is junk and is refused again, with its reason in
+    the summary); the other community's letter is never counted, and named by id it is skipped as not found. The
+    English page does the same with the header box (select all on the page). Screenshots: admin-deadletters-bulk-
+    {confirm-,}1920.png and admin-deadletters-bulk-{confirm-,}en-1920.png."""
+    setup_admin(hub.store)  # kiosk-fs-01: a late report (store_error) and a junk message (not_json)
+    kiosk = Messages("kiosk-fs-02")
+    for i in range(5):
+        report = kiosk.report(f"停电后补传 {i}")
+        hub.store.store_dead_letter(DeadLetter(uplink_topic_for(report), encode(report), hub.store.clock(),
+                                               "store_error", "OperationalError: database is locked", "kiosk-fs-02"))
+    hub.store.store_dead_letter(DeadLetter(uplink_topic_for(report), b'{"v":1,', hub.store.clock(), "not_json",
+                                           "Expecting value", "kiosk-fs-02"))
+    theirs = Messages("tablet-wz-01").report("湾仔的")
+    hub.store.store_dead_letter(DeadLetter(uplink_topic_for(theirs), encode(theirs), hub.store.clock(), "store_error",
+                                           "OperationalError: database is locked", "tablet-wz-01"))
+    theirs_id = hub.store.list_dead_letters(limit=1)[0].id
+
+    page = sign_in(browser, hub, errors, username="fsadmin")
+    goto(page, hub, "#/deadletters", "deadletters")
+    table = page.get_by_test_id("deadletters")
+    expect(table.locator("tbody tr")).to_have_count(8)  # not the other community's
+    page.get_by_test_id("dl-reason").fill("store_error")
+    page.locator("form.filters button[type=submit]").click()
+    expect(table.locator("tbody tr")).to_have_count(6)
+    first_two = table.locator("tbody tr").filter(has_text="kiosk-fs-02").first, table.locator("tbody tr").last
+    for tr in first_two:
+        tr.get_by_test_id("dl-pick").check()
+    expect(page.get_by_test_id("dl-picked")).to_have_text("已选 2 条")
+    expect(page.get_by_test_id("dl-detail")).to_contain_text("点击左侧")  # ticking did not open a letter
+    page.get_by_test_id("dl-replay-picked").click()
+    expect(page.get_by_test_id("confirm")).to_contain_text("重放所选的 2 条异常消息？")
+    page.get_by_test_id("confirm-ok").click()
+    expect(page.get_by_test_id("dl-bulk-replayed")).to_have_attribute("data-n", "2")
+    expect(page.get_by_test_id("dl-bulk-result")).not_to_contain_text("null")
+    assert [hub.store.count_records(device_id=d) for d in ("kiosk-fs-01", "kiosk-fs-02")] == [1, 1]
+
+    # Everything of kiosk-fs-02 matching the filter: 4 late reports and the junk one (the replayed one left out).
+    page.get_by_test_id("dl-reason").fill("")
+    page.get_by_test_id("dl-device").fill("kiosk-fs-02")
+    page.locator("form.filters button[type=submit]").click()
+    expect(table.locator("tbody tr")).to_have_count(6)
+    page.get_by_test_id("dl-replay-all").click()
+    expect(page.get_by_test_id("dl-bulk-confirm")).to_have_attribute("data-count", "5")
+    expect(page.get_by_test_id("confirm")).to_contain_text("重放符合筛选的 5 条异常消息？")
+    expect(page.get_by_test_id("confirm")).to_contain_text("kiosk-fs-02")
+    shoot(page, "deadletters-bulk-confirm")
+    page.get_by_test_id("confirm-ok").click()
+    result = page.get_by_test_id("dl-bulk-result")
+    expect(page.get_by_test_id("dl-bulk-replayed")).to_have_attribute("data-n", "4")
+    expect(page.get_by_test_id("dl-bulk-refused")).to_have_attribute("data-n", "1")
+    expect(page.get_by_test_id("dl-bulk-skipped")).to_have_attribute("data-n", "0")
+    expect(page.get_by_test_id("dl-bulk-reasons")).to_contain_text("not_json × 1")
+    expect(result).to_contain_text("新异常消息 #")
+    expect(table.locator("tbody tr")).to_have_count(7)  # nothing lost: the junk one kept, and its new letter beside it
+    assert hub.store.count_records(device_id="kiosk-fs-02") == 5
+    shoot(page, "deadletters-bulk")
+
+    # Named by id, the other community's letter is skipped as not found, untouched.
+    out = post_json(page, "/api/dead-letters/replay", {"ids": [theirs_id]})
+    assert (out["skipped"], out["reasons"]) == (1, {"not_found": 1})
+    assert hub.store.count_records(device_id="tablet-wz-01") == 0
+    assert replays_of(hub.store, [theirs_id])[theirs_id] == []
+
+    # In English, with the header box: every row shown on the page (kiosk-fs-01's two letters).
+    english = sign_in(browser, hub, errors, username="fsadmin", lang="en")
+    goto(english, hub, "#/deadletters", "deadletters")
+    english.get_by_test_id("dl-device").fill("kiosk-fs-01")
+    english.locator("form.filters button[type=submit]").click()
+    expect(english.get_by_test_id("deadletters").locator("tbody tr")).to_have_count(2)
+    english.get_by_test_id("dl-pick-all").check()
+    expect(english.get_by_test_id("dl-picked")).to_have_text("2 selected")
+    english.get_by_test_id("dl-replay-picked").click()
+    expect(english.get_by_test_id("confirm")).to_contain_text("Replay the 2 selected dead letters?")
+    english.wait_for_timeout(300)
+    english.screenshot(path=ARTIFACTS / "admin-deadletters-bulk-confirm-en-1920.png")
+    english.get_by_test_id("confirm-ok").click()
+    expect(english.get_by_test_id("dl-bulk-replayed")).to_have_text("1 replayed")  # already stored: a duplicate
+    expect(english.get_by_test_id("dl-bulk-refused")).to_have_text("1 refused again")
+    expect(english.get_by_test_id("dl-bulk-reasons")).to_contain_text("not_json × 1")
+    english.get_by_test_id("dl-replay-all").click()  # only the new letter of the junk one is left never replayed
+    expect(english.get_by_test_id("dl-bulk-confirm")).to_have_attribute("data-count", "1")
+    chinese = [(text, where) for text, where in english.evaluate(OWN_TEXTS) if CJK.search(text)]
+    english.get_by_test_id("confirm-cancel").click()
+    assert not chinese, f"Chinese in the English page: {chinese[:8]}"
+    english.wait_for_timeout(300)
+    english.screenshot(path=ARTIFACTS / "admin-deadletters-bulk-en-1920.png")

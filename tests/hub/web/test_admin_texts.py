@@ -17,7 +17,8 @@ BUILT = {
     "adm.prole": list(PERSON_ROLES),
     "adm.level": list(UNIT_LEVELS),
     "adm.cat": ["working_hours", "working_days", "component", "event"],
-    "adm.dl.outcome": ["stored", "duplicate", "conflict", "dead", "nothing", "applied", "rejected"],
+    "adm.dl.outcome": ["stored", "duplicate", "conflict", "dead", "nothing", "applied", "rejected", "skipped"],
+    "adm.dl.why": ["not_found", "truncated", "not_a_message", "error"],  # hub/mqtt/replay.py replay_many's skips
     "adm.dl.explain": ["stored", "duplicate", "conflict", "dead", "nothing", "applied", "rejected"],
     "adm.tab": ["people", "categories", "calendar", "operators", "deadletters", "accesslog"],
 }
