@@ -7,6 +7,9 @@ Signed in as an operator linked to a person with a dispatch role (the demo's adm
   supervisor for a grid leader's) is closed;
 - 立案/派遣 file and dispatch: a case the hub flagged for a person (a report near a grid boundary) but placed in a grid
   is filed and dispatched to whichever of that grid's leader and worker has fewer cases in hand;
+- 派遣 dispatch: a filed case nobody was dispatched to - a service request the routing leaves to the control room
+  (其他便民服务, or a kind whose role nobody up the unit chain has; hub/services) - goes the same way, to whichever
+  of its grid's worker and leader has fewer cases in hand;
 - 改派 reassign: a case that has waited ``patience`` seconds for a grid leader who is busy with another case goes
   to the grid's worker, when the worker has less in hand.
 
@@ -30,7 +33,7 @@ log = logging.getLogger(__name__)
 
 IN_HAND = ("dispatched", "accepted", "arrived")  # the assignee's part of the loop
 BUSY = ("accepted", "arrived")  # taken up and not yet resolved
-WATCHED = ("reported", "dispatched", "accepted", "arrived", "verified")
+WATCHED = ("reported", "filed", "dispatched", "accepted", "arrived", "verified")
 REASSIGN_REASON = "网格长正在处置其他案件，改派本网格网格员 / the grid leader is busy with another case"
 
 
@@ -114,6 +117,8 @@ class ControlRoom:
                 self.transition(case, "close", note="核查合格，予以结案")
             elif case["state"] == "reported" and case["flagged_for_review"] and case["grid_code"] in self.staff:
                 self._file_and_dispatch(case, load)
+            elif case["state"] == "filed" and not case.get("assignee") and case["grid_code"] in self.staff:
+                self._dispatch(case, self.staff[case["grid_code"]], load)
             elif case["state"] == "dispatched":
                 self._balance(case, load, busy, now)
         seen = {(c["id"], c["version"]) for c in live}
@@ -123,11 +128,14 @@ class ControlRoom:
     def _file_and_dispatch(self, case: dict[str, Any], load: Counter[str]) -> None:
         staff = self.staff[case["grid_code"]]
         filed = self.transition(case, "file", note="指挥中心确认属地，立案")
-        if filed is None:
-            return
+        if filed is not None:
+            self._dispatch(filed, staff, load)
+
+    def _dispatch(self, case: dict[str, Any], staff: GridStaff, load: Counter[str]) -> None:
+        """A filed case to whichever of its grid's worker and leader has fewer cases in hand."""
         people = [p for p in (staff.worker, staff.leader) if p]
         assignee = min(people, key=lambda p: load[p])
-        if self.transition(filed, "dispatch", assignee=assignee) is not None:
+        if self.transition(case, "dispatch", assignee=assignee) is not None:
             load[assignee] += 1
 
     def _balance(self, case: dict[str, Any], load: Counter[str], busy: set[str], now: float) -> None:

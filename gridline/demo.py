@@ -1,18 +1,20 @@
 """``gridline demo``: a live demo community on the embedded defaults.
 
 Starts the hub (embedded broker, SQLite in the data dir), takes the sample community 福石社区 (five grids; per grid
-a kiosk, a patrol tablet and the phones of the grid leader and the grid worker; the phones of the community's
-supervisor, the street's, district's and city's duty staff and the handling departments' contacts), runs those
+a kiosk, a patrol tablet and the phones of the grid leader, the grid worker and the property contact; the phones of
+the community's supervisor, secretary, committee member, legal adviser and mediator, the street's, district's and
+city's duty staff and the handling departments' contacts; its welfare enrolments and patrol checkpoints), runs those
 terminals on the real terminal core (kiosks and tablets produce reports with photos, check-ins and patrol positions
 inside their grid), sends every kiosk a welcome notice (网格公告) over the downlink, and prints a live status line.
 
 The loop closes as in a real community, every step on the real paths: the hub files and dispatches each report to
 its grid leader (智能派单); behind every phone a simulated person takes the tasks that reach it (the handler accepts,
 arrives and resolves with a photo; the verifier - the grid leader for a grid worker's work, the community's
-supervisor for a grid leader's - verifies), one case in hand at a time; the control room, the demo signed in as
-the community's duty officer over the HTTP API (:mod:`gridline.control_room`), closes what was verified, and
-reassigns to the grid worker what waits for a busy grid leader. Escalations and departments reach their phones as
-informed tasks.
+supervisor for a grid leader's - verifies), one case in hand at a time; a kiosk's service request (法律咨询, 矛盾调解,
+报修) goes the same way to the legal adviser, the mediator or the grid's property contact (hub/services); the control
+room, the demo signed in as the community's duty officer over the HTTP API (:mod:`gridline.control_room`), closes
+what was verified, dispatches what waits for it (其他服务) and reassigns to the grid worker what waits for a busy
+grid leader. Escalations and departments reach their phones as informed tasks.
 
 With ``--for SECONDS`` it stops producing after that time, lets the devices drain, audits devices against the hub
 - records, and the notices each kiosk can show by its own count (``notices: sent=N readable_on_kiosks=M``) -,
@@ -149,6 +151,21 @@ def grid_staff() -> dict[str, GridStaff]:
     return staff
 
 
+def service_roster() -> str:
+    """Who takes the community-service cases in the sample (hub/services): per kind the role it routes to by
+    default and how many of the sample's people have it; the disputes' plan leads likewise."""
+    from hub import sample
+    from hub.services.disputes import DEFAULT_PLANS
+    from hub.services.routing import DEFAULT_ROLES, LABELS
+
+    roles = [p.role for p in sample.people()]
+    kinds = ", ".join(f"{LABELS[kind][0]} → {role} ×{roles.count(role)}" if role else
+                      f"{LABELS[kind][0]} → the control room"
+                      for kind, role in DEFAULT_ROLES.items())
+    plans = ", ".join(f"{plan.colour} {plan.lead_role} ×{roles.count(plan.lead_role)}" for plan in DEFAULT_PLANS)
+    return f"{kinds}; dispute leads: {plans}"
+
+
 class Terminated(SystemExit):
     """SIGTERM / SIGHUP turned into an exception of the main thread, so that every ``finally`` runs."""
 
@@ -217,6 +234,7 @@ def _demo(args: argparse.Namespace, hub: HubRunner, data_dir: Path, stop: thread
     from gridline.join import issue_join_commands, print_join_commands
     from hub import sample
     from hub.org.geojson_io import load_community
+    from hub.patrols.sample import load_sample_checkpoints
     from hub.welfare.sample import load_sample_enrolments
     from terminal.simulate import run_simulation
 
@@ -225,6 +243,7 @@ def _demo(args: argparse.Namespace, hub: HubRunner, data_dir: Path, stop: thread
     since = store.clock()  # the demo's period starts here: its KPIs and its loop count the cases opened from now
     loaded = load_community(store, sample.load_raw())  # hierarchy, grids, people, devices, department contacts
     enrolled = load_sample_enrolments(store)  # 1+1+N: empty-nest elderly residents with paired helpers
+    checkpoints = load_sample_checkpoints(store)  # 巡查点 with their QR and checklist; the grids' tablets get them
     grids = {g.code: g for g in sample.grids()}
     devices = sample.devices()
     device_ids = {d.id for d in devices}
@@ -234,7 +253,9 @@ def _demo(args: argparse.Namespace, hub: HubRunner, data_dir: Path, stop: thread
     print(f"Gridline demo: 福石社区, {len(grids)} grids, {len(devices)} terminals "
           f"(hub holds {loaded.grids} grids, {loaded.people} people, {loaded.devices} device bindings, "
           f"{loaded.department_contacts} department contacts, "
-          f"{enrolled} residents newly enrolled in the welfare watch)", flush=True)
+          f"{enrolled} residents newly enrolled in the welfare watch, {checkpoints} patrol checkpoints newly "
+          f"defined)", flush=True)
+    print(f"  services  {service_roster()}", flush=True)
     print(f"  dashboard {hub.base_url}/app/   (the control room: map, live feed, cases, devices, statistics)",
           flush=True)
     print(f"  hub API   {hub.base_url}/docs   (health: {hub.base_url}/api/health)", flush=True)

@@ -6,7 +6,12 @@ grids the staff a real community answers to: the community's control room (指�
 dashboard) and its field supervisor (网格监督员, who verifies what a grid leader resolved), the street's, district's
 and city's duty supervisors (where escalations land), and the handling departments' contacts (职能部门: the property
 company for a blocked fire lane, the street's sanitation station, ...), each with a phone so that the tasks the hub
-sends them reach a device. Names are invented; the shape follows the public case study in shared/seeds.
+sends them reach a device. The community-service roster (hub/services) has phones too: the community's legal adviser
+(法律顾问), mediator (调解员), secretary (书记, a red dispute's lead) and committee member (居委会委员, a yellow one's),
+each grid's property contact (物业, who takes 报修), and the street's 综治 staff a red dispute informs.
+``welfare.json`` holds the 1+1+N watch's enrolments (hub/welfare/sample.py; the helpers are the grids' patrol
+volunteers and workers) and ``checkpoints.json`` the patrol checkpoints (hub/patrols/sample.py), both loaded by the
+demo after the community. Names are invented; the shape follows the public case study in shared/seeds.
 """
 from __future__ import annotations
 

@@ -73,7 +73,7 @@ def test_bad_files_are_rejected_with_a_clear_error(tmp_path, mutate, message):
 
 def test_load_community_loads_people_and_devices(store):
     summary = load_community(store, load_raw())
-    assert (summary.grids, summary.people, summary.devices, summary.department_contacts) == (5, 27, 31, 7)
+    assert (summary.grids, summary.people, summary.devices, summary.department_contacts) == (5, 37, 41, 7)
     assert get_unit(store, "440402004005").name == "福石社区"
     assert len(list_units(store, level="grid", under="440402004005")) == 5
     leader = next(p for p in list_people(store, "440402004005001") if p.role == "grid_leader")
@@ -86,4 +86,4 @@ def test_load_community_loads_people_and_devices(store):
 
 def test_cli_load_sample(tmp_path, capsys):
     assert main(["hub", "community", "load-sample", "--data-dir", str(tmp_path)]) == 0
-    assert "5 grids, 27 people, 31 devices, 7 department contacts" in capsys.readouterr().out
+    assert "5 grids, 37 people, 41 devices, 7 department contacts" in capsys.readouterr().out

@@ -56,11 +56,21 @@ def test_service_checkins_are_routed_by_the_units_setting(world):
         "dispatched", "p-legal-01", "E0704", legal.id[-6:])
     assert legal_case.note == "想咨询遗产继承" and legal_case.source == "device"
     assert legal_case.public_note == "法律咨询服务请求 / Legal consultation request"  # Open311 never shows the words
-    # other: the control room by default; repair: nobody with the property role here → the control room too
-    for source, role in ((other.id, None), (repair.id, "property_contact")):
-        request = by_source[source]
-        assert (request.routed_role, request.routed_to) == (role, None)
-        assert cases.get(request.case_id).state == "filed"
+    # other: the control room by default; repair: the grid's property contact (the sample's 福石花园 one)
+    assert (by_source[other.id].routed_role, by_source[other.id].routed_to) == (None, None)
+    assert cases.get(by_source[other.id].case_id).state == "filed"
+    repair_case = cases.get(by_source[repair.id].case_id)
+    assert (by_source[repair.id].routed_role, by_source[repair.id].routed_to, repair_case.state,
+            repair_case.assignee) == ("property_contact", "p-prop-01", "dispatched", "p-prop-01")
+    # a role nobody up the chain has → the control room too
+    with store.write() as conn:
+        repo.set_route(conn, GRID1, "repair", "building_head", clock(), "admin")
+    unstaffed = checkin(store, clock, "service_repair")
+    desk.run_once()
+    with store.read() as conn:
+        request = repo.request_by_source(conn, unstaffed.id)
+    assert request is not None and (request.routed_role, request.routed_to) == ("building_head", None)
+    assert cases.get(request.case_id).state == "filed"
 
     # the community says: its legal requests go to the mediator (调委会 takes them here)
     with store.write() as conn:
@@ -76,7 +86,8 @@ def test_service_checkins_are_routed_by_the_units_setting(world):
     third = checkin(store, clock, "service_legal")
     desk.run_once()
     with store.read() as conn:
-        assert repo.request_by_source(conn, third.id).routed_to is None
+        third_request = repo.request_by_source(conn, third.id)
+    assert third_request is not None and third_request.routed_to is None
 
 
 def test_opening_is_idempotent_by_source(world):
