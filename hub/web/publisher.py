@@ -201,7 +201,9 @@ class LivePublisher:
                 sub.offer("device", d["unit"], data)
         self._pending_positions.update(positions)
         now = time.monotonic()
-        if self._pending_positions and now - self._last_position_flush >= self.position_every_s:
+        # half a poll of slack: polls come every poll_s give or take a few ms, and a flush due "every poll" must
+        # not slip to every other one for 249 ms against 250
+        if self._pending_positions and now - self._last_position_flush >= self.position_every_s - self.poll_s / 2:
             batch, self._pending_positions = self._pending_positions, {}
             self._last_position_flush = now
             for sub in subs:
