@@ -18,11 +18,20 @@ from hub.store.db import Database
 
 log = logging.getLogger(__name__)
 ANALYSIS_LIMIT = 1000  # rows sampled per index: approximate statistics, bounded time
+# Below this many records the planner's defaults do fine, and statistics of near-empty tables (a new deployment,
+# a demo) would mislead it for hours as they grow: no ANALYZE until the hub holds some history.
+MIN_RECORDS = 10_000
 
 
-def refresh_planner_statistics(db: Database) -> float | None:
-    """Re-gather SQLite's planner statistics; the seconds it took (None on PostgreSQL: autovacuum's work)."""
+def refresh_planner_statistics(db: Database, *, min_records: int = MIN_RECORDS) -> float | None:
+    """Re-gather SQLite's planner statistics; the seconds it took (None on PostgreSQL, autovacuum's work, and
+    while the records table holds fewer than ``min_records`` rows)."""
     if db.dialect != "sqlite":
+        return None
+    with db.read() as conn:
+        held = conn.execute(sa.text("SELECT count(*) FROM (SELECT 1 FROM records LIMIT :n)"),
+                            {"n": min_records}).scalar_one()
+    if held < min_records:
         return None
     began = time.monotonic()
     with db.write(bulk=True) as conn:
