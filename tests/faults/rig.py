@@ -134,7 +134,9 @@ class FaultHub(HubProcess):
         # (and its queued uplinks); a new id would leave the old session queueing every uplink forever
         self.client_id = f"fault-hub-{uuid.uuid4().hex[:8]}"
 
-    def start(self, timeout: float = 30.0) -> FaultHub:
+    def start(self, timeout: float = 120.0) -> FaultHub:
+        # Patience, as soak.py has: CI runs four fault runs beside four other test workers on two cores, and once a
+        # restarted hub had not built its app 30 s after its first log line (nothing else was wrong with it).
         for _ in range(5):  # a free port can be taken by another process before the hub binds it: try another
             try:
                 return self._start(timeout)
