@@ -14,6 +14,7 @@ from hub import sample
 from hub.devices.deployment_key import KEY_FILE
 from hub.devices.identities import DeviceRegistry
 from hub.org.geojson_io import load_community
+from tests.hub.devices.conftest import password_login
 
 PASSWORD = "Grid-line-2026!"
 GRID = "440402004005001"
@@ -34,10 +35,7 @@ def api(store, tmp_path):
     settings = HubSettings(data_dir=tmp_path / "data", broker_url="mqtt://gridline-hub:hub-secret@10.1.2.3:1883")
     app = create_app(settings, store=store, start_bridge=False, clock=store.clock)
     with TestClient(app) as client:
-        def login(user: str) -> dict:
-            token = client.post("/api/auth/login", json={"username": user, "password": PASSWORD}).json()["token"]
-            client.cookies.clear()
-            return {"Authorization": f"Bearer {token}"}
+        login = password_login(client, PASSWORD)
         yield client, login, settings
 
 

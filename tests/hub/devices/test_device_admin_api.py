@@ -11,6 +11,7 @@ from hub import sample
 from hub.devices import DeviceRegistry
 from hub.org.geojson_io import load_community
 from hub.org.repo import Unit, save_units
+from tests.hub.devices.conftest import password_login
 
 GRID1, GRID2 = "440402004005001", "440402004005002"
 COMMUNITY, OTHER = "440402004005", "440402004006"
@@ -37,10 +38,7 @@ def api(store, tmp_path):
     app = create_app(settings, store=store, start_bridge=False, clock=store.clock)
     registry = DeviceRegistry(store, clock=store.clock)
     with TestClient(app) as client:
-        def login(user: str) -> dict:
-            token = client.post("/api/auth/login", json={"username": user, "password": PASSWORD}).json()["token"]
-            client.cookies.clear()
-            return {"Authorization": f"Bearer {token}"}
+        login = password_login(client, PASSWORD)
         yield client, login, registry
 
 

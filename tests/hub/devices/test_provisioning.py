@@ -29,6 +29,7 @@ from hub.store import HubStore, create_hub_engine, current_revision
 from hub.store.migrate import alembic_config
 from hub.store.tables import metadata
 from protocol import encode, topics
+from tests.hub.devices.conftest import password_login
 from tests.isolation import free_port
 
 from ..conftest import Device
@@ -309,10 +310,7 @@ def api(registry, store, tmp_path):
                            enroll_attempts_per_min=3)
     app = create_app(settings, store=store, start_bridge=False, clock=store.clock)
     with TestClient(app) as client:
-        def login(user: str) -> dict:
-            token = client.post("/api/auth/login", json={"username": user, "password": PASSWORD}).json()["token"]
-            client.cookies.clear()
-            return {"Authorization": f"Bearer {token}"}
+        login = password_login(client, PASSWORD)
         yield client, login
 
 

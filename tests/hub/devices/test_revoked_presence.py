@@ -16,6 +16,7 @@ from hub.org.geojson_io import load_community
 from hub.store import devices as device_rows
 from hub.web.publisher import LivePublisher
 from tests.hub.conftest import Device, raw
+from tests.hub.devices.conftest import password_login
 
 GRID1, COMMUNITY = "440402004005001", "440402004005"
 PASSWORD = "Grid-line-2026!"
@@ -36,10 +37,7 @@ def api(store, tmp_path, clock):
     settings = HubSettings(data_dir=tmp_path / "data", broker_url="mqtt://10.1.2.3:1883")
     app = create_app(settings, store=store, start_bridge=False, clock=store.clock)
     with TestClient(app) as client:
-        def login(user: str) -> dict:
-            token = client.post("/api/auth/login", json={"username": user, "password": PASSWORD}).json()["token"]
-            client.cookies.clear()
-            return {"Authorization": f"Bearer {token}"}
+        login = password_login(client, PASSWORD)
         yield client, login
 
 

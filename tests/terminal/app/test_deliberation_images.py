@@ -5,14 +5,12 @@ cannot be had (zh and en); a failed image is tried again after a while, not on e
 fetches it before anyone opens the screen. The screen renders the image (zh, en) and the placeholder."""
 from __future__ import annotations
 
-import base64
 import hashlib
 import subprocess
 import sys
 import threading
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import cv2
 import numpy as np
@@ -22,6 +20,7 @@ from protocol import DeliberationTopic, DownlinkMessage, uuid7
 from terminal.enroll import DeviceCredentials
 from terminal.photo_fetch import TaskPhotoCache
 
+from .photo_route import FakePhotoRoute
 from .test_kiosk_screens import ARTIFACTS, REPO, kivy_env
 
 KIOSK = "kiosk-test-01"
@@ -31,41 +30,10 @@ IMAGE_SHA = hashlib.sha256(IMAGE).hexdigest()
 OTHER_SHA = hashlib.sha256(b"second image").hexdigest()
 
 
-class TopicHub(BaseHTTPRequestHandler):
-    """The hub's device photo route as far as the kiosk can tell: Basic auth, 404 for what it does not show it."""
-
-    token = "Basic " + base64.b64encode(f"{KIOSK}:s3cret".encode()).decode()
-    served: dict[str, bytes] = {}
-    calls: list[str] = []
-    gate = threading.Event()  # cleared: answers wait (a slow hub), so "loading" can be seen
-
-    def do_GET(self) -> None:  # http.server calls it by this name
-        sha = self.path.rsplit("/", 1)[-1]
-        TopicHub.calls.append(sha)
-        self.gate.wait(10)
-        if self.headers.get("Authorization") != self.token:
-            self.send_response(401)
-            self.end_headers()
-            return
-        data = self.served.get(sha)
-        self.send_response(200 if data else 404)
-        self.end_headers()
-        if data:
-            self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def topic_hub():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), TopicHub)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    TopicHub.served, TopicHub.calls = {IMAGE_SHA: IMAGE}, []
-    TopicHub.gate.set()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    TopicHub.gate.set()
-    server.shutdown()
+    with FakePhotoRoute(KIOSK, "s3cret", {IMAGE_SHA: IMAGE}).serving() as route:
+        yield route
 
 
 def topic_message(ctx, images: list[str], *, state: str = "open", version: int = 1) -> DownlinkMessage:
@@ -102,19 +70,19 @@ def test_no_hub_reads_unavailable_and_the_count_in_both_languages(make_context):
 def test_the_image_is_fetched_in_the_background_and_stays_for_offline(make_context, topic_hub):
     ctx = make_context()
     flow, _ = show(ctx, [IMAGE_SHA, OTHER_SHA])
-    flow.photo_cache = TaskPhotoCache(ctx.config.data_dir, topic_hub, CREDS)
+    flow.photo_cache = TaskPhotoCache(ctx.config.data_dir, topic_hub.url, CREDS)
     poked = threading.Event()
     flow.on_change = poked.set
-    TopicHub.gate.clear()  # a slow hub: the view answers at once, with the placeholder
+    topic_hub.gate.clear()  # a slow hub: the view answers at once, with the placeholder
     view = flow.view()
     assert (view.image, view.image_text) == (None, "图片加载中")
     assert flow.view().image_text == "图片加载中" and not poked.is_set()  # one fetch at a time, the UI never waits
-    TopicHub.gate.set()
+    topic_hub.gate.set()
     assert poked.wait(10)
     view = flow.view()
     assert view.image is not None and view.image_text == ""
     assert hashlib.sha256(view.image.read_bytes()).hexdigest() == IMAGE_SHA
-    assert TopicHub.calls == [IMAGE_SHA]  # only the first image, once
+    assert topic_hub.calls == [IMAGE_SHA]  # only the first image, once
     # the hub gone: what was fetched still shows
     flow.photo_cache = TaskPhotoCache(ctx.config.data_dir, "http://127.0.0.1:9", CREDS, timeout=2)
     assert flow.view().image.read_bytes() == IMAGE
@@ -123,29 +91,29 @@ def test_the_image_is_fetched_in_the_background_and_stays_for_offline(make_conte
 def test_a_failed_image_is_tried_again_after_a_while(make_context, topic_hub):
     ctx = make_context()
     flow, _ = show(ctx, [OTHER_SHA])
-    flow.photo_cache = TaskPhotoCache(ctx.config.data_dir, topic_hub, CREDS)
+    flow.photo_cache = TaskPhotoCache(ctx.config.data_dir, topic_hub.url, CREDS)
     clock = [100.0]
     flow.images.monotonic = lambda: clock[0]
     assert flow.images.fetch(OTHER_SHA) is None  # the hub does not have it (yet): 404
     assert flow.view().image_text == "图片暂不可用"
-    assert not flow.poll() and TopicHub.calls == [OTHER_SHA]  # the tick does not hammer the hub
+    assert not flow.poll() and topic_hub.calls == [OTHER_SHA]  # the tick does not hammer the hub
     data = b"second image"
-    TopicHub.served[OTHER_SHA] = data
+    topic_hub.served[OTHER_SHA] = data
     clock[0] += flow.images.retry_s + 1
     poked = threading.Event()
     flow.on_change = poked.set
     flow.poll()  # due again: fetched in the background, the screen refreshed when it is here
     assert poked.wait(10)
-    assert flow.view().image.read_bytes() == data and TopicHub.calls == [OTHER_SHA, OTHER_SHA]
+    assert flow.view().image.read_bytes() == data and topic_hub.calls == [OTHER_SHA, OTHER_SHA]
     # bytes that do not hash to the image are never kept
     bad_sha = hashlib.sha256(b"the real one").hexdigest()
-    TopicHub.served[bad_sha] = b"something else"
+    topic_hub.served[bad_sha] = b"something else"
     assert flow.images.fetch(bad_sha) is None and flow.photo_cache.cached(bad_sha) is None
 
 
 def test_a_topic_arriving_fetches_its_image_before_anyone_looks(make_context, topic_hub):
     ctx = make_context()
-    ctx.deliberation.photo_cache = TaskPhotoCache(ctx.config.data_dir, topic_hub, CREDS)
+    ctx.deliberation.photo_cache = TaskPhotoCache(ctx.config.data_dir, topic_hub.url, CREDS)
     pokes: list[int] = []
     ctx.on_change = lambda: pokes.append(1)  # the app's coalesced refresh
     ctx._downlink(topic_message(ctx, [IMAGE_SHA]))  # the sync thread hands it over
@@ -158,7 +126,7 @@ def test_a_topic_arriving_fetches_its_image_before_anyone_looks(make_context, to
     assert len(pokes) == 2
     ctx._downlink(topic_message(ctx, [OTHER_SHA], state="withdrawn"))  # a withdrawn topic's image is not fetched
     ctx._downlink(topic_message(ctx, []))
-    assert TopicHub.calls == [IMAGE_SHA]
+    assert topic_hub.calls == [IMAGE_SHA]
 
 
 def shot(tmp_path, language: str, mode: str, name: str):

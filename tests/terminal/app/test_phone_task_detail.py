@@ -7,7 +7,6 @@ import base64
 import hashlib
 import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -22,6 +21,7 @@ from terminal.enroll import DeviceCredentials
 from terminal.photo_fetch import PhotoFetchError, TaskPhotoCache
 
 from .conftest import GRID_BBOX, KIOSK_SPOT
+from .photo_route import FakePhotoRoute
 from .test_task_flow import deliver, task_message
 
 FULL = b"\xff\xd8\xff" + bytes(range(256)) * 40
@@ -134,42 +134,15 @@ def test_list_sorted_by_urgency_then_deadline_with_chips_and_badge(phone, clock)
 
 
 # --- photos -----------------------------------------------------------------------------------------------------
-class PhotoHub(BaseHTTPRequestHandler):
-    """The hub's device photo route as far as the phone can tell: Basic auth, 404 for what it does not hold."""
-
-    token = "Basic " + base64.b64encode(b"phone-detail-01:s3cret").decode()
-    served: dict[str, bytes] = {}
-    calls = 0
-
-    def do_GET(self) -> None:  # http.server calls it by this name
-        PhotoHub.calls += 1
-        sha = self.path.rsplit("/", 1)[-1]
-        if self.headers.get("Authorization") != self.token:
-            self.send_response(401)
-            self.end_headers()
-            return
-        data = self.served.get(sha)
-        self.send_response(200 if data else 404)
-        self.end_headers()
-        if data:
-            self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def photo_hub():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), PhotoHub)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    PhotoHub.served, PhotoHub.calls = {FULL_SHA: FULL, "b" * 64: b"not the photo"}, 0
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with FakePhotoRoute("phone-detail-01", "s3cret", {FULL_SHA: FULL, "b" * 64: b"not the photo"}).serving() as route:
+        yield route
 
 
 def test_thumbnails_are_labelled_and_a_tap_fetches_the_full_photo_once(phone, photo_hub, tmp_path):
     creds = DeviceCredentials("phone-detail-01", "phone-detail-01", "s3cret", "")
-    phone.tasks.photo_cache = TaskPhotoCache(phone.config.data_dir, photo_hub, creds)
+    phone.tasks.photo_cache = TaskPhotoCache(phone.config.data_dir, photo_hub.url, creds)
     case_id = uuid7()
     send(phone, body_with_photos(case_id))
     detail = phone.tasks.select(case_id)
@@ -179,12 +152,12 @@ def test_thumbnails_are_labelled_and_a_tap_fetches_the_full_photo_once(phone, ph
     assert [v.status for v in views] == ["点击看原图", "暂无缩略图", "暂无缩略图"]
     assert phone.tasks.fetch_photo(FULL_SHA).read_bytes() == FULL
     assert phone.tasks.detail().thumbnails[0].status == "原图已存本机"
-    assert phone.tasks.open_photo(FULL_SHA) is not None and PhotoHub.calls == 1  # from the cache, no request
+    assert phone.tasks.open_photo(FULL_SHA) is not None and len(photo_hub.calls) == 1  # from the cache, no request
     assert phone.tasks.fetch_photo("b" * 64) is None  # bytes that do not hash to the photo are not kept
     assert phone.tasks.detail().thumbnails[1].status == "照片校验失败"
     assert phone.tasks.fetch_photo("c" * 64) is None
     assert phone.tasks.detail().thumbnails[2].status == "平台暂无此照片"
-    wrong = TaskPhotoCache(tmp_path / "other", photo_hub, DeviceCredentials("phone-detail-01", "phone-detail-01",
+    wrong = TaskPhotoCache(tmp_path / "other", photo_hub.url, DeviceCredentials("phone-detail-01", "phone-detail-01",
                                                                              "wrong", ""))
     with pytest.raises(PhotoFetchError) as refused:
         wrong.fetch(FULL_SHA)
@@ -200,7 +173,7 @@ def test_thumbnails_are_labelled_and_a_tap_fetches_the_full_photo_once(phone, ph
 
 def test_a_tap_fetches_in_the_background_and_pokes_the_ui(phone, photo_hub):
     creds = DeviceCredentials("phone-detail-01", "phone-detail-01", "s3cret", "")
-    phone.tasks.photo_cache = TaskPhotoCache(phone.config.data_dir, photo_hub, creds)
+    phone.tasks.photo_cache = TaskPhotoCache(phone.config.data_dir, photo_hub.url, creds)
     case_id = uuid7()
     send(phone, body_with_photos(case_id))
     phone.tasks.select(case_id)
