@@ -98,9 +98,12 @@ def test_two_of_three_checkpoints_one_failed_item_one_case_and_the_hours(hub, tm
                        30, message="every record and the photo at the hub")
 
             [failed] = [r for r in gate.results if not r.ok]
-            with hub.store.engine.connect() as conn:
-                wait_until(lambda: conn.execute(sa.select(sa.func.count()).select_from(cases)).scalar_one() == 1,
-                           20, message="one case")
+
+            def case_count() -> int:  # a fresh transaction each time: one held open would see one snapshot only
+                with hub.store.read() as conn:
+                    return conn.execute(sa.select(sa.func.count()).select_from(cases)).scalar_one()
+
+            wait_until(lambda: case_count() == 1, 30, message="one case")
             items = http.get("/api/cases").json()["items"]
             assert len(items) == 1
             detail = http.get(f"/api/cases/{items[0]['id']}").json()
