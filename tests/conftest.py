@@ -176,7 +176,15 @@ def db_url(request, tmp_path):
 
 @pytest.fixture
 def pg_url():
-    """A fresh PostgreSQL database, already migrated to head (migrating again is a no-op)."""
+    """A fresh, empty PostgreSQL database (a test may migrate it step by step)."""
+    url, drop = _fresh_pg_database()
+    yield url
+    drop()
+
+
+@pytest.fixture
+def pg_migrated_url():
+    """A fresh PostgreSQL database already migrated to head."""
     url, drop = _fresh_pg_database(migrated=True)
     yield url
     drop()

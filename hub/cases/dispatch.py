@@ -50,6 +50,7 @@ WHY = {"escalate": "escalation"}  # event transition → TaskBody.why, where the
 MAX_TASK_PHOTOS = 36
 LOOKBEHIND_IDS = 200  # concurrent writers may commit event ids slightly out of order
 MAX_ATTEMPTS = 3  # an event that fails this often is marked failed rather than retried forever
+SYNCED_CASES_KEPT = 20_000  # cases whose last picture's event id is remembered (a few MB at most)
 PHOTO_RESCAN_S = 60.0  # how often the open tasks' photos are looked over afresh (another worker built the task)
 
 
@@ -93,6 +94,9 @@ class Dispatcher:
         self._awaiting: dict[str, set[str]] = {}  # case id → photos its open tasks went out without (not here yet)
         self._awaiting_lock = threading.Lock()  # the escalation sweep's reminders build pictures on its own thread
         self._rescanned_at: float | None = None  # monotonic time of the last full look at open tasks' photos
+        # case id → its newest event id when this dispatcher last built its picture (under the case's lock): an
+        # event at or below it is already in what the devices hold (auto-dispatch's file and dispatch, say)
+        self._synced_through: dict[str, int] = {}
 
     # -- the loop ---------------------------------------------------------------------------------
     def pending_events(self) -> list[CaseEvent]:
@@ -152,12 +156,32 @@ class Dispatcher:
                 log.exception("sending %d task message(s) failed; the downlink sweep will retry", len(rows))
 
     def handle(self, event: CaseEvent) -> list[DownlinkRow]:
+        if self._covered(event):
+            return self._mark_covered(event)
         if event.transition == "report" and event.outcome == "applied":
             outcome = self.auto_dispatch(event.case_id) if self.auto_dispatch_enabled else "auto_dispatch_off"
             return self.sync_case(event.case_id, why="dispatch", event=event, outcome=outcome)
         rejected_device = event.actor_device if event.outcome == "rejected" and event.origin == "device" else None
         return self.sync_case(event.case_id, why=why_for(event.transition), event=event,
                               force_device=rejected_device)
+
+    def _covered(self, event: CaseEvent) -> bool:
+        """Did a picture built after this event already go out? Then syncing again would send nothing (the body's
+        digest leaves out ``why``); a report (auto-dispatch) and a device's rejected action (told to that device)
+        are always handled in full."""
+        if event.transition == "report" or (event.outcome == "rejected" and event.origin == "device"):
+            return False
+        return event.id <= self._synced_through.get(event.case_id, 0)
+
+    def _mark_covered(self, event: CaseEvent) -> list[DownlinkRow]:
+        with self.store.write() as conn:
+            repo.case(conn, event.case_id, lock=True)  # as sync_case: another worker's dispatcher waits, sees the mark
+            if repo.is_dispatched(conn, event.id):
+                return []
+            if event.transition == "accept" and event.outcome == "applied":
+                repo.note_accept(conn, event.case_id, event.actor, event.at)
+            self._mark(conn, event, "covered")
+        return []
 
     # -- 智能派单 -----------------------------------------------------------------------------------
     def auto_dispatch(self, case_id: str) -> str:
@@ -242,6 +266,7 @@ class Dispatcher:
                 self._mark(conn, event, "no_case")
                 return []
             now = self.clock()
+            through = repo.last_event_id(conn, case_id)
             pic = self._picture(conn, case)
             active = {d.device_id: d for d in repo.deliveries(conn, case_id, include_withdrawn=False)}
             queued: list[DownlinkRow] = []
@@ -287,6 +312,9 @@ class Dispatcher:
             if event is not None and event.transition == "accept" and event.outcome == "applied":
                 repo.note_accept(conn, case_id, event.actor, event.at)
             self._mark(conn, event, outcome or f"{len(queued)} message(s)")
+        if len(self._synced_through) >= SYNCED_CASES_KEPT:
+            self._synced_through.clear()  # forgetting only costs a full sync of an older event
+        self._synced_through[case_id] = through  # committed: the devices' messages are queued
         return queued
 
     def refresh_photos(self) -> int:

@@ -299,6 +299,12 @@ def undispatched_events(conn: sa.Connection, after_id: int | None, limit: int) -
     return [CaseEvent(**r._mapping) for r in conn.execute(query.order_by(case_events.c.id).limit(limit))]
 
 
+def last_event_id(conn: sa.Connection, case_id: str) -> int:
+    """The newest event id of one case (0: none). Under the case's lock no event of it is in flight."""
+    return conn.execute(sa.select(sa.func.coalesce(sa.func.max(case_events.c.id), 0))
+                        .where(case_events.c.case_id == case_id)).scalar_one()
+
+
 def is_dispatched(conn: sa.Connection, event_id: int) -> bool:
     return conn.execute(sa.select(dispatch_marks.c.event_id).where(dispatch_marks.c.event_id == event_id)).first() \
         is not None

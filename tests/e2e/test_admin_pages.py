@@ -197,6 +197,7 @@ def test_top_admin_pages_categories_calendar_accounts_keys_dead_letters_and_log(
     assert hub.store.count_records(device_id="kiosk-fs-01") == 1
     shoot(page, "deadletters")
     page.get_by_test_id("deadletters").locator("tr", has_text="not_json").first.click()
+    expect(page.get_by_test_id("dl-detail")).to_contain_text("not_json")  # its detail is open (loaded async)
     page.get_by_test_id("dl-replay").click()
     expect(page.get_by_test_id("dl-result")).to_have_attribute("data-outcome", "dead")
 

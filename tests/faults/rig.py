@@ -365,6 +365,10 @@ class FaultRun:
                        f"dup={r.duplicated} acked_missing={r.acked_but_missing} "
                        f"tasks={r.tasks_confirmed}/{r.tasks_dispatched}")
 
+    def _disk_refused(self) -> bool:
+        log = self.hub.log.read_text(errors="replace") if self.hub.log.exists() else ""
+        return "database or disk is full" in log or "No space left" in log
+
     def _inject(self, links, broker: ManagedBroker, producer_log: Path, production_start: float) -> str:
         rng = self.rng
         if self.scenario == "hub_kill":
@@ -393,9 +397,15 @@ class FaultRun:
         if self.scenario == "disk_full":
             down = rng.uniform(1.0, 3.0)
             filler = fill_disk(self.hub.data_dir)
+            started = time.monotonic()
             time.sleep(down)
+            # On a loaded machine the hub may not have written in that window (or its WAL still had room): hold
+            # the disk full while the devices still produce, up to 10 s more, until the hub has refused a write.
+            until = time.monotonic() + 10
+            while time.monotonic() < until and self.producer.poll() is None and not self._disk_refused():
+                time.sleep(0.1)
             filler.unlink()
-            return f"hub disk full for {down:.1f}s"
+            return f"hub disk full for {time.monotonic() - started:.1f}s"
         if self.scenario == "pg_restart":
             restart_postgres()
             return "PostgreSQL restart"

@@ -84,9 +84,9 @@ def store(db_url, tmp_path, clock):
 
 
 @pytest.fixture
-def pg_store(pg_url, tmp_path, clock):
+def pg_store(pg_migrated_url, tmp_path, clock):
     """A migrated store on a fresh PostgreSQL database, for tests about PostgreSQL-only features."""
-    hub_store = HubStore(pg_url, tmp_path / "data", clock=clock)
+    hub_store = HubStore(pg_migrated_url, tmp_path / "data", clock=clock)
     hub_store.migrate()
     yield hub_store
     hub_store.close()

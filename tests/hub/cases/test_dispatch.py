@@ -13,7 +13,7 @@ from hub.cases.dispatch import Dispatcher
 from hub.mqtt.ingest import ingest_batch
 from hub.store import create_hub_engine, current_revision
 from hub.store.migrate import alembic_config
-from hub.store.tables import dispatch_marks, metadata
+from hub.store.tables import case_events, dispatch_marks, metadata
 
 from ..conftest import Device, raw
 from .dispatch_fixtures import (
@@ -230,3 +230,25 @@ def test_migration_0004_matches_tables_and_downgrades(store):
         assert DISPATCH_TABLES <= set(sa.inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+def test_events_a_later_picture_covers_are_marked_without_building_it_again(store, clock):
+    """Auto-dispatch files and dispatches inside the report's handling, and the picture sent then already holds
+    both: their own events are marked "covered" with one picture built in all, and the phones get what they did."""
+    service, dispatcher = setup(store, clock)
+    built: list[int] = []
+    build = dispatcher._picture
+    dispatcher._picture = lambda conn, case: (built.append(case.version), build(conn, case))[1]  # type: ignore[method-assign]
+    case_id = service.open_case_from_report(report(clock), INSIDE).case.id
+    drain(dispatcher)
+    with store.engine.connect() as conn:
+        marks = dict(conn.execute(sa.select(case_events.c.transition, dispatch_marks.c.outcome)
+                                  .join(dispatch_marks, dispatch_marks.c.event_id == case_events.c.id)
+                                  .where(case_events.c.case_id == case_id)).all())
+    assert marks == {"report": "auto_dispatched", "file": "covered", "dispatch": "covered"}
+    assert len(built) == 1 and [t.why for t in tasks_for(store, "phone-g1")] == ["dispatch"]
+    # what happens next is built afresh: the leader accepts, the phone's task follows
+    tick(clock)  # the task messages are ordered by the time they were queued
+    service.transition(case_id, "accept", "g1", origin="device", actor_device="phone-g1")
+    drain(dispatcher)
+    assert len(built) == 2 and latest(store, "phone-g1").case_state == service.get(case_id).state == "accepted"

@@ -40,9 +40,9 @@ def terminate(engine: sa.Engine, pid: int) -> None:
         assert conn.execute(sa.select(sa.func.pg_terminate_backend(pid))).scalar() is True
 
 
-def test_a_ring_on_one_worker_wakes_the_dispatcher_on_another(pg_store, pg_url, clock):
+def test_a_ring_on_one_worker_wakes_the_dispatcher_on_another(pg_store, clock):
     service = make_service(pg_store, clock)
-    worker_a, worker_b = (NotifyRelay(pg_url, listening_poll_s=SAFETY_POLL_S) for _ in range(2))
+    worker_a, worker_b = (NotifyRelay(pg_store.db_url, listening_poll_s=SAFETY_POLL_S) for _ in range(2))
     ring_on_a = worker_a.bell("dispatch").ring
     bell_on_b = worker_b.bell("dispatch")
     dispatcher = Dispatcher(pg_store, service)  # worker B's dispatcher; worker A only commits and rings
@@ -75,8 +75,8 @@ def test_a_ring_on_one_worker_wakes_the_dispatcher_on_another(pg_store, pg_url, 
     assert not thread.is_alive()
 
 
-def test_the_listener_and_sender_survive_their_connections_being_killed(pg_store, pg_url):
-    worker_a, worker_b = (NotifyRelay(pg_url, listening_poll_s=SAFETY_POLL_S) for _ in range(2))
+def test_the_listener_and_sender_survive_their_connections_being_killed(pg_store):
+    worker_a, worker_b = (NotifyRelay(pg_store.db_url, listening_poll_s=SAFETY_POLL_S) for _ in range(2))
     bell_on_a, bell_on_b = worker_a.bell("intake"), worker_b.bell("intake")
     with running(worker_a, worker_b):
         killed_pid, rings = worker_b.listener_pid, bell_on_b.rings
@@ -96,8 +96,8 @@ def test_the_listener_and_sender_survive_their_connections_being_killed(pg_store
         assert worker_a.send_failures >= 1
 
 
-def test_own_notifications_are_ignored_and_never_echo(pg_url, pg_store):
-    worker_a, worker_b = (NotifyRelay(pg_url, listening_poll_s=SAFETY_POLL_S) for _ in range(2))
+def test_own_notifications_are_ignored_and_never_echo(pg_store):
+    worker_a, worker_b = (NotifyRelay(pg_store.db_url, listening_poll_s=SAFETY_POLL_S) for _ in range(2))
     bell_on_a, bell_on_b = worker_a.bell("dispatch"), worker_b.bell("dispatch")
     with running(worker_a, worker_b):
         time.sleep(0.3)
@@ -110,8 +110,8 @@ def test_own_notifications_are_ignored_and_never_echo(pg_url, pg_store):
         assert bell_on_b.rings - rings_b == 1
 
 
-def test_a_burst_of_rings_is_one_notification(pg_url, pg_store):
-    worker_a, worker_b = (NotifyRelay(pg_url, listening_poll_s=SAFETY_POLL_S) for _ in range(2))
+def test_a_burst_of_rings_is_one_notification(pg_store):
+    worker_a, worker_b = (NotifyRelay(pg_store.db_url, listening_poll_s=SAFETY_POLL_S) for _ in range(2))
     bells_a = [worker_a.bell(name) for name in ("intake", "dispatch", "actions")]
     bells_b = [worker_b.bell(name) for name in ("intake", "dispatch", "actions")]
     with running(worker_b):
@@ -127,8 +127,8 @@ def test_a_burst_of_rings_is_one_notification(pg_url, pg_store):
             assert [bell.rings - n for bell, n in zip(bells_b, before, strict=False)] == [1, 1, 1]
 
 
-def test_the_long_poll_applies_only_while_listening(pg_url, pg_store):
-    relay = NotifyRelay(pg_url, listening_poll_s=0.6)
+def test_the_long_poll_applies_only_while_listening(pg_store):
+    relay = NotifyRelay(pg_store.db_url, listening_poll_s=0.6)
     bell = relay.bell("dispatch")
     started = time.monotonic()
     assert bell.wait(0.05) is False and time.monotonic() - started < 0.5  # not listening: the short poll
