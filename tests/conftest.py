@@ -62,6 +62,7 @@ def unique():
 _PG_TEMPLATE: list[str] = []  # this process's migrated template database, made on first use
 _PENDING_DROPS: list[threading.Thread] = []
 _SQLITE_TEMPLATE: list[Path] = []
+_TEMPLATE_LOCK = threading.Lock()  # a test's own threads may ask for databases at once
 
 
 def _admin_engine():
@@ -78,37 +79,40 @@ def _migrated_template() -> str:
 
     from hub.store import HubStore
 
-    if not _PG_TEMPLATE:
-        name = f"gridline_tpl_{uuid.uuid4().hex[:10]}"
-        admin = _admin_engine()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        store = HubStore(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", Path(tempfile.mkdtemp(prefix="gl-tpl-")))
-        try:
-            store.migrate()
-        finally:
-            store.close()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false'))
-        admin.dispose()
-        _PG_TEMPLATE.append(name)
-    return _PG_TEMPLATE[0]
+    with _TEMPLATE_LOCK:
+        if not _PG_TEMPLATE:
+            name = f"gridline_tpl_{uuid.uuid4().hex[:10]}"
+            admin = _admin_engine()
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            store = HubStore(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", Path(tempfile.mkdtemp(prefix="gl-tpl-")))
+            try:
+                store.migrate()
+            finally:
+                store.close()
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false'))
+            admin.dispose()
+            _PG_TEMPLATE.append(name)
+        return _PG_TEMPLATE[0]
 
 
 def _migrated_sqlite_template() -> Path:
     """A SQLite file migrated to head, copied for each test's ``db_url`` (as the PostgreSQL template is)."""
     from hub.store import HubStore
 
-    if not _SQLITE_TEMPLATE:
-        folder = Path(tempfile.mkdtemp(prefix="gl-sqlite-tpl-"))
-        store = HubStore(f"sqlite:///{folder / 'hub.db'}", folder / "data")
-        try:
-            store.migrate()
-        finally:
-            store.close()
-        assert not (folder / "hub.db-wal").exists() or (folder / "hub.db-wal").stat().st_size == 0
-        _SQLITE_TEMPLATE.append(folder / "hub.db")
-    return _SQLITE_TEMPLATE[0]
+    with _TEMPLATE_LOCK:
+        if not _SQLITE_TEMPLATE:
+            folder = Path(tempfile.mkdtemp(prefix="gl-sqlite-tpl-"))
+            store = HubStore(f"sqlite:///{folder / 'hub.db'}", folder / "data")
+            try:
+                store.migrate()
+            finally:
+                store.close()
+            wal = folder / "hub.db-wal"
+            assert not wal.exists() or wal.stat().st_size == 0, "the template must be whole in its one file"
+            _SQLITE_TEMPLATE.append(folder / "hub.db")
+        return _SQLITE_TEMPLATE[0]
 
 
 def _fresh_pg_database(*, migrated: bool = False):

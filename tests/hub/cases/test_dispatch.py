@@ -238,7 +238,7 @@ def test_events_a_later_picture_covers_are_marked_without_building_it_again(stor
     service, dispatcher = setup(store, clock)
     built: list[int] = []
     build = dispatcher._picture
-    dispatcher._picture = lambda conn, case: (built.append(case.version), build(conn, case))[1]  # type: ignore[method-assign]
+    dispatcher._picture = lambda conn, case: (built.append(case.version), build(conn, case))[1]
     case_id = service.open_case_from_report(report(clock), INSIDE).case.id
     drain(dispatcher)
     with store.engine.connect() as conn:
