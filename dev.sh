@@ -60,7 +60,8 @@ case "$cmd" in
     # --durations: every run's log names its slowest tests (the CI wall-time budget is 15 minutes)
     "$VENV/bin/python" -m pytest -q -n "$workers" --dist loadgroup --durations=30 "$@"
     # 2) the end-to-end suite again on the embedded broker (what `gridline demo` uses without mosquitto); the
-    #    dashboard pages once only (marked "pages": they test the page, not the broker engine)
+    #    dashboard pages once only (marked "pages": they test the page, not the broker engine), and so are the tests
+    #    that take no broker fixture (tests/conftest.py leaves them out of this pass)
     GRIDLINE_TEST_BROKER=embedded "$VENV/bin/python" -m pytest -q -n "$workers" --dist loadgroup \
       tests/e2e -m "not slow and not pages" "$@"
     ;;

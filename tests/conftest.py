@@ -252,3 +252,22 @@ def pytest_configure(config):
                 shutil.rmtree(old, ignore_errors=True)
         except OSError:
             pass
+
+
+# -- the second pass of ``./dev.sh test`` (GRIDLINE_TEST_BROKER=embedded): only what the broker's engine changes --
+BROKER_FIXTURES = {"broker_url", "own_broker"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """On the embedded broker, a test that uses neither broker fixture (the demo with its own broker, tests that
+    start a Mosquitto with TLS and ACLs, SQLite-only locks) would repeat the first pass exactly: it is left out,
+    unless marked ``embedded_run`` (it is about the embedded engine itself)."""
+    if os.environ.get("GRIDLINE_TEST_BROKER") != "embedded":
+        return
+    keep, repeat = [], []
+    for item in items:
+        uses_broker = BROKER_FIXTURES & set(getattr(item, "fixturenames", ()))
+        (keep if uses_broker or item.get_closest_marker("embedded_run") else repeat).append(item)
+    if repeat:
+        config.hook.pytest_deselected(items=repeat)
+        items[:] = keep

@@ -115,6 +115,7 @@ def test_demo_admin_is_made_once_with_a_random_password(tmp_path):
     store.close()
 
 
+@pytest.mark.embedded_run
 @pytest.mark.skipif(os.environ.get("GRIDLINE_TEST_BROKER") != "embedded", reason="covered once, in the embedded run")
 def test_demo_on_iotcore_when_mosquitto_is_absent(tmp_path):
     with ManagedBroker(tmp_path / "iot", port=free_port(), engine="iotcore") as broker:
