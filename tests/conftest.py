@@ -65,6 +65,10 @@ _SQLITE_TEMPLATE: list[Path] = []
 _TEMPLATE_LOCK = threading.Lock()  # a test's own threads may ask for databases at once
 
 
+def _pg_database_url(name: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
 def _admin_engine():
     import sqlalchemy as sa
 
@@ -85,7 +89,7 @@ def _migrated_template() -> str:
             admin = _admin_engine()
             with admin.connect() as conn:
                 conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-            store = HubStore(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", Path(tempfile.mkdtemp(prefix="gl-tpl-")))
+            store = HubStore(_pg_database_url(name), Path(tempfile.mkdtemp(prefix="gl-tpl-")))
             try:
                 store.migrate()
             finally:
@@ -130,7 +134,7 @@ def _fresh_pg_database(*, migrated: bool = False):
     except BaseException:
         release_postgres()
         raise
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    url = _pg_database_url(name)
 
     def drop_now():
         try:

@@ -210,6 +210,11 @@ def restart_postgres(timeout: float = 60.0) -> None:
     raise RuntimeError("PostgreSQL did not come back after the restart")
 
 
+def disk_refused(hub_log: str) -> bool:
+    """Did the hub's log record a write the full disk refused (SQLite's or the file system's words)?"""
+    return "database or disk is full" in hub_log or "No space left" in hub_log
+
+
 def fill_disk(directory: Path) -> Path:
     """Write a filler file until the filesystem refuses another byte; return it (delete it to recover)."""
     filler = directory / "filler.bin"
@@ -366,8 +371,7 @@ class FaultRun:
                        f"tasks={r.tasks_confirmed}/{r.tasks_dispatched}")
 
     def _disk_refused(self) -> bool:
-        log = self.hub.log.read_text(errors="replace") if self.hub.log.exists() else ""
-        return "database or disk is full" in log or "No space left" in log
+        return disk_refused(self.hub.log.read_text(errors="replace") if self.hub.log.exists() else "")
 
     def _inject(self, links, broker: ManagedBroker, producer_log: Path, production_start: float) -> str:
         rng = self.rng

@@ -28,8 +28,9 @@ class FakePhotoRoute:
                 sha = self.path.rsplit("/", 1)[-1]
                 route.calls.append(sha)
                 route.gate.wait(10)
-                data = route.served.get(sha) if self.headers.get("Authorization") == route.token else None
-                self.send_response(401 if self.headers.get("Authorization") != route.token else 200 if data else 404)
+                signed = self.headers.get("Authorization") == route.token
+                data = route.served.get(sha) if signed else None
+                self.send_response(200 if data else 404 if signed else 401)
                 self.end_headers()
                 if data:
                     self.wfile.write(data)
