@@ -204,7 +204,9 @@ export async function mount(root, ctx) {
       const revoked = d.state === "revoked";
       // A terminal the hub has never heard from is "never connected", not "lost": nothing was there to lose.
       const never = !revoked && !d.last_seen && d.state !== "online";
-      const silent = d.last_seen ? (now - Date.parse(d.last_seen)) / 1000 : Infinity;
+      // Just come online (its status arrived, no record yet): silent since that status, not since never.
+      const seen = d.last_seen || (d.state === "online" ? d.status_at : null);
+      const silent = seen ? (now - Date.parse(seen)) / 1000 : Infinity;
       const isStale = !never && !revoked && silent > presence.stale_after_s;
       if (d.state === "online" && !isStale) on += 1;
       if (isStale) stale += 1;
