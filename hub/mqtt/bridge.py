@@ -240,6 +240,7 @@ class MqttBridge:
             if not batch:
                 continue
             t0 = time.perf_counter()
+            received_by = self.store.clock()  # a downlink sent after this went out after these devices connected
             result = self._store_until_committed(batch)
             if result is None:
                 return
@@ -257,7 +258,7 @@ class MqttBridge:
             self.stats.receipt_us += int((t2 - t1) * 1e6)
             self.stats.ack_us += int((time.perf_counter() - t2) * 1e6)
             if result.came_online:
-                self._resend_to(result.came_online)
+                self._resend_to(result.came_online, received_by)
 
     def _without_resent(self, batch: list[_Pending]) -> list[_Pending]:
         """Drop queued QoS 1 messages of an earlier connection once the broker resumed our session: it resends
@@ -335,11 +336,12 @@ class MqttBridge:
         self.stats.downlinks_sent += len(sent)
         return sent
 
-    def _resend_to(self, device_ids: list[str]) -> None:
-        # A device that (re)connects may have lost its session: don't trust the broker to have queued.
+    def _resend_to(self, device_ids: list[str], received_by: datetime) -> None:
+        # A device that (re)connects may have lost its session: don't trust the broker to have queued. What was
+        # sent after its online status arrived (an operator's message in the meantime) reached the new connection.
         try:
             for device_id in device_ids:
-                self.send_downlinks(self.store.pending_downlinks(device_id))
+                self.send_downlinks(self.store.pending_downlinks(device_id, sent_before=received_by))
         except Exception:
             log.exception("re-sending downlinks to %s failed", device_ids)
 

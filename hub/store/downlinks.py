@@ -70,10 +70,14 @@ def _live(now: datetime) -> sa.ColumnElement[bool]:
                    sa.or_(downlinks.c.expires_at.is_(None), downlinks.c.expires_at > now))
 
 
-def pending(conn: sa.Connection, device_id: str, now: datetime) -> list[DownlinkRow]:
-    """Unconfirmed, unexpired messages for one device, oldest first (what to re-send on reconnect)."""
+def pending(conn: sa.Connection, device_id: str, now: datetime,
+            sent_before: datetime | None = None) -> list[DownlinkRow]:
+    """Unconfirmed, unexpired messages for one device, oldest first (what to re-send on reconnect). With
+    ``sent_before``, leave out those last sent at or after it: they went out after the device reconnected."""
     query = (sa.select(downlinks).where(downlinks.c.device_id == device_id, _live(now))
              .order_by(downlinks.c.created_at, downlinks.c.id))
+    if sent_before is not None:
+        query = query.where(sa.or_(downlinks.c.last_sent_at.is_(None), downlinks.c.last_sent_at < sent_before))
     return [DownlinkRow(**r._mapping) for r in conn.execute(query)]
 
 

@@ -180,10 +180,11 @@ class HubStore(Database):
         with self.read() as conn:
             return downlink_rows.for_device(conn, device_id, limit)
 
-    def pending_downlinks(self, device_id: str) -> list[DownlinkRow]:
-        """Unconfirmed, unexpired messages for one device, oldest first (what to re-send on reconnect)."""
+    def pending_downlinks(self, device_id: str, sent_before: datetime | None = None) -> list[DownlinkRow]:
+        """Unconfirmed, unexpired messages for one device, oldest first (what to re-send on reconnect); with
+        ``sent_before``, not those last sent at or after it."""
         with self.read() as conn:
-            return downlink_rows.pending(conn, device_id, self.clock())
+            return downlink_rows.pending(conn, device_id, self.clock(), sent_before)
 
     def downlinks_due(self, resend_after_s: float, limit: int = 1000) -> list[DownlinkRow]:
         """Never-sent messages and unconfirmed ones last sent more than ``resend_after_s`` ago to online devices."""

@@ -39,6 +39,19 @@ def test_pending_and_resend_selection(store, device, clock):
     assert store.downlinks_due(120) == []
 
 
+def test_reconnect_resend_leaves_out_what_went_out_after_the_device_came_back(store, device, clock):
+    before = store.queue_downlink(device.id, "task", {"n": 1})
+    store.mark_downlinks_sent([before.id])
+    clock.advance(5)
+    came_back = clock()
+    never_sent = store.queue_downlink(device.id, "notice", {"n": 2})
+    after = store.queue_downlink(device.id, "notice", {"n": 3})
+    clock.advance(1)
+    store.mark_downlinks_sent([after.id])  # an operator's message, published to the new connection
+    assert [m.id for m in store.pending_downlinks(device.id, sent_before=came_back)] == [before.id, never_sent.id]
+    assert len(store.pending_downlinks(device.id)) == 3
+
+
 def test_expiry(store, device, clock):
     short = store.queue_downlink(device.id, "notice", {}, expires_at=T0 + timedelta(seconds=10))
     lasting = store.queue_downlink(device.id, "notice", {})
