@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Gridline developer entry point. On a fresh machine:
 #   ./dev.sh demo     # a live demo community: hub + embedded broker + simulated terminals
-#   ./dev.sh test     # the whole test suite against real Mosquitto and PostgreSQL, then against the embedded broker
+#   ./dev.sh test     # the whole test suite against real Mosquitto and PostgreSQL (end-to-end also on the embedded broker)
 #   ./dev.sh lint     # the gate: ruff (lint + import order) and mypy (protocol strict; hub, terminal, gridline)
 #   ./dev.sh lock     # renew constraints.txt (the pinned versions every install above uses)
 # Each creates .venv and installs Gridline into it the first time (again when pyproject.toml or constraints.txt change).
@@ -25,7 +25,7 @@ ensure_venv() {
 ensure_services() {
   # Tests talk to a real PostgreSQL on 127.0.0.1:5432 (trust auth) and start real Mosquitto brokers of their own
   # (one per test worker, one per test that restarts it); the one on 127.0.0.1:1883 serves
-  # GRIDLINE_TEST_BROKER=mqtt://127.0.0.1:1883 (a shared broker instead of the workers' own).
+  # GRIDLINE_TEST_BROKER=mqtt://127.0.0.1:1883 (a shared broker instead of the workers' own; tests/conftest.py).
   if ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
     echo "starting mosquitto"
     mosquitto -d -c /etc/mosquitto/mosquitto.conf
@@ -55,15 +55,11 @@ case "$cmd" in
     # Side by side on GRIDLINE_TEST_WORKERS pytest-xdist workers (default 5: the tests mostly wait on brokers, hubs
     # and sleeps - with 4 a CI run used 64 % of 2 cores; more than 5 could pass PostgreSQL's 100 connections, see
     # tests/scheduling.py "pg-many-connections"). What must stay on one worker or run alone: tests/scheduling.py.
-    workers=${GRIDLINE_TEST_WORKERS:-5}
-    # 1) everything, against Mosquitto and this machine's PostgreSQL (and SQLite)
+    # Everything against Mosquitto and this machine's PostgreSQL (and SQLite); in the same run the end-to-end tests
+    # again on the embedded broker, what `gridline demo` uses without Mosquitto (tests/e2e/conftest.py).
     # --durations: every run's log names its slowest tests (the CI wall-time budget is 15 minutes)
+    workers=${GRIDLINE_TEST_WORKERS:-5}
     "$VENV/bin/python" -m pytest -q -n "$workers" --dist loadgroup --durations=30 "$@"
-    # 2) the end-to-end suite again on the embedded broker (what `gridline demo` uses without mosquitto); the
-    #    dashboard pages once only (marked "pages": they test the page, not the broker engine), and so are the tests
-    #    that take no broker fixture (tests/conftest.py leaves them out of this pass)
-    GRIDLINE_TEST_BROKER=embedded "$VENV/bin/python" -m pytest -q -n "$workers" --dist loadgroup \
-      tests/e2e -m "not slow and not pages" "$@"
     ;;
   lock)
     # resolve gridline[test,dev] afresh in a throw-away venv and pin what it got

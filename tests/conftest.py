@@ -1,10 +1,13 @@
 """Shared fixtures: real brokers and real databases, never mocks.
 
-- ``broker_url``: the broker under test. ``GRIDLINE_TEST_BROKER`` = ``mqtt://host:port`` (a broker shared by
-  everything that runs tests against it), ``embedded`` (an iotcore broker started for the session) or unset (the
-  default): a Mosquitto of this session's own - under pytest-xdist, one per worker - since a hub under test
-  takes every device's uplinks and tests running side by side on one broker would see each other's traffic.
-- ``own_broker``: a Mosquitto (or iotcore) of the test's own on a free port, which the test may restart or kill.
+- ``broker_url``: the broker under test: a broker of this session's own - under pytest-xdist, one per worker and
+  engine - since a hub under test takes every device's uplinks and tests running side by side on one broker would
+  see each other's traffic. Its engine is the test's ``broker_engine``: Mosquitto, and for the end-to-end tests
+  also iotcore (the embedded broker ``gridline demo`` uses without Mosquitto: tests/e2e/conftest.py runs them on
+  both). ``GRIDLINE_TEST_BROKER`` narrows that: ``mosquitto`` or ``embedded`` (iotcore) for every test, or
+  ``mqtt://host:port``, a broker shared by everything that runs tests against it.
+- ``own_broker``: a broker of the test's own on a free port, on the test's engine, which the test may restart or
+  kill.
 - ``db_url``: parametrised over a SQLite file and a fresh PostgreSQL database (``GRIDLINE_TEST_PG``).
 
 Ports come from ``tests.isolation.free_port`` (claimed across processes, so parallel workers never race for one);
@@ -32,23 +35,44 @@ from tests.scheduling import make_scheduler, needs_alone
 PG_ADMIN_URL = os.environ.get("GRIDLINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
-@pytest.fixture(scope="session")
-def broker_url(tmp_path_factory):
-    target = os.environ.get("GRIDLINE_TEST_BROKER", "")
-    if target not in ("", "embedded"):
-        yield target
-        return
-    engine = "iotcore" if target == "embedded" else "mosquitto"
-    broker = ManagedBroker(tmp_path_factory.mktemp(f"{engine}-broker"), port=free_port(), engine=engine).start()
-    yield broker.url
-    broker.stop()
+BROKER_CHOICE = os.environ.get("GRIDLINE_TEST_BROKER", "")  # "", mosquitto, embedded or mqtt://host:port
+BROKER_ENGINES = ("iotcore",) if BROKER_CHOICE == "embedded" else ("mosquitto",) if BROKER_CHOICE else (
+    "mosquitto", "iotcore")  # what tests/e2e/conftest.py parametrises the end-to-end tests over
 
 
 @pytest.fixture
-def own_broker(tmp_path):
-    """A broker only this test uses; restartable. Mosquitto unless GRIDLINE_TEST_BROKER=embedded."""
-    engine = "iotcore" if os.environ.get("GRIDLINE_TEST_BROKER") == "embedded" else "mosquitto"
-    broker = ManagedBroker(tmp_path / "broker", port=free_port(), engine=engine).start()
+def broker_engine(request) -> str:
+    """The broker engine of this test's brokers: its parameter where tests/e2e/conftest.py gives one."""
+    return getattr(request, "param", BROKER_ENGINES[0])
+
+
+@pytest.fixture(scope="session")
+def session_brokers(tmp_path_factory):
+    """``get(engine)``: this session's broker of that engine, started on first use."""
+    started: dict[str, ManagedBroker] = {}
+
+    def get(engine: str) -> ManagedBroker:
+        if engine not in started:
+            started[engine] = ManagedBroker(tmp_path_factory.mktemp(f"{engine}-broker"), port=free_port(),
+                                            engine=engine).start()
+        return started[engine]
+
+    yield get
+    for broker in started.values():
+        broker.stop()
+
+
+@pytest.fixture
+def broker_url(broker_engine, session_brokers) -> str:
+    if BROKER_CHOICE.startswith("mqtt"):
+        return BROKER_CHOICE
+    return session_brokers(broker_engine).url
+
+
+@pytest.fixture
+def own_broker(tmp_path, broker_engine):
+    """A broker only this test uses, on the test's engine; restartable."""
+    broker = ManagedBroker(tmp_path / "broker", port=free_port(), engine=broker_engine).start()
     yield broker
     broker.stop()
 
@@ -256,22 +280,3 @@ def pytest_configure(config):
                 shutil.rmtree(old, ignore_errors=True)
         except OSError:
             pass
-
-
-# -- the second pass of ``./dev.sh test`` (GRIDLINE_TEST_BROKER=embedded): only what the broker's engine changes --
-BROKER_FIXTURES = {"broker_url", "own_broker"}
-
-
-def pytest_collection_modifyitems(config, items):
-    """On the embedded broker, a test that uses neither broker fixture (the demo with its own broker, tests that
-    start a Mosquitto with TLS and ACLs, SQLite-only locks) would repeat the first pass exactly: it is left out,
-    unless marked ``embedded_run`` (it is about the embedded engine itself)."""
-    if os.environ.get("GRIDLINE_TEST_BROKER") != "embedded":
-        return
-    keep, repeat = [], []
-    for item in items:
-        uses_broker = BROKER_FIXTURES & set(getattr(item, "fixturenames", ()))
-        (keep if uses_broker or item.get_closest_marker("embedded_run") else repeat).append(item)
-    if repeat:
-        config.hook.pytest_deselected(items=repeat)
-        items[:] = keep

@@ -10,15 +10,30 @@ from gridline.audit import AuditTotals, audit
 from hub.process.runner import HubRunner
 from hub.settings import HubSettings
 from hub.store import HubStore
+from tests.conftest import BROKER_ENGINES
+
+BROKER_FIXTURES = {"broker_url", "own_broker"}
+
+
+def _drives_chromium(module, fixturenames) -> bool:
+    return module is not None and (hasattr(module, "sync_playwright") or "browser" in fixturenames)
+
+
+def pytest_generate_tests(metafunc):
+    """An end-to-end test that takes a broker fixture runs on each engine of the run (tests/conftest.py
+    ``BROKER_ENGINES``: Mosquitto, then iotcore, the embedded broker ``gridline demo`` falls back to) - except the
+    ``slow`` fault scenarios (Mosquitto-specific) and the dashboard pages (what they check is the page)."""
+    if len(BROKER_ENGINES) < 2 or not BROKER_FIXTURES & set(metafunc.fixturenames):
+        return
+    if metafunc.definition.get_closest_marker("slow") or _drives_chromium(metafunc.module, metafunc.fixturenames):
+        return
+    metafunc.parametrize("broker_engine", BROKER_ENGINES, indirect=True)
 
 
 def pytest_collection_modifyitems(items):
-    """Tests that drive the dashboard in Chromium are marked ``pages``: ``./dev.sh test`` runs them once, not again
-    on the embedded broker (what they check is the page; the broker engines are covered by the other e2e tests)."""
+    """Tests that drive the dashboard in Chromium are marked ``pages`` (``-m "not pages"`` leaves them out)."""
     for item in items:
-        module = getattr(item, "module", None)
-        chromium = hasattr(module, "sync_playwright") or "browser" in getattr(item, "fixturenames", ())
-        if module is not None and chromium:
+        if _drives_chromium(getattr(item, "module", None), getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.pages)
 
 

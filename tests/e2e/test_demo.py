@@ -7,8 +7,6 @@ import re
 import subprocess
 import sys
 
-import pytest
-
 from hub import sample
 from hub.mqtt.embedded_broker import ManagedBroker
 from tests.isolation import free_port
@@ -115,8 +113,6 @@ def test_demo_admin_is_made_once_with_a_random_password(tmp_path):
     store.close()
 
 
-@pytest.mark.embedded_run
-@pytest.mark.skipif(os.environ.get("GRIDLINE_TEST_BROKER") != "embedded", reason="covered once, in the embedded run")
 def test_demo_on_iotcore_when_mosquitto_is_absent(tmp_path):
     with ManagedBroker(tmp_path / "iot", port=free_port(), engine="iotcore") as broker:
         check(*run_demo(tmp_path, "--broker", broker.url))

@@ -4,8 +4,8 @@ Each run: a fresh hub child process on a fresh Mosquitto with the sample communi
 tablet in a child process, two grid leaders' phones taking their dispatched tasks, and ONE fault while records
 flow. Then: every record created on a device stored exactly once, no acknowledged record missing, every task
 message dispatched confirmed by its device (tests/faults/rig.py). The runs go side by side (each mostly waits),
-the PostgreSQL restart alone at the end. Mosquitto-specific (own broker per run), so marked slow: the
-embedded-broker pass of ``./dev.sh test`` leaves them out.
+the PostgreSQL restart alone at the end. Mosquitto-specific (own broker per run), so marked slow: they are not
+run again on the embedded broker (tests/e2e/conftest.py).
 """
 from __future__ import annotations
 
