@@ -16,7 +16,7 @@ from hub.org.geojson_io import load_community
 from hub.settings import HubSettings
 from hub.store import HubStore
 from tests.conftest import OPERATOR_PASSWORD
-from tests.hub.api.test_schemathesis import CITY, check_operation
+from tests.hub.api.test_schemathesis import CITY, Hub, check_operation
 
 OURS = ("/api/services", "/api/disputes", "/api/visits")
 
@@ -43,5 +43,5 @@ def test_no_services_operation_answers_5xx(services_app):
     statuses: Counter = Counter()
     for operation in operations:
         for mode in GenerationMode:
-            failures += check_operation(operation, mode, token, 15, statuses)
+            failures += check_operation(operation, mode, [Hub("sqlite", app, token)], 15, statuses)
     assert not failures, f"{len(failures)} 5xx answers:\n" + "\n".join(failures[:30])
