@@ -16,10 +16,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-
 # A cell a spreadsheet would read as a formula (OWASP "CSV Injection"): =, +, -, @, tab, carriage return - and the
 # full-width forms a Chinese IME types - first, also after leading spaces. Codes and names can be a device's text
 # (a report's category code such as "-2-3", valid on the wire, names its own row when grouped by category).
@@ -56,6 +52,11 @@ def _local(value: datetime, zone: ZoneInfo) -> datetime:
 
 
 def xlsx_bytes(sheet: str, columns: Sequence[Column], rows: Sequence[Sequence[Any]], zone: ZoneInfo) -> bytes:
+    # Imported here: openpyxl (with numpy) is a quarter of a second of every hub process's start, for exports only.
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     book = Workbook(write_only=False)
     ws = book.active
     assert ws is not None

@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hub.auth import repo
-from hub.auth.passwords import DUMMY_HASH, check_strength, hash_password, needs_rehash, verify_password
+from hub.auth.passwords import check_strength, dummy_hash, hash_password, needs_rehash, verify_password
 from hub.org import repo as org_repo
 from hub.store.clock import utc_now
 from hub.store.db import Database
@@ -314,7 +314,7 @@ class OperatorDirectory:
             log.warning("sign-in lock: %r from %s locked until %s after %d wrong passwords", username, client,
                         gate.locked_until.isoformat(), self.max_failures)
         # the same work either way: no user-name oracle by timing
-        ok = verify_password(password, row["password_hash"] if row is not None else DUMMY_HASH)
+        ok = verify_password(password, row["password_hash"] if row is not None else dummy_hash())
         if row is None or not ok:
             if row is None:
                 account_locked = self._unknown.fail(username, gate, now, self.account_max_failures, steps)

@@ -13,6 +13,7 @@ upgraded without anyone noticing. Why Argon2id with these costs: ``benchmarks/pa
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -119,5 +120,8 @@ def needs_rehash(stored: str) -> bool:
         return True
 
 
-# A fixed hash to verify against when the user does not exist, so sign-in takes as long either way.
-DUMMY_HASH = hash_password(secrets.token_urlsafe(12))
+@functools.cache
+def dummy_hash() -> str:
+    """A fixed hash to verify against when the user does not exist, so sign-in takes as long either way (made on
+    first use, not at import: every hub process and CLI command would pay for it)."""
+    return hash_password(secrets.token_urlsafe(12))
