@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import cv2
 import numpy as np
 
 from protocol import (
@@ -31,7 +30,7 @@ from terminal.app.i18n import Translator
 from terminal.app.presenters.common import FlowRefused
 from terminal.app.presenters.photo import PhotoTaker
 from terminal.camera import CameraError
-from terminal.camera.providers import as_bgr
+from terminal.camera.qr import read_qr
 from terminal.clock import Clock, utc_now
 from terminal.device import Device
 from terminal.position.providers import Fix
@@ -41,16 +40,8 @@ log = logging.getLogger(__name__)
 
 def read_checkpoint_qr(frame: np.ndarray) -> str | None:
     """The checkpoint id in the frame's QR code (``GLCP:{id}``), or None (no QR, or some other QR)."""
-    image = as_bgr(frame)
-    detector = cv2.QRCodeDetector()
-    for candidate in (image, cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)):
-        try:
-            text, _, _ = detector.detectAndDecode(candidate)
-        except cv2.error:
-            continue
-        if text:
-            return parse_checkpoint_qr(text)
-    return None
+    text = read_qr(frame, lambda t: parse_checkpoint_qr(t) is not None)
+    return None if text is None else parse_checkpoint_qr(text)
 
 
 def metres_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import cv2
 import numpy as np
 
 from protocol import LookupAnswer, LookupCase, LookupRequest
@@ -24,6 +23,7 @@ from terminal.app.presenters.common import FlowRefused, local_time
 from terminal.app.presenters.photo import PhotoTaker
 from terminal.camera import CameraError
 from terminal.camera.providers import as_bgr
+from terminal.camera.qr import read_qr
 from terminal.clock import Clock, utc_now
 from terminal.device import Device
 
@@ -188,12 +188,4 @@ def _thumbnail(text: str) -> bytes | None:
 
 def read_qr_text(frame: np.ndarray) -> str | None:
     """The text of a QR code in view (a receipt QR holds the reference or the receipt code), or None."""
-    detector = cv2.QRCodeDetector()
-    for candidate in (frame, cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)):
-        try:
-            text, _, _ = detector.detectAndDecode(candidate)
-        except cv2.error:
-            continue
-        if text:
-            return str(text)
-    return None
+    return read_qr(frame)
