@@ -6,6 +6,8 @@ checks (an operator sees their unit's subtree; anything else is 404). Only healt
 itself are public. A new module goes into ``SIGNED_IN`` - tests/hub/api/test_access.py walks the OpenAPI
 schema, so a route added anywhere else without a reason fails it.
 """
+import functools
+
 from fastapi import APIRouter, Depends
 
 from hub.api import (
@@ -76,7 +78,12 @@ SIGNED_IN: tuple[APIRouter, ...] = (
 )
 
 
+@functools.cache
 def api_router() -> APIRouter:
+    """The whole /api router, built once per process: FastAPI resolves an included router's routes (dependencies,
+    models) on first use and keeps the result on the router, so every app built in the process shares that work
+    (create_app: 185 -> 2.5 ms; tests build hundreds of apps). Nothing in it depends on the app: state is read from
+    ``request.app.state`` at request time."""
     router = APIRouter()
     router.include_router(health.router)
     router.include_router(auth.public_router)  # POST /auth/login
