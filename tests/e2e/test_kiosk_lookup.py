@@ -8,9 +8,11 @@ import time
 
 import cv2
 import numpy as np
+import sqlalchemy as sa
 
 from hub import sample
 from hub.org.geojson_io import load_community
+from hub.store.tables import cases
 from terminal.app.config import parse_config
 from terminal.app.context import TerminalContext
 from terminal.app.presenters.lookup import answers
@@ -81,7 +83,13 @@ def test_a_resident_follows_a_report_from_another_kiosk_until_it_is_resolved(hub
                               message="arrived")[0]
             phone.act(task, "resolve", note="已更换井盖", lat=lat, lon=lon, accuracy_m=6,
                       photos=[synthetic_photo(7, 1280, 960)])
-            assert phone.wait_drained(30)
+            assert phone.wait_drained(30)  # the action is stored; the hub applies it to the case just after
+
+            def case_state() -> str:  # a fresh transaction each time
+                with hub.store.read() as conn:
+                    return conn.execute(sa.select(cases.c.state).where(cases.c.reference == reference)).scalar_one()
+
+            wait_until(lambda: case_state() == "resolved", 30, message="the case resolved at the hub")
 
             # the same question again at kiosk 2: the last answer shows while the fresh one comes, then resolved
             other.lookup.reset()
