@@ -110,6 +110,11 @@ class SyncLink:
         client.on_message = self._on_message
         client.on_publish = self._on_publish
         client.on_subscribe = self._on_subscribe
+        # Only this link's thread may write to the socket. paho, driven by our own loop() rather than loop_start(),
+        # otherwise writes a publish at once from the calling thread (the sync thread) while the link thread may be
+        # writing an ack: two threads in one TLS connection abort the process in OpenSSL (seen in CI). With a
+        # write-registration callback paho only queues the packet and wakes select(); the link thread writes it.
+        client.on_socket_register_write = _written_by_the_link_thread
         return client
 
     @property
@@ -125,8 +130,7 @@ class SyncLink:
     def stop(self, timeout: float = 10.0) -> None:
         """Clean disconnect; the retained status is set to offline first, since a clean disconnect
         does not fire the will."""
-        self._stopping.set()
-        if self.connected:
+        if self.connected:  # the link thread, still looping, writes both and reads the status's PUBACK
             offline = DeviceStatus(device_id=self.device_id, state="offline", at=self.clock(),
                                    app_version=self.app_version or None)
             info = self._client.publish(topics.device_status(self.device_id), encode(offline), qos=1, retain=True)
@@ -135,6 +139,7 @@ class SyncLink:
             except (RuntimeError, ValueError):
                 pass
             self._client.disconnect()
+        self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
@@ -237,3 +242,7 @@ class SyncLink:
             self.callbacks.on_published(mid)
         else:
             log.warning("%s: broker refused publish %s: %s", self.device_id, mid, reason_code)
+
+
+def _written_by_the_link_thread(client: mqtt.Client, userdata: Any, sock: Any) -> None:
+    """paho's "socket wants writing" hook: nothing to do, the link thread's select() was woken and writes."""

@@ -78,6 +78,46 @@ def test_presence_subscriptions_and_publish(broker_url, unique):
         late.close()
 
 
+def test_only_the_link_thread_writes_to_the_socket(broker_url, unique):
+    """Publishes from other threads while messages arrive (and are acked): every write to the connection is made by
+    the link's own thread. Two threads writing to one TLS connection abort the process in OpenSSL."""
+    import threading
+
+    device = f"link-{unique}"
+    link = SyncLink(device, broker_url, backoff=FAST_BACKOFF)
+    writers: set[str] = set()
+    send = link._client._sock_send
+
+    def recording_send(buf):
+        writers.add(threading.current_thread().name)
+        return send(buf)
+
+    link._client._sock_send = recording_send
+    acked: list[int] = []
+    link.callbacks.on_published = acked.append
+    watcher = Watcher(broker_url)
+    link.start()
+    try:
+        assert link.wait_connected(10)
+
+        def publish_many():
+            for _ in range(100):
+                assert link.publish(topics.uplink(device, "heartbeat"), b"{}") is not None
+
+        others = [threading.Thread(target=publish_many, name=f"sync-{i}") for i in range(3)]
+        for thread in others:
+            thread.start()
+        for _ in range(100):  # the broker's messages to the device: each gets a PUBACK from the device
+            watcher.client.publish(topics.receipt(device), b"r", qos=1)
+        for thread in others:
+            thread.join()
+        assert wait_until(lambda: len(acked) >= 300)
+    finally:
+        link.stop()
+        watcher.close()
+    assert writers == {f"link-{device}"}
+
+
 def test_last_will_marks_a_vanished_device_offline(own_broker, unique):
     device = f"will-{unique}"
     link = SyncLink(device, own_broker.url, keepalive=2, backoff=FAST_BACKOFF)
