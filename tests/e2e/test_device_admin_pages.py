@@ -21,6 +21,7 @@ from playwright.sync_api import Page, expect
 from hub.auth.operators import OperatorDirectory
 from hub.devices import DeviceRegistry
 from hub.org.repo import Unit, save_units
+from terminal.camera.qr import read_qr
 from terminal.device import Device
 from terminal.enroll import enroll, parse_enrolment
 from tests.e2e.dashboard_pages import goto, wait_ready
@@ -52,8 +53,7 @@ def status(page: Page, method: str, path: str, body: dict | None = None) -> int:
 
 
 def decode_qr(png: bytes) -> str:
-    text, _, _ = cv2.QRCodeDetector().detectAndDecode(cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE))
-    return text
+    return read_qr(cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)) or ""  # as a terminal reads it
 
 
 def row(page: Page, device_id: str):
