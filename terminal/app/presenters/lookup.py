@@ -15,8 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import numpy as np
-
 from protocol import LookupAnswer, LookupCase, LookupRequest
 from terminal.app.i18n import Translator
 from terminal.app.presenters.common import FlowRefused, local_time
@@ -121,7 +119,7 @@ class LookupFlow:
         except CameraError as exc:
             self.message = self.tr.t("report.no_camera", error=exc)
             return False
-        text = read_qr_text(frame)
+        text = read_qr(frame)  # a receipt QR holds the reference or the receipt code
         query = normalise_query(text) if text else None
         if query is None:
             self.message = self.tr.t("lookup.scan_none")
@@ -185,7 +183,3 @@ def _thumbnail(text: str) -> bytes | None:
     except (binascii.Error, ValueError):
         return None
 
-
-def read_qr_text(frame: np.ndarray) -> str | None:
-    """The text of a QR code in view (a receipt QR holds the reference or the receipt code), or None."""
-    return read_qr(frame)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from protocol import DownlinkMessage, LookupAnswer, LookupCase, LookupRequest, NoticeBody, uuid7
-from terminal.app.presenters.lookup import read_qr_text
 from terminal.app.presenters.receipt import MAX_ASKS
+from terminal.camera.qr import read_qr
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -35,7 +35,7 @@ def test_success_shows_the_receipt_code_at_once_then_the_reference(make_context,
     code = report.id[-6:]
     assert view.receipt_code == code and view.reference == "" and view.qr_text == code
     assert view.category == "上水井盖" and view.status == "已保存，联网后自动上传"
-    assert read_qr_text(ctx.receipt.qr()) == code  # the QR holds what 查进度 accepts
+    assert read_qr(ctx.receipt.qr()) == code  # the QR holds what 查进度 accepts
 
     assert not ctx.receipt.poll()
     [ask] = lookups(ctx)
@@ -50,7 +50,7 @@ def test_success_shows_the_receipt_code_at_once_then_the_reference(make_context,
     assert ctx.receipt.poll()
     view = ctx.receipt.view()
     assert view.reference == "FS-20250301-0007" and view.qr_text == "FS-20250301-0007"
-    assert read_qr_text(ctx.receipt.qr()) == "FS-20250301-0007"
+    assert read_qr(ctx.receipt.qr()) == "FS-20250301-0007"
 
 
 def test_the_receipt_asks_once_while_offline_and_stops_after_a_few_not_found(make_context, clock):
