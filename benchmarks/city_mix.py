@@ -55,7 +55,7 @@ import paho.mqtt.client as mqtt
 
 import protocol
 from benchmarks.ingest_throughput import CpuSplit, make_payloads
-from benchmarks.rig import HubRig, count_like, count_records, rss_mb
+from benchmarks.rig import HubRig, count_like, count_records, kernel_seconds, rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFIX = "cm-"  # every device id of this benchmark; fresh rigs, so counting by prefix counts this round
@@ -219,14 +219,16 @@ def run_mix(rig: HubRig, payloads: dict[str, list], connections: int, tag: str, 
             _wait(sent, pub, tag, "did not get its messages to the broker")
             time.sleep(0.5)
             split, t0 = CpuSplit(broker=broker_pid, hub=hub_pid), time.time()
+            hub_sys0 = kernel_seconds(hub_pid)
         finally:
             os.kill(hub_pid, signal.SIGCONT)
         resumed.set()
     else:
         go.set()
         split = CpuSplit(broker=broker_pid, hub=hub_pid)
+        hub_sys0 = kernel_seconds(hub_pid)
     r = _result(q, pub, tag)
-    cpu = split.stop(publisher=r["cpu_s"])
+    cpu = split.stop(publisher=r["cpu_s"], hub_kernel=kernel_seconds(hub_pid) - hub_sys0)
     rss_after = rss_mb(hub_pid)
     after = rig.health()["counters"]
     pub.join(30)
@@ -261,7 +263,7 @@ def profile_round(args, payloads: dict[str, list], tag: str) -> str:
     pyspy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     with HubRig(args.db, workers=1) as rig:
         raw = rig.work / "profile.txt"
-        spy = subprocess.Popen([pyspy, "record", "--format", "raw", "--threads", "--nonblocking", "--rate", "250",
+        spy = subprocess.Popen([pyspy, "record", "--format", "raw", "--threads", "--nonblocking", "--gil", "--rate", "250",
                                 "-o", str(raw), "--pid", str(rig.pids[0])], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
         try:
@@ -278,11 +280,11 @@ def profile_round(args, payloads: dict[str, list], tag: str) -> str:
 
 
 # Where a wide mix could differ from a firehose: the writer's stages and paho's per-message work on both threads.
-STAGES = ("MqttBridge._writer_loop", "Client._thread_main", "decode_batch", "HubStore.store_batch",
-          "BatchWriter._store_records", "BatchWriter._update_devices", "BatchResult.device",
-          "MqttBridge._publish_receipts", "DeviceOutcome.receipts", "encode", "Client.publish",
-          "Client._packet_queue", "_HubClient._handle_publish", "Client._handle_pubackcomp",
-          "Client._update_inflight", "MQTTMessageInfo._set_as_published", "Client._packet_write", "MqttBridge._ack")
+STAGES = ("MqttBridge._writer_loop", "Client._thread_main", "Client._packet_read", "HubClient._handle_publish",
+          "Client._handle_on_message", "MqttBridge._on_message", "decode_batch", "HubStore.store_batch",
+          "BatchWriter._store_records", "BatchWriter._insert_records", "BatchWriter._update_devices",
+          "BatchResult.device", "MqttBridge._publish_receipts", "DeviceOutcome.receipts", "encode",
+          "HubClient.publish_all_qos0", "Client._packet_queue", "Client._packet_write", "MqttBridge._ack")
 
 
 def stage_shares(raw_file: Path, hub_us_per_msg: float) -> str:
@@ -326,6 +328,7 @@ def med(rounds: list[dict], *path: str) -> float:
 MODES = ("live", "backlog")
 ROWS = (("receipted msg/s (median)", ("msgs_per_s",), "{:.0f}"),
         ("hub CPU us/msg", ("us_per_msg", "hub"), "{:.1f}"),
+        ("  of it in the kernel (sys)", ("us_per_msg", "hub_kernel"), "{:.1f}"),
         ("broker CPU us/msg", ("us_per_msg", "broker"), "{:.1f}"),
         ("PostgreSQL CPU us/msg (all users)", ("us_per_msg", "postgres"), "{:.1f}"),
         ("publisher CPU us/msg", ("us_per_msg", "publisher"), "{:.1f}"),

@@ -40,6 +40,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
 
 
+def kernel_seconds(pid: int) -> float:
+    """The part of :func:`cpu_seconds` spent in the kernel (stime): system calls, futex waits for the GIL."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[12]) / CLK_TCK
+
+
 class CpuMeter:
     """CPU used by a process between ``start`` and ``read``, as a percentage of one core."""
 
