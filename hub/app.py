@@ -68,10 +68,12 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: HubSettings | None = None, store: HubStore | None = None, *,
-               start_bridge: bool = True, clock: Callable[[], datetime] = utc_now) -> FastAPI:
+               start_bridge: bool = True, clock: Callable[[], datetime] = utc_now,
+               after_startup: Callable[[], object] | None = None) -> FastAPI:
     """Build the hub. ``store`` may be injected (tests); otherwise one is opened from ``settings``.
     ``start_bridge=False`` serves the API without MQTT. ``broker_url="embedded"`` starts a loopback
-    broker under ``data_dir/broker`` for the app's lifetime."""
+    broker under ``data_dir/broker`` for the app's lifetime. ``after_startup`` runs once everything has started
+    (``gridline hub serve`` freezes the start-up heap there: hub/process/gc_tuning.py)."""
     settings = settings or HubSettings()
 
     @asynccontextmanager
@@ -102,6 +104,8 @@ def create_app(settings: HubSettings | None = None, store: HubStore | None = Non
             app.state.jobs = jobs
             app.state.intake = jobs.handle("intake")
             app.state.broker_url = hub_settings.broker_url if start_bridge else None
+            if after_startup is not None:
+                after_startup()
             yield
         finally:
             if jobs is not None:

@@ -47,6 +47,7 @@ def _serve(args) -> int:
     import uvicorn
 
     from hub.app import create_app
+    from hub.process.gc_tuning import freeze_startup_heap
     from hub.process.malloc_tuning import limit_arenas, start_trimming
     from hub.process.memdiag import start_from_env
 
@@ -78,9 +79,11 @@ def _serve(args) -> int:
         from hub.process.worker_pool import die_with_parent, serve_worker
 
         die_with_parent()
-        serve_worker(create_app(settings), args.listen_fd, args.ready_fd, **_uvicorn_options(args, settings))
+    app = create_app(settings, after_startup=freeze_startup_heap)  # why: hub/process/gc_tuning.py
+    if args.listen_fd is not None:
+        serve_worker(app, args.listen_fd, args.ready_fd, **_uvicorn_options(args, settings))
         return 0
-    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_level="info",
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_level="info",
                 **_uvicorn_options(args, settings))
     return 0
 

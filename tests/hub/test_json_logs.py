@@ -1,6 +1,7 @@
 """``gridline --log-format json``: a real hub process writes one JSON object per line; the access line of a request
 carries the request id the response echoes (a proxy's sane X-Request-ID kept, a forged one replaced), and every line
-names the worker. Device ids travel as a field, not only inside the message text."""
+names the worker. Device ids travel as a field, not only inside the message text. The same process shows that
+``hub serve`` freezes its start-up heap before it serves (hub/process/gc_tuning.py)."""
 from __future__ import annotations
 
 import json
@@ -44,6 +45,10 @@ def test_a_hub_logs_json_with_request_and_worker_ids(tmp_path, own_broker):
     assert [line["request_id"] for line in access[-2:]] == ["proxy-id-0001", replaced]
     assert {line.get("worker") for line in lines} == {"json-log-hub"}
     assert all({"ts", "level", "logger", "message"} <= set(line) for line in lines)
+    # `hub serve` froze its start-up heap once, before serving (hub/process/gc_tuning.py)
+    frozen = [i for i, line in enumerate(lines) if line["logger"] == "hub.process.gc_tuning"]
+    assert len(frozen) == 1 and frozen[0] < lines.index(access[0])
+    assert int(lines[frozen[0]]["message"].split()[2]) > 10_000
 
 
 def test_a_device_id_is_a_field():
