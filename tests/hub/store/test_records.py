@@ -9,6 +9,8 @@ import sqlalchemy as sa
 
 from hub.mqtt.ingest import RawMessage, ingest_batch
 from hub.store import DeadLetter, HubStore, Inbound, current_revision
+from hub.store.items import DeviceOutcome
+from protocol import ChunkAck, Receipt, uuid7
 
 from ..conftest import T0, Device, raw
 
@@ -106,6 +108,18 @@ def test_receipts_are_split_at_the_protocol_cap(store, device):
     receipts = outcome.receipts(device.id, T0)
     assert [len(r.committed) for r in receipts] == [1000, 500]
     assert [i for r in receipts for i in r.committed] == outcome.committed
+
+
+def test_a_records_only_outcome_gets_the_receipt_of_the_general_path():
+    ids = [uuid7() for _ in range(1001)]
+    assert DeviceOutcome().receipts("dev-1", T0) == []
+    assert DeviceOutcome(committed=ids[:1]).receipts("dev-1", T0) == [Receipt(device_id="dev-1", committed=ids[:1],
+                                                                               at=T0)]
+    assert [r.committed for r in DeviceOutcome(committed=ids[:1000]).receipts("dev-1", T0)] == [ids[:1000]]
+    assert [r.committed for r in DeviceOutcome(committed=ids).receipts("dev-1", T0)] == [ids[:1000], ids[1000:]]
+    chunk = ChunkAck(sha256="a" * 64, index=0)
+    assert DeviceOutcome(committed=ids[:2], chunks=[chunk]).receipts("dev-1", T0) == [
+        Receipt(device_id="dev-1", committed=ids[:2], chunks=[chunk], at=T0)]
 
 
 def test_duplicate_seqs_detects_reminted_ids(store, device):
