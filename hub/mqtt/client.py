@@ -80,7 +80,7 @@ class HubClient(mqtt.Client):
             if self._refills <= 0:
                 return False
             try:
-                buf, pos = mqtt.Client._sock_recv(self, self.READ_SIZE), 0
+                buf, pos = super()._sock_recv(self.READ_SIZE), 0
             except OSError:  # BlockingIOError and TLS's want-read too: paho's own read meets it and says what it is
                 return False
             if not buf:
