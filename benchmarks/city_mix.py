@@ -263,9 +263,10 @@ def profile_round(args, payloads: dict[str, list], tag: str) -> str:
     pyspy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     with HubRig(args.db, workers=1) as rig:
         raw = rig.work / "profile.txt"
-        spy = subprocess.Popen([pyspy, "record", "--format", "raw", "--threads", "--nonblocking", "--gil", "--rate", "250",
-                                "-o", str(raw), "--pid", str(rig.pids[0])], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+        # --gil: only the thread holding the GIL; one waiting for it would be sampled wherever it waits
+        spy = subprocess.Popen([pyspy, "record", "--format", "raw", "--threads", "--nonblocking", "--gil",
+                                "--rate", "250", "-o", str(raw), "--pid", str(rig.pids[0])],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             time.sleep(1.0)  # attached before the load
             r = run_mix(rig, payloads, args.connections, tag, backlog=True)
