@@ -46,8 +46,6 @@ def register(subparsers) -> None:
 def _serve(args) -> int:
     import uvicorn
 
-    from hub.app import create_app
-    from hub.process.gc_tuning import freeze_startup_heap
     from hub.process.malloc_tuning import limit_arenas, start_trimming
     from hub.process.memdiag import start_from_env
 
@@ -79,13 +77,19 @@ def _serve(args) -> int:
         from hub.process.worker_pool import die_with_parent, serve_worker
 
         die_with_parent()
-    app = create_app(settings, after_startup=freeze_startup_heap)  # why: hub/process/gc_tuning.py
-    if args.listen_fd is not None:
-        serve_worker(app, args.listen_fd, args.ready_fd, **_uvicorn_options(args, settings))
+        serve_worker(_app(settings), args.listen_fd, args.ready_fd, **_uvicorn_options(args, settings))
         return 0
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_level="info",
+    uvicorn.run(_app(settings), host=settings.http_host, port=settings.http_port, log_level="info",
                 **_uvicorn_options(args, settings))
     return 0
+
+
+def _app(settings):
+    """The hub that ``serve`` runs: it freezes its start-up heap once started (why: hub/process/gc_tuning.py)."""
+    from hub.app import create_app
+    from hub.process.gc_tuning import freeze_startup_heap
+
+    return create_app(settings, after_startup=freeze_startup_heap)
 
 
 def _uvicorn_options(args, settings) -> dict:
