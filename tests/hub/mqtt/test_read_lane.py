@@ -14,15 +14,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from hub.mqtt.client import HubClient
-
-
-def varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        n, digit = n >> 7, n & 0x7F
-        out.append(digit | 0x80 if n else digit)
-        if not n:
-            return bytes(out)
+from hub.mqtt.client import _remaining_length as varint  # MQTT's length encoding, as the hub writes it
 
 
 def publish(topic: str, payload: bytes, *, qos: int = 1, mid: int = 1, dup: bool = False, retain: bool = False,
