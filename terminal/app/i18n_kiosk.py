@@ -47,6 +47,9 @@ KIOSK_TEXTS: dict[str, tuple[str, str]] = {
     "lookup.title": ("查进度", "Check progress"),
     "lookup.prompt": ("输入案件编号或回执码，或扫描回执二维码", "Type the case reference or receipt code, or scan "
                       "the receipt QR"),
+    "lookup.where": ("回执码是上报成功时屏幕上显示的 6 位码；也可扫描当时拍下的二维码",
+                     "The receipt code is the 6-character code shown when you reported; you can also scan the QR "
+                     "you photographed then"),
     "lookup.ask": ("查询", "Look up"),
     "lookup.scan": ("扫码", "Scan"),
     "lookup.scan_none": ("未识别到二维码，请将回执二维码对准摄像头",

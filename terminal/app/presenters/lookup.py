@@ -136,7 +136,8 @@ class LookupFlow:
 
     def view(self) -> LookupView:
         if self.request is None:
-            return LookupView("idle", self.message or self.tr.t("lookup.prompt"), query=self.query)
+            # the prompt is already beside the keypad: before a question, say where the number is
+            return LookupView("idle", self.message or self.tr.t("lookup.where"), query=self.query)
         answer = self.answer()
         if answer is not None:
             return self._answered(answer, "lookup.found")

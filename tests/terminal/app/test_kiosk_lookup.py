@@ -49,6 +49,13 @@ def test_a_bad_query_is_refused_and_nothing_is_asked(make_context):
     assert lookup_records(ctx) == []
 
 
+def test_before_a_question_the_answer_area_says_where_the_number_is_not_the_prompt_again(make_context):
+    ctx = make_context()
+    view = ctx.lookup.view()
+    assert view.status == "idle" and view.headline == "回执码是上报成功时屏幕上显示的 6 位码；也可扫描当时拍下的二维码"
+    assert view.headline != ctx.tr.t("lookup.prompt")  # the prompt is already beside the keypad
+
+
 def test_asking_writes_a_durable_request_and_the_answer_shows_in_plain_words(make_context, clock):
     ctx = make_context()
     flow = ctx.lookup
