@@ -67,8 +67,12 @@ def test_kiosk_photo_reaches_the_phone_as_thumbnail_and_full_photo(hub, tmp_path
         assert view.role == "report" and view.label == "上报照片"
         thumb = cv2.imdecode(np.frombuffer(view.thumbnail, np.uint8), cv2.IMREAD_COLOR)
         assert thumb is not None and max(thumb.shape[:2]) == 160 and len(view.thumbnail) < 8 * 1024
-        # being told: the banner (in the presenter; tests/terminal/app/test_phone_screens.py shows it on screen)
-        assert phone.tasks.banner is not None and phone.tasks.banner.text.startswith("新任务：")
+        # being told: the banner (in the presenter; tests/terminal/app/test_phone_screens.py shows it on screen).
+        # The sync thread stores a task before it tells the flow, and the list above reads the store: the banner
+        # comes with the next refresh after the telling, as the screen's coalesced refresh does.
+        banner = wait_until(lambda: phone.tasks.refresh() is not None and phone.tasks.banner, 10,
+                            message="the new-task banner")
+        assert banner.text.startswith("新任务：")
         assert sound.played >= 1 and vibration.vibrations and alerter.alerts[0][0] == "我的任务"
 
         # a tap: the full photo from the hub, in the background, with the phone's own credentials
