@@ -1,4 +1,4 @@
-"""The randomised fault runs of tests/faults/run_many.py, one short run per scenario (the CI-size set).
+"""The randomised fault runs of tests/faults/run_many.py, one short run of most scenarios (the CI-size set, ``CASES``).
 
 Each run: a fresh hub child process on a fresh Mosquitto with the sample community 福石社区, producing kiosks and a
 tablet in a child process, two grid leaders' phones taking their dispatched tasks, and ONE fault while records
@@ -21,14 +21,16 @@ from tests.faults.rig import FaultRun, Template, can_mount_tmpfs, disk_refused
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("mosquitto") is None, reason="fault runs start their own Mosquitto")]
 
-# (scenario, database, seed): fixed seeds, so each run's fault timing and record mix repeat
+# (scenario, database, seed): fixed seeds, so each run's fault timing and record mix repeat. Four side by side, then
+# pg_restart alone. Not in this CI-size set (CI time, issue 13: a second round of runs took ~60-100 s of one worker and
+# loaded the others): device_kill (kills a producing kiosk, not a phone: tests/e2e/test_faults.py kills a device
+# mid-write) and hub_kill on PostgreSQL (test_faults.py kills a hub on PostgreSQL; pg_restart here runs the phones'
+# tasks on PostgreSQL). Both stay in `python -m tests.faults.run_many`.
 CASES = [
     ("hub_kill", "sqlite", 11),
     ("broker_restart", "sqlite", 12),
     ("link_cut", "sqlite", 13),
-    ("device_kill", "sqlite", 14),
     ("disk_full", "sqlite", 15),
-    ("hub_kill", "postgresql", 16),
     ("pg_restart", "postgresql", 17),
 ]
 IDS = [f"{s}-{b}" for s, b, _ in CASES]

@@ -28,9 +28,10 @@ from hub.store import HubStore
 
 from ...conftest import OPERATOR_PASSWORD, _fresh_pg_database
 
-# per operation and mode (+/-); deeper: 100. 6 in CI: generating the inputs is most of these tests' CPU, and the
-# suite shares 2 cores (10 made the four shards per backend 50-110 s each)
-EXAMPLES = int(os.environ.get("GRIDLINE_SCHEMATHESIS_EXAMPLES", "6"))
+# per operation and mode (+/-); deeper: 100. 4 in CI: generating the inputs is most of these tests' CPU, and the
+# suite shares 2 cores (10 made the four shards per backend 50-110 s each; 6 took 35-65 s each, too much of the
+# 15-minute CI budget, issue 13)
+EXAMPLES = int(os.environ.get("GRIDLINE_SCHEMATHESIS_EXAMPLES", "4"))
 # The CI-size run is derandomized (the same inputs every run: a red CI means a change broke something, not luck);
 # a deeper run with GRIDLINE_SCHEMATHESIS_EXAMPLES explores fresh inputs each time.
 DERANDOMIZE = "GRIDLINE_SCHEMATHESIS_EXAMPLES" not in os.environ
