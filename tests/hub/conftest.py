@@ -109,14 +109,15 @@ from paho.mqtt.properties import Properties  # noqa: E402
 from protocol import decode_downlink, decode_receipt, parse_broker_url  # noqa: E402
 
 
-def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02):
+def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02, describe=None):
+    """``describe()``, if given, says in the failure what there was instead."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
+    raise AssertionError(f"condition not met within {timeout}s" + (f": {describe()}" if describe else ""))
 
 
 class FakeTerminal(Device):
