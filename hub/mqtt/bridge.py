@@ -324,15 +324,19 @@ class MqttBridge:
 
     # -- downlinks --------------------------------------------------------------------------------
     def send_downlinks(self, rows: Iterable[DownlinkRow]) -> list[str]:
-        """Publish now (QoS 1) and mark sent; returns the ids handed to the broker connection."""
+        """Publish now (QoS 1) those of ``rows`` still live and not sent by someone else since they were read (the
+        store claims them first); returns the ids handed to the broker connection."""
         if not self.connected.is_set():
             return []
-        sent = []
-        for row in rows:
+        claimed, claimed_at = self.store.claim_downlinks(list(rows))
+        sent, failed = [], []
+        for row in claimed:
             info = self._client.publish(topics.downlink(row.device_id), encode(row.to_message()), qos=1)
             if info.rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
                 sent.append(row.id)
-        self.store.mark_downlinks_sent(sent)
+            else:
+                failed.append(row)
+        self.store.release_downlinks(failed, claimed_at)
         self.stats.downlinks_sent += len(sent)
         return sent
 

@@ -92,11 +92,34 @@ def due(conn: sa.Connection, now: datetime, resend_after_s: float, limit: int = 
     return [DownlinkRow(**r._mapping) for r in conn.execute(query)]
 
 
-def mark_sent(conn: sa.Connection, message_ids: Sequence[str], now: datetime) -> None:
-    conn.execute(
-        sa.update(downlinks).where(downlinks.c.id.in_(list(message_ids)))
-        .values(state=sa.case((downlinks.c.state == "queued", "sent"), else_=downlinks.c.state),
-                send_count=downlinks.c.send_count + 1, last_sent_at=now))
+def claim(conn: sa.Connection, rows: Sequence[DownlinkRow], now: datetime) -> list[DownlinkRow]:
+    """Mark ``rows`` sent at ``now``, each only if it is still live (unconfirmed, unexpired) and nobody sent it since
+    it was read; returns those claimed, in the given order. Two senders that read the same row (an operator's send
+    and the maintenance sweep, two hub workers) publish it once, and a message that expired after it was read is
+    not published at all."""
+    by_last_sent: dict[datetime | None, list[str]] = {}
+    for row in rows:
+        by_last_sent.setdefault(row.last_sent_at, []).append(row.id)
+    claimed: set[str] = set()
+    for last_sent_at, ids in by_last_sent.items():
+        unchanged = (downlinks.c.last_sent_at.is_(None) if last_sent_at is None
+                     else downlinks.c.last_sent_at == last_sent_at)
+        for i in range(0, len(ids), SQL_IN_CHUNK):
+            claimed.update(conn.execute(
+                sa.update(downlinks).where(downlinks.c.id.in_(ids[i:i + SQL_IN_CHUNK]), unchanged, _live(now))
+                .values(state=sa.case((downlinks.c.state == "queued", "sent"), else_=downlinks.c.state),
+                        send_count=downlinks.c.send_count + 1, last_sent_at=now)
+                .returning(downlinks.c.id)).scalars())
+    return [row for row in rows if row.id in claimed]
+
+
+def release(conn: sa.Connection, rows: Sequence[DownlinkRow], claimed_at: datetime) -> None:
+    """Undo the claim on ``rows`` (as read before it) whose publish failed: each is due again as it was."""
+    for row in rows:
+        conn.execute(
+            sa.update(downlinks).where(downlinks.c.id == row.id, downlinks.c.last_sent_at == claimed_at)
+            .values(state=sa.case((downlinks.c.state == "sent", row.state), else_=downlinks.c.state),
+                    send_count=downlinks.c.send_count - 1, last_sent_at=row.last_sent_at))
 
 
 def expire(conn: sa.Connection, now: datetime) -> int:

@@ -191,11 +191,19 @@ class HubStore(Database):
         with self.read() as conn:
             return downlink_rows.due(conn, self.clock(), resend_after_s, limit)
 
-    def mark_downlinks_sent(self, message_ids: Sequence[str]) -> None:
-        if not message_ids:
-            return
+    def claim_downlinks(self, rows: Sequence[DownlinkRow]) -> tuple[list[DownlinkRow], datetime]:
+        """Mark ``rows`` sent if still live and not sent since they were read: (those claimed, the claim's time)."""
+        now = self.clock()
+        if not rows:
+            return [], now
         with self.write() as conn:
-            downlink_rows.mark_sent(conn, message_ids, self.clock())
+            return downlink_rows.claim(conn, rows, now), now
+
+    def release_downlinks(self, rows: Sequence[DownlinkRow], claimed_at: datetime) -> None:
+        """Undo the claim on rows whose publish failed, so they are due again."""
+        if rows:
+            with self.write() as conn:
+                downlink_rows.release(conn, rows, claimed_at)
 
     def expire_downlinks(self) -> int:
         with self.write() as conn:

@@ -170,7 +170,7 @@ def test_receipts_reach_the_delivery_record(store, clock):
     handler = next(d for d in dispatcher.deliveries(case_id) if d.device_id == "phone-g1")
     assert handler.sent_at is None and handler.delivered_at is None
     tick(clock)
-    store.mark_downlinks_sent([handler.downlink_id])
+    store.claim_downlinks([store.get_downlink(handler.downlink_id)])
     phone = Device("phone-g1")
     ingest_batch([raw(phone.confirm(handler.downlink_id, "delivered"), clock())], store)
     tick(clock)
