@@ -31,6 +31,7 @@ import pytest
 
 from hub.mqtt.embedded_broker import ManagedBroker
 from tests.isolation import LOCK_DIR, free_port, hold_postgres, postgres_in_use, release_postgres, run_lock
+from tests.page_failures import describe_pages
 from tests.scheduling import make_scheduler, needs_alone
 
 PG_ADMIN_URL = os.environ.get("GRIDLINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -289,3 +290,15 @@ def pytest_configure(config):
                 shutil.rmtree(old, ignore_errors=True)
         except OSError:
             pass
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test that drives Chromium reports what its pages showed (tests/page_failures.py); its fixtures are
+    still open here."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        described = describe_pages(item.nodeid, getattr(item, "funcargs", {}))
+        if described:
+            report.sections.append(("pages at failure", described))
