@@ -21,11 +21,13 @@ CLOSURE = re.compile(r"^kpis \(GET /api/kpis, the demo's period\): 福石社区 
 # goes round the loop in about 10 s, so many close (20 s closed none on a slow machine once the service roster gave
 # the phones more cases; 30 s closed none in one CI run of mine with the machine at its busiest: 4 resolved, 0
 # verified). About 60 s in all (hub start, drain, audit).
-DEMO = ["--for", "40", "--rate", "2", "--pace", "0.2"]
+# On iotcore the test is the broker: 20 s of the same production, lossless and audited; the loop's closing, which
+# does not depend on the broker, is the Mosquitto run's to show.
+DEMO = ["--rate", "2", "--pace", "0.2"]
 
 
-def run_demo(tmp_path, *extra: str) -> tuple[str, list[int]]:
-    proc = subprocess.run([sys.executable, "-m", "gridline", "demo", *DEMO,
+def run_demo(tmp_path, *extra: str, seconds: int = 40) -> tuple[str, list[int]]:
+    proc = subprocess.run([sys.executable, "-m", "gridline", "demo", "--for", str(seconds), *DEMO,
                            "--data-dir", str(tmp_path / "demo"), "--http", "127.0.0.1:0", *extra],
                           capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     out = proc.stdout
@@ -44,7 +46,7 @@ def loop_counts(out: str) -> dict[str, int]:
                     map(int, m.groups()), strict=True))
 
 
-def check(out: str, counts: list[int]) -> None:
+def check(out: str, counts: list[int], *, loop_closes: bool = True) -> None:
     created, stored, acked, lost, dups = counts
     assert created > 20 and created == stored == acked and lost == 0 and dups == 0, counts
     # The welcome notice goes to every kiosk, and each kiosk - by its own count of the notices it decoded and
@@ -62,7 +64,10 @@ def check(out: str, counts: list[int]) -> None:
     services = int(re.search(r"service cases opened from kiosk check-ins .*: (\d+)$", out, flags=re.M)[1])
     assert loop["reported"] == opened + services, out  # the loop counts the service cases too (hub/services)
     steps = [loop[k] for k in ("reported", "filed", "dispatched", "resolved", "verified", "closed")]
-    assert steps == sorted(steps, reverse=True) and loop["closed"] > 0, out
+    assert steps == sorted(steps, reverse=True), out
+    if not loop_closes:
+        return
+    assert loop["closed"] > 0, out
     assert loop["overdue"] <= loop["reported"] - loop["closed"]
     # ... and the KPIs of the demo's period, read over the API as the control room reads them, say so.
     [(rate, closed, filed)] = CLOSURE.findall(out)
@@ -116,4 +121,4 @@ def test_demo_admin_is_made_once_with_a_random_password(tmp_path):
 
 def test_demo_on_iotcore_when_mosquitto_is_absent(tmp_path):
     with ManagedBroker(tmp_path / "iot", port=free_port(), engine="iotcore") as broker:
-        check(*run_demo(tmp_path, "--broker", broker.url))
+        check(*run_demo(tmp_path, "--broker", broker.url, seconds=20), loop_closes=False)

@@ -67,33 +67,35 @@ def test_each_printed_command_runs_a_real_app_that_comes_online(demo, tmp_path):
     env = {**os.environ, "SDL_VIDEODRIVER": "offscreen", "KIVY_HOME": str(tmp_path / "kivy-home")}
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
-    for profile in ("tablet", "phone", "kiosk"):
-        command = commands[profile]
-        argv = shlex.split(command)
-        assert argv[:4] == ["terminal", "run", "--profile", profile] and "--enroll" in argv and "--hub" in argv
-        config = Path(argv[argv.index("--config") + 1])
-        assert config.is_file() and config.name == f"{profile}.toml"  # the shipped example config
-        device_id = f"{profile}-fs-join"
-        seen: list[str | None] = []
-        log = tmp_path / f"{profile}.out"
-        with log.open("w") as out:
-            app = subprocess.Popen([sys.executable, "-m", "gridline", *argv, "--for", "12"], stdout=out,
-                                   stderr=subprocess.STDOUT, env=env)
-            try:
-                deadline = time.monotonic() + 60
-                while time.monotonic() < deadline and app.poll() is None:
-                    seen.append(_device_state(base, token, device_id))
-                    if seen[-1] == "online":
-                        break
-                    time.sleep(0.3)
-                rc = app.wait(60)
-            finally:
-                if app.poll() is None:
-                    app.kill()
-                    app.wait(10)
-        text = log.read_text()
-        assert rc == 0, text[-4000:]
-        assert f"enrolled as {device_id}" in text
-        assert "online" in seen, (profile, seen[-3:], text[-2000:])
+    apps: dict[str, subprocess.Popen] = {}
+    seen: dict[str, list[str | None]] = {profile: [] for profile in commands}
+    try:
+        for profile, command in commands.items():  # side by side, as three people would join their devices
+            argv = shlex.split(command)
+            assert argv[:4] == ["terminal", "run", "--profile", profile] and "--enroll" in argv and "--hub" in argv
+            config = Path(argv[argv.index("--config") + 1])
+            assert config.is_file() and config.name == f"{profile}.toml"  # the shipped example config
+            with (tmp_path / f"{profile}.out").open("w") as out:
+                apps[profile] = subprocess.Popen([sys.executable, "-m", "gridline", *argv, "--for", "15"],
+                                                 stdout=out, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 60
+        waiting = set(apps)
+        while waiting and time.monotonic() < deadline:
+            for profile in sorted(waiting):
+                seen[profile].append(_device_state(base, token, f"{profile}-fs-join"))
+                if seen[profile][-1] == "online" or apps[profile].poll() is not None:
+                    waiting.discard(profile)
+            time.sleep(0.3)
+        codes = {profile: app.wait(60) for profile, app in apps.items()}
+    finally:
+        for app in apps.values():
+            if app.poll() is None:
+                app.kill()
+                app.wait(10)
+    for profile in apps:
+        text = (tmp_path / f"{profile}.out").read_text()
+        assert codes[profile] == 0, text[-4000:]
+        assert f"enrolled as {profile}-fs-join" in text
+        assert "online" in seen[profile], (profile, seen[profile][-3:], text[-2000:])
         assert "Cutbuffer" not in text, text[-4000:]  # kivy's clipboard search for xclip/xsel, silenced
         assert "Traceback" not in text, text[-4000:]
