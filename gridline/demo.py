@@ -51,8 +51,11 @@ if TYPE_CHECKING:
 DEFAULT_DATA_DIR = Path("gridline-data")
 
 
+HELP = "run a live demo community (hub + embedded broker + its terminals)"
+
+
 def register(commands: argparse._SubParsersAction) -> None:
-    p = commands.add_parser("demo", help="run a live demo community (hub + embedded broker + its terminals)")
+    p = commands.add_parser("demo", help=HELP)
     p.add_argument("--for", dest="duration", type=float, default=None,
                    help="stop producing after SECONDS, drain, audit and exit (default: run until Ctrl+C)")
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
