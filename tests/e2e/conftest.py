@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
 
 from gridline.audit import AuditTotals, audit
 from hub.process.runner import HubRunner
 from hub.settings import HubSettings
 from hub.store import HubStore
+from protocol import parse_broker_url
 from tests.conftest import BROKER_ENGINES
 
 BROKER_FIXTURES = {"broker_url", "own_broker"}
@@ -43,6 +47,21 @@ def hub(own_broker, tmp_path, unique):
                                    client_id=f"e2e-hub-{unique}", downlink_resend_s=2.0)).start()
     yield runner
     runner.stop()
+
+
+@contextmanager
+def plain_client(broker_url: str, client_id: str) -> Iterator[mqtt.Client]:
+    """A bare MQTT 5 client on the test's broker, no device behind it: for what no terminal would send as it is
+    (garbage, a copy of a downlink as a broker's re-delivery)."""
+    address = parse_broker_url(broker_url)
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    client.connect(address.host, address.port)
+    client.loop_start()
+    try:
+        yield client
+    finally:
+        client.disconnect()
+        client.loop_stop()
 
 
 def audit_dirs(device_root: Path, db_url: str, hub_dir: Path) -> AuditTotals:

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import json
 
-import paho.mqtt.client as mqtt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from protocol import topics
 from terminal.device import Device
 
-from .conftest import wait_until
+from .conftest import plain_client, wait_until
 
 garbage = st.one_of(
     st.binary(min_size=0, max_size=400),
@@ -29,19 +28,13 @@ garbage = st.one_of(
 def test_fuzzed_payloads_over_the_broker_are_dead_lettered_and_good_records_still_flow(hub, unique, tmp_path, bad):
     store = hub.store
     dead_before = store.count_dead_letters()
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"fuzz-{unique}", protocol=mqtt.MQTTv5)
-    client.connect("127.0.0.1", int(hub.broker_url.rsplit(":", 1)[1]))
-    client.loop_start()
-    try:
+    with plain_client(hub.broker_url, f"fuzz-{unique}") as client:
         for kind, payload in bad:
             client.publish(topics.uplink(f"fuzz-{unique}", kind), payload, qos=1).wait_for_publish(5)
         # good traffic from a real terminal, right behind the garbage
         with Device(f"good-{unique}", tmp_path / "good", hub.broker_url) as device:
             good = [device.position(22.25, 113.53 + i * 1e-5).id for i in range(5)]
             assert device.wait_drained(30)
-    finally:
-        client.loop_stop()
-        client.disconnect()
     assert all(store.get_record(rid) is not None for rid in good)
     wait_until(
         lambda: store.count_dead_letters() - dead_before == len(bad), 30, message="every bad message dead-lettered"

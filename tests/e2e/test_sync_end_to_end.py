@@ -6,26 +6,11 @@ import time
 from contextlib import contextmanager
 
 import httpx
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
-from protocol import encode, parse_broker_url, topics
+from protocol import encode, topics
 from terminal.device import Device
 from terminal.photos import synthetic_photo
-from tests.e2e.conftest import assert_nothing_lost, audit_dirs, wait_until
-
-
-def redeliver(broker_url: str, row, client_id: str) -> None:
-    """Put a copy of a hub downlink on the wire (QoS 1, acknowledged by the broker)."""
-    address = parse_broker_url(broker_url)
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-    client.connect(address.host, address.port)
-    client.loop_start()
-    try:
-        client.publish(topics.downlink(row.device_id), encode(row.to_message()), qos=1).wait_for_publish(5)
-    finally:
-        client.disconnect()
-        client.loop_stop()
+from tests.e2e.conftest import assert_nothing_lost, audit_dirs, plain_client, wait_until
 
 
 @contextmanager
@@ -89,11 +74,13 @@ def test_a_downlink_reaches_the_right_device_only_and_once(hub, tmp_path, unique
         # wire as a broker's would.
         row = hub.store.get_downlink(message_id)
         assert row.send_count == 1
-        redeliver(hub.broker_url, row, f"e2e-{unique}-copy1")
+        with plain_client(hub.broker_url, f"e2e-{unique}-copy1") as copier:
+            copier.publish(topics.downlink(row.device_id), encode(row.to_message()), qos=1).wait_for_publish(5)
         a.stop()
         a = Device(f"e2e-{unique}-a", tmp_path / "a", hub.broker_url, on_downlink=received["a"].append).start()
         a.wait_connected(10)
-        redeliver(hub.broker_url, row, f"e2e-{unique}-copy2")
+        with plain_client(hub.broker_url, f"e2e-{unique}-copy2") as copier:
+            copier.publish(topics.downlink(row.device_id), encode(row.to_message()), qos=1).wait_for_publish(5)
         time.sleep(1.0)
         assert [m.id for m in received["a"]] == [message_id]
         assert [e.id for e in a.inbox()] == [message_id]
